@@ -1,0 +1,140 @@
+/**
+ * `api-extractor`: the command line. `run` validates a config file and runs every
+ * extraction in this process, writing `s3://bucket/key` to `<data-dir>/s3/bucket/key`.
+ */
+import { readFile } from 'node:fs/promises';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { formatIssue, validateConfig } from '../../shared/core/config/validate';
+import type { ApiConfig } from '../../shared/core/config/types';
+import { localEngineDeps, localLayout } from '../../shared/adapters/local/engineDeps';
+import { runConfig } from '../../shared/engine/runConfig';
+import { createLogger } from '../../shared/observability/logger';
+import { ProgressLine } from './progress';
+import { runDemo } from './demo';
+
+/** Exit codes: 0 success, 1 a run failed, 2 bad input (unreadable or invalid config). */
+export const EXIT = { ok: 0, runFailed: 1, badInput: 2 } as const;
+
+export class CliInputError extends Error {}
+
+export async function loadConfigFile(path: string): Promise<ApiConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new CliInputError(`cannot read config file ${path}: ${(err as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new CliInputError(`config file ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  const result = validateConfig(json);
+  if (!result.ok) {
+    throw new CliInputError(`config file ${path} is invalid:\n${result.issues.map((i) => `  - ${formatIssue(i)}`).join('\n')}`);
+  }
+  return result.config;
+}
+
+interface RunFlags {
+  dataDir: string;
+  only?: string[];
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  progress: boolean;
+}
+
+export async function runCommand(path: string, flags: RunFlags): Promise<number> {
+  const config = await loadConfigFile(path);
+  if (flags.only?.length) {
+    const names = new Set(flags.only);
+    const unknown = flags.only.filter((n) => !config.extractions.some((e) => e.name === n));
+    if (unknown.length) {
+      throw new CliInputError(
+        `--only names no extraction of this config: ${unknown.join(', ')} (has: ${config.extractions.map((e) => e.name).join(', ')})`,
+      );
+    }
+    config.extractions = config.extractions.filter((e) => names.has(e.name));
+  }
+  const logger = createLogger({ level: flags.logLevel, pretty: Boolean(process.stderr.isTTY) });
+  const deps = localEngineDeps(flags.dataDir, logger);
+  const progress = flags.progress ? new ProgressLine(process.stderr) : undefined;
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort(new Error('interrupted'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const report = await runConfig(config, deps, {
+      onProgress: (p) => progress?.update(p),
+      signal: controller.signal,
+    });
+    progress?.done();
+    for (const log of report.logs) {
+      process.stdout.write(JSON.stringify(log, null, 2) + '\n');
+      const where = log.destiny ? ` -> ${log.destiny.replace(/^s3:\/\//, `${localLayout(flags.dataDir).objectsDir}/`)}` : '';
+      const status = log.success === 'true' ? `ok, ${log.data_inserted_len} rows${where}` : `FAILED: ${log.error}`;
+      process.stderr.write(`${log.extraction_name}: ${status}\n`);
+    }
+    return report.success ? EXIT.ok : EXIT.runFailed;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function positiveList(value: string, previous: string[] = []): string[] {
+  if (!value.trim()) throw new InvalidArgumentError('must not be empty');
+  return [...previous, value];
+}
+
+export function buildProgram(): Command {
+  const program = new Command('api-extractor')
+    .description('Extract data from REST APIs into CSV/JSON files.')
+    .showHelpAfterError();
+  const dataDir = new Option('--data-dir <dir>', 'where output files, state and secrets.json live').default(
+    process.env.DATA_DIR || './.data',
+  );
+  program
+    .command('run')
+    .description('validate a config file and run every extraction in this process')
+    .argument('<config>', 'path of the config JSON file')
+    .addOption(dataDir)
+    .option('--only <name>', 'run only this extraction (repeatable)', positiveList)
+    .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('warn'))
+    .option('--no-progress', 'do not show the progress line')
+    .action(async (path: string, flags: RunFlags) => {
+      process.exitCode = await runCommand(path, flags);
+    });
+  program
+    .command('validate')
+    .description('validate a config file and print it with its defaults filled in')
+    .argument('<config>', 'path of the config JSON file')
+    .action(async (path: string) => {
+      const config = await loadConfigFile(path);
+      process.stdout.write(JSON.stringify(config, null, 2) + '\n');
+    });
+  program
+    .command('demo')
+    .description('run an example config against a built-in demo API on 127.0.0.1 (no network, no cloud)')
+    .addOption(dataDir)
+    .action(async (flags: { dataDir: string }) => {
+      process.exitCode = await runDemo(flags.dataDir, (path, dir) =>
+        runCommand(path, { dataDir: dir, logLevel: 'warn', progress: true }),
+      );
+    });
+  return program;
+}
+
+export async function main(argv: string[] = process.argv): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CliInputError) {
+      process.stderr.write(`api-extractor: ${err.message}\n`);
+      process.exitCode = EXIT.badInput;
+      return;
+    }
+    process.stderr.write(`api-extractor: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = EXIT.runFailed;
+  }
+}

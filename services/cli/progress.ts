@@ -1,0 +1,45 @@
+/** The live progress line: redrawn in place on a terminal, a periodic line otherwise. */
+import type { ExtractionProgress } from '../../shared/engine/runExtraction';
+
+const number = new Intl.NumberFormat('en-US');
+
+export function describeProgress(p: ExtractionProgress, now = Date.now()): string {
+  const seconds = Math.max((now - p.startedAt) / 1000, 0.001);
+  const rate = Math.round(p.rows / seconds);
+  const parts = [`${p.extractionName}: ${number.format(p.pages)} pages`, `${number.format(p.rows)} rows`, `${number.format(rate)} rows/s`];
+  if (p.detailRequests) parts.push(`${number.format(p.detailRequests)} details`);
+  if (p.retries) parts.push(`${number.format(p.retries)} retries`);
+  if (p.warnings) parts.push(`${number.format(p.warnings)} warnings`);
+  parts.push(`${seconds.toFixed(1)}s`);
+  return parts.join(', ');
+}
+
+export class ProgressLine {
+  private lastDraw = 0;
+  private drawn = false;
+
+  constructor(
+    private readonly stream: NodeJS.WriteStream,
+    private readonly interactive = Boolean(stream.isTTY),
+    private readonly intervalMs = interactive ? 100 : 10_000,
+  ) {}
+
+  update(p: ExtractionProgress): void {
+    const now = Date.now();
+    if (!p.finished && now - this.lastDraw < this.intervalMs) return;
+    this.lastDraw = now;
+    const text = describeProgress(p, now);
+    if (this.interactive) {
+      this.stream.write(`\r\x1b[2K${text}`);
+      this.drawn = true;
+      if (p.finished) this.done();
+    } else if (!p.finished) {
+      this.stream.write(`${text}\n`);
+    }
+  }
+
+  done(): void {
+    if (this.drawn) this.stream.write('\n');
+    this.drawn = false;
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * The config document's joi schema: the single source of truth for validation,
+ * defaults and (through `npm run gen:types`) the TypeScript types in `types.generated.ts`.
+ *
+ * Each object carries `.meta({ className })` so joi-to-typescript names the generated
+ * interface; keep the class names stable, the engine imports them.
+ */
+import Joi from 'joi';
+
+/** Hard ceiling for `max_pages`, so a typo cannot ask for an endless loop. */
+export const MAX_PAGES_LIMIT = 1_000_000;
+export const DEFAULT_MAX_PAGES = 10_000;
+
+const jsonField = Joi.string().min(1).description('A dot path into JSON: `user.account.number`.');
+
+const scalar = Joi.alternatives().try(Joi.string().allow(''), Joi.number(), Joi.boolean());
+
+export const endpointSchema = Joi.object({
+  url: Joi.string().min(1).required().description('Absolute http(s) URL; may contain references.'),
+  method: Joi.string()
+    .uppercase()
+    .valid('GET', 'POST', 'PUT', 'PATCH', 'DELETE')
+    .description('GET for data endpoints and POST for the token endpoint when absent.'),
+  query_params: Joi.object().unknown(true).description('Added to the URL query string.'),
+  headers: Joi.object().pattern(Joi.string(), scalar).description('Request headers.'),
+  body: Joi.alternatives()
+    .try(Joi.object().unknown(true), Joi.array(), Joi.string().allow(''))
+    .description('JSON-encoded unless Content-Type says application/x-www-form-urlencoded.'),
+}).meta({ className: 'Endpoint' });
+
+export const refreshTokenSchema = Joi.object({
+  endpoint: endpointSchema.required(),
+  response_token_key: jsonField.default('access_token').description('Where the new token is in the response.'),
+  expires_in_key: jsonField
+    .default('expires_in')
+    .description('Where the token lifetime (seconds) is; absent in the response = no proactive refresh.'),
+}).meta({ className: 'RefreshToken' });
+
+export const authSchema = Joi.object({
+  access_token: Joi.string().allow('').default(''),
+  refresh_token: refreshTokenSchema,
+}).meta({ className: 'Auth' });
+
+const pageBudget = {
+  max_pages: Joi.number()
+    .integer()
+    .min(1)
+    .max(MAX_PAGES_LIMIT)
+    .default(DEFAULT_MAX_PAGES)
+    .description('Safety cap: more pages than this fails the run.'),
+};
+
+export const sequentialParametersSchema = Joi.object({
+  param_name: Joi.string().min(1).required(),
+  start_from: Joi.number().default(1),
+  step: Joi.number().invalid(0).default(1),
+  there_are_more_pages: Joi.string()
+    .min(1)
+    .description('ConditionExpression or JsonField on the body: continue while true.'),
+  continue_while_status_code_is: Joi.number().integer().min(100).max(599),
+  stop_when_response_body_is_empty: Joi.boolean().description('Stop on an empty body, whatever else is set.'),
+  pages_in_flight: Joi.number()
+    .integer()
+    .min(1)
+    .max(64)
+    .default(1)
+    .description('Pages requested before earlier ones answer; 1 = strictly sequential.'),
+  ...pageBudget,
+})
+  .without('continue_while_status_code_is', ['there_are_more_pages', 'stop_when_response_body_is_empty'])
+  .meta({ className: 'SequentialParameters' });
+
+export const linkParametersSchema = Joi.object({
+  next_link: jsonField.required(),
+  ...pageBudget,
+}).meta({ className: 'LinkParameters' });
+
+export const headerLinkParametersSchema = Joi.object({ ...pageBudget }).meta({
+  className: 'HeaderLinkParameters',
+});
+
+export const cursorParametersSchema = Joi.object({
+  cursor_key: jsonField.required().description('Where the next cursor is in the body.'),
+  param_name: Joi.string().min(1).required().description('Query parameter that sends the cursor back.'),
+  ...pageBudget,
+}).meta({ className: 'CursorParameters' });
+
+export const PAGINATION_TYPES = ['none', 'sequential', 'link', 'header_link', 'cursor'] as const;
+
+const paginationOf = (type: string, className: string, parameters: Joi.ObjectSchema): Joi.ObjectSchema =>
+  Joi.object({ type: Joi.string().valid(type).required(), parameters }).meta({ className });
+
+/** Discriminated on `type`; an unknown type lists the valid ones. */
+export const paginationSchema = Joi.alternatives()
+  .conditional('.type', {
+    switch: [
+      { is: 'none', then: paginationOf('none', 'NoPagination', Joi.object({}).default({})) },
+      {
+        is: 'sequential',
+        then: paginationOf('sequential', 'SequentialPagination', sequentialParametersSchema.required()),
+      },
+      { is: 'link', then: paginationOf('link', 'LinkPagination', linkParametersSchema.required()) },
+      {
+        is: 'header_link',
+        then: paginationOf('header_link', 'HeaderLinkPagination', headerLinkParametersSchema.default({})),
+      },
+      { is: 'cursor', then: paginationOf('cursor', 'CursorPagination', cursorParametersSchema.required()) },
+    ],
+    otherwise: Joi.object({
+      type: Joi.string()
+        .valid(...PAGINATION_TYPES)
+        .required(),
+    }).unknown(true),
+  })
+  .meta({ className: 'Pagination' });
+
+/** A nested object whose leaves are output column names. */
+export const dataSchemaSchema = Joi.object()
+  .pattern(Joi.string(), Joi.alternatives().try(Joi.string().min(1), Joi.link('#dataSchema')))
+  .id('dataSchema')
+  .meta({ className: 'DataSchemaDoc' });
+
+export const mappingFetchSchema = Joi.object({
+  endpoint: endpointSchema.required(),
+  prefix: Joi.string().allow('').default(''),
+  data_schema: dataSchemaSchema,
+  concurrency: Joi.number()
+    .integer()
+    .min(1)
+    .max(256)
+    .default(8)
+    .description('Detail requests in flight at once.'),
+}).meta({ className: 'MappingFetch' });
+
+export const transformationSchema = Joi.object({
+  action: Joi.string().required(),
+  priority: Joi.number().default(0),
+  on: Joi.array().items(Joi.string()),
+  new_column_prefix: Joi.string().min(1),
+  params: Joi.object().unknown(true).default({}),
+}).meta({ className: 'Transformation' });
+
+export const httpOptionsSchema = Joi.object({
+  timeout_ms: Joi.number().integer().min(1).max(600_000).default(30_000).description('Headers and body idle timeout.'),
+  connect_timeout_ms: Joi.number().integer().min(1).max(120_000).default(10_000),
+  max_attempts: Joi.number().integer().min(1).max(20).default(5).description('Tries per request, first included.'),
+  backoff_base_ms: Joi.number().integer().min(0).max(60_000).default(500),
+  backoff_max_ms: Joi.number().integer().min(0).max(600_000).default(30_000),
+  requests_per_second: Joi.number().positive().description('Rate limit for this extraction; absent = none.'),
+}).meta({ className: 'HttpOptions' });
+
+export const s3DestinySchema = Joi.object({
+  bucket: Joi.string().min(1).description("Absent = the deployment's output bucket."),
+  folder: Joi.string().allow('').default(''),
+  filename: Joi.string().min(1).default('{timestamp}'),
+}).meta({ className: 'S3Destiny' });
+
+export const outputParamsSchema = Joi.object({
+  csv_separator: Joi.string().length(1).default(','),
+}).meta({ className: 'OutputParams' });
+
+export const OUTPUT_FORMATS = ['csv', 'json', 'jsonl'] as const;
+
+export const extractionSchema = Joi.object({
+  id: Joi.string().min(1),
+  name: Joi.string().min(1).required(),
+  endpoint: endpointSchema.required(),
+  data_key: jsonField,
+  pagination: paginationSchema.default({ type: 'none', parameters: {} }),
+  data_schema: dataSchemaSchema,
+  mapping_fetch: mappingFetchSchema,
+  transformations: Joi.array().items(transformationSchema).default([]),
+  format: Joi.string()
+    .valid(...OUTPUT_FORMATS)
+    .default('csv'),
+  output_params: outputParamsSchema.default({ csv_separator: ',' }),
+  s3_destiny: s3DestinySchema.default({ folder: '', filename: '{timestamp}' }),
+  http: httpOptionsSchema.default(),
+}).meta({ className: 'Extraction' });
+
+export const apiConfigSchema = Joi.object({
+  id: Joi.string().min(1),
+  name: Joi.string().min(1).required(),
+  schedule: Joi.string().min(1).description('Cron (AWS 6-field or 5-field, UTC); absent = global default.'),
+  enabled: Joi.boolean().default(true),
+  auth: authSchema.default({ access_token: '' }),
+  extractions: Joi.array().items(extractionSchema).min(1).required(),
+}).meta({ className: 'ApiConfig' });

@@ -1,0 +1,200 @@
+/* eslint-disable */
+// Generated from shared/core/config/schema.ts by `npm run gen:types`. Do not edit.
+
+export interface ApiConfig {
+  id?: string;
+  name: string;
+  /**
+   * Cron (AWS 6-field or 5-field, UTC); absent = global default.
+   */
+  schedule?: string;
+  enabled: boolean;
+  auth: Auth;
+  extractions: Extraction[];
+}
+
+export interface Auth {
+  access_token: string;
+  refresh_token?: RefreshToken;
+}
+
+export interface CursorParameters {
+  /**
+   * Where the next cursor is in the body.
+   */
+  cursor_key: string;
+  /**
+   * Query parameter that sends the cursor back.
+   */
+  param_name: string;
+  /**
+   * Safety cap: more pages than this fails the run.
+   */
+  max_pages: number;
+}
+
+export interface DataSchemaDoc {
+  [pattern: string]: string | unknown;
+}
+
+export interface Endpoint {
+  /**
+   * Absolute http(s) URL; may contain references.
+   */
+  url: string;
+  /**
+   * GET for data endpoints and POST for the token endpoint when absent.
+   */
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /**
+   * Added to the URL query string.
+   */
+  query_params?: {
+    /**
+     * Unknown Property
+     */
+    [x: string]: unknown;
+  };
+  /**
+   * Request headers.
+   */
+  headers?: {
+    [pattern: string]: string | number | boolean;
+  };
+  /**
+   * JSON-encoded unless Content-Type says application/x-www-form-urlencoded.
+   */
+  body?: {
+    /**
+     * Unknown Property
+     */
+    [x: string]: unknown;
+  } | any[] | string;
+}
+
+export interface Extraction {
+  id?: string;
+  name: string;
+  endpoint: Endpoint;
+  /**
+   * A dot path into JSON: `user.account.number`.
+   */
+  data_key?: string;
+  pagination: Pagination;
+  data_schema?: DataSchemaDoc;
+  mapping_fetch?: MappingFetch;
+  transformations: Transformation[];
+  format: 'csv' | 'json' | 'jsonl';
+  output_params: OutputParams;
+  s3_destiny: S3Destiny;
+  http?: HttpOptions;
+}
+
+export interface HeaderLinkParameters {
+  /**
+   * Safety cap: more pages than this fails the run.
+   */
+  max_pages: number;
+}
+
+export interface HttpOptions {
+  /**
+   * Headers and body idle timeout.
+   */
+  timeout_ms: number;
+  connect_timeout_ms: number;
+  /**
+   * Tries per request, first included.
+   */
+  max_attempts: number;
+  backoff_base_ms: number;
+  backoff_max_ms: number;
+  /**
+   * Rate limit for this extraction; absent = none.
+   */
+  requests_per_second?: number;
+}
+
+export interface LinkParameters {
+  /**
+   * A dot path into JSON: `user.account.number`.
+   */
+  next_link: string;
+  /**
+   * Safety cap: more pages than this fails the run.
+   */
+  max_pages: number;
+}
+
+export interface MappingFetch {
+  endpoint: Endpoint;
+  prefix: string;
+  data_schema?: DataSchemaDoc;
+  /**
+   * Detail requests in flight at once.
+   */
+  concurrency: number;
+}
+
+export interface OutputParams {
+  csv_separator: string;
+}
+
+export type Pagination = any;
+
+export interface RefreshToken {
+  endpoint: Endpoint;
+  /**
+   * Where the new token is in the response.
+   */
+  response_token_key: string;
+  /**
+   * Where the token lifetime (seconds) is; absent in the response = no proactive refresh.
+   */
+  expires_in_key: string;
+}
+
+export interface S3Destiny {
+  /**
+   * Absent = the deployment's output bucket.
+   */
+  bucket?: string;
+  folder: string;
+  filename: string;
+}
+
+export interface SequentialParameters {
+  param_name: string;
+  start_from: number;
+  step: number;
+  /**
+   * ConditionExpression or JsonField on the body: continue while true.
+   */
+  there_are_more_pages?: string;
+  continue_while_status_code_is?: number;
+  /**
+   * Stop on an empty body, whatever else is set.
+   */
+  stop_when_response_body_is_empty?: boolean;
+  /**
+   * Pages requested before earlier ones answer; 1 = strictly sequential.
+   */
+  pages_in_flight: number;
+  /**
+   * Safety cap: more pages than this fails the run.
+   */
+  max_pages: number;
+}
+
+export interface Transformation {
+  action: string;
+  priority: number;
+  on?: string[];
+  new_column_prefix?: string;
+  params: {
+    /**
+     * Unknown Property
+     */
+    [x: string]: unknown;
+  };
+}

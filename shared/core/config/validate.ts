@@ -1,0 +1,232 @@
+/**
+ * Validation of a config document: joi for shape and defaults, then the rules joi
+ * cannot express (condition syntax, reference types, transformation params,
+ * duplicate columns). Every problem is reported at once, each with its exact path.
+ */
+import type Joi from 'joi';
+import { parseCondition } from '../condition';
+import { collectReferences, REFERENCE_TYPES } from '../references';
+import { TRANSFORMATION_ACTIONS } from '../transformations';
+import { apiConfigSchema } from './schema';
+import type { DataSchemaDoc } from './types.generated';
+import type { ApiConfig, Extraction } from './types';
+
+export interface ValidationIssue {
+  /** Where the problem is, e.g. `extractions[0].pagination.parameters.step`. */
+  path: string;
+  /** Why, e.g. `must be a number`. */
+  message: string;
+}
+
+/** Thrown by {@link parseConfig}; carries every issue found. */
+export class ConfigValidationError extends Error {
+  constructor(readonly issues: ValidationIssue[]) {
+    super(`invalid config:\n${issues.map((i) => `  - ${formatIssue(i)}`).join('\n')}`);
+    this.name = 'ConfigValidationError';
+  }
+}
+
+export type ValidationResult = { ok: true; config: ApiConfig } | { ok: false; issues: ValidationIssue[] };
+
+const JOI_OPTIONS: Joi.ValidationOptions = {
+  abortEarly: false,
+  convert: true,
+  errors: { label: false },
+  messages: {
+    'object.without': 'cannot be set together with {{#peer}}',
+    'any.invalid': 'must not be {{#value}}',
+    'object.max': 'must be empty for this pagination type',
+  },
+};
+
+export function formatIssue(issue: ValidationIssue): string {
+  return issue.path ? `${issue.path}: ${issue.message}` : issue.message;
+}
+
+/** `['extractions', 0, 'step']` -> `extractions[0].step`. */
+export function formatPath(path: ReadonlyArray<string | number>): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${part}` : part;
+  }
+  return out;
+}
+
+/**
+ * Validates a config document and fills its defaults.
+ *
+ * @example
+ * const result = validateConfig(JSON.parse(text));
+ * if (!result.ok) for (const i of result.issues) console.error(formatIssue(i));
+ */
+export function validateConfig(input: unknown): ValidationResult {
+  const normalized = normalizeSynonyms(input);
+  const { value, error } = apiConfigSchema.validate(normalized, JOI_OPTIONS);
+  const issues: ValidationIssue[] = (error?.details ?? []).map((d) => ({
+    path: formatPath(d.path),
+    message: d.message,
+  }));
+  if (value && typeof value === 'object') issues.push(...semanticIssues(value as ApiConfig));
+  if (issues.length > 0) return { ok: false, issues: dedupe(issues) };
+  return { ok: true, config: value as ApiConfig };
+}
+
+/** Like {@link validateConfig} but throws {@link ConfigValidationError}. */
+export function parseConfig(input: unknown): ApiConfig {
+  const result = validateConfig(input);
+  if (!result.ok) throw new ConfigValidationError(result.issues);
+  return result.config;
+}
+
+/**
+ * One seed example writes `"auth": {"endpoint": …, "response_token_key": …}`;
+ * accept it as `auth.refresh_token`.
+ */
+function normalizeSynonyms(input: unknown): unknown {
+  if (!isObject(input) || !isObject(input.auth)) return input;
+  const { endpoint, response_token_key, ...rest } = input.auth;
+  if (endpoint === undefined || rest.refresh_token !== undefined) return input;
+  const refresh: Record<string, unknown> = { endpoint };
+  if (response_token_key !== undefined) refresh.response_token_key = response_token_key;
+  return { ...input, auth: { ...rest, refresh_token: refresh } };
+}
+
+function semanticIssues(config: ApiConfig): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  issues.push(...referenceIssues(config));
+  const extractions: Extraction[] = Array.isArray(config.extractions) ? config.extractions : [];
+  const seenNames = new Map<string, number>();
+  extractions.forEach((extraction, i) => {
+    if (!isObject(extraction)) return;
+    const at = `extractions[${i}]`;
+    if (typeof extraction.name === 'string') {
+      const first = seenNames.get(extraction.name);
+      if (first !== undefined) {
+        issues.push({ path: `${at}.name`, message: `duplicates the name of extractions[${first}]` });
+      } else seenNames.set(extraction.name, i);
+    }
+    const pagination = extraction.pagination;
+    if (pagination?.type === 'sequential' && isObject(pagination.parameters)) {
+      const condition = pagination.parameters.there_are_more_pages;
+      if (typeof condition === 'string') {
+        try {
+          parseCondition(condition);
+        } catch (err) {
+          issues.push({
+            path: `${at}.pagination.parameters.there_are_more_pages`,
+            message: (err as Error).message,
+          });
+        }
+      }
+    }
+    if (isObject(extraction.data_schema)) {
+      issues.push(...duplicateColumnIssues(extraction.data_schema, `${at}.data_schema`));
+    }
+    if (isObject(extraction.mapping_fetch) && isObject(extraction.mapping_fetch.data_schema)) {
+      issues.push(
+        ...duplicateColumnIssues(extraction.mapping_fetch.data_schema, `${at}.mapping_fetch.data_schema`),
+      );
+    }
+    (extraction.transformations ?? []).forEach((t, j) => {
+      if (isObject(t)) issues.push(...transformationIssues(t, `${at}.transformations[${j}]`));
+    });
+    issues.push(...urlIssues(extraction.endpoint?.url, `${at}.endpoint.url`));
+    issues.push(...urlIssues(extraction.mapping_fetch?.endpoint?.url, `${at}.mapping_fetch.endpoint.url`));
+  });
+  issues.push(...urlIssues(config.auth?.refresh_token?.endpoint?.url, 'auth.refresh_token.endpoint.url'));
+  return issues;
+}
+
+function referenceIssues(config: ApiConfig): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  for (const ref of collectReferences(config)) {
+    if (!(REFERENCE_TYPES as readonly string[]).includes(ref.type)) {
+      issues.push({
+        path: ref.location,
+        message: `reference ${ref.raw} has unknown type "${ref.type}" (valid: ${REFERENCE_TYPES.join(', ')})`,
+      });
+    } else if (ref.type === 'extracted_item' && !/^extractions\[\d+\]\.mapping_fetch\./.test(ref.location)) {
+      issues.push({
+        path: ref.location,
+        message: `reference ${ref.raw} is only available inside mapping_fetch`,
+      });
+    } else if (ref.path.trim() === '') {
+      issues.push({ path: ref.location, message: `reference ${ref.raw} has an empty path` });
+    }
+  }
+  return issues;
+}
+
+function transformationIssues(t: Record<string, unknown>, at: string): ValidationIssue[] {
+  if (typeof t.action !== 'string') return [];
+  const spec = TRANSFORMATION_ACTIONS[t.action];
+  if (!spec) {
+    const valid = Object.keys(TRANSFORMATION_ACTIONS).join(', ');
+    return [{ path: `${at}.action`, message: `unknown action "${t.action}" (valid: ${valid})` }];
+  }
+  const params = isObject(t.params) ? t.params : {};
+  const issues: ValidationIssue[] = [];
+  for (const [name, kind] of Object.entries(spec.params)) {
+    const value = params[name];
+    const path = `${at}.params.${name}`;
+    if (value === undefined) {
+      if (kind !== 'optional-integer') issues.push({ path, message: `is required by action "${t.action}"` });
+    } else if (kind === 'string' && typeof value !== 'string') {
+      issues.push({ path, message: 'must be a string' });
+    } else if (kind !== 'string' && !(typeof value === 'number' && Number.isInteger(value))) {
+      issues.push({ path, message: 'must be an integer' });
+    }
+  }
+  for (const name of Object.keys(params)) {
+    if (!(name in spec.params)) {
+      issues.push({ path: `${at}.params.${name}`, message: `is not a parameter of action "${t.action}"` });
+    }
+  }
+  return issues;
+}
+
+function duplicateColumnIssues(schema: DataSchemaDoc, at: string): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const seen = new Map<string, string>();
+  const walk = (node: Record<string, unknown>, path: string): void => {
+    for (const [key, value] of Object.entries(node)) {
+      const here = `${path}.${key}`;
+      if (typeof value === 'string') {
+        const first = seen.get(value);
+        if (first) issues.push({ path: here, message: `column "${value}" is already produced by ${first}` });
+        else seen.set(value, here);
+      } else if (isObject(value)) walk(value, here);
+    }
+  };
+  walk(schema, at);
+  return issues;
+}
+
+function urlIssues(url: unknown, at: string): ValidationIssue[] {
+  if (typeof url !== 'string' || collectReferences(url).length > 0) return [];
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return [{ path: at, message: 'must be an absolute http or https URL' }];
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    return [{ path: at, message: 'must be an absolute http or https URL' }];
+  }
+  return [];
+}
+
+function dedupe(issues: ValidationIssue[]): ValidationIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const key = formatIssue(i);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

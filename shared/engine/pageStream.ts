@@ -1,0 +1,71 @@
+/**
+ * Walks a paginator, yielding pages in page order. Sequential pagination may keep
+ * several pages in flight: page n+k is requested before page n answers. The first
+ * page that says "no more" fixes the end; pages past it are aborted and discarded,
+ * errors included.
+ */
+import type { PageCursor, PageView, Paginator } from '../extract/pagination';
+import { settleLater } from './concurrency';
+
+export class PaginationLimitError extends Error {
+  constructor(maxPages: number) {
+    super(`pagination did not end within max_pages (${maxPages}); raise pagination.parameters.max_pages if this is expected`);
+    this.name = 'PaginationLimitError';
+  }
+}
+
+export type FetchPage = (cursor: PageCursor, signal: AbortSignal) => Promise<PageView>;
+
+export async function* pageStream(paginator: Paginator, fetch: FetchPage, outer?: AbortSignal): AsyncGenerator<PageView> {
+  const controller = new AbortController();
+  const onAbort = (): void => controller.abort(outer?.reason);
+  outer?.addEventListener('abort', onAbort, { once: true });
+  try {
+    if (paginator.at && paginator.pagesInFlight > 1) yield* windowed(paginator, paginator.at.bind(paginator), fetch, controller.signal);
+    else yield* serial(paginator, fetch, controller.signal);
+  } finally {
+    outer?.removeEventListener('abort', onAbort);
+    controller.abort(new Error('pagination finished'));
+  }
+}
+
+async function* serial(paginator: Paginator, fetch: FetchPage, signal: AbortSignal): AsyncGenerator<PageView> {
+  let cursor: PageCursor | undefined = paginator.first();
+  while (cursor) {
+    const page = await fetch(cursor, signal);
+    const decision = paginator.decide(cursor, page);
+    if (!decision.last && cursor.index + 1 >= paginator.maxPages) throw new PaginationLimitError(paginator.maxPages);
+    yield page;
+    cursor = decision.last ? undefined : decision.next;
+  }
+}
+
+async function* windowed(
+  paginator: Paginator,
+  at: (index: number) => PageCursor,
+  fetch: FetchPage,
+  signal: AbortSignal,
+): AsyncGenerator<PageView> {
+  const inFlight: Array<{ cursor: PageCursor; page: Promise<PageView> }> = [];
+  let nextIndex = 0;
+  const refill = (): void => {
+    while (inFlight.length < paginator.pagesInFlight && nextIndex < paginator.maxPages) {
+      const cursor = at(nextIndex++);
+      inFlight.push({ cursor, page: settleLater(fetch(cursor, signal)) });
+    }
+  };
+  refill();
+  for (;;) {
+    const head = inFlight.shift();
+    if (!head) throw new PaginationLimitError(paginator.maxPages);
+    const page = await head.page;
+    const decision = paginator.decide(head.cursor, page);
+    if (decision.last) {
+      yield page;
+      return;
+    }
+    if (head.cursor.index + 1 >= paginator.maxPages) throw new PaginationLimitError(paginator.maxPages);
+    refill();
+    yield page;
+  }
+}

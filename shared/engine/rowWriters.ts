@@ -1,0 +1,185 @@
+/**
+ * Row encoders. Rows are spooled to a scratch file as they arrive, so memory stays
+ * flat however many rows a run has; `finish` returns the final file as a stream for
+ * the object store.
+ *
+ * CSV: the header is the union of every column seen in the run, in first-seen order,
+ * with `ext__timestamp` last. Rows are written with the columns known when they
+ * arrive; when a later row brings a new column, `finish` rewrites the spool in one
+ * streaming pass, padding earlier rows (the common case, a stable column set, is
+ * passed through untouched).
+ */
+import { StringDecoder } from 'node:string_decoder';
+import { stringify } from 'csv-stringify/sync';
+import type { Chunk, ScratchFile } from '../ports/storage';
+
+export type Row = Record<string, unknown>;
+
+export const TIMESTAMP_COLUMN = 'ext__timestamp';
+
+export interface RowWriter {
+  /** Appends a batch of rows (one page, typically). */
+  write(rows: readonly Row[]): Promise<void>;
+  readonly rowCount: number;
+  /** The whole file, or undefined when there were no rows (no file is written then). */
+  finish(): Promise<AsyncIterable<Chunk> | undefined>;
+}
+
+export interface WriterOptions {
+  format: 'csv' | 'json' | 'jsonl';
+  separator: string;
+  /** The run's `ext__timestamp` value. */
+  timestamp: string;
+  /** Columns known before the first row (schema order); keeps integer-like names in place. */
+  initialColumns?: readonly string[];
+}
+
+export function createRowWriter(scratch: ScratchFile, options: WriterOptions): RowWriter {
+  return options.format === 'csv' ? new CsvWriter(scratch, options) : new JsonWriter(scratch, options);
+}
+
+/** A CSV cell: null empty, booleans true/false, numbers as JSON writes them, lists/objects JSON text. */
+export function cellText(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return value;
+    case 'number':
+      return Number.isFinite(value) ? String(value) : '';
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'bigint':
+      return value.toString();
+    case 'undefined':
+      return '';
+    default:
+      return value === null ? '' : JSON.stringify(value);
+  }
+}
+
+class CsvWriter implements RowWriter {
+  rowCount = 0;
+  private readonly columns: string[] = [];
+  private readonly index = new Map<string, number>();
+  /** Column count in force from a given row on; more than one entry means a rewrite. */
+  private readonly epochs: Array<{ fromRow: number; width: number }> = [];
+  private readonly csvOptions: { delimiter: string; record_delimiter: 'unix' };
+  private readonly suffix: string;
+
+  constructor(
+    private readonly scratch: ScratchFile,
+    private readonly options: WriterOptions,
+  ) {
+    this.csvOptions = { delimiter: options.separator, record_delimiter: 'unix' };
+    for (const c of options.initialColumns ?? []) this.addColumn(c);
+    this.suffix = this.encode([[options.timestamp]]).slice(0, -1);
+  }
+
+  private addColumn(name: string): void {
+    if (name === TIMESTAMP_COLUMN || this.index.has(name)) return;
+    this.index.set(name, this.columns.length);
+    this.columns.push(name);
+  }
+
+  private encode(records: unknown[][]): string {
+    return stringify(records, this.csvOptions);
+  }
+
+  async write(rows: readonly Row[]): Promise<void> {
+    if (rows.length === 0) return;
+    const width = this.columns.length;
+    for (const row of rows) for (const key in row) if (!this.index.has(key)) this.addColumn(key);
+    let text = '';
+    if (this.rowCount === 0) {
+      this.epochs.push({ fromRow: 0, width: this.columns.length });
+      text = this.encode([[...this.columns, TIMESTAMP_COLUMN]]);
+    } else if (this.columns.length !== width) {
+      // Rows of this batch are written at the new width; earlier ones get padded at the end.
+      this.epochs.push({ fromRow: this.rowCount, width: this.columns.length });
+    }
+    const records: unknown[][] = new Array(rows.length);
+    const columns = this.columns;
+    const ts = this.options.timestamp;
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r]!;
+      const cells: string[] = new Array(columns.length + 1);
+      for (let c = 0; c < columns.length; c++) cells[c] = cellText(row[columns[c]!]);
+      cells[columns.length] = ts;
+      records[r] = cells;
+    }
+    text += this.encode(records);
+    this.rowCount += rows.length;
+    await this.scratch.append(text);
+  }
+
+  async finish(): Promise<AsyncIterable<Chunk> | undefined> {
+    if (this.rowCount === 0) return undefined;
+    if (this.epochs.length === 1) return this.scratch.read();
+    return this.rewrite();
+  }
+
+  /** Streams the spool with the final header, padding each row of an older epoch. */
+  private async *rewrite(): AsyncIterable<Chunk> {
+    const sep = this.options.separator;
+    const finalWidth = this.columns.length;
+    yield this.encode([[...this.columns, TIMESTAMP_COLUMN]]);
+    const decoder = new StringDecoder('utf8');
+    let inQuotes = false;
+    let pending = '';
+    let record = -1; // the header line of the spool comes first
+    let epoch = 0;
+    const rowTail = this.suffix + '\n';
+    for await (const chunk of this.scratch.read()) {
+      const text = pending + decoder.write(chunk as Buffer);
+      pending = '';
+      let out = '';
+      let start = 0;
+      for (let i = 0; i < text.length; i++) {
+        const ch = text.charCodeAt(i);
+        if (ch === 34 /* " */) inQuotes = !inQuotes;
+        else if (ch === 10 /* \n */ && !inQuotes) {
+          if (record >= 0) {
+            while (epoch + 1 < this.epochs.length && this.epochs[epoch + 1]!.fromRow <= record) epoch++;
+            const missing = finalWidth - this.epochs[epoch]!.width;
+            const line = text.slice(start, i + 1);
+            out += missing === 0 ? line : line.slice(0, -rowTail.length) + sep.repeat(missing) + rowTail;
+          }
+          record++;
+          start = i + 1;
+        }
+      }
+      pending = text.slice(start);
+      if (out) yield out;
+    }
+  }
+}
+
+class JsonWriter implements RowWriter {
+  rowCount = 0;
+  constructor(
+    private readonly scratch: ScratchFile,
+    private readonly options: WriterOptions,
+  ) {}
+
+  async write(rows: readonly Row[]): Promise<void> {
+    if (rows.length === 0) return;
+    const lines: string[] = new Array(rows.length);
+    const ts = this.options.timestamp;
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r]!;
+      if (TIMESTAMP_COLUMN in row) delete row[TIMESTAMP_COLUMN];
+      row[TIMESTAMP_COLUMN] = ts;
+      lines[r] = JSON.stringify(row);
+    }
+    const jsonl = this.options.format === 'jsonl';
+    const lead = jsonl ? '' : this.rowCount === 0 ? '[\n' : ',\n';
+    const text = lead + lines.join(jsonl ? '\n' : ',\n') + (jsonl ? '\n' : '');
+    this.rowCount += rows.length;
+    await this.scratch.append(text);
+  }
+
+  async finish(): Promise<AsyncIterable<Chunk> | undefined> {
+    if (this.rowCount === 0) return undefined;
+    if (this.options.format === 'json') await this.scratch.append('\n]\n');
+    return this.scratch.read();
+  }
+}

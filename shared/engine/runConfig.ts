@@ -1,0 +1,137 @@
+/**
+ * A run: every extraction of one config, in order, after one token refresh.
+ * Each extraction gets its own execution log; one failing does not stop the others.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ApiConfig, Extraction } from '../core/config/types';
+import { readJsonField } from '../core/jsonField';
+import { Redactor } from '../core/redact';
+import type { ReferenceLookup } from '../core/references';
+import { TokenManager } from '../extract/auth';
+import { HttpTransport, RetryingClient } from '../extract/http';
+import type { ExecutionLog } from '../ports/executionLog';
+import type { EngineDeps } from './deps';
+import { redactingLogger } from './redactingLogger';
+import { errorMessage, type ExtractionProgress, runExtraction } from './runExtraction';
+import { formatLogTimestamp } from '../core/time';
+
+export interface RunOptions {
+  runId?: string;
+  onProgress?: (progress: ExtractionProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface RunReport {
+  runId: string;
+  success: boolean;
+  logs: ExecutionLog[];
+}
+
+/** A stable id for a config that has none (a file run from the command line). */
+export function localId(name: string): string {
+  return name
+    .normalize('NFKD')
+    .replace(/[^\w\s-]/g, '')
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_-]+/g, '-');
+}
+
+export function configIdOf(config: ApiConfig): string {
+  return config.id ?? `local-${localId(config.name)}`;
+}
+
+export function extractionIdOf(config: ApiConfig, extraction: Extraction): string {
+  return extraction.id ?? `${configIdOf(config)}.${localId(extraction.name)}`;
+}
+
+export async function runConfig(config: ApiConfig, baseDeps: EngineDeps, options: RunOptions = {}): Promise<RunReport> {
+  const runId = options.runId ?? randomUUID();
+  const startedAt = baseDeps.clock.now();
+  const configId = configIdOf(config);
+  const redactor = new Redactor();
+  const deps: EngineDeps = { ...baseDeps, logger: redactingLogger(baseDeps.logger, redactor) };
+  const secrets = await deps.secrets.getAll();
+  redactor.addAll(secrets);
+  const lookup: ReferenceLookup = (type, path) => {
+    if (type === 'secret') return readJsonField(secrets, path);
+    if (type === 'self') return path === 'auth.access_token' ? tokens.current() : readJsonField(config, path);
+    return undefined;
+  };
+  const transport = new HttpTransport({ connectTimeoutMs: 10_000, allowLinkLocal: deps.allowLinkLocal });
+  const tokens = new TokenManager({
+    auth: config.auth,
+    lookup,
+    client: new RetryingClient(transport, { maxAttempts: 3, backoffBaseMs: 500, backoffMaxMs: 10_000, timeoutMs: 30_000 }),
+    redactor,
+    clock: deps.clock,
+    store: deps.tokens,
+    configId,
+    onRefresh: () => deps.logger.info('access token refreshed', { config: config.name, run_id: runId }),
+  });
+  deps.logger.info('run started', { config: config.name, config_id: configId, run_id: runId });
+  const logs: ExecutionLog[] = [];
+  try {
+    let startError: string | undefined;
+    try {
+      await tokens.start();
+    } catch (err) {
+      startError = redactor.redact(errorMessage(err));
+    }
+    for (const extraction of config.extractions) {
+      if (options.signal?.aborted) break;
+      const extractionId = extractionIdOf(config, extraction);
+      if (startError !== undefined) {
+        logs.push(await failedBeforeStart(deps, config, extraction, configId, extractionId, runId, startedAt, startError));
+        continue;
+      }
+      logs.push(
+        await runExtraction(
+          { config, extraction, configId, extractionId, runId, startedAt, tokens, secrets, redactor, onProgress: options.onProgress, signal: options.signal },
+          deps,
+        ),
+      );
+    }
+  } finally {
+    await transport.close();
+  }
+  const success = logs.length === config.extractions.length && logs.every((l) => l.success === 'true');
+  deps.logger.info('run finished', { config: config.name, run_id: runId, success });
+  return { runId, success, logs };
+}
+
+async function failedBeforeStart(
+  deps: EngineDeps,
+  config: ApiConfig,
+  extraction: Extraction,
+  configId: string,
+  extractionId: string,
+  runId: string,
+  startedAt: Date,
+  error: string,
+): Promise<ExecutionLog> {
+  const now = formatLogTimestamp(deps.clock.now());
+  const log: ExecutionLog = {
+    extraction_name: extraction.name,
+    extraction_id: extractionId,
+    config_name: config.name,
+    config_id: configId,
+    success: 'false',
+    error,
+    data_inserted_len: '0',
+    destiny: null,
+    last: ((await deps.lastRecords.get(extractionId)) as unknown) ?? null,
+    created_at: now,
+    run_id: runId,
+    started_at: formatLogTimestamp(startedAt),
+    finished_at: now,
+    pages: 0,
+    requests: 0,
+    retries: 0,
+    detail_requests: 0,
+    warnings: 0,
+    warning_messages: [],
+  };
+  await deps.executionLogs.append(log);
+  return log;
+}

@@ -1,0 +1,285 @@
+/**
+ * Runs one extraction in process, streaming from the first page to the output file:
+ * pages (possibly several in flight) -> records -> boundary de-duplication ->
+ * data_schema -> mapping_fetch (bounded concurrency, order kept) -> transformations
+ * -> encoder spool -> one atomic object write -> execution log -> `last` moves.
+ */
+import type { ApiConfig, Extraction } from '../core/config/types';
+import { compileDataSchema, type DataSchema, flattenRecord } from '../core/dataSchema';
+import { readJsonField } from '../core/jsonField';
+import { sameRecordAsText } from '../core/records';
+import type { Redactor } from '../core/redact';
+import type { ReferenceLookup } from '../core/references';
+import { formatFilenameTimestamp, formatLogTimestamp } from '../core/time';
+import { compileTransformations } from '../core/transformations';
+import { AuthenticatedClient, type TokenManager } from '../extract/auth';
+import { DetailFetcher } from '../extract/detailFetcher';
+import { HttpTransport, RateLimiter, RetryingClient } from '../extract/http';
+import { PageFetcher } from '../extract/pageFetcher';
+import { createPaginator } from '../extract/pagination';
+import type { ExecutionLog } from '../ports/executionLog';
+import { Semaphore, settleLater } from './concurrency';
+import type { EngineDeps } from './deps';
+import { pageStream } from './pageStream';
+import { createRowWriter, type Row } from './rowWriters';
+
+/** Live counters of one extraction; the same object is passed to every progress callback. */
+export interface ExtractionProgress {
+  extractionName: string;
+  pages: number;
+  rows: number;
+  requests: number;
+  retries: number;
+  detailRequests: number;
+  warnings: number;
+  startedAt: number;
+  finished: boolean;
+}
+
+export interface ExtractionRun {
+  config: ApiConfig;
+  extraction: Extraction;
+  configId: string;
+  extractionId: string;
+  runId: string;
+  startedAt: Date;
+  tokens: TokenManager;
+  secrets: Record<string, unknown>;
+  redactor: Redactor;
+  onProgress?: (progress: ExtractionProgress) => void;
+  signal?: AbortSignal;
+}
+
+const MAX_WARNING_MESSAGES = 20;
+
+/** Object key: `folder + filename + "." + format`, `{timestamp}` filled in. */
+export function outputKey(extraction: Extraction, startedAt: Date): string {
+  let folder = extraction.s3_destiny.folder.replace(/^\/+/, '');
+  if (folder && !folder.endsWith('/')) folder += '/';
+  const filename = extraction.s3_destiny.filename.replaceAll('{timestamp}', formatFilenameTimestamp(startedAt));
+  return `${folder}${filename}.${extraction.format}`;
+}
+
+export async function runExtraction(run: ExtractionRun, deps: EngineDeps): Promise<ExecutionLog> {
+  const { extraction } = run;
+  const progress: ExtractionProgress = {
+    extractionName: extraction.name,
+    pages: 0,
+    rows: 0,
+    requests: 0,
+    retries: 0,
+    detailRequests: 0,
+    warnings: 0,
+    startedAt: Date.now(),
+    finished: false,
+  };
+  const warnings: string[] = [];
+  const warn = (message: string): void => {
+    progress.warnings++;
+    if (warnings.length < MAX_WARNING_MESSAGES) warnings.push(run.redactor.redact(message));
+  };
+  const bucket = extraction.s3_destiny.bucket ?? deps.defaultBucket;
+  const key = outputKey(extraction, run.startedAt);
+  const previousLast = await deps.lastRecords.get(run.extractionId);
+  const lookup: ReferenceLookup = (type, path) => {
+    switch (type) {
+      case 'self':
+        return path === 'auth.access_token' ? run.tokens.current() : readJsonField(run.config, path);
+      case 'secret':
+        return readJsonField(run.secrets, path);
+      case 'last':
+        return readJsonField(previousLast, path);
+      default:
+        return undefined;
+    }
+  };
+
+  const http = extraction.http;
+  const transport = new HttpTransport({ connectTimeoutMs: http.connect_timeout_ms, allowLinkLocal: deps.allowLinkLocal });
+  const client = new RetryingClient(
+    transport,
+    {
+      maxAttempts: http.max_attempts,
+      backoffBaseMs: http.backoff_base_ms,
+      backoffMaxMs: http.backoff_max_ms,
+      timeoutMs: http.timeout_ms,
+    },
+    http.requests_per_second ? new RateLimiter(http.requests_per_second) : undefined,
+    {
+      onRequest: () => progress.requests++,
+      onRetry: (e) => {
+        progress.retries++;
+        deps.logger.warn('retrying request', {
+          extraction: extraction.name,
+          attempt: e.attempt,
+          delay_ms: e.delayMs,
+          reason: e.reason,
+          url: e.url,
+        });
+      },
+    },
+  );
+  const authed = new AuthenticatedClient(client, run.tokens);
+  const flatten = extraction.format === 'csv';
+  const schemaMapper = extraction.data_schema ? compileDataSchema(extraction.data_schema as DataSchema) : undefined;
+  const toRow: (record: unknown) => Row = schemaMapper
+    ? (record) => schemaMapper.map(record)
+    : flatten
+      ? (record) => flattenRecord(record)
+      : (record) => (record && typeof record === 'object' && !Array.isArray(record) ? { ...record } : { value: record });
+  const transform = compileTransformations(extraction.transformations);
+  const hasTransformations = extraction.transformations.length > 0;
+  const details = extraction.mapping_fetch
+    ? new DetailFetcher(extraction.mapping_fetch, authed, lookup, flatten)
+    : undefined;
+  const detailSlots = new Semaphore(extraction.mapping_fetch?.concurrency ?? 1);
+  const timestamp = formatLogTimestamp(run.startedAt);
+  const scratch = await deps.scratch.create(`${run.runId}-${extraction.name}`);
+  const writer = createRowWriter(scratch, {
+    format: extraction.format,
+    separator: extraction.output_params.csv_separator,
+    timestamp,
+    initialColumns: schemaMapper?.columns,
+  });
+  const abort = new AbortController();
+  const onOuterAbort = (): void => abort.abort(run.signal?.reason);
+  run.signal?.addEventListener('abort', onOuterAbort, { once: true });
+
+  let lastRecord: unknown = undefined;
+  let firstRecordSeen = false;
+
+  const enrich = async (rows: Row[], records: unknown[]): Promise<Row[]> => {
+    if (!details) return rows;
+    await Promise.all(
+      rows.map((row, i) =>
+        detailSlots.run(async () => {
+          abort.signal.throwIfAborted();
+          progress.detailRequests++;
+          const outcome = await details.fetch(row, records[i], abort.signal);
+          if (outcome.found) Object.assign(row, outcome.columns);
+          else warn(`mapping_fetch kept a row without details: ${outcome.reason}`);
+        }),
+      ),
+    );
+    return rows;
+  };
+
+  const finishRows = async (rows: Row[]): Promise<void> => {
+    if (hasTransformations) for (let i = 0; i < rows.length; i++) rows[i] = transform(rows[i]!);
+    await writer.write(rows);
+    progress.rows += rows.length;
+    run.onProgress?.(progress);
+  };
+
+  try {
+    const fetcher = new PageFetcher(extraction, authed, lookup);
+    const pending: Array<{ rows: Promise<Row[]>; size: number }> = [];
+    let pendingRows = 0;
+    // Enough rows queued that every detail slot stays busy across page boundaries.
+    const pendingTarget = 2 * (extraction.mapping_fetch?.concurrency ?? 0);
+    const drainOne = async (): Promise<void> => {
+      const next = pending.shift()!;
+      pendingRows -= next.size;
+      await finishRows(await next.rows);
+    };
+
+    for await (const page of pageStream(createPaginator(extraction.pagination), (c, s) => fetcher.fetch(c, s), abort.signal)) {
+      progress.pages++;
+      let records = page.records as unknown[];
+      if (!firstRecordSeen && records.length > 0) {
+        firstRecordSeen = true;
+        // Boundary de-duplication: the previous run ended on this same record.
+        if (previousLast !== undefined && sameRecordAsText(records[0], previousLast)) records = records.slice(1);
+      }
+      if (page.records.length > 0) lastRecord = page.records[page.records.length - 1];
+      if (records.length === 0) {
+        run.onProgress?.(progress);
+        continue;
+      }
+      const rows = records.map(toRow);
+      if (!details) {
+        await finishRows(rows);
+        continue;
+      }
+      pending.push({ rows: settleLater(enrich(rows, records)), size: rows.length });
+      pendingRows += rows.length;
+      while (pending.length > 0 && pendingRows > pendingTarget) await drainOne();
+    }
+    while (pending.length > 0) await drainOne();
+
+    const body = await writer.finish();
+    let destiny: string | null = null;
+    if (body) {
+      await deps.objects.put(bucket, key, body);
+      destiny = deps.objects.describe(bucket, key);
+    }
+    const newLast = lastRecord !== undefined ? lastRecord : previousLast;
+    progress.finished = true;
+    run.onProgress?.(progress);
+    const log = executionLog(run, deps, progress, warnings, {
+      success: true,
+      error: null,
+      rows: writer.rowCount,
+      destiny,
+      last: newLast ?? null,
+    });
+    // The log is written only once the file exists; `last` moves only on success.
+    await deps.executionLogs.append(log);
+    if (lastRecord !== undefined) await deps.lastRecords.set(run.extractionId, lastRecord);
+    return log;
+  } catch (err) {
+    abort.abort(err);
+    progress.finished = true;
+    const message = run.redactor.redact(errorMessage(err));
+    deps.logger.error('extraction failed', { extraction: extraction.name, run_id: run.runId, error: message });
+    const log = executionLog(run, deps, progress, warnings, {
+      success: false,
+      error: message,
+      rows: 0,
+      destiny: null,
+      last: previousLast ?? null,
+    });
+    await deps.executionLogs.append(log);
+    return log;
+  } finally {
+    run.signal?.removeEventListener('abort', onOuterAbort);
+    await scratch.dispose();
+    await transport.close();
+  }
+}
+
+function executionLog(
+  run: ExtractionRun,
+  deps: EngineDeps,
+  progress: ExtractionProgress,
+  warnings: string[],
+  outcome: { success: boolean; error: string | null; rows: number; destiny: string | null; last: unknown },
+): ExecutionLog {
+  const finished = deps.clock.now();
+  return {
+    extraction_name: run.extraction.name,
+    extraction_id: run.extractionId,
+    config_name: run.config.name,
+    config_id: run.configId,
+    success: outcome.success ? 'true' : 'false',
+    error: outcome.error,
+    data_inserted_len: String(outcome.rows),
+    destiny: outcome.destiny,
+    last: run.redactor.redactDeep(outcome.last),
+    created_at: formatLogTimestamp(finished),
+    run_id: run.runId,
+    started_at: formatLogTimestamp(run.startedAt),
+    finished_at: formatLogTimestamp(finished),
+    pages: progress.pages,
+    requests: progress.requests,
+    retries: progress.retries,
+    detail_requests: progress.detailRequests,
+    warnings: progress.warnings,
+    warning_messages: warnings,
+  };
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,144 @@
+/**
+ * Access tokens: the literal `auth.access_token`, or one fetched from the token
+ * endpoint at the start of a run, refreshed once on a 401 and ahead of expiry
+ * when the endpoint says `expires_in`. Tokens live here and in the TokenStore,
+ * never in the saved config; every token is registered with the redactor.
+ */
+import type { Auth } from '../core/config/types';
+import { readJsonField } from '../core/jsonField';
+import type { Redactor } from '../core/redact';
+import type { ReferenceLookup } from '../core/references';
+import { resolveString } from '../core/references';
+import type { Clock } from '../ports/logger';
+import type { TokenStore } from '../ports/storage';
+import { excerpt, type HttpRequest, type HttpResponse, type RetryingClient } from './http';
+import { renderEndpoint } from './render';
+
+export class TokenRefreshError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TokenRefreshError';
+  }
+}
+
+/** Refresh this long before expiry, at most (a tenth of the lifetime for short-lived tokens). */
+const EXPIRY_MARGIN_MS = 60_000;
+
+export interface TokenManagerOptions {
+  auth: Auth;
+  /** Resolves `secret` and `self` references in the token endpoint and the literal token. */
+  lookup: ReferenceLookup;
+  client: RetryingClient;
+  redactor: Redactor;
+  clock: Clock;
+  store?: TokenStore;
+  configId: string;
+  onRefresh?(): void;
+}
+
+export class TokenManager {
+  private token = '';
+  private expiresAt: number | undefined;
+  private refreshMarginMs = EXPIRY_MARGIN_MS;
+  private inFlight: Promise<void> | undefined;
+
+  constructor(private readonly options: TokenManagerOptions) {}
+
+  get canRefresh(): boolean {
+    return this.options.auth.refresh_token !== undefined;
+  }
+
+  /** The token references see as `${self::auth.access_token}`. */
+  current(): string {
+    return this.token;
+  }
+
+  /** Called once per run: a run with a token endpoint always starts with a fresh token. */
+  async start(): Promise<void> {
+    const literal = resolveString(this.options.auth.access_token ?? '', this.options.lookup);
+    this.token = literal === undefined || literal === null ? '' : String(literal);
+    this.options.redactor.add(this.token);
+    if (this.canRefresh) await this.refresh();
+  }
+
+  /** Refreshes first when the token is about to expire. */
+  async ensureFresh(): Promise<void> {
+    if (this.canRefresh && this.expiresAt !== undefined && this.options.clock.now().getTime() >= this.expiresAt - this.refreshMarginMs) {
+      await this.refresh();
+    }
+  }
+
+  /**
+   * After a 401 with `usedToken`: refreshes once (concurrent callers share one refresh)
+   * and says whether a retry makes sense.
+   */
+  async recoverFrom401(usedToken: string): Promise<boolean> {
+    if (!this.canRefresh) return false;
+    if (this.token !== usedToken) return true;
+    await this.refresh();
+    return true;
+  }
+
+  private refresh(): Promise<void> {
+    this.inFlight ??= this.fetchToken().finally(() => {
+      this.inFlight = undefined;
+    });
+    return this.inFlight;
+  }
+
+  private async fetchToken(): Promise<void> {
+    const refresh = this.options.auth.refresh_token!;
+    const build = (): HttpRequest =>
+      renderEndpoint(refresh.endpoint, this.options.lookup, { defaultMethod: 'POST', defaultBodyEncoding: 'form' });
+    let res: HttpResponse;
+    try {
+      res = await this.options.client.send(build);
+    } catch (err) {
+      throw new TokenRefreshError(`token refresh failed: ${(err as Error).message}`, { cause: err });
+    }
+    let body: unknown;
+    try {
+      body = res.body.trim() ? JSON.parse(res.body) : undefined;
+    } catch {
+      body = undefined;
+    }
+    const token = readJsonField(body, refresh.response_token_key);
+    if (res.status < 200 || res.status >= 300 || (typeof token !== 'string' && typeof token !== 'number') || token === '') {
+      // The excerpt is redacted by whoever prints the error; the old token and secrets are registered.
+      throw new TokenRefreshError(
+        `token refresh failed: HTTP ${res.status}, no "${refresh.response_token_key}" in the response: ${excerpt(res.body, 120)}`,
+      );
+    }
+    this.token = String(token);
+    this.options.redactor.add(this.token);
+    const lifetime = readJsonField(body, refresh.expires_in_key);
+    const seconds = typeof lifetime === 'string' ? Number(lifetime) : lifetime;
+    if (typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0) {
+      const lifetimeMs = seconds * 1000;
+      this.refreshMarginMs = Math.min(EXPIRY_MARGIN_MS, lifetimeMs / 10);
+      this.expiresAt = this.options.clock.now().getTime() + lifetimeMs;
+    } else {
+      this.expiresAt = undefined;
+    }
+    this.options.onRefresh?.();
+    await this.options.store?.put(this.options.configId, { accessToken: this.token, expiresAt: this.expiresAt });
+  }
+}
+
+/** Sends data and detail requests with the current token; one refresh and one retry on 401. */
+export class AuthenticatedClient {
+  constructor(
+    private readonly client: RetryingClient,
+    private readonly tokens: TokenManager,
+  ) {}
+
+  async send(build: () => HttpRequest, signal?: AbortSignal): Promise<HttpResponse> {
+    await this.tokens.ensureFresh();
+    const used = this.tokens.current();
+    const res = await this.client.send(build, signal);
+    if (res.status === 401 && (await this.tokens.recoverFrom401(used))) {
+      return this.client.send(build, signal);
+    }
+    return res;
+  }
+}

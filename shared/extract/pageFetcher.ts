@@ -1,0 +1,66 @@
+/**
+ * Fetches one page of an extraction: renders the endpoint for a cursor, sends it
+ * through the authenticated client, parses the body and selects the records.
+ */
+import type { Extraction } from '../core/config/types';
+import { compileJsonField } from '../core/jsonField';
+import type { ReferenceLookup } from '../core/references';
+import type { AuthenticatedClient } from './auth';
+import { excerpt, HttpRequestError } from './http';
+import { isEndStatus, type PageCursor, type PageView } from './pagination';
+import { renderEndpoint } from './render';
+
+/** The records at `data_key`: a list is the records, an object one record, absent/null none. */
+export function recordsOf(value: unknown): unknown[] {
+  if (value === undefined || value === null) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+export function parseJsonBody(text: string, url: string, status: number): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new HttpRequestError(`response from ${url} is not JSON (HTTP ${status}): ${excerpt(text, 120)}`, url, status, {
+      cause: err,
+    });
+  }
+}
+
+export class PageFetcher {
+  private readonly selectRecords: (body: unknown) => unknown;
+
+  constructor(
+    private readonly extraction: Extraction,
+    private readonly client: AuthenticatedClient,
+    private readonly lookup: ReferenceLookup,
+  ) {
+    this.selectRecords = extraction.data_key ? compileJsonField(extraction.data_key) : (body) => body;
+  }
+
+  async fetch(cursor: PageCursor, signal?: AbortSignal): Promise<PageView> {
+    const build = () =>
+      renderEndpoint(this.extraction.endpoint, this.lookup, {
+        defaultMethod: 'GET',
+        defaultBodyEncoding: 'json',
+        url: cursor.url,
+        query: cursor.query,
+      });
+    const res = await this.client.send(build, signal);
+    if (isEndStatus(res.status)) {
+      return { status: res.status, headers: res.headers, bodyText: res.body, body: undefined, records: [], url: res.url };
+    }
+    if (res.status < 200 || res.status >= 300) {
+      throw new HttpRequestError(`HTTP ${res.status} from ${res.url}: ${excerpt(res.body)}`, res.url, res.status);
+    }
+    const body = parseJsonBody(res.body, res.url, res.status);
+    return {
+      status: res.status,
+      headers: res.headers,
+      bodyText: res.body,
+      body,
+      records: recordsOf(this.selectRecords(body)),
+      url: res.url,
+    };
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Turns a config Endpoint, with its references resolved, into an HTTP request.
+ */
+import type { Endpoint } from '../core/config/types';
+import { type ReferenceLookup, resolveDeep } from '../core/references';
+import type { HttpRequest } from './http';
+
+export interface RenderOptions {
+  /** GET for data endpoints, POST for the token endpoint. */
+  defaultMethod: 'GET' | 'POST';
+  /** How an object body is encoded when no Content-Type header decides. */
+  defaultBodyEncoding: 'json' | 'form';
+  /** Replaces the endpoint URL (a `next_link`); configured params fill only what it lacks. */
+  url?: string;
+  /** Set last, over everything (page number, cursor). */
+  query?: Record<string, string>;
+}
+
+const FORM = 'application/x-www-form-urlencoded';
+
+export function renderEndpoint(endpoint: Endpoint, lookup: ReferenceLookup, options: RenderOptions): HttpRequest {
+  const resolved = resolveDeep(endpoint, lookup);
+  const url = new URL(options.url ?? resolved.url);
+  const configured = new URLSearchParams();
+  for (const [name, value] of Object.entries(resolved.query_params ?? {})) appendParam(configured, name, value);
+  for (const name of new Set(configured.keys())) {
+    // A next_link already carries its own state; the endpoint's own URL yields to query_params.
+    if (options.url !== undefined && url.searchParams.has(name)) continue;
+    url.searchParams.delete(name);
+    for (const value of configured.getAll(name)) url.searchParams.append(name, value);
+  }
+  for (const [name, value] of Object.entries(options.query ?? {})) url.searchParams.set(name, value);
+
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(resolved.headers ?? {})) headers[name] = String(value);
+  const request: HttpRequest = {
+    method: resolved.method ?? options.defaultMethod,
+    url: url.toString(),
+    headers,
+  };
+  const body = resolved.body;
+  if (body !== undefined && body !== '') {
+    const contentTypeName = Object.keys(headers).find((h) => h.toLowerCase() === 'content-type');
+    const contentType = contentTypeName ? headers[contentTypeName]!.toLowerCase() : undefined;
+    if (typeof body === 'string') {
+      request.body = body;
+    } else if (contentType?.startsWith(FORM) || (!contentType && options.defaultBodyEncoding === 'form')) {
+      const form = new URLSearchParams();
+      for (const [name, value] of Object.entries(body)) appendParam(form, name, value);
+      request.body = form.toString();
+      if (!contentTypeName) headers['content-type'] = FORM;
+    } else {
+      request.body = JSON.stringify(body);
+      if (!contentTypeName) headers['content-type'] = 'application/json';
+    }
+  }
+  return request;
+}
+
+function appendParam(params: URLSearchParams, name: string, value: unknown): void {
+  if (value === undefined || value === null) return;
+  if (Array.isArray(value)) {
+    for (const item of value) appendParam(params, name, item);
+  } else if (typeof value === 'object') {
+    params.append(name, JSON.stringify(value));
+  } else {
+    params.append(name, String(value));
+  }
+}

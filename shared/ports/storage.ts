@@ -1,0 +1,57 @@
+/**
+ * Storage ports. The engine reaches storage only through these; the composition
+ * root picks the adapter (local filesystem now, S3/DynamoDB in the distributed mode).
+ */
+
+/** Bytes as the engine produces them. */
+export type Chunk = string | Uint8Array;
+
+/** Where output files go: S3 or `<data-dir>/s3/<bucket>/<key>`. */
+export interface ObjectStore {
+  /**
+   * Writes an object from a stream of chunks. The object appears whole or not at all:
+   * if `body` throws, nothing is visible under `key` and the error is rethrown.
+   */
+  put(bucket: string, key: string, body: AsyncIterable<Chunk>): Promise<void>;
+  /** Reads an object; undefined when it does not exist. */
+  get(bucket: string, key: string): Promise<Buffer | undefined>;
+  /** Human-readable location, e.g. `s3://bucket/key`. */
+  describe(bucket: string, key: string): string;
+}
+
+/** A private temporary file the writer spools rows into before the final upload. */
+export interface ScratchFile {
+  /** Appends text; resolves when it may be called again (backpressure). */
+  append(chunk: string): Promise<void>;
+  /** Flushes and reads everything appended so far, in order. */
+  read(): AsyncIterable<Buffer>;
+  /** Removes the file; safe to call twice. */
+  dispose(): Promise<void>;
+}
+
+export interface ScratchSpace {
+  create(label: string): Promise<ScratchFile>;
+}
+
+/** The `last` raw record of each extraction's previous successful run. */
+export interface LastRecordStore {
+  get(extractionId: string): Promise<unknown>;
+  set(extractionId: string, record: unknown): Promise<void>;
+}
+
+/** The JSON object of extractor secrets (`${secret::…}`). */
+export interface SecretStore {
+  getAll(): Promise<Record<string, unknown>>;
+}
+
+/** Refreshed tokens, kept apart from the saved config. */
+export interface TokenStore {
+  get(configId: string): Promise<StoredToken | undefined>;
+  put(configId: string, token: StoredToken): Promise<void>;
+}
+
+export interface StoredToken {
+  accessToken: string;
+  /** Epoch milliseconds; undefined when the token endpoint gave no lifetime. */
+  expiresAt?: number;
+}

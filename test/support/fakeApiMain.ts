@@ -1,0 +1,76 @@
+/**
+ * Runs the fake API as its own process for the benchmark, with request recording off.
+ *
+ *   node dist/test/support/fakeApiMain.js --port 0 --records 1000000 --page-size 1000 \
+ *     [--latency MS] [--detail-latency MS]
+ *
+ * Prints exactly one line, `LISTENING http://127.0.0.1:PORT`, then serves until
+ * SIGTERM or SIGINT.
+ */
+import { startFakeApi, type FakeApiOptions } from './fakeApi';
+
+interface MainArgs {
+  port: number;
+  records: number;
+  pageSize: number;
+  latencyMs: number;
+  detailLatencyMs: number;
+}
+
+const FLAGS: Record<string, keyof MainArgs> = {
+  '--port': 'port',
+  '--records': 'records',
+  '--page-size': 'pageSize',
+  '--latency': 'latencyMs',
+  '--detail-latency': 'detailLatencyMs',
+};
+
+function parseArgs(argv: readonly string[]): MainArgs {
+  const args: MainArgs = { port: 0, records: 250, pageSize: 100, latencyMs: 0, detailLatencyMs: 0 };
+  for (let i = 0; i < argv.length; i += 2) {
+    const flag = argv[i] ?? '';
+    const key = FLAGS[flag];
+    const raw = argv[i + 1];
+    if (key === undefined)
+      throw new Error(`unknown argument ${flag}; expected one of ${Object.keys(FLAGS).join(', ')}`);
+    if (raw === undefined || !/^\d+$/.test(raw)) throw new Error(`${flag} needs a non-negative integer`);
+    args[key] = Number(raw);
+  }
+  return args;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const options: FakeApiOptions = {
+    port: args.port,
+    records: args.records,
+    pageSize: args.pageSize,
+    record: false,
+  };
+  // Global latency applies to data and detail routes; detail-only latency is a fault plan on /details/.
+  if (args.latencyMs > 0) options.latencyMs = args.latencyMs;
+  if (args.detailLatencyMs > 0) options.faults = { '/details/': { latencyMs: args.detailLatencyMs } };
+  const api = await startFakeApi(options);
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    api.close().then(
+      () => {
+        process.exitCode = 0;
+      },
+      (error: unknown) => {
+        process.stderr.write(`fake API close failed: ${String(error)}\n`);
+        process.exitCode = 1;
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.stdout.write(`LISTENING ${api.url}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(2);
+});
