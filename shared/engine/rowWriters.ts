@@ -130,7 +130,6 @@ class CsvWriter implements RowWriter {
     const rowTail = this.suffix + '\n';
     for await (const chunk of this.scratch.read()) {
       const text = pending + decoder.write(chunk as Buffer);
-      pending = '';
       let out = '';
       let start = 0;
       for (let i = 0; i < text.length; i++) {

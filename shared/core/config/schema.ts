@@ -13,7 +13,32 @@ export const DEFAULT_MAX_PAGES = 10_000;
 
 const jsonField = Joi.string().min(1).description('A dot path into JSON: `user.account.number`.');
 
-const scalar = Joi.alternatives().try(Joi.string().allow(''), Joi.number(), Joi.boolean());
+const scalar = Joi.alternatives()
+  .try(Joi.string().allow(''), Joi.number(), Joi.boolean())
+  .messages({ 'alternatives.types': 'must be a string, a number or a boolean' });
+
+/** An integer in `[min, max]`; every way of missing the range says what the range is. */
+const integerBetween = (min: number, max: number, what = 'an integer'): Joi.NumberSchema => {
+  const message = `must be ${what} between ${min} and ${max}`;
+  return Joi.number()
+    .integer()
+    .min(min)
+    .max(max)
+    .messages({ 'number.integer': message, 'number.min': message, 'number.max': message });
+};
+
+/**
+ * Parameters of one pagination type; a parameter that belongs to another type (or a
+ * typo) names the type and lists the parameters it does take.
+ */
+const parametersOf = (type: string, keys: Record<string, Joi.Schema>): Joi.ObjectSchema => {
+  const names = Object.keys(keys);
+  const message =
+    names.length === 0
+      ? `is not allowed: pagination type "${type}" takes no parameters`
+      : `is not a parameter of pagination type "${type}" (valid: ${names.join(', ')})`;
+  return Joi.object(keys).messages({ 'object.unknown': message });
+};
 
 export const endpointSchema = Joi.object({
   url: Joi.string().min(1).required().description('Absolute http(s) URL; may contain references.'),
@@ -25,6 +50,7 @@ export const endpointSchema = Joi.object({
   headers: Joi.object().pattern(Joi.string(), scalar).description('Request headers.'),
   body: Joi.alternatives()
     .try(Joi.object().unknown(true), Joi.array(), Joi.string().allow(''))
+    .messages({ 'alternatives.types': 'must be an object, an array or a string' })
     .description('JSON-encoded unless Content-Type says application/x-www-form-urlencoded.'),
 }).meta({ className: 'Endpoint' });
 
@@ -42,44 +68,40 @@ export const authSchema = Joi.object({
 }).meta({ className: 'Auth' });
 
 const pageBudget = {
-  max_pages: Joi.number()
-    .integer()
-    .min(1)
-    .max(MAX_PAGES_LIMIT)
+  max_pages: integerBetween(1, MAX_PAGES_LIMIT)
     .default(DEFAULT_MAX_PAGES)
     .description('Safety cap: more pages than this fails the run.'),
 };
 
-export const sequentialParametersSchema = Joi.object({
+export const sequentialParametersSchema = parametersOf('sequential', {
   param_name: Joi.string().min(1).required(),
   start_from: Joi.number().default(1),
   step: Joi.number().invalid(0).default(1),
   there_are_more_pages: Joi.string()
     .min(1)
     .description('ConditionExpression or JsonField on the body: continue while true.'),
-  continue_while_status_code_is: Joi.number().integer().min(100).max(599),
+  continue_while_status_code_is: integerBetween(100, 599, 'an HTTP status code'),
   stop_when_response_body_is_empty: Joi.boolean().description('Stop on an empty body, whatever else is set.'),
-  pages_in_flight: Joi.number()
-    .integer()
-    .min(1)
-    .max(64)
+  pages_in_flight: integerBetween(1, 64)
     .default(1)
     .description('Pages requested before earlier ones answer; 1 = strictly sequential.'),
   ...pageBudget,
 })
-  .without('continue_while_status_code_is', ['there_are_more_pages', 'stop_when_response_body_is_empty'])
+  // Two rules, not one with two peers: joi reports only the first peer of a rule.
+  .without('continue_while_status_code_is', 'there_are_more_pages')
+  .without('continue_while_status_code_is', 'stop_when_response_body_is_empty')
   .meta({ className: 'SequentialParameters' });
 
-export const linkParametersSchema = Joi.object({
+export const linkParametersSchema = parametersOf('link', {
   next_link: jsonField.required(),
   ...pageBudget,
 }).meta({ className: 'LinkParameters' });
 
-export const headerLinkParametersSchema = Joi.object({ ...pageBudget }).meta({
+export const headerLinkParametersSchema = parametersOf('header_link', { ...pageBudget }).meta({
   className: 'HeaderLinkParameters',
 });
 
-export const cursorParametersSchema = Joi.object({
+export const cursorParametersSchema = parametersOf('cursor', {
   cursor_key: jsonField.required().description('Where the next cursor is in the body.'),
   param_name: Joi.string().min(1).required().description('Query parameter that sends the cursor back.'),
   ...pageBudget,
@@ -94,7 +116,7 @@ const paginationOf = (type: string, className: string, parameters: Joi.ObjectSch
 export const paginationSchema = Joi.alternatives()
   .conditional('.type', {
     switch: [
-      { is: 'none', then: paginationOf('none', 'NoPagination', Joi.object({}).default({})) },
+      { is: 'none', then: paginationOf('none', 'NoPagination', parametersOf('none', {}).default({})) },
       {
         is: 'sequential',
         then: paginationOf('sequential', 'SequentialPagination', sequentialParametersSchema.required()),
@@ -109,14 +131,20 @@ export const paginationSchema = Joi.alternatives()
     otherwise: Joi.object({
       type: Joi.string()
         .valid(...PAGINATION_TYPES)
-        .required(),
+        .required()
+        .messages({ 'any.required': `is required and must be one of [${PAGINATION_TYPES.join(', ')}]` }),
     }).unknown(true),
   })
   .meta({ className: 'Pagination' });
 
 /** A nested object whose leaves are output column names. */
 export const dataSchemaSchema = Joi.object()
-  .pattern(Joi.string(), Joi.alternatives().try(Joi.string().min(1), Joi.link('#dataSchema')))
+  .pattern(
+    Joi.string(),
+    Joi.alternatives()
+      .try(Joi.string().min(1), Joi.link('#dataSchema'))
+      .messages({ 'alternatives.types': 'must be a column name (a string) or a nested data_schema object' }),
+  )
   .id('dataSchema')
   .meta({ className: 'DataSchemaDoc' });
 
@@ -124,10 +152,7 @@ export const mappingFetchSchema = Joi.object({
   endpoint: endpointSchema.required(),
   prefix: Joi.string().allow('').default(''),
   data_schema: dataSchemaSchema,
-  concurrency: Joi.number()
-    .integer()
-    .min(1)
-    .max(256)
+  concurrency: integerBetween(1, 256)
     .default(8)
     .description('Detail requests in flight at once.'),
 }).meta({ className: 'MappingFetch' });
@@ -141,11 +166,11 @@ export const transformationSchema = Joi.object({
 }).meta({ className: 'Transformation' });
 
 export const httpOptionsSchema = Joi.object({
-  timeout_ms: Joi.number().integer().min(1).max(600_000).default(30_000).description('Headers and body idle timeout.'),
-  connect_timeout_ms: Joi.number().integer().min(1).max(120_000).default(10_000),
-  max_attempts: Joi.number().integer().min(1).max(20).default(5).description('Tries per request, first included.'),
-  backoff_base_ms: Joi.number().integer().min(0).max(60_000).default(500),
-  backoff_max_ms: Joi.number().integer().min(0).max(600_000).default(30_000),
+  timeout_ms: integerBetween(1, 600_000).default(30_000).description('Headers and body idle timeout.'),
+  connect_timeout_ms: integerBetween(1, 120_000).default(10_000),
+  max_attempts: integerBetween(1, 20).default(5).description('Tries per request, first included.'),
+  backoff_base_ms: integerBetween(0, 60_000).default(500),
+  backoff_max_ms: integerBetween(0, 600_000).default(30_000),
   requests_per_second: Joi.number().positive().description('Rate limit for this extraction; absent = none.'),
 }).meta({ className: 'HttpOptions' });
 
@@ -156,7 +181,10 @@ export const s3DestinySchema = Joi.object({
 }).meta({ className: 'S3Destiny' });
 
 export const outputParamsSchema = Joi.object({
-  csv_separator: Joi.string().length(1).default(','),
+  csv_separator: Joi.string()
+    .length(1)
+    .default(',')
+    .messages({ 'string.length': 'must be a single character', 'string.empty': 'must be a single character' }),
 }).meta({ className: 'OutputParams' });
 
 export const OUTPUT_FORMATS = ['csv', 'json', 'jsonl'] as const;
@@ -184,5 +212,5 @@ export const apiConfigSchema = Joi.object({
   schedule: Joi.string().min(1).description('Cron (AWS 6-field or 5-field, UTC); absent = global default.'),
   enabled: Joi.boolean().default(true),
   auth: authSchema.default({ access_token: '' }),
-  extractions: Joi.array().items(extractionSchema).min(1).required(),
+  extractions: Joi.array().items(extractionSchema).min(1).message('must contain at least one extraction').required(),
 }).meta({ className: 'ApiConfig' });

@@ -5,7 +5,7 @@
  */
 import type Joi from 'joi';
 import { parseCondition } from '../condition';
-import { collectReferences, REFERENCE_TYPES } from '../references';
+import { collectReferences, isReferenceType, REFERENCE_TYPES } from '../references';
 import { TRANSFORMATION_ACTIONS } from '../transformations';
 import { apiConfigSchema } from './schema';
 import type { DataSchemaDoc } from './types.generated';
@@ -34,8 +34,8 @@ const JOI_OPTIONS: Joi.ValidationOptions = {
   errors: { label: false },
   messages: {
     'object.without': 'cannot be set together with {{#peer}}',
+    'object.base': 'must be an object',
     'any.invalid': 'must not be {{#value}}',
-    'object.max': 'must be empty for this pagination type',
   },
 };
 
@@ -63,13 +63,23 @@ export function formatPath(path: ReadonlyArray<string | number>): string {
 export function validateConfig(input: unknown): ValidationResult {
   const normalized = normalizeSynonyms(input);
   const { value, error } = apiConfigSchema.validate(normalized, JOI_OPTIONS);
-  const issues: ValidationIssue[] = (error?.details ?? []).map((d) => ({
-    path: formatPath(d.path),
-    message: d.message,
-  }));
+  let issues: ValidationIssue[] = (error?.details ?? []).map(joiIssue);
   if (value && typeof value === 'object') issues.push(...semanticIssues(value as ApiConfig));
+  // Name the path the user wrote (`auth.endpoint.url`), not the normalized one.
+  if (normalized !== input) issues = issues.map(({ path, message }) => ({ path: synonymPath(path), message }));
   if (issues.length > 0) return { ok: false, issues: dedupe(issues) };
   return { ok: true, config: value as ApiConfig };
+}
+
+function joiIssue(detail: Joi.ValidationErrorItem): ValidationIssue {
+  // joi puts `without` on the object; name the key that excludes the other one.
+  if (detail.type === 'object.without' && typeof detail.context?.main === 'string') {
+    return { path: formatPath([...detail.path, detail.context.main]), message: detail.message };
+  }
+  if (detail.path.length === 0 && detail.type === 'object.base') {
+    return { path: '', message: 'the config must be a JSON object' };
+  }
+  return { path: formatPath(detail.path), message: detail.message };
 }
 
 /** Like {@link validateConfig} but throws {@link ConfigValidationError}. */
@@ -92,6 +102,11 @@ function normalizeSynonyms(input: unknown): unknown {
   return { ...input, auth: { ...rest, refresh_token: refresh } };
 }
 
+/** `auth.refresh_token.endpoint.url` -> `auth.endpoint.url`, for a config written with the synonym. */
+function synonymPath(path: string): string {
+  return path.startsWith('auth.refresh_token.') ? `auth.${path.slice('auth.refresh_token.'.length)}` : path;
+}
+
 function semanticIssues(config: ApiConfig): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   issues.push(...referenceIssues(config));
@@ -103,7 +118,10 @@ function semanticIssues(config: ApiConfig): ValidationIssue[] {
     if (typeof extraction.name === 'string') {
       const first = seenNames.get(extraction.name);
       if (first !== undefined) {
-        issues.push({ path: `${at}.name`, message: `duplicates the name of extractions[${first}]` });
+        issues.push({
+          path: `${at}.name`,
+          message: `duplicates the name ${JSON.stringify(extraction.name)} of extractions[${first}]`,
+        });
       } else seenNames.set(extraction.name, i);
     }
     const pagination = extraction.pagination;
@@ -141,7 +159,14 @@ function semanticIssues(config: ApiConfig): ValidationIssue[] {
 function referenceIssues(config: ApiConfig): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   for (const ref of collectReferences(config)) {
-    if (!(REFERENCE_TYPES as readonly string[]).includes(ref.type)) {
+    const typo = /^(\w+):([^:].*)$/.exec(ref.type);
+    if (typo && isReferenceType(typo[1] as string)) {
+      // `${self:auth.token}`: one colon where two belong.
+      issues.push({
+        path: ref.location,
+        message: `reference ${ref.raw} needs "::" between type and path, as in ${fixSeparator(ref.raw)}`,
+      });
+    } else if (!isReferenceType(ref.type)) {
       issues.push({
         path: ref.location,
         message: `reference ${ref.raw} has unknown type "${ref.type}" (valid: ${REFERENCE_TYPES.join(', ')})`,
@@ -156,6 +181,11 @@ function referenceIssues(config: ApiConfig): ValidationIssue[] {
     }
   }
   return issues;
+}
+
+/** `${self:auth.token, x}` -> `${self::auth.token, x}`. */
+function fixSeparator(raw: string): string {
+  return raw.replace(/^(\$[{(]\s*\w+):/, '$1::');
 }
 
 function transformationIssues(t: Record<string, unknown>, at: string): ValidationIssue[] {

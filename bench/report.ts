@@ -1,0 +1,124 @@
+/** Benchmark figures, targets and their markdown rendering. */
+import type { BenchKind, EngineResult } from './cases';
+
+export interface CaseResult {
+  /** e.g. `rows-1000000`, `pages-inflight-8`. */
+  id: string;
+  kind: BenchKind;
+  label: string;
+  result: EngineResult;
+  /** Rows per second of wall time. */
+  rowsPerSecond: number;
+  /** Latency-bound cases: latency × requests / in-flight, in ms. */
+  floorMs?: number;
+  /** wall / floor. */
+  floorRatio?: number;
+  /** Requests the floor counts (pages or detail requests). */
+  floorRequests?: number;
+  latencyMs?: number;
+  inFlight?: number;
+  /** CPU seconds the fake API process used during the run (Linux). */
+  serverCpuSeconds?: number;
+}
+
+export interface TargetCheck {
+  target: string;
+  figure: string;
+  pass: boolean;
+}
+
+export interface Targets {
+  minRowsPerSecond: number;
+  maxPeakRssMiB: number;
+  maxRssGrowth: number;
+  maxFloorRatio: number;
+}
+
+export const TARGETS: Targets = { minRowsPerSecond: 100_000, maxPeakRssMiB: 200, maxRssGrowth: 1.2, maxFloorRatio: 1.5 };
+
+export const mib = (kb: number): number => kb / 1024;
+const fmtInt = (n: number): string => Math.round(n).toLocaleString('en-US');
+const fmtS = (ms: number): string => (ms / 1000).toFixed(2);
+const fmtMiB = (kb: number): string => mib(kb).toFixed(1);
+const fmtBytes = (bytes: number): string =>
+  bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
+
+/** Target checks over whichever cases ran. */
+export function checkTargets(cases: CaseResult[], targets: Targets = TARGETS): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const rows = cases.filter((c) => c.kind === 'rows').sort((a, b) => a.result.rows - b.result.rows);
+  for (const c of rows) {
+    checks.push({
+      target: `${c.label}: ≥ ${fmtInt(targets.minRowsPerSecond)} rows/s`,
+      figure: `${fmtInt(c.rowsPerSecond)} rows/s`,
+      pass: c.rowsPerSecond >= targets.minRowsPerSecond,
+    });
+  }
+  const smallest = rows[0];
+  const largest = rows[rows.length - 1];
+  if (largest) {
+    checks.push({
+      target: `${largest.label}: peak RSS < ${targets.maxPeakRssMiB} MiB`,
+      figure: `${fmtMiB(largest.result.maxRssKb)} MiB`,
+      pass: mib(largest.result.maxRssKb) < targets.maxPeakRssMiB,
+    });
+  }
+  if (smallest && largest && smallest !== largest) {
+    const growth = largest.result.maxRssKb / smallest.result.maxRssKb;
+    checks.push({
+      target: `peak RSS ${largest.label} ≤ ${targets.maxRssGrowth}× ${smallest.label}`,
+      figure: `${growth.toFixed(2)}× (${fmtMiB(largest.result.maxRssKb)} / ${fmtMiB(smallest.result.maxRssKb)} MiB)`,
+      pass: growth <= targets.maxRssGrowth,
+    });
+  }
+  for (const c of cases) {
+    if ((c.kind === 'pages' || c.kind === 'details') && (c.inFlight ?? 1) > 1 && c.floorRatio !== undefined) {
+      checks.push({
+        target: `${c.label}: ≤ ${targets.maxFloorRatio}× floor`,
+        figure: `${c.floorRatio.toFixed(2)}× (${fmtS(c.result.wallMs)} s vs ${fmtS(c.floorMs ?? 0)} s)`,
+        pass: c.floorRatio <= targets.maxFloorRatio,
+      });
+    }
+  }
+  return checks;
+}
+
+export function markdownReport(cases: CaseResult[], checks: TargetCheck[]): string {
+  const out: string[] = [];
+  const rows = cases.filter((c) => c.kind === 'rows');
+  if (rows.length > 0) {
+    out.push(
+      '| Throughput case | Rows (verified) | Wall (s) | Rows/s | Peak RSS (MiB) | Start RSS (MiB) | Peak heap (MiB) | Engine CPU (s) | Fake API CPU (s) | Output |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    );
+    for (const c of rows) {
+      const r = c.result;
+      out.push(
+        `| ${c.label} | ${fmtInt(r.rows)} | ${fmtS(r.wallMs)} | ${fmtInt(c.rowsPerSecond)} | ${fmtMiB(r.maxRssKb)} | ${fmtMiB(r.startRssKb)} | ` +
+          `${fmtMiB(r.peakHeapUsedKb)} | ${((r.userCpuMs + r.systemCpuMs) / 1000).toFixed(2)} | ${c.serverCpuSeconds?.toFixed(2) ?? 'n/a'} | ${fmtBytes(r.outputBytes)} |`,
+      );
+    }
+    out.push('');
+  }
+  const bound = cases.filter((c) => c.kind !== 'rows');
+  if (bound.length > 0) {
+    out.push(
+      '| Latency case | Requests | Latency (ms) | In flight | Wall (s) | Floor (s) | × floor | Peak RSS (MiB) | Rows (verified) |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    );
+    for (const c of bound) {
+      const r = c.result;
+      out.push(
+        `| ${c.label} | ${fmtInt(c.floorRequests ?? 0)} | ${c.latencyMs ?? 0} | ${c.inFlight ?? 1} | ${fmtS(r.wallMs)} | ` +
+          `${fmtS(c.floorMs ?? 0)} | ${c.floorRatio?.toFixed(2) ?? 'n/a'} | ${fmtMiB(r.maxRssKb)} | ${fmtInt(r.rows)} |`,
+      );
+    }
+    out.push('');
+  }
+  if (checks.length > 0) {
+    out.push('| Target | Figure | Result |', '| --- | --- | --- |');
+    for (const check of checks) out.push(`| ${check.target} | ${check.figure} | ${check.pass ? 'PASS' : 'MISS'} |`);
+    out.push('');
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,313 @@
+/**
+ * `npm run bench`: the in-process engine against the fake API running as a separate
+ * process, each case in a fresh engine process (bench/engineRun.ts).
+ *
+ *   npm run bench                      full run (100k and 1M rows, 200 pages, 2,000 details)
+ *   npm run bench -- --quick           smoke run (1k and 10k rows, 50 pages, 200 details)
+ *   npm run bench -- --only rows       one group: rows, pages or details (comma-separated)
+ *   npm run bench -- --profile         also --cpu-prof every child; summaries by stage
+ *   npm run bench -- --rows-in-flight 4   pages_in_flight of the throughput cases (default 1)
+ *
+ * Prints markdown tables, writes .bench/results.json, exits 0 whether targets are met
+ * or missed, 1 when a run fails or writes the wrong number of rows.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { arch, cpus, freemem, platform, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import type { BenchKind, EngineJob, EngineResult } from './cases';
+import { killAllChildren, runNodeScript, startFakeApiProcess } from './processes';
+import { profileMarkdown, summarizeProfile } from './profile';
+import { type CaseResult, checkTargets, markdownReport, TARGETS } from './report';
+
+const ROOT = join(__dirname, '..', '..');
+const FAKE_API_SCRIPT = join(__dirname, '..', 'test', 'support', 'fakeApiMain.js');
+const ENGINE_SCRIPT = join(__dirname, 'engineRun.js');
+const BENCH_DIR = join(ROOT, '.bench');
+const PROFILE_DIR = join(BENCH_DIR, 'profiles');
+const RESULTS_FILE = join(BENCH_DIR, 'results.json');
+
+interface Options {
+  quick: boolean;
+  only: Set<BenchKind>;
+  profile: boolean;
+  rowsInFlight: number;
+}
+
+interface Plan {
+  rowSizes: number[];
+  rowPageSize: number;
+  pages: number;
+  pagesPageSize: number;
+  pageLatencyMs: number;
+  pagesInFlight: number[];
+  details: number;
+  detailsPageSize: number;
+  detailLatencyMs: number;
+  detailConcurrency: number[];
+}
+
+const FULL: Plan = {
+  rowSizes: [100_000, 1_000_000],
+  rowPageSize: 1000,
+  pages: 200,
+  pagesPageSize: 100,
+  pageLatencyMs: 50,
+  pagesInFlight: [1, 8],
+  details: 2000,
+  detailsPageSize: 100,
+  detailLatencyMs: 20,
+  detailConcurrency: [1, 32],
+};
+
+const QUICK: Plan = { ...FULL, rowSizes: [1_000, 10_000], pages: 50, details: 200 };
+
+class BenchFailure extends Error {}
+
+function parseOptions(argv: readonly string[]): Options {
+  const options: Options = { quick: false, only: new Set(['rows', 'pages', 'details']), profile: false, rowsInFlight: 1 };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--quick') options.quick = true;
+    else if (arg === '--profile') options.profile = true;
+    else if (arg === '--only') {
+      const kinds = (argv[++i] ?? '').split(',').filter(Boolean);
+      const valid = kinds.filter((k): k is BenchKind => k === 'rows' || k === 'pages' || k === 'details');
+      if (valid.length === 0 || valid.length !== kinds.length) throw new BenchFailure('--only takes rows, pages and/or details');
+      options.only = new Set(valid);
+    } else if (arg === '--rows-in-flight') {
+      const n = Number(argv[++i]);
+      if (!Number.isInteger(n) || n < 1 || n > 64) throw new BenchFailure('--rows-in-flight takes an integer 1..64');
+      options.rowsInFlight = n;
+    } else if (arg === '--help' || arg === '-h') {
+      process.stdout.write('usage: npm run bench -- [--quick] [--only rows,pages,details] [--profile] [--rows-in-flight N]\n');
+      process.exit(0);
+    } else throw new BenchFailure(`unknown option ${arg}`);
+  }
+  return options;
+}
+
+function commandOutput(command: string, args: string[]): string | undefined {
+  try {
+    return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+function machineInfo(): Record<string, unknown> {
+  const cpuList = cpus();
+  return {
+    node: process.version,
+    platform: `${platform()} ${release()} ${arch()}`,
+    cpus: cpuList.length,
+    cpuModel: cpuList[0]?.model ?? 'unknown',
+    nproc: commandOutput('nproc', []),
+    totalMemMiB: Math.round(totalmem() / 1024 / 1024),
+    freeMemMiB: Math.round(freemem() / 1024 / 1024),
+    free: commandOutput('free', ['-m']),
+  };
+}
+
+interface CaseSpec {
+  id: string;
+  label: string;
+  job: Omit<EngineJob, 'url'>;
+  server: { records: number; pageSize: number; latencyMs: number; detailLatencyMs: number };
+  /** Latency-bound cases: the floor's inputs. */
+  floor?: { latencyMs: number; requests: number; inFlight: number };
+}
+
+function casesOf(plan: Plan, options: Options): CaseSpec[] {
+  const specs: CaseSpec[] = [];
+  if (options.only.has('rows')) {
+    for (const records of plan.rowSizes) {
+      specs.push({
+        id: `rows-${records}`,
+        label: `${records.toLocaleString('en-US')} rows`,
+        job: { kind: 'rows', records, pageSize: plan.rowPageSize, pagesInFlight: options.rowsInFlight, detailConcurrency: 1 },
+        server: { records, pageSize: plan.rowPageSize, latencyMs: 0, detailLatencyMs: 0 },
+      });
+    }
+  }
+  if (options.only.has('pages')) {
+    for (const inFlight of plan.pagesInFlight) {
+      const records = plan.pages * plan.pagesPageSize;
+      specs.push({
+        id: `pages-inflight-${inFlight}`,
+        label: `${plan.pages} pages × ${plan.pageLatencyMs} ms, ${inFlight === 1 ? 'sequential' : `${inFlight} in flight`}`,
+        job: { kind: 'pages', records, pageSize: plan.pagesPageSize, pagesInFlight: inFlight, detailConcurrency: 1 },
+        server: { records, pageSize: plan.pagesPageSize, latencyMs: plan.pageLatencyMs, detailLatencyMs: 0 },
+        floor: { latencyMs: plan.pageLatencyMs, requests: plan.pages, inFlight },
+      });
+    }
+  }
+  if (options.only.has('details')) {
+    for (const concurrency of plan.detailConcurrency) {
+      specs.push({
+        id: `details-concurrency-${concurrency}`,
+        label: `${plan.details.toLocaleString('en-US')} details × ${plan.detailLatencyMs} ms, concurrency ${concurrency}`,
+        job: { kind: 'details', records: plan.details, pageSize: plan.detailsPageSize, pagesInFlight: 1, detailConcurrency: concurrency },
+        server: { records: plan.details, pageSize: plan.detailsPageSize, latencyMs: 0, detailLatencyMs: plan.detailLatencyMs },
+        floor: { latencyMs: plan.detailLatencyMs, requests: plan.details, inFlight: concurrency },
+      });
+    }
+  }
+  return specs;
+}
+
+/** Generous: the sequential 2,000-detail case alone needs 40 s. */
+function timeoutFor(spec: CaseSpec): number {
+  const latencyBound = spec.floor ? (spec.floor.latencyMs * spec.floor.requests) / spec.floor.inFlight : 0;
+  return 120_000 + 5 * latencyBound + spec.job.records * 2;
+}
+
+async function runCase(spec: CaseSpec, options: Options): Promise<CaseResult> {
+  const dataDir = join(BENCH_DIR, 'tmp', spec.id);
+  rmSync(dataDir, { recursive: true, force: true });
+  const profileFlags = (role: string): string[] =>
+    options.profile ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `${spec.id}.${role}.cpuprofile`] : [];
+  const api = await startFakeApiProcess(FAKE_API_SCRIPT, spec.server, profileFlags('server'));
+  let output;
+  let serverCpuSeconds: number | undefined;
+  try {
+    const cpuBefore = api.cpuSeconds();
+    const job: EngineJob = { ...spec.job, url: api.url };
+    const args = [
+      '--url',
+      job.url,
+      '--kind',
+      job.kind,
+      '--records',
+      String(job.records),
+      '--page-size',
+      String(job.pageSize),
+      '--pages-in-flight',
+      String(job.pagesInFlight),
+      '--detail-concurrency',
+      String(job.detailConcurrency),
+      '--data-dir',
+      dataDir,
+    ];
+    output = await runNodeScript(ENGINE_SCRIPT, args, timeoutFor(spec), profileFlags('engine'));
+    const cpuAfter = api.cpuSeconds();
+    if (cpuBefore !== undefined && cpuAfter !== undefined) serverCpuSeconds = cpuAfter - cpuBefore;
+  } finally {
+    await api.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  const line = output.stdout.trim().split('\n').pop() ?? '';
+  let result: EngineResult;
+  try {
+    result = JSON.parse(line) as EngineResult;
+  } catch {
+    throw new BenchFailure(`${spec.id}: engine child exited ${output.code} without a result; stderr:\n${output.stderr}`);
+  }
+  if (output.code !== 0) throw new BenchFailure(`${spec.id}: engine child exited ${output.code}; stderr:\n${output.stderr}`);
+  if (!result.success) throw new BenchFailure(`${spec.id}: the run failed: ${result.error ?? 'unknown error'}`);
+  if (result.rows !== spec.job.records) {
+    throw new BenchFailure(`${spec.id}: wrote ${result.rows} rows (data_inserted_len), expected ${spec.job.records}`);
+  }
+  if (result.outputBytes <= 0) throw new BenchFailure(`${spec.id}: no output file at ${result.outputPath}`);
+  if (spec.job.kind === 'details' && result.detailRequests !== spec.job.records) {
+    throw new BenchFailure(`${spec.id}: made ${result.detailRequests} detail requests, expected ${spec.job.records}`);
+  }
+  const caseResult: CaseResult = {
+    id: spec.id,
+    kind: spec.job.kind,
+    label: spec.label,
+    result,
+    rowsPerSecond: result.rows / (result.wallMs / 1000),
+  };
+  if (serverCpuSeconds !== undefined) caseResult.serverCpuSeconds = serverCpuSeconds;
+  if (spec.floor) {
+    const floorMs = (spec.floor.latencyMs * spec.floor.requests) / spec.floor.inFlight;
+    caseResult.floorMs = floorMs;
+    caseResult.floorRatio = result.wallMs / floorMs;
+    caseResult.floorRequests = spec.floor.requests;
+    caseResult.latencyMs = spec.floor.latencyMs;
+    caseResult.inFlight = spec.floor.inFlight;
+  }
+  return caseResult;
+}
+
+function describe(c: CaseResult): string {
+  const r = c.result;
+  const base = `${(r.wallMs / 1000).toFixed(2)} s, ${Math.round(c.rowsPerSecond).toLocaleString('en-US')} rows/s, peak RSS ${(r.maxRssKb / 1024).toFixed(1)} MiB`;
+  return c.floorRatio === undefined ? base : `${base}, ${c.floorRatio.toFixed(2)}× floor`;
+}
+
+async function main(): Promise<number> {
+  const options = parseOptions(process.argv.slice(2));
+  const plan = options.quick ? QUICK : FULL;
+  mkdirSync(BENCH_DIR, { recursive: true });
+  if (options.profile) {
+    rmSync(PROFILE_DIR, { recursive: true, force: true });
+    mkdirSync(PROFILE_DIR, { recursive: true });
+  }
+  const machine = machineInfo();
+  const specs = casesOf(plan, options);
+  process.stderr.write(
+    `bench (${options.quick ? 'quick' : 'full'}): node ${process.version}, ${String(machine.cpus)} CPUs, ${String(machine.totalMemMiB)} MiB; ${specs.length} cases\n`,
+  );
+  const results: CaseResult[] = [];
+  let failure: string | undefined;
+  for (const spec of specs) {
+    process.stderr.write(`  ${spec.id} ... `);
+    try {
+      const result = await runCase(spec, options);
+      results.push(result);
+      process.stderr.write(`${describe(result)}\n`);
+    } catch (error) {
+      failure = error instanceof Error ? error.message : String(error);
+      process.stderr.write('FAILED\n');
+      break;
+    }
+  }
+  const checks = checkTargets(results);
+  const profiles: Record<string, unknown>[] = [];
+  let profileText = '';
+  if (options.profile) {
+    for (const file of readdirSync(PROFILE_DIR).filter((f) => f.endsWith('.cpuprofile')).sort()) {
+      const summary = summarizeProfile(join(PROFILE_DIR, file));
+      profiles.push({ ...summary });
+      profileText += `${profileMarkdown(summary)}\n\n`;
+    }
+  }
+  const document = {
+    mode: options.quick ? 'quick' : 'full',
+    date: new Date().toISOString(),
+    machine,
+    options: { rowsInFlight: options.rowsInFlight, profile: options.profile },
+    plan,
+    targets: TARGETS,
+    success: failure === undefined,
+    failure: failure ?? null,
+    cases: results,
+    checks,
+    profiles,
+  };
+  writeFileSync(RESULTS_FILE, `${JSON.stringify(document, null, 2)}\n`);
+  process.stdout.write(`\n${markdownReport(results, checks)}\n`);
+  if (profileText) process.stdout.write(profileText);
+  process.stdout.write(`results: ${RESULTS_FILE}\n`);
+  if (failure !== undefined) {
+    process.stderr.write(`\nBENCH FAILED: ${failure}\n`);
+    return 1;
+  }
+  const missed = checks.filter((c) => !c.pass).length;
+  process.stdout.write(missed === 0 ? 'all targets met\n' : `${missed} target(s) missed (reported, not a failure)\n`);
+  return 0;
+}
+
+main().then(
+  (code) => {
+    killAllChildren();
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    killAllChildren();
+    process.stderr.write(`\nBENCH FAILED: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);
