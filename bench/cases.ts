@@ -41,7 +41,12 @@ export const DEALS_SCHEMA = {
 /** Upper on one column (in place), replace into a new prefixed column. */
 export const DEALS_TRANSFORMATIONS = [
   { action: 'upper', on: ['stage'] },
-  { action: 'replace', on: ['description'], new_column_prefix: 'clean_', params: { to_replace: ';', value: '.' } },
+  {
+    action: 'replace',
+    on: ['description'],
+    new_column_prefix: 'clean_',
+    params: { to_replace: ';', value: '.' },
+  },
 ];
 
 /** The config document (before validation) for a job. */

@@ -14,7 +14,14 @@ import { localEngineDeps, localLayout } from '../shared/adapters/local/engineDep
 import { parseConfig } from '../shared/core/config/validate';
 import { runConfig } from '../shared/engine/runConfig';
 import { silentLogger } from '../shared/ports/logger';
-import { benchConfig, type BenchKind, type EngineJob, type EngineResult, OUTPUT_BUCKET, outputKey } from './cases';
+import {
+  benchConfig,
+  type BenchKind,
+  type EngineJob,
+  type EngineResult,
+  OUTPUT_BUCKET,
+  outputKey,
+} from './cases';
 
 interface Args {
   job: EngineJob;
@@ -79,12 +86,10 @@ async function main(): Promise<void> {
 
   const log = report.logs[0];
   const outputPath = join(localLayout(dataDir).objectsDir, OUTPUT_BUCKET, outputKey(job));
-  let outputBytes = 0;
-  try {
-    outputBytes = (await stat(outputPath)).size;
-  } catch {
-    outputBytes = 0;
-  }
+  const outputBytes = await stat(outputPath).then(
+    (s) => s.size,
+    () => 0,
+  );
   const result: EngineResult = {
     kind: job.kind,
     job,
@@ -107,6 +112,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`engineRun: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `engineRun: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exitCode = 2;
 });

@@ -54,7 +54,8 @@ function exited(child: ChildProcess): Promise<number | string> {
 
 /** Resolves once the child has exited and its stdio streams are closed (all output read). */
 function closed(child: ChildProcess): Promise<number | string> {
-  if (!isAlive(child) && child.stdout?.readableEnded !== false) return Promise.resolve(child.exitCode ?? child.signalCode ?? -1);
+  if (!isAlive(child) && child.stdout?.readableEnded !== false)
+    return Promise.resolve(child.exitCode ?? child.signalCode ?? -1);
   return new Promise((resolve) => child.once('close', (code, signal) => resolve(code ?? signal ?? -1)));
 }
 
@@ -90,7 +91,11 @@ export interface FakeApiArgs {
 }
 
 /** Spawns `fakeApiMain.js` with this node binary and waits for its LISTENING line. */
-export function startFakeApiProcess(script: string, args: FakeApiArgs, nodeFlags: string[] = []): Promise<FakeApiProcess> {
+export function startFakeApiProcess(
+  script: string,
+  args: FakeApiArgs,
+  nodeFlags: string[] = [],
+): Promise<FakeApiProcess> {
   const argv = [
     ...nodeFlags,
     script,
@@ -152,8 +157,15 @@ export interface ChildOutput {
 }
 
 /** Runs a node script in a fresh process with this node binary; kills it after `timeoutMs`. */
-export async function runNodeScript(script: string, args: string[], timeoutMs: number, nodeFlags: string[] = []): Promise<ChildOutput> {
-  const child = track(spawn(process.execPath, [...nodeFlags, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
+export async function runNodeScript(
+  script: string,
+  args: string[],
+  timeoutMs: number,
+  nodeFlags: string[] = [],
+): Promise<ChildOutput> {
+  const child = track(
+    spawn(process.execPath, [...nodeFlags, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
   let stdout = '';
   let stderr = '';
   child.stdout?.setEncoding('utf8');
@@ -170,7 +182,8 @@ export async function runNodeScript(script: string, args: string[], timeoutMs: n
   const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
   try {
     const code = await Promise.race([closed(child), spawnError]);
-    if (timedOut) throw new Error(`${script} timed out after ${Math.round(timeoutMs / 1000)} s; stderr: ${stderr}`);
+    if (timedOut)
+      throw new Error(`${script} timed out after ${Math.round(timeoutMs / 1000)} s; stderr: ${stderr}`);
     return { code, stdout, stderr };
   } finally {
     clearTimeout(timer);

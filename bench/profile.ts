@@ -38,15 +38,18 @@ function stageOfUrl(url: string): string | undefined {
   if (url === '') return undefined;
   if (url.includes('csv-stringify')) return 'CSV encode (csv-stringify)';
   if (url.includes('undici')) return 'HTTP client (undici)';
-  if (url.includes('/shared/core/dataSchema') || url.includes('/shared/core/jsonField')) return 'mapping (data_schema)';
+  if (url.includes('/shared/core/dataSchema') || url.includes('/shared/core/jsonField'))
+    return 'mapping (data_schema)';
   if (url.includes('/shared/core/transformations')) return 'transformations';
   if (url.includes('/shared/engine/rowWriters')) return 'CSV writer (rowWriters)';
   if (url.includes('/shared/adapters/local/')) return 'disk (scratch/object store)';
   if (url.includes('/shared/extract/')) return 'extract (requests, pages)';
   if (url.includes('/shared/engine/')) return 'engine loop';
   if (url.includes('/test/support/fakeApi')) return 'fake API (page JSON building)';
-  if (/node:(internal\/)?(fs|streams?|readline)|internal\/fs|internal\/streams/.test(url)) return 'node fs/streams';
-  if (/node:(internal\/)?(_http|http|net|dns|tls|stream_base)|internal\/http|_http_/.test(url)) return 'node http/net';
+  if (/node:(internal\/)?(fs|streams?|readline)|internal\/fs|internal\/streams/.test(url))
+    return 'node fs/streams';
+  if (/node:(internal\/)?(_http|http|net|dns|tls|stream_base)|internal\/http|_http_/.test(url))
+    return 'node http/net';
   if (url.startsWith('node:')) return 'node (other)';
   return 'other JS';
 }
@@ -57,7 +60,8 @@ function stageOfNode(node: ProfileNode, parentStage: string | undefined): string
   if (functionName === '(idle)') return 'idle (waiting on I/O)';
   if (functionName === '(program)') return 'native/other (program)';
   if (functionName === '(root)') return 'root';
-  if (url === '' && functionName === 'parse' && parentStage !== 'fake API (page JSON building)') return 'JSON.parse';
+  if (url === '' && functionName === 'parse' && parentStage !== 'fake API (page JSON building)')
+    return 'JSON.parse';
   if (url === '' && functionName === 'stringify') return 'JSON.stringify';
   return stageOfUrl(url) ?? parentStage ?? 'native/other (program)';
 }
@@ -136,7 +140,9 @@ export function profileMarkdown(summary: ProfileSummary): string {
     '',
     '| Function (self time) | Where | Stage | ms | % |',
     '| --- | --- | --- | ---: | ---: |',
-    ...summary.top.map((f) => `| ${f.fn} | ${f.where} | ${f.stage} | ${f.ms.toFixed(0)} | ${f.pct.toFixed(1)} |`),
+    ...summary.top.map(
+      (f) => `| ${f.fn} | ${f.where} | ${f.stage} | ${f.ms.toFixed(0)} | ${f.pct.toFixed(1)} |`,
+    ),
   ];
   return lines.join('\n');
 }

@@ -34,7 +34,12 @@ export interface Targets {
   maxFloorRatio: number;
 }
 
-export const TARGETS: Targets = { minRowsPerSecond: 100_000, maxPeakRssMiB: 200, maxRssGrowth: 1.2, maxFloorRatio: 1.5 };
+export const TARGETS: Targets = {
+  minRowsPerSecond: 100_000,
+  maxPeakRssMiB: 200,
+  maxRssGrowth: 1.2,
+  maxFloorRatio: 1.5,
+};
 
 export const mib = (kb: number): number => kb / 1024;
 const fmtInt = (n: number): string => Math.round(n).toLocaleString('en-US');
@@ -117,7 +122,8 @@ export function markdownReport(cases: CaseResult[], checks: TargetCheck[]): stri
   }
   if (checks.length > 0) {
     out.push('| Target | Figure | Result |', '| --- | --- | --- |');
-    for (const check of checks) out.push(`| ${check.target} | ${check.figure} | ${check.pass ? 'PASS' : 'MISS'} |`);
+    for (const check of checks)
+      out.push(`| ${check.target} | ${check.figure} | ${check.pass ? 'PASS' : 'MISS'} |`);
     out.push('');
   }
   return out.join('\n');

@@ -65,7 +65,12 @@ const QUICK: Plan = { ...FULL, rowSizes: [1_000, 10_000], pages: 50, details: 20
 class BenchFailure extends Error {}
 
 function parseOptions(argv: readonly string[]): Options {
-  const options: Options = { quick: false, only: new Set(['rows', 'pages', 'details']), profile: false, rowsInFlight: 1 };
+  const options: Options = {
+    quick: false,
+    only: new Set(['rows', 'pages', 'details']),
+    profile: false,
+    rowsInFlight: 1,
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--quick') options.quick = true;
@@ -73,14 +78,18 @@ function parseOptions(argv: readonly string[]): Options {
     else if (arg === '--only') {
       const kinds = (argv[++i] ?? '').split(',').filter(Boolean);
       const valid = kinds.filter((k): k is BenchKind => k === 'rows' || k === 'pages' || k === 'details');
-      if (valid.length === 0 || valid.length !== kinds.length) throw new BenchFailure('--only takes rows, pages and/or details');
+      if (valid.length === 0 || valid.length !== kinds.length)
+        throw new BenchFailure('--only takes rows, pages and/or details');
       options.only = new Set(valid);
     } else if (arg === '--rows-in-flight') {
       const n = Number(argv[++i]);
-      if (!Number.isInteger(n) || n < 1 || n > 64) throw new BenchFailure('--rows-in-flight takes an integer 1..64');
+      if (!Number.isInteger(n) || n < 1 || n > 64)
+        throw new BenchFailure('--rows-in-flight takes an integer 1..64');
       options.rowsInFlight = n;
     } else if (arg === '--help' || arg === '-h') {
-      process.stdout.write('usage: npm run bench -- [--quick] [--only rows,pages,details] [--profile] [--rows-in-flight N]\n');
+      process.stdout.write(
+        'usage: npm run bench -- [--quick] [--only rows,pages,details] [--profile] [--rows-in-flight N]\n',
+      );
       process.exit(0);
     } else throw new BenchFailure(`unknown option ${arg}`);
   }
@@ -125,7 +134,13 @@ function casesOf(plan: Plan, options: Options): CaseSpec[] {
       specs.push({
         id: `rows-${records}`,
         label: `${records.toLocaleString('en-US')} rows`,
-        job: { kind: 'rows', records, pageSize: plan.rowPageSize, pagesInFlight: options.rowsInFlight, detailConcurrency: 1 },
+        job: {
+          kind: 'rows',
+          records,
+          pageSize: plan.rowPageSize,
+          pagesInFlight: options.rowsInFlight,
+          detailConcurrency: 1,
+        },
         server: { records, pageSize: plan.rowPageSize, latencyMs: 0, detailLatencyMs: 0 },
       });
     }
@@ -136,7 +151,13 @@ function casesOf(plan: Plan, options: Options): CaseSpec[] {
       specs.push({
         id: `pages-inflight-${inFlight}`,
         label: `${plan.pages} pages × ${plan.pageLatencyMs} ms, ${inFlight === 1 ? 'sequential' : `${inFlight} in flight`}`,
-        job: { kind: 'pages', records, pageSize: plan.pagesPageSize, pagesInFlight: inFlight, detailConcurrency: 1 },
+        job: {
+          kind: 'pages',
+          records,
+          pageSize: plan.pagesPageSize,
+          pagesInFlight: inFlight,
+          detailConcurrency: 1,
+        },
         server: { records, pageSize: plan.pagesPageSize, latencyMs: plan.pageLatencyMs, detailLatencyMs: 0 },
         floor: { latencyMs: plan.pageLatencyMs, requests: plan.pages, inFlight },
       });
@@ -147,8 +168,19 @@ function casesOf(plan: Plan, options: Options): CaseSpec[] {
       specs.push({
         id: `details-concurrency-${concurrency}`,
         label: `${plan.details.toLocaleString('en-US')} details × ${plan.detailLatencyMs} ms, concurrency ${concurrency}`,
-        job: { kind: 'details', records: plan.details, pageSize: plan.detailsPageSize, pagesInFlight: 1, detailConcurrency: concurrency },
-        server: { records: plan.details, pageSize: plan.detailsPageSize, latencyMs: 0, detailLatencyMs: plan.detailLatencyMs },
+        job: {
+          kind: 'details',
+          records: plan.details,
+          pageSize: plan.detailsPageSize,
+          pagesInFlight: 1,
+          detailConcurrency: concurrency,
+        },
+        server: {
+          records: plan.details,
+          pageSize: plan.detailsPageSize,
+          latencyMs: 0,
+          detailLatencyMs: plan.detailLatencyMs,
+        },
         floor: { latencyMs: plan.detailLatencyMs, requests: plan.details, inFlight: concurrency },
       });
     }
@@ -166,7 +198,9 @@ async function runCase(spec: CaseSpec, options: Options): Promise<CaseResult> {
   const dataDir = join(BENCH_DIR, 'tmp', spec.id);
   rmSync(dataDir, { recursive: true, force: true });
   const profileFlags = (role: string): string[] =>
-    options.profile ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `${spec.id}.${role}.cpuprofile`] : [];
+    options.profile
+      ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `${spec.id}.${role}.cpuprofile`]
+      : [];
   const api = await startFakeApiProcess(FAKE_API_SCRIPT, spec.server, profileFlags('server'));
   let output;
   let serverCpuSeconds: number | undefined;
@@ -201,16 +235,24 @@ async function runCase(spec: CaseSpec, options: Options): Promise<CaseResult> {
   try {
     result = JSON.parse(line) as EngineResult;
   } catch {
-    throw new BenchFailure(`${spec.id}: engine child exited ${output.code} without a result; stderr:\n${output.stderr}`);
+    throw new BenchFailure(
+      `${spec.id}: engine child exited ${output.code} without a result; stderr:\n${output.stderr}`,
+    );
   }
-  if (output.code !== 0) throw new BenchFailure(`${spec.id}: engine child exited ${output.code}; stderr:\n${output.stderr}`);
-  if (!result.success) throw new BenchFailure(`${spec.id}: the run failed: ${result.error ?? 'unknown error'}`);
+  if (output.code !== 0)
+    throw new BenchFailure(`${spec.id}: engine child exited ${output.code}; stderr:\n${output.stderr}`);
+  if (!result.success)
+    throw new BenchFailure(`${spec.id}: the run failed: ${result.error ?? 'unknown error'}`);
   if (result.rows !== spec.job.records) {
-    throw new BenchFailure(`${spec.id}: wrote ${result.rows} rows (data_inserted_len), expected ${spec.job.records}`);
+    throw new BenchFailure(
+      `${spec.id}: wrote ${result.rows} rows (data_inserted_len), expected ${spec.job.records}`,
+    );
   }
   if (result.outputBytes <= 0) throw new BenchFailure(`${spec.id}: no output file at ${result.outputPath}`);
   if (spec.job.kind === 'details' && result.detailRequests !== spec.job.records) {
-    throw new BenchFailure(`${spec.id}: made ${result.detailRequests} detail requests, expected ${spec.job.records}`);
+    throw new BenchFailure(
+      `${spec.id}: made ${result.detailRequests} detail requests, expected ${spec.job.records}`,
+    );
   }
   const caseResult: CaseResult = {
     id: spec.id,
@@ -268,7 +310,9 @@ async function main(): Promise<number> {
   const profiles: Record<string, unknown>[] = [];
   let profileText = '';
   if (options.profile) {
-    for (const file of readdirSync(PROFILE_DIR).filter((f) => f.endsWith('.cpuprofile')).sort()) {
+    for (const file of readdirSync(PROFILE_DIR)
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .sort()) {
       const summary = summarizeProfile(join(PROFILE_DIR, file));
       profiles.push({ ...summary });
       profileText += `${profileMarkdown(summary)}\n\n`;
@@ -296,7 +340,9 @@ async function main(): Promise<number> {
     return 1;
   }
   const missed = checks.filter((c) => !c.pass).length;
-  process.stdout.write(missed === 0 ? 'all targets met\n' : `${missed} target(s) missed (reported, not a failure)\n`);
+  process.stdout.write(
+    missed === 0 ? 'all targets met\n' : `${missed} target(s) missed (reported, not a failure)\n`,
+  );
   return 0;
 }
 

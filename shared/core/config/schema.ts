@@ -56,7 +56,9 @@ export const endpointSchema = Joi.object({
 
 export const refreshTokenSchema = Joi.object({
   endpoint: endpointSchema.required(),
-  response_token_key: jsonField.default('access_token').description('Where the new token is in the response.'),
+  response_token_key: jsonField
+    .default('access_token')
+    .description('Where the new token is in the response.'),
   expires_in_key: jsonField
     .default('expires_in')
     .description('Where the token lifetime (seconds) is; absent in the response = no proactive refresh.'),
@@ -152,9 +154,7 @@ export const mappingFetchSchema = Joi.object({
   endpoint: endpointSchema.required(),
   prefix: Joi.string().allow('').default(''),
   data_schema: dataSchemaSchema,
-  concurrency: integerBetween(1, 256)
-    .default(8)
-    .description('Detail requests in flight at once.'),
+  concurrency: integerBetween(1, 256).default(8).description('Detail requests in flight at once.'),
 }).meta({ className: 'MappingFetch' });
 
 export const transformationSchema = Joi.object({
@@ -181,10 +181,10 @@ export const s3DestinySchema = Joi.object({
 }).meta({ className: 'S3Destiny' });
 
 export const outputParamsSchema = Joi.object({
-  csv_separator: Joi.string()
-    .length(1)
-    .default(',')
-    .messages({ 'string.length': 'must be a single character', 'string.empty': 'must be a single character' }),
+  csv_separator: Joi.string().length(1).default(',').messages({
+    'string.length': 'must be a single character',
+    'string.empty': 'must be a single character',
+  }),
 }).meta({ className: 'OutputParams' });
 
 export const OUTPUT_FORMATS = ['csv', 'json', 'jsonl'] as const;
@@ -212,5 +212,9 @@ export const apiConfigSchema = Joi.object({
   schedule: Joi.string().min(1).description('Cron (AWS 6-field or 5-field, UTC); absent = global default.'),
   enabled: Joi.boolean().default(true),
   auth: authSchema.default({ access_token: '' }),
-  extractions: Joi.array().items(extractionSchema).min(1).message('must contain at least one extraction').required(),
+  extractions: Joi.array()
+    .items(extractionSchema)
+    .min(1)
+    .message('must contain at least one extraction')
+    .required(),
 }).meta({ className: 'ApiConfig' });

@@ -66,7 +66,9 @@ export function validateConfig(input: unknown): ValidationResult {
   let issues: ValidationIssue[] = (error?.details ?? []).map(joiIssue);
   if (value && typeof value === 'object') issues.push(...semanticIssues(value as ApiConfig));
   // Name the path the user wrote (`auth.endpoint.url`), not the normalized one.
-  if (normalized !== input) issues = issues.map(({ path, message }) => ({ path: synonymPath(path), message }));
+  if (normalized !== input) {
+    issues = issues.map(({ path, message }) => ({ path: synonymPath(path), message }));
+  }
   if (issues.length > 0) return { ok: false, issues: dedupe(issues) };
   return { ok: true, config: value as ApiConfig };
 }

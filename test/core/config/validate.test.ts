@@ -1,84 +1,859 @@
-import { validateConfig, formatIssue } from '../../../shared/core/config/validate';
+/**
+ * Config validation: the seed configs pass unchanged and get their defaults; invalid
+ * configs are a table of inputs with the exact expected messages (`path: message`,
+ * as `formatIssue` prints them), every problem reported at once.
+ */
+import {
+  ConfigValidationError,
+  formatIssue,
+  parseConfig,
+  validateConfig,
+  type ValidationIssue,
+} from '../../../shared/core/config/validate';
+import type { ApiConfig, Extraction } from '../../../shared/core/config/types';
+import dealsSeed from '../../fixtures/seed-zoho-deals.json';
+import ticketsSeed from '../../fixtures/seed-zoho-tickets.json';
 
-const base = (ext: Record<string, unknown> = {}, top: Record<string, unknown> = {}) => ({
-  name: 'X',
-  extractions: [{ name: 'e', endpoint: { url: 'https://a.example/x' }, ...ext }],
-  ...top,
+type Json = Record<string, unknown>;
+
+/** A minimal valid config whose single extraction gets `extraction` merged in. */
+function config(extraction: Json = {}, top: Json = {}): Json {
+  return {
+    name: 'Fake',
+    extractions: [{ name: 'items', endpoint: { url: 'https://api.example.com/items' }, ...extraction }],
+    ...top,
+  };
+}
+
+/** A config with sequential pagination on `page` plus `parameters`. */
+function sequential(parameters: Json): Json {
+  return config({ pagination: { type: 'sequential', parameters: { param_name: 'page', ...parameters } } });
+}
+
+/** A config with one transformation. */
+function transformation(t: Json): Json {
+  return config({ transformations: [t] });
+}
+
+/** A config whose data endpoint sends `value` as query parameter `q`. */
+function queryParam(value: string): Json {
+  return config({ endpoint: { url: 'https://api.example.com/items', query_params: { q: value } } });
+}
+
+function valid(input: unknown): ApiConfig {
+  const result = validateConfig(input);
+  if (!result.ok) throw new Error(`expected a valid config:\n${result.issues.map(formatIssue).join('\n')}`);
+  return result.config;
+}
+
+function firstExtraction(input: unknown): Extraction {
+  return valid(input).extractions[0] as Extraction;
+}
+
+/** Every issue as `formatIssue` prints it, in reported order. */
+function issuesOf(input: unknown): string[] {
+  const result = validateConfig(input);
+  if (result.ok) throw new Error('expected validation to fail');
+  return result.issues.map(formatIssue);
+}
+
+const clone = <T>(value: T): T => structuredClone(value);
+
+const HTTP_DEFAULTS = {
+  timeout_ms: 30_000,
+  connect_timeout_ms: 10_000,
+  max_attempts: 5,
+  backoff_base_ms: 500,
+  backoff_max_ms: 30_000,
+};
+
+const REFERENCE_TYPE_LIST = 'self, secret, last, extracted_item';
+const ACTION_LIST = 'replace, trim, ltrim, rtrim, lower, upper, title, capitalize, split, join, slice';
+
+describe('seed configs', () => {
+  test.each<[string, Json]>([
+    ['Zoho deals', dealsSeed],
+    ['Zoho tickets', ticketsSeed],
+  ])('%s validates unchanged: every field as written, defaults only added', (_name, seed) => {
+    const input = clone(seed);
+    const validated = valid(input);
+    expect(validated).toMatchObject(seed);
+    expect(input).toEqual(seed); // the input is not mutated
+  });
+
+  test('Zoho deals gets the defaults it does not write', () => {
+    const validated = valid(clone(dealsSeed));
+    expect(validated.enabled).toBe(true);
+    expect(validated.auth.refresh_token).toEqual({
+      endpoint: {
+        url: 'https://accounts.zoho.com/oauth/v2/token',
+        query_params: {
+          refresh_token: '${secret::zoho_refresh_token}',
+          client_id: '${secret::zoho_client_id}',
+          client_secret: '${secret::zoho_client_secret}',
+          grant_type: 'refresh_token',
+        },
+      },
+      response_token_key: 'access_token',
+      expires_in_key: 'expires_in',
+    });
+    expect(validated.auth.refresh_token?.endpoint).not.toHaveProperty('method'); // engine default: POST
+    const deals = validated.extractions[0] as Extraction;
+    expect(deals.endpoint).not.toHaveProperty('method'); // engine default: GET
+    expect(deals.format).toBe('csv');
+    expect(deals.output_params).toEqual({ csv_separator: ';' });
+    expect(deals.s3_destiny).toEqual({ folder: 'zoho/deals/', filename: '{timestamp}' });
+    expect(deals.pagination).toEqual({
+      type: 'sequential',
+      parameters: {
+        param_name: 'page',
+        start_from: 1,
+        step: 1,
+        there_are_more_pages: 'info.more_records',
+        pages_in_flight: 1,
+        max_pages: 10_000,
+      },
+    });
+    expect(deals.transformations).toEqual([
+      { action: 'replace', priority: 0, on: ['description'], params: { to_replace: ';', value: '.' } },
+    ]);
+    expect(deals.http).toEqual(HTTP_DEFAULTS);
+  });
+
+  test('Zoho tickets gets the defaults it does not write', () => {
+    const validated = valid(clone(ticketsSeed));
+    expect(validated.enabled).toBe(true);
+    const tickets = validated.extractions[0] as Extraction;
+    expect(tickets.endpoint).not.toHaveProperty('method');
+    expect(tickets.endpoint.query_params).toEqual({
+      sortBy: 'ticketNumber',
+      include: 'contacts,products,departments,team,isRead,assignee',
+      limit: 100,
+    });
+    expect(tickets.format).toBe('csv');
+    expect(tickets.s3_destiny).toEqual({ folder: 'zoho/tickets/', filename: 'ticketsdata' });
+    expect(tickets.pagination).toEqual({
+      type: 'sequential',
+      parameters: {
+        param_name: 'from',
+        start_from: 1,
+        step: 100,
+        continue_while_status_code_is: 200,
+        pages_in_flight: 1,
+        max_pages: 10_000,
+      },
+    });
+    expect(tickets.transformations).toEqual([]);
+    expect(tickets.http).toEqual(HTTP_DEFAULTS);
+  });
+
+  test.each<[string, Json]>([
+    ['Zoho deals', dealsSeed],
+    ['Zoho tickets', ticketsSeed],
+  ])('%s keeps data_schema key order, nested levels included', (_name, seed) => {
+    const written = (seed.extractions as Json[])[0]?.data_schema;
+    const validated = firstExtraction(clone(seed)).data_schema;
+    expect(JSON.stringify(validated)).toBe(JSON.stringify(written));
+  });
 });
 
-const cases: Array<[string, unknown]> = [
-  ['missing name', { extractions: [{ name: 'e', endpoint: { url: 'https://a' } }] }],
-  ['missing extractions', { name: 'x' }],
-  ['empty extractions', { name: 'x', extractions: [] }],
-  ['extractions not array', { name: 'x', extractions: {} }],
-  ['name empty', { name: '', extractions: [{ name: 'e', endpoint: { url: 'https://a' } }] }],
-  ['name number', { name: 3, extractions: [{ name: 'e', endpoint: { url: 'https://a' } }] }],
-  ['missing endpoint', { name: 'x', extractions: [{ name: 'e' }] }],
-  ['missing url', base({ endpoint: {} })],
-  ['ftp url', base({ endpoint: { url: 'ftp://x' } })],
-  ['relative url', base({ endpoint: { url: '/x' } })],
-  ['ref url', base({ endpoint: { url: '${secret::base}/x' } })],
-  ['bad method', base({ endpoint: { url: 'https://a', method: 'FETCH' } })],
-  ['lower method', base({ endpoint: { url: 'https://a', method: 'post' } })],
-  ['header obj', base({ endpoint: { url: 'https://a', headers: { A: {} } } })],
-  ['body number', base({ endpoint: { url: 'https://a', body: 3 } })],
-  ['pag unknown', base({ pagination: { type: 'pages' } })],
-  ['pag missing type', base({ pagination: { parameters: {} } })],
-  ['pag not object', base({ pagination: 'seq' })],
-  ['seq no param', base({ pagination: { type: 'sequential', parameters: {} } })],
-  ['seq no parameters', base({ pagination: { type: 'sequential' } })],
-  ['step string', base({ pagination: { type: 'sequential', parameters: { param_name: 'p', step: 'x' } } })],
-  ['step numeric string', base({ pagination: { type: 'sequential', parameters: { param_name: 'p', step: '2' } } })],
-  ['step 0', base({ pagination: { type: 'sequential', parameters: { param_name: 'p', step: 0 } } })],
-  ['cont+more', base({ pagination: { type: 'sequential', parameters: { param_name: 'p', continue_while_status_code_is: 200, there_are_more_pages: 'a' } } })],
-  ['cont+both', base({ pagination: { type: 'sequential', parameters: { param_name: 'p', continue_while_status_code_is: 200, there_are_more_pages: 'a', stop_when_response_body_is_empty: true } } })],
-  ['cond bad', base({ pagination: { type: 'sequential', parameters: { param_name: 'p', there_are_more_pages: 'a b' } } })],
-  ['cond bad op', base({ pagination: { type: 'sequential', parameters: { param_name: 'p', there_are_more_pages: 'a =< b' } } })],
-  ['status 700', base({ pagination: { type: 'sequential', parameters: { param_name: 'p', continue_while_status_code_is: 700 } } })],
-  ['seq unknown param', base({ pagination: { type: 'sequential', parameters: { param_name: 'p', next_link: 'x' } } })],
-  ['link no next', base({ pagination: { type: 'link', parameters: {} } })],
-  ['cursor none', base({ pagination: { type: 'cursor', parameters: {} } })],
-  ['pif 0', base({ pagination: { type: 'sequential', parameters: { param_name: 'p', pages_in_flight: 0 } } })],
-  ['pif 65', base({ pagination: { type: 'sequential', parameters: { param_name: 'p', pages_in_flight: 65 } } })],
-  ['pif 1.5', base({ pagination: { type: 'sequential', parameters: { param_name: 'p', pages_in_flight: 1.5 } } })],
-  ['max 0', base({ pagination: { type: 'sequential', parameters: { param_name: 'p', max_pages: 0 } } })],
-  ['max big', base({ pagination: { type: 'link', parameters: { next_link: 'n', max_pages: 2000000 } } })],
-  ['none params', base({ pagination: { type: 'none', parameters: { param_name: 'p' } } })],
-  ['ref env', base({ endpoint: { url: 'https://a', headers: { H: '${env::HOME}' } } })],
-  ['ref extracted', base({ endpoint: { url: 'https://a', query_params: { id: '${extracted_item::id}' } } })],
-  ['ref paren', base({ endpoint: { url: 'https://a', query_params: { id: '$(env::HOME, x)' } } })],
-  ['ref typo', base({ endpoint: { url: 'https://a', query_params: { id: '${self:auth.access_token}' } } })],
-  ['ref empty path', base({ endpoint: { url: 'https://a', query_params: { id: '${self::}' } } })],
-  ['tr unknown', base({ transformations: [{ action: 'reverse' }] })],
-  ['tr no action', base({ transformations: [{ on: ['a'] }] })],
-  ['tr replace missing', base({ transformations: [{ action: 'replace', params: { value: '.' } }] })],
-  ['tr wrong type', base({ transformations: [{ action: 'split', params: { char: 1 } }] })],
-  ['tr slice type', base({ transformations: [{ action: 'slice', params: { start: 'a' } }] })],
-  ['tr unknown param', base({ transformations: [{ action: 'trim', params: { x: 1 } }] })],
-  ['tr slice ok', base({ transformations: [{ action: 'slice', params: { start: 1 } }] })],
-  ['tr on string', base({ transformations: [{ action: 'trim', on: 'a' }] })],
-  ['tr priority string', base({ transformations: [{ action: 'trim', priority: 'high' }] })],
-  ['ds number', base({ data_schema: { a: 1 } })],
-  ['ds nested number', base({ data_schema: { a: { b: 1 } } })],
-  ['ds empty string', base({ data_schema: { a: '' } })],
-  ['ds dup', base({ data_schema: { a: 'x', b: { c: 'x' } } })],
-  ['mf ds dup', base({ mapping_fetch: { endpoint: { url: 'https://a/${extracted_item::id}' }, data_schema: { a: 'x', b: 'x' } } })],
-  ['mf missing endpoint', base({ mapping_fetch: {} })],
-  ['dup names', { name: 'x', extractions: [{ name: 'e', endpoint: { url: 'https://a' } }, { name: 'e', endpoint: { url: 'https://a' } }] }],
-  ['format xml', base({ format: 'xml' })],
-  ['sep 2', base({ output_params: { csv_separator: ';;' } })],
-  ['sep empty', base({ output_params: { csv_separator: '' } })],
-  ['top unknown', base({}, { foo: 1 })],
-  ['ext unknown', base({ foo: 1 })],
-  ['enabled str', base({}, { enabled: 'yes' })],
-  ['auth unknown', base({}, { auth: { token: 'x' } })],
-  ['auth refresh no endpoint', base({}, { auth: { refresh_token: {} } })],
-  ['not object', 'x'],
-  ['null', null],
-  ['array', []],
-];
+describe('defaults of a minimal config', () => {
+  test('an extraction with only name and endpoint gets every default', () => {
+    const validated = valid(config());
+    expect(validated.enabled).toBe(true);
+    expect(validated.auth).toEqual({ access_token: '' });
+    expect(validated.extractions[0]).toEqual({
+      name: 'items',
+      endpoint: { url: 'https://api.example.com/items' },
+      pagination: { type: 'none', parameters: {} },
+      transformations: [],
+      format: 'csv',
+      output_params: { csv_separator: ',' },
+      s3_destiny: { folder: '', filename: '{timestamp}' },
+      http: HTTP_DEFAULTS,
+    });
+  });
 
-test.each(cases)('%s', (_n, input) => {
-  const r = validateConfig(input);
-  console.log(_n, '\n' + (r.ok ? 'OK' : r.issues.map(formatIssue).join('\n')));
+  test('a transformation gets priority 0 and empty params', () => {
+    expect(firstExtraction(transformation({ action: 'trim' })).transformations).toEqual([
+      { action: 'trim', priority: 0, params: {} },
+    ]);
+  });
+
+  test('cursor and link pagination get max_pages 10000; mapping_fetch gets prefix and concurrency', () => {
+    const cursor = firstExtraction(
+      config({ pagination: { type: 'cursor', parameters: { cursor_key: 'next', param_name: 'cursor' } } }),
+    );
+    expect(cursor.pagination.parameters).toEqual({
+      cursor_key: 'next',
+      param_name: 'cursor',
+      max_pages: 10_000,
+    });
+    const link = firstExtraction(
+      config({ pagination: { type: 'link', parameters: { next_link: 'links.next' } } }),
+    );
+    expect(link.pagination.parameters).toEqual({ next_link: 'links.next', max_pages: 10_000 });
+    const detail = firstExtraction(
+      config({ mapping_fetch: { endpoint: { url: 'https://api.example.com/items/${extracted_item::id}' } } }),
+    );
+    expect(detail.mapping_fetch).toEqual({
+      endpoint: { url: 'https://api.example.com/items/${extracted_item::id}' },
+      prefix: '',
+      concurrency: 8,
+    });
+  });
+
+  test('method is upper-cased', () => {
+    const e = firstExtraction(config({ endpoint: { url: 'https://api.example.com/items', method: 'post' } }));
+    expect(e.endpoint.method).toBe('POST');
+  });
+});
+
+describe('auth.endpoint / auth.response_token_key synonym', () => {
+  const seedExample = {
+    endpoint: {
+      url: 'https://accounts.com/oauth/v2/',
+      query_params: { refresh_token: 'afe21e5ac3f9ea12639' },
+    },
+    response_token_key: 'mytoken',
+  };
+
+  test('the seed example becomes auth.refresh_token', () => {
+    expect(valid(config({}, { auth: clone(seedExample) })).auth).toEqual({
+      access_token: '',
+      refresh_token: { ...seedExample, expires_in_key: 'expires_in' },
+    });
+  });
+
+  test('access_token is kept next to it and response_token_key defaults to access_token', () => {
+    const auth = { access_token: 'literal', endpoint: { url: 'https://accounts.com/token' } };
+    expect(valid(config({}, { auth })).auth).toEqual({
+      access_token: 'literal',
+      refresh_token: {
+        endpoint: { url: 'https://accounts.com/token' },
+        response_token_key: 'access_token',
+        expires_in_key: 'expires_in',
+      },
+    });
+  });
+
+  test('its errors name the paths as written', () => {
+    const auth = {
+      endpoint: { url: 'accounts.com/token', query_params: { s: '${vault::x}' } },
+      response_token_key: 1,
+    };
+    expect(issuesOf(config({}, { auth }))).toEqual([
+      'auth.response_token_key: must be a string',
+      `auth.endpoint.query_params.s: reference \${vault::x} has unknown type "vault" (valid: ${REFERENCE_TYPE_LIST})`,
+      'auth.endpoint.url: must be an absolute http or https URL',
+    ]);
+  });
+});
+
+describe('data_schema key order', () => {
+  test('keys keep the order they were written in, not alphabetical', () => {
+    const schema = { zeta: 'z', alpha: { second: 'a2', first: 'a1' }, mid: 'm', $currency_symbol: 'c' };
+    const e = firstExtraction(
+      config({
+        data_schema: schema,
+        mapping_fetch: {
+          endpoint: { url: 'https://api.example.com/items/${extracted_item::id}' },
+          data_schema: { y: 'y', b: 'b' },
+        },
+      }),
+    );
+    expect(Object.keys(e.data_schema ?? {})).toEqual(['zeta', 'alpha', 'mid', '$currency_symbol']);
+    expect(Object.keys((e.data_schema?.alpha ?? {}) as Json)).toEqual(['second', 'first']);
+    expect(Object.keys(e.mapping_fetch?.data_schema ?? {})).toEqual(['y', 'b']);
+  });
+});
+
+describe('accepted configs', () => {
+  test.each<[string, Json]>([
+    [
+      'a URL made of a reference is not URL-checked',
+      config({ endpoint: { url: '${secret::base_url}/items' } }),
+    ],
+    [
+      'a URL with a $(…) reference is not URL-checked',
+      config({ endpoint: { url: '$(secret::host)/items' } }),
+    ],
+    ['a plain http URL', config({ endpoint: { url: 'http://localhost:8080/items' } })],
+    ['the seed reference with a default', queryParam('$(last::id, 1)')],
+    [
+      'extracted_item inside mapping_fetch',
+      config({
+        mapping_fetch: {
+          endpoint: {
+            url: 'https://api.example.com/items/${extracted_item::id}',
+            headers: { 'X-Owner': '$(extracted_item::owner.id, none)' },
+          },
+        },
+      }),
+    ],
+    ['slice with only start', transformation({ action: 'slice', params: { start: 2 } })],
+    ['slice with only stop', transformation({ action: 'slice', params: { stop: -1 } })],
+    ['slice with no params', transformation({ action: 'slice' })],
+    ['a condition expression', sequential({ there_are_more_pages: 'info.current_page < info.total_pages' })],
+    ['a status code alone', sequential({ continue_while_status_code_is: 200 })],
+    [
+      'stop_when_response_body_is_empty with there_are_more_pages',
+      sequential({
+        there_are_more_pages: 'more',
+        stop_when_response_body_is_empty: true,
+      }),
+    ],
+    [
+      'pages_in_flight and max_pages at their bounds',
+      sequential({ pages_in_flight: 64, max_pages: 1_000_000 }),
+    ],
+    ['a negative step', sequential({ start_from: 1000, step: -100 })],
+    ['format jsonl', config({ format: 'jsonl' })],
+    ['a tab csv_separator', config({ output_params: { csv_separator: '\t' } })],
+    [
+      'the same column name in data_schema and mapping_fetch.data_schema',
+      config({
+        data_schema: { id: 'id' },
+        mapping_fetch: {
+          endpoint: { url: 'https://api.example.com/x' },
+          prefix: 'd__',
+          data_schema: { id: 'id' },
+        },
+      }),
+    ],
+    ['header_link without parameters', config({ pagination: { type: 'header_link' } })],
+    ['none without parameters', config({ pagination: { type: 'none' } })],
+  ])('%s', (_rule, input) => {
+    expect(validateConfig(input)).toMatchObject({ ok: true });
+  });
+});
+
+describe('invalid configs', () => {
+  test.each<[string, unknown, string[]]>([
+    // document
+    ['the config is not an object', ['x'], ['the config must be a JSON object']],
+    ['the config is null', null, ['the config must be a JSON object']],
+    ['name is required', { extractions: config().extractions }, ['name: is required']],
+    ['name must not be empty', config({}, { name: '' }), ['name: is not allowed to be empty']],
+    ['extractions is required', { name: 'Fake' }, ['extractions: is required']],
+    [
+      'extractions must not be empty',
+      config({}, { extractions: [] }),
+      ['extractions: must contain at least one extraction'],
+    ],
+    ['extractions must be an array', config({}, { extractions: {} }), ['extractions: must be an array']],
+    ['enabled must be a boolean', config({}, { enabled: 'yes' }), ['enabled: must be a boolean']],
+    [
+      'an unknown top-level key is not allowed',
+      config({}, { schedul: '0 1 * * ? *' }),
+      ['schedul: is not allowed'],
+    ],
+    [
+      'an unknown extraction key is not allowed',
+      config({ dataKey: 'data' }),
+      ['extractions[0].dataKey: is not allowed'],
+    ],
+    [
+      'an unknown auth key is not allowed',
+      config({}, { auth: { token: 'x' } }),
+      ['auth.token: is not allowed'],
+    ],
+    [
+      'auth.refresh_token needs an endpoint',
+      config({}, { auth: { refresh_token: { response_token_key: 't' } } }),
+      ['auth.refresh_token.endpoint: is required'],
+    ],
+    [
+      'auth.refresh_token.endpoint.url must be http(s)',
+      config(
+        {},
+        {
+          auth: { refresh_token: { endpoint: { url: 'accounts.zoho.com/oauth/v2/token' } } },
+        },
+      ),
+      ['auth.refresh_token.endpoint.url: must be an absolute http or https URL'],
+    ],
+    [
+      'extraction names must be unique',
+      config(
+        {},
+        {
+          extractions: [
+            { name: 'deals', endpoint: { url: 'https://a.example.com' } },
+            { name: 'tickets', endpoint: { url: 'https://b.example.com' } },
+            { name: 'deals', endpoint: { url: 'https://c.example.com' } },
+          ],
+        },
+      ),
+      ['extractions[2].name: duplicates the name "deals" of extractions[0]'],
+    ],
+    [
+      'an extraction needs a name',
+      config({}, { extractions: [{ endpoint: { url: 'https://a.example.com' } }] }),
+      ['extractions[0].name: is required'],
+    ],
+
+    // endpoint
+    [
+      'an extraction needs an endpoint',
+      config({}, { extractions: [{ name: 'items' }] }),
+      ['extractions[0].endpoint: is required'],
+    ],
+    [
+      'the endpoint needs a url',
+      config({ endpoint: { method: 'GET' } }),
+      ['extractions[0].endpoint.url: is required'],
+    ],
+    [
+      'url must be http(s): ftp',
+      config({ endpoint: { url: 'ftp://files.example.com/x.csv' } }),
+      ['extractions[0].endpoint.url: must be an absolute http or https URL'],
+    ],
+    [
+      'url must be absolute',
+      config({ endpoint: { url: '/api/v1/tickets' } }),
+      ['extractions[0].endpoint.url: must be an absolute http or https URL'],
+    ],
+    [
+      'url must be http(s) in mapping_fetch too',
+      config({ mapping_fetch: { endpoint: { url: 'file:///etc/passwd' } } }),
+      ['extractions[0].mapping_fetch.endpoint.url: must be an absolute http or https URL'],
+    ],
+    [
+      'method must be an HTTP method',
+      config({ endpoint: { url: 'https://a.example.com', method: 'FETCH' } }),
+      ['extractions[0].endpoint.method: must be one of [GET, POST, PUT, PATCH, DELETE]'],
+    ],
+    [
+      'a header value must be a scalar',
+      config({ endpoint: { url: 'https://a.example.com', headers: { A: { b: 1 } } } }),
+      ['extractions[0].endpoint.headers.A: must be a string, a number or a boolean'],
+    ],
+    [
+      'a body must be an object, an array or a string',
+      config({ endpoint: { url: 'https://a.example.com', body: 3 } }),
+      ['extractions[0].endpoint.body: must be an object, an array or a string'],
+    ],
+
+    // pagination
+    [
+      'an unknown pagination type lists the valid ones',
+      config({ pagination: { type: 'offset' } }),
+      ['extractions[0].pagination.type: must be one of [none, sequential, link, header_link, cursor]'],
+    ],
+    [
+      'a pagination type is required and lists the valid ones',
+      config({ pagination: { parameters: {} } }),
+      [
+        'extractions[0].pagination.type: is required and must be one of [none, sequential, link, header_link, cursor]',
+      ],
+    ],
+    [
+      'pagination must be an object',
+      config({ pagination: 'sequential' }),
+      ['extractions[0].pagination: must be an object'],
+    ],
+    [
+      'sequential needs parameters',
+      config({ pagination: { type: 'sequential' } }),
+      ['extractions[0].pagination.parameters: is required'],
+    ],
+    [
+      'sequential needs param_name',
+      config({ pagination: { type: 'sequential', parameters: { step: 100 } } }),
+      ['extractions[0].pagination.parameters.param_name: is required'],
+    ],
+    [
+      'step must be a number',
+      sequential({ step: 'ten' }),
+      ['extractions[0].pagination.parameters.step: must be a number'],
+    ],
+    [
+      'step must not be 0',
+      sequential({ step: 0 }),
+      ['extractions[0].pagination.parameters.step: must not be 0'],
+    ],
+    [
+      'start_from must be a number',
+      sequential({ start_from: 'first' }),
+      ['extractions[0].pagination.parameters.start_from: must be a number'],
+    ],
+    [
+      'continue_while_status_code_is excludes there_are_more_pages',
+      sequential({
+        continue_while_status_code_is: 200,
+        there_are_more_pages: 'info.more_records',
+      }),
+      [
+        'extractions[0].pagination.parameters.continue_while_status_code_is: cannot be set together with there_are_more_pages',
+      ],
+    ],
+    [
+      'continue_while_status_code_is excludes stop_when_response_body_is_empty',
+      sequential({
+        continue_while_status_code_is: 200,
+        stop_when_response_body_is_empty: true,
+      }),
+      [
+        'extractions[0].pagination.parameters.continue_while_status_code_is: cannot be set together with stop_when_response_body_is_empty',
+      ],
+    ],
+    [
+      'continue_while_status_code_is with both others reports both',
+      sequential({
+        continue_while_status_code_is: 200,
+        there_are_more_pages: 'info.more_records',
+        stop_when_response_body_is_empty: true,
+      }),
+      [
+        'extractions[0].pagination.parameters.continue_while_status_code_is: cannot be set together with there_are_more_pages',
+        'extractions[0].pagination.parameters.continue_while_status_code_is: cannot be set together with stop_when_response_body_is_empty',
+      ],
+    ],
+    [
+      'continue_while_status_code_is must be a status code',
+      sequential({ continue_while_status_code_is: 700 }),
+      [
+        'extractions[0].pagination.parameters.continue_while_status_code_is: must be an HTTP status code between 100 and 599',
+      ],
+    ],
+    [
+      'there_are_more_pages must parse: two operands',
+      sequential({ there_are_more_pages: 'info.page info.total' }),
+      [
+        'extractions[0].pagination.parameters.there_are_more_pages: invalid condition "info.page info.total": expected an operator after "info.page" but found "info.total"',
+      ],
+    ],
+    [
+      'there_are_more_pages must parse: unknown operator',
+      sequential({ there_are_more_pages: 'a =< b' }),
+      [
+        'extractions[0].pagination.parameters.there_are_more_pages: invalid condition "a =< b": unknown operator "=" at column 3 (valid: == != < <= > >=)',
+      ],
+    ],
+    [
+      'there_are_more_pages must parse: missing right operand',
+      sequential({ there_are_more_pages: 'info.page <' }),
+      [
+        'extractions[0].pagination.parameters.there_are_more_pages: invalid condition "info.page <": expected an operand after "<"',
+      ],
+    ],
+    [
+      'pages_in_flight below range',
+      sequential({ pages_in_flight: 0 }),
+      ['extractions[0].pagination.parameters.pages_in_flight: must be an integer between 1 and 64'],
+    ],
+    [
+      'pages_in_flight above range',
+      sequential({ pages_in_flight: 65 }),
+      ['extractions[0].pagination.parameters.pages_in_flight: must be an integer between 1 and 64'],
+    ],
+    [
+      'pages_in_flight not an integer',
+      sequential({ pages_in_flight: 2.5 }),
+      ['extractions[0].pagination.parameters.pages_in_flight: must be an integer between 1 and 64'],
+    ],
+    [
+      'max_pages below range',
+      sequential({ max_pages: 0 }),
+      ['extractions[0].pagination.parameters.max_pages: must be an integer between 1 and 1000000'],
+    ],
+    [
+      'max_pages above range',
+      config({ pagination: { type: 'link', parameters: { next_link: 'next', max_pages: 1_000_001 } } }),
+      ['extractions[0].pagination.parameters.max_pages: must be an integer between 1 and 1000000'],
+    ],
+    [
+      'a parameter of another type lists the valid ones',
+      sequential({ next_link: 'links.next' }),
+      [
+        'extractions[0].pagination.parameters.next_link: is not a parameter of pagination type "sequential" (valid: param_name, start_from, step, there_are_more_pages, continue_while_status_code_is, stop_when_response_body_is_empty, pages_in_flight, max_pages)',
+      ],
+    ],
+    [
+      'link needs next_link',
+      config({ pagination: { type: 'link', parameters: {} } }),
+      ['extractions[0].pagination.parameters.next_link: is required'],
+    ],
+    [
+      'cursor needs cursor_key and param_name',
+      config({ pagination: { type: 'cursor', parameters: {} } }),
+      [
+        'extractions[0].pagination.parameters.cursor_key: is required',
+        'extractions[0].pagination.parameters.param_name: is required',
+      ],
+    ],
+    [
+      'type none takes no parameters',
+      config({ pagination: { type: 'none', parameters: { param_name: 'page' } } }),
+      [
+        'extractions[0].pagination.parameters.param_name: is not allowed: pagination type "none" takes no parameters',
+      ],
+    ],
+    [
+      'header_link takes only max_pages',
+      config({ pagination: { type: 'header_link', parameters: { rel: 'next' } } }),
+      [
+        'extractions[0].pagination.parameters.rel: is not a parameter of pagination type "header_link" (valid: max_pages)',
+      ],
+    ],
+
+    // references
+    [
+      'an unknown reference type lists the valid ones',
+      config({
+        endpoint: { url: 'https://a.example.com', headers: { Home: '${env::HOME}' } },
+      }),
+      [
+        `extractions[0].endpoint.headers.Home: reference \${env::HOME} has unknown type "env" (valid: ${REFERENCE_TYPE_LIST})`,
+      ],
+    ],
+    [
+      'an unknown reference type in the $(…) form',
+      queryParam('$(env::HOME, /root)'),
+      [
+        `extractions[0].endpoint.query_params.q: reference $(env::HOME, /root) has unknown type "env" (valid: ${REFERENCE_TYPE_LIST})`,
+      ],
+    ],
+    [
+      'extracted_item only inside mapping_fetch',
+      queryParam('${extracted_item::id}'),
+      [
+        'extractions[0].endpoint.query_params.q: reference ${extracted_item::id} is only available inside mapping_fetch',
+      ],
+    ],
+    [
+      'extracted_item not in auth either',
+      config(
+        {},
+        {
+          auth: {
+            refresh_token: {
+              endpoint: { url: 'https://a.example.com', body: { id: '$(extracted_item::id)' } },
+            },
+          },
+        },
+      ),
+      [
+        'auth.refresh_token.endpoint.body.id: reference $(extracted_item::id) is only available inside mapping_fetch',
+      ],
+    ],
+    [
+      'a single-colon typo says "::"',
+      queryParam('Bearer ${self:auth.access_token}'),
+      [
+        'extractions[0].endpoint.query_params.q: reference ${self:auth.access_token} needs "::" between type and path, as in ${self::auth.access_token}',
+      ],
+    ],
+    [
+      'a single-colon typo in the $(…) form',
+      queryParam('$(last:id, 1)'),
+      [
+        'extractions[0].endpoint.query_params.q: reference $(last:id, 1) needs "::" between type and path, as in $(last::id, 1)',
+      ],
+    ],
+    [
+      'a reference needs a path',
+      queryParam('${secret::}'),
+      ['extractions[0].endpoint.query_params.q: reference ${secret::} has an empty path'],
+    ],
+
+    // transformations
+    [
+      'an unknown action lists the valid ones',
+      transformation({ action: 'reverse' }),
+      [`extractions[0].transformations[0].action: unknown action "reverse" (valid: ${ACTION_LIST})`],
+    ],
+    [
+      'action is required',
+      transformation({ on: ['a'] }),
+      ['extractions[0].transformations[0].action: is required'],
+    ],
+    [
+      'replace needs to_replace',
+      transformation({ action: 'replace', params: { value: '.' } }),
+      ['extractions[0].transformations[0].params.to_replace: is required by action "replace"'],
+    ],
+    [
+      'replace without params needs both',
+      transformation({ action: 'replace' }),
+      [
+        'extractions[0].transformations[0].params.to_replace: is required by action "replace"',
+        'extractions[0].transformations[0].params.value: is required by action "replace"',
+      ],
+    ],
+    [
+      'split char must be a string',
+      transformation({ action: 'split', params: { char: 1 } }),
+      ['extractions[0].transformations[0].params.char: must be a string'],
+    ],
+    [
+      'slice start must be an integer',
+      transformation({ action: 'slice', params: { start: '1' } }),
+      ['extractions[0].transformations[0].params.start: must be an integer'],
+    ],
+    [
+      'an unknown param is named',
+      transformation({ action: 'trim', params: { chars: ' ' } }),
+      ['extractions[0].transformations[0].params.chars: is not a parameter of action "trim"'],
+    ],
+    [
+      'on must be a list of columns',
+      transformation({ action: 'trim', on: 'description' }),
+      ['extractions[0].transformations[0].on: must be an array'],
+    ],
+    [
+      'priority must be a number',
+      transformation({ action: 'trim', priority: 'high' }),
+      ['extractions[0].transformations[0].priority: must be a number'],
+    ],
+
+    // data_schema
+    [
+      'a data_schema leaf must be a column name',
+      config({ data_schema: { id: 1 } }),
+      ['extractions[0].data_schema.id: must be a column name (a string) or a nested data_schema object'],
+    ],
+    [
+      'a nested data_schema leaf must be a column name',
+      config({ data_schema: { owner: { id: true } } }),
+      [
+        'extractions[0].data_schema.owner.id: must be a column name (a string) or a nested data_schema object',
+      ],
+    ],
+    [
+      'a column name must not be empty',
+      config({ data_schema: { id: '' } }),
+      ['extractions[0].data_schema.id: is not allowed to be empty'],
+    ],
+    [
+      'data_schema must be an object',
+      config({ data_schema: ['id'] }),
+      ['extractions[0].data_schema: must be an object'],
+    ],
+    [
+      'column names are unique in data_schema',
+      config({ data_schema: { id: 'id', owner: { id: 'id' } } }),
+      [
+        'extractions[0].data_schema.owner.id: column "id" is already produced by extractions[0].data_schema.id',
+      ],
+    ],
+    [
+      'column names are unique in mapping_fetch.data_schema',
+      config({
+        mapping_fetch: {
+          endpoint: { url: 'https://api.example.com/items/${extracted_item::id}' },
+          data_schema: { name: 'name', account: { name: 'name' } },
+        },
+      }),
+      [
+        'extractions[0].mapping_fetch.data_schema.account.name: column "name" is already produced by extractions[0].mapping_fetch.data_schema.name',
+      ],
+    ],
+    [
+      'mapping_fetch needs an endpoint',
+      config({ mapping_fetch: { prefix: 'd__' } }),
+      ['extractions[0].mapping_fetch.endpoint: is required'],
+    ],
+
+    // output
+    [
+      'format must be csv, json or jsonl',
+      config({ format: 'xlsx' }),
+      ['extractions[0].format: must be one of [csv, json, jsonl]'],
+    ],
+    [
+      'csv_separator must be one character, not two',
+      config({ output_params: { csv_separator: ';;' } }),
+      ['extractions[0].output_params.csv_separator: must be a single character'],
+    ],
+    [
+      'csv_separator must be one character, not none',
+      config({ output_params: { csv_separator: '' } }),
+      ['extractions[0].output_params.csv_separator: must be a single character'],
+    ],
+    [
+      's3_destiny.filename must not be empty',
+      config({ s3_destiny: { filename: '' } }),
+      ['extractions[0].s3_destiny.filename: is not allowed to be empty'],
+    ],
+    [
+      'http options say their range',
+      config({ http: { max_attempts: 0 } }),
+      ['extractions[0].http.max_attempts: must be an integer between 1 and 20'],
+    ],
+  ])('%s', (_rule, input, expected) => {
+    expect(issuesOf(input)).toEqual(expected);
+  });
+});
+
+describe('several problems', () => {
+  test('are all reported at once, joi shape errors first, then the rules joi cannot express', () => {
+    const input = {
+      name: '',
+      extra: true,
+      extractions: [
+        {
+          name: 'deals',
+          endpoint: { url: 'ftp://x.example.com', method: 'FETCH', headers: { H: '${env::HOME}' } },
+          pagination: {
+            type: 'sequential',
+            parameters: { param_name: 'page', step: 'x', there_are_more_pages: 'a b' },
+          },
+          transformations: [{ action: 'reverse' }],
+          format: 'xml',
+        },
+        {
+          name: 'deals',
+          data_schema: { id: 'id', other: 'id', n: 5 },
+          output_params: { csv_separator: ';;' },
+        },
+      ],
+    };
+    expect(issuesOf(input)).toEqual([
+      'name: is not allowed to be empty',
+      'extractions[0].endpoint.method: must be one of [GET, POST, PUT, PATCH, DELETE]',
+      'extractions[0].pagination.parameters.step: must be a number',
+      'extractions[0].format: must be one of [csv, json, jsonl]',
+      'extractions[1].endpoint: is required',
+      'extractions[1].data_schema.n: must be a column name (a string) or a nested data_schema object',
+      'extractions[1].output_params.csv_separator: must be a single character',
+      'extra: is not allowed',
+      `extractions[0].endpoint.headers.H: reference \${env::HOME} has unknown type "env" (valid: ${REFERENCE_TYPE_LIST})`,
+      'extractions[0].pagination.parameters.there_are_more_pages: invalid condition "a b": expected an operator after "a" but found "b"',
+      `extractions[0].transformations[0].action: unknown action "reverse" (valid: ${ACTION_LIST})`,
+      'extractions[0].endpoint.url: must be an absolute http or https URL',
+      'extractions[1].name: duplicates the name "deals" of extractions[0]',
+      'extractions[1].data_schema.other: column "id" is already produced by extractions[1].data_schema.id',
+    ]);
+  });
+
+  test('each issue is a {path, message} pair', () => {
+    const result = validateConfig(sequential({ step: 'x' }));
+    expect(result).toEqual<{ ok: false; issues: ValidationIssue[] }>({
+      ok: false,
+      issues: [{ path: 'extractions[0].pagination.parameters.step', message: 'must be a number' }],
+    });
+  });
+
+  test('parseConfig throws ConfigValidationError listing every issue', () => {
+    let thrown: unknown;
+    try {
+      parseConfig(config({ format: 'xml' }, { name: '' }));
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigValidationError);
+    expect((thrown as ConfigValidationError).issues).toEqual([
+      { path: 'name', message: 'is not allowed to be empty' },
+      { path: 'extractions[0].format', message: 'must be one of [csv, json, jsonl]' },
+    ]);
+    expect((thrown as Error).message).toBe(
+      'invalid config:\n  - name: is not allowed to be empty\n  - extractions[0].format: must be one of [csv, json, jsonl]',
+    );
+  });
+
+  test('parseConfig returns the validated config', () => {
+    expect(parseConfig(clone(ticketsSeed)).name).toBe('Zoho Tickets');
+  });
 });
