@@ -12,7 +12,8 @@ import { HttpTransport, RetryingClient } from '../extract/http';
 import type { ExecutionLog } from '../ports/executionLog';
 import type { EngineDeps } from './deps';
 import { redactingLogger } from './redactingLogger';
-import { errorMessage, type ExtractionProgress, runExtraction } from './runExtraction';
+import { errorMessage } from './executionLog';
+import { type ExtractionProgress, runExtraction } from './runExtraction';
 import { formatLogTimestamp } from '../core/time';
 
 export interface RunOptions {
@@ -66,7 +67,7 @@ export async function runConfig(config: ApiConfig, baseDeps: EngineDeps, options
     redactor,
     clock: deps.clock,
     store: deps.tokens,
-    configId,
+    tokenKey: runId,
     onRefresh: () => deps.logger.info('access token refreshed', { config: config.name, run_id: runId }),
   });
   deps.logger.info('run started', { config: config.name, config_id: configId, run_id: runId });

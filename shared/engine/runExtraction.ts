@@ -5,21 +5,21 @@
  * -> encoder spool -> one atomic object write -> execution log -> `last` moves.
  */
 import type { ApiConfig, Extraction } from '../core/config/types';
-import { compileDataSchema, type DataSchema, flattenRecord } from '../core/dataSchema';
-import { readJsonField } from '../core/jsonField';
+import { compileRecordMapper } from '../core/rowMapping';
 import { sameRecordAsText } from '../core/records';
 import type { Redactor } from '../core/redact';
-import type { ReferenceLookup } from '../core/references';
 import { formatFilenameTimestamp, formatLogTimestamp } from '../core/time';
+import { buildExecutionLog, errorMessage } from './executionLog';
 import { compileTransformations } from '../core/transformations';
 import { AuthenticatedClient, type TokenManager } from '../extract/auth';
 import { DetailFetcher } from '../extract/detailFetcher';
-import { HttpTransport, RateLimiter, RetryingClient } from '../extract/http';
+import { createExtractionHttp } from '../extract/clientFactory';
 import { PageFetcher } from '../extract/pageFetcher';
 import { createPaginator } from '../extract/pagination';
 import type { ExecutionLog } from '../ports/executionLog';
 import { Semaphore, settleLater } from './concurrency';
 import type { EngineDeps } from './deps';
+import { referenceLookup } from './lookup';
 import { pageStream } from './pageStream';
 import { createRowWriter, type Row } from './rowWriters';
 
@@ -81,31 +81,16 @@ export async function runExtraction(run: ExtractionRun, deps: EngineDeps): Promi
   const bucket = extraction.s3_destiny.bucket ?? deps.defaultBucket;
   const key = outputKey(extraction, run.startedAt);
   const previousLast = await deps.lastRecords.get(run.extractionId);
-  const lookup: ReferenceLookup = (type, path) => {
-    switch (type) {
-      case 'self':
-        return path === 'auth.access_token' ? run.tokens.current() : readJsonField(run.config, path);
-      case 'secret':
-        return readJsonField(run.secrets, path);
-      case 'last':
-        return readJsonField(previousLast, path);
-      default:
-        return undefined;
-    }
-  };
+  const lookup = referenceLookup({
+    config: run.config,
+    secrets: run.secrets,
+    previousLast,
+    token: () => run.tokens.current(),
+  });
 
-  const http = extraction.http;
-  const transport = new HttpTransport({ connectTimeoutMs: http.connect_timeout_ms, allowLinkLocal: deps.allowLinkLocal });
-  const client = new RetryingClient(
-    transport,
-    {
-      maxAttempts: http.max_attempts,
-      backoffBaseMs: http.backoff_base_ms,
-      backoffMaxMs: http.backoff_max_ms,
-      timeoutMs: http.timeout_ms,
-    },
-    http.requests_per_second ? new RateLimiter(http.requests_per_second) : undefined,
-    {
+  const { transport, client } = createExtractionHttp(extraction.http, {
+    allowLinkLocal: deps.allowLinkLocal,
+    events: {
       onRequest: () => progress.requests++,
       onRetry: (e) => {
         progress.retries++;
@@ -118,15 +103,11 @@ export async function runExtraction(run: ExtractionRun, deps: EngineDeps): Promi
         });
       },
     },
-  );
+  });
   const authed = new AuthenticatedClient(client, run.tokens);
   const flatten = extraction.format === 'csv';
-  const schemaMapper = extraction.data_schema ? compileDataSchema(extraction.data_schema as DataSchema) : undefined;
-  const toRow: (record: unknown) => Row = schemaMapper
-    ? (record) => schemaMapper.map(record)
-    : flatten
-      ? (record) => flattenRecord(record)
-      : (record) => (record && typeof record === 'object' && !Array.isArray(record) ? { ...record } : { value: record });
+  const mapper = compileRecordMapper(extraction);
+  const toRow = (record: unknown): Row => mapper.map(record);
   const transform = compileTransformations(extraction.transformations);
   const hasTransformations = extraction.transformations.length > 0;
   const details = extraction.mapping_fetch
@@ -139,7 +120,7 @@ export async function runExtraction(run: ExtractionRun, deps: EngineDeps): Promi
     format: extraction.format,
     separator: extraction.output_params.csv_separator,
     timestamp,
-    initialColumns: schemaMapper?.columns,
+    initialColumns: mapper.columns,
   });
   const abort = new AbortController();
   const onOuterAbort = (): void => abort.abort(run.signal?.reason);
@@ -255,31 +236,23 @@ function executionLog(
   warnings: string[],
   outcome: { success: boolean; error: string | null; rows: number; destiny: string | null; last: unknown },
 ): ExecutionLog {
-  const finished = deps.clock.now();
-  return {
-    extraction_name: run.extraction.name,
-    extraction_id: run.extractionId,
-    config_name: run.config.name,
-    config_id: run.configId,
-    success: outcome.success ? 'true' : 'false',
-    error: outcome.error,
-    data_inserted_len: String(outcome.rows),
-    destiny: outcome.destiny,
-    last: run.redactor.redactDeep(outcome.last),
-    created_at: formatLogTimestamp(finished),
-    run_id: run.runId,
-    started_at: formatLogTimestamp(run.startedAt),
-    finished_at: formatLogTimestamp(finished),
-    pages: progress.pages,
-    requests: progress.requests,
-    retries: progress.retries,
-    detail_requests: progress.detailRequests,
-    warnings: progress.warnings,
-    warning_messages: warnings,
-  };
-}
-
-export function errorMessage(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return String(err);
+  return buildExecutionLog(
+    {
+      extractionName: run.extraction.name,
+      extractionId: run.extractionId,
+      configName: run.config.name,
+      configId: run.configId,
+      runId: run.runId,
+      startedAt: run.startedAt,
+      finishedAt: deps.clock.now(),
+      ...outcome,
+      pages: progress.pages,
+      requests: progress.requests,
+      retries: progress.retries,
+      detailRequests: progress.detailRequests,
+      warnings: progress.warnings,
+      warningMessages: warnings,
+    },
+    run.redactor,
+  );
 }

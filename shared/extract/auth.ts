@@ -32,7 +32,8 @@ export interface TokenManagerOptions {
   redactor: Redactor;
   clock: Clock;
   store?: TokenStore;
-  configId: string;
+  /** Where the token is kept in the store: the run id, so every worker of a run shares it. */
+  tokenKey: string;
   onRefresh?(): void;
 }
 
@@ -55,10 +56,28 @@ export class TokenManager {
 
   /** Called once per run: a run with a token endpoint always starts with a fresh token. */
   async start(): Promise<void> {
+    this.useLiteral();
+    if (this.canRefresh) await this.refresh();
+    else await this.options.store?.put(this.options.tokenKey, { accessToken: this.token });
+  }
+
+  /** A worker joining a run: takes the run's token from the store (the literal one if none). */
+  async resume(): Promise<void> {
+    this.useLiteral();
+    const stored = await this.options.store?.get(this.options.tokenKey);
+    if (stored) this.adopt(stored.accessToken, stored.expiresAt);
+  }
+
+  private useLiteral(): void {
     const literal = resolveString(this.options.auth.access_token ?? '', this.options.lookup);
     this.token = literal === undefined || literal === null ? '' : String(literal);
     this.options.redactor.add(this.token);
-    if (this.canRefresh) await this.refresh();
+  }
+
+  private adopt(token: string, expiresAt: number | undefined): void {
+    this.token = token;
+    this.expiresAt = expiresAt;
+    this.options.redactor.add(token);
   }
 
   /** Refreshes first when the token is about to expire. */
@@ -75,6 +94,12 @@ export class TokenManager {
   async recoverFrom401(usedToken: string): Promise<boolean> {
     if (!this.canRefresh) return false;
     if (this.token !== usedToken) return true;
+    // Another worker of the run may have refreshed already: its token is in the store.
+    const stored = await this.options.store?.get(this.options.tokenKey);
+    if (stored && stored.accessToken !== usedToken) {
+      this.adopt(stored.accessToken, stored.expiresAt);
+      return true;
+    }
     await this.refresh();
     return true;
   }
@@ -109,8 +134,7 @@ export class TokenManager {
         `token refresh failed: HTTP ${res.status}, no "${refresh.response_token_key}" in the response: ${excerpt(res.body, 120)}`,
       );
     }
-    this.token = String(token);
-    this.options.redactor.add(this.token);
+    this.adopt(String(token), undefined);
     const lifetime = readJsonField(body, refresh.expires_in_key);
     const seconds = typeof lifetime === 'string' ? Number(lifetime) : lifetime;
     if (typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0) {
@@ -121,7 +145,7 @@ export class TokenManager {
       this.expiresAt = undefined;
     }
     this.options.onRefresh?.();
-    await this.options.store?.put(this.options.configId, { accessToken: this.token, expiresAt: this.expiresAt });
+    await this.options.store?.put(this.options.tokenKey, { accessToken: this.token, expiresAt: this.expiresAt });
   }
 }
 

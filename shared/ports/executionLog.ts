@@ -22,6 +22,7 @@ export interface ExecutionLog {
 }
 
 export interface ExecutionLogStore {
+  /** Stores a log; idempotent per (extraction_id, run_id), so a repeated write replaces it. */
   append(log: ExecutionLog): Promise<void>;
   /** Newest first. */
   list(extractionId: string): Promise<ExecutionLog[]>;

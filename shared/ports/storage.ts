@@ -12,9 +12,13 @@ export interface ObjectStore {
    * Writes an object from a stream of chunks. The object appears whole or not at all:
    * if `body` throws, nothing is visible under `key` and the error is rethrown.
    */
-  put(bucket: string, key: string, body: AsyncIterable<Chunk>): Promise<void>;
+  put(bucket: string, key: string, body: AsyncIterable<Chunk> | Iterable<Chunk>): Promise<void>;
   /** Reads an object; undefined when it does not exist. */
   get(bucket: string, key: string): Promise<Buffer | undefined>;
+  /** Keys under a prefix, in lexicographic order. */
+  list(bucket: string, prefix: string): Promise<string[]>;
+  /** Deletes every object under a prefix (staging clean-up); no error when there are none. */
+  deletePrefix(bucket: string, prefix: string): Promise<void>;
   /** Human-readable location, e.g. `s3://bucket/key`. */
   describe(bucket: string, key: string): string;
 }

@@ -1,0 +1,47 @@
+/**
+ * The whole pipeline in one process on the embedded adapters: page-fetcher,
+ * detail-mapper and writer workers over the SQLite-backed queue, plus the
+ * dead-letter workers. The config API and scheduler attach to the same deps.
+ */
+import { embeddedPipelineDeps, type EmbeddedOptions } from '../../shared/adapters/embedded/pipelineDeps';
+import type { PipelineDeps } from '../../shared/pipeline/deps';
+import { RunContexts } from '../../shared/pipeline/runContext';
+import { startDeadLetterWorkers, startWorker } from '../../shared/pipeline/workers';
+import type { Consumer } from '../../shared/ports/queue';
+import type { SqliteQueueBroker } from '../../shared/adapters/embedded/sqliteQueue';
+
+export interface EmbeddedSystemOptions extends EmbeddedOptions {
+  /** Tasks in flight per stage. */
+  concurrency?: { pages?: number; details?: number; finalize?: number };
+  visibilityTimeoutSeconds?: number;
+}
+
+export interface EmbeddedSystem {
+  deps: PipelineDeps;
+  broker: SqliteQueueBroker;
+  contexts: RunContexts;
+  /** Drains in-flight tasks and closes the database. */
+  stop(): Promise<void>;
+}
+
+export function startEmbeddedSystem(options: EmbeddedSystemOptions): EmbeddedSystem {
+  const { deps, db, broker } = embeddedPipelineDeps(options);
+  const contexts = new RunContexts(deps);
+  const visibility = options.visibilityTimeoutSeconds ?? 30;
+  const consumers: Consumer[] = [
+    startWorker('pages', contexts, deps, { concurrency: options.concurrency?.pages ?? 8, visibilityTimeoutSeconds: visibility }),
+    startWorker('details', contexts, deps, { concurrency: options.concurrency?.details ?? 4, visibilityTimeoutSeconds: visibility }),
+    startWorker('finalize', contexts, deps, { concurrency: options.concurrency?.finalize ?? 2, visibilityTimeoutSeconds: visibility }),
+    ...startDeadLetterWorkers(contexts, deps, { concurrency: 1, visibilityTimeoutSeconds: visibility }),
+  ];
+  return {
+    deps,
+    broker,
+    contexts,
+    stop: async () => {
+      await Promise.all(consumers.map((c) => c.stop()));
+      await contexts.closeAll();
+      db.close();
+    },
+  };
+}

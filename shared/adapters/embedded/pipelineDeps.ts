@@ -1,0 +1,52 @@
+/** The embedded adapters for the pipeline: one SQLite file and the data directory. */
+import { join } from 'node:path';
+import type { PipelineDeps } from '../../pipeline/deps';
+import { type Logger, systemClock } from '../../ports/logger';
+import { defaultOutputBucket, localLayout } from '../local/engineDeps';
+import { FileObjectStore } from '../local/objectStore';
+import { LocalScratchSpace } from '../local/scratch';
+import { FileSecretStore } from '../local/state';
+import { type Database, openDatabase } from './database';
+import { SqliteQueueBroker, type SqliteQueueOptions } from './sqliteQueue';
+import { SqliteRunStore } from './sqliteRunStore';
+import { SqliteExecutionLogStore, SqliteLastRecordStore, SqliteTokenStore } from './sqliteStores';
+
+export interface EmbeddedOptions {
+  dataDir: string;
+  logger: Logger;
+  env?: NodeJS.ProcessEnv;
+  queue?: SqliteQueueOptions;
+  detailChunkSize?: number;
+}
+
+export interface EmbeddedDeps {
+  deps: PipelineDeps;
+  db: Database;
+  broker: SqliteQueueBroker;
+}
+
+export function embeddedPipelineDeps(options: EmbeddedOptions): EmbeddedDeps {
+  const env = options.env ?? process.env;
+  const layout = localLayout(options.dataDir);
+  const db = openDatabase(join(layout.dataDir, 'api-extractor.db'));
+  const maxReceiveCount = options.queue?.maxReceiveCount ?? 5;
+  const broker = new SqliteQueueBroker(db, { ...options.queue, maxReceiveCount, logger: options.logger });
+  const deps: PipelineDeps = {
+    objects: new FileObjectStore(layout.objectsDir),
+    scratch: new LocalScratchSpace(join(layout.dataDir, 'tmp')),
+    lastRecords: new SqliteLastRecordStore(db),
+    executionLogs: new SqliteExecutionLogStore(db),
+    secrets: new FileSecretStore(layout.secretsFile),
+    tokens: new SqliteTokenStore(db),
+    runs: new SqliteRunStore(db),
+    queues: broker,
+    logger: options.logger,
+    clock: systemClock,
+    defaultBucket: defaultOutputBucket(env),
+    stagingBucket: `api-extractor-staging-${env.STAGE || 'local'}-${env.DEFAULT_OUTPUT_BUCKET_SUFFIX || '1'}`,
+    detailChunkSize: options.detailChunkSize ?? 50,
+    maxReceiveCount,
+    allowLinkLocal: env.ALLOW_LINK_LOCAL_REQUESTS === 'true',
+  };
+  return { deps, db, broker };
+}

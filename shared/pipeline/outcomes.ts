@@ -1,0 +1,121 @@
+/**
+ * Completion and failure bookkeeping shared by the stages. Each step is safe to
+ * repeat: the run store's conditional writes decide who counts, and the decisions
+ * (finalize now, fail now) are re-derived from stored state every time.
+ */
+import { ConfigError, ReferenceResolutionError, TransformationError } from '../core/errors';
+import { TokenRefreshError } from '../extract/auth';
+import { BlockedAddressError, HttpRequestError } from '../extract/http';
+import { buildExecutionLog } from '../engine/executionLog';
+import { PaginationLimitError } from '../engine/pageStream';
+import type { ExtractionRunState } from '../ports/runs';
+import { encodeTask, type FinalizeTask } from './messages';
+import type { PipelineDeps } from './deps';
+import { staging } from './deps';
+import type { RunContext } from './runContext';
+
+/** Failures that repeating the task cannot fix: the HTTP client already retried what is worth retrying. */
+export function isPermanentFailure(err: unknown): boolean {
+  return (
+    err instanceof HttpRequestError ||
+    err instanceof BlockedAddressError ||
+    err instanceof TokenRefreshError ||
+    err instanceof ReferenceResolutionError ||
+    err instanceof TransformationError ||
+    err instanceof PaginationLimitError ||
+    err instanceof ConfigError
+  );
+}
+
+/** A page (or one of its detail chunks) is complete: count it, then finalize when every page up to the end is. */
+export async function completePage(ctx: RunContext, extractionId: string, index: number, deps: PipelineDeps): Promise<void> {
+  const runId = ctx.run.runId;
+  const done = await deps.runs.markPageDone(runId, extractionId, index);
+  if (done === undefined) return;
+  const state = await deps.runs.getExtraction(runId, extractionId);
+  if (!state || state.status !== 'running') return;
+  if (state.failedPage) await evaluateFailure(ctx, state, deps);
+  await finalizeIfReady(ctx, state, deps);
+}
+
+export async function finalizeIfReady(ctx: RunContext, state: ExtractionRunState, deps: PipelineDeps): Promise<void> {
+  if (state.status !== 'running' || state.endIndex === undefined) return;
+  if (state.failedPage && state.failedPage.index <= state.endIndex) return;
+  const needed = state.endIndex + 1;
+  // Pages past the end may be done too: count only those up to it.
+  if (state.pagesDone < needed) return;
+  if ((await deps.runs.countDonePagesBelow(ctx.run.runId, state.extractionId, needed)) < needed) return;
+  // Enqueue before any state change: a crash in between re-sends rather than loses it.
+  const task: FinalizeTask = { v: 1, type: 'finalize', runId: ctx.run.runId, extractionId: state.extractionId };
+  await deps.queues.send('finalize', [encodeTask(task)]);
+}
+
+/** A page failed for good. It fails the extraction unless an earlier page turns out to be the last. */
+export async function failPage(
+  ctx: RunContext,
+  extractionId: string,
+  index: number,
+  error: string,
+  deps: PipelineDeps,
+): Promise<void> {
+  const state = await deps.runs.recordPageFailure(ctx.run.runId, extractionId, index, ctx.redactor.redact(error));
+  await evaluateFailure(ctx, state, deps);
+}
+
+async function evaluateFailure(ctx: RunContext, state: ExtractionRunState, deps: PipelineDeps): Promise<void> {
+  const failed = state.failedPage;
+  if (!failed || state.status !== 'running') return;
+  if (state.endIndex !== undefined && failed.index > state.endIndex) return;
+  // Only when every page before it is in and none of them said "no more" is the failure real.
+  const before = await deps.runs.countDonePagesBelow(ctx.run.runId, state.extractionId, failed.index);
+  if (before < failed.index) return;
+  await failExtraction(ctx, state.extractionId, failed.error, deps);
+}
+
+/** Marks an extraction failed once, with its execution log; staging is removed. */
+export async function failExtraction(ctx: RunContext, extractionId: string, error: string, deps: PipelineDeps): Promise<void> {
+  const runId = ctx.run.runId;
+  const state = await deps.runs.getExtraction(runId, extractionId);
+  if (!state || state.status === 'succeeded' || state.status === 'failed') return;
+  const index = ctx.run.extractionIds.indexOf(extractionId);
+  const extraction = ctx.config.extractions[index];
+  const log = buildExecutionLog(
+    {
+      extractionName: extraction?.name ?? extractionId,
+      extractionId,
+      configName: ctx.run.configName,
+      configId: ctx.run.configId,
+      runId,
+      startedAt: new Date(ctx.run.createdAt),
+      finishedAt: deps.clock.now(),
+      success: false,
+      error,
+      rows: 0,
+      destiny: null,
+      last: state.previousLast ?? null,
+      pages: state.pagesDone,
+      requests: 0,
+      retries: 0,
+      detailRequests: 0,
+      warnings: 0,
+      warningMessages: [],
+    },
+    ctx.redactor,
+  );
+  if (!(await deps.runs.transitionExtraction(runId, extractionId, ['running', 'finalizing'], 'failed', log))) return;
+  ctx.logger.error('extraction failed', { run_id: runId, extraction_id: extractionId, error: log.error });
+  await deps.executionLogs.append(log);
+  await deps.objects.deletePrefix(deps.stagingBucket, staging.prefix(runId, extractionId));
+  await finishRunIfDone(ctx, deps);
+}
+
+/** When every extraction of the run is over, the run is too. */
+export async function finishRunIfDone(ctx: RunContext, deps: PipelineDeps): Promise<void> {
+  const states = await Promise.all(ctx.run.extractionIds.map((id) => deps.runs.getExtraction(ctx.run.runId, id)));
+  if (states.some((s) => !s || s.status === 'running' || s.status === 'finalizing')) return;
+  const failed = states.find((s) => s!.status === 'failed');
+  const error = failed ? `${failed.log?.extraction_name ?? failed.extractionId}: ${failed.log?.error ?? 'failed'}` : undefined;
+  if (await deps.runs.finishRun(ctx.run.runId, failed ? 'failed' : 'succeeded', error)) {
+    ctx.logger.info('run finished', { run_id: ctx.run.runId, status: failed ? 'failed' : 'succeeded' });
+  }
+}

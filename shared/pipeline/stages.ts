@@ -1,0 +1,321 @@
+/**
+ * The pipeline's stages, as DESIGN.md "The run, as messages" describes:
+ * startRun -> page tasks -> (detail tasks) -> staged pages -> finalize (write).
+ * Every handler is idempotent under at-least-once delivery: work is keyed by its
+ * identity (run, extraction, page, chunk) and completion is a conditional write.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ApiConfig } from '../core/config/types';
+import { sameRecordAsText } from '../core/records';
+import type { Row } from '../core/rowMapping';
+import { formatLogTimestamp } from '../core/time';
+import { compileTransformations } from '../core/transformations';
+import { configIdOf, extractionIdOf } from '../engine/runConfig';
+import { buildExecutionLog, errorMessage } from '../engine/executionLog';
+import { PaginationLimitError } from '../engine/pageStream';
+import { outputKey } from '../engine/runExtraction';
+import { createRowWriter } from '../engine/rowWriters';
+import { Semaphore } from '../engine/concurrency';
+import type { PageCursor } from '../extract/pagination';
+import type { ExtractionRunState, PageRecord, RunRecord } from '../ports/runs';
+import { ZERO_COUNTERS } from '../ports/runs';
+import { type PipelineDeps, staging } from './deps';
+import { type DetailTask, encodeTask, type FinalizeTask, type PageTask } from './messages';
+import { completePage, failExtraction, failPage, finishRunIfDone, isPermanentFailure } from './outcomes';
+import { RunContext, type RunContexts } from './runContext';
+
+export interface StartOptions {
+  runId?: string;
+  trigger: RunRecord['trigger'];
+}
+
+/**
+ * Creates the run record, fetches the run's token, and enqueues each extraction's
+ * first page task(s). A token failure fails every extraction of the run at once.
+ */
+export async function startRun(config: ApiConfig, deps: PipelineDeps, options: StartOptions): Promise<RunRecord> {
+  const runId = options.runId ?? randomUUID();
+  const now = deps.clock.now().toISOString();
+  const extractionIds = config.extractions.map((e) => extractionIdOf(config, e));
+  const run: RunRecord = {
+    runId,
+    configId: configIdOf(config),
+    configName: config.name,
+    trigger: options.trigger,
+    status: 'running',
+    createdAt: now,
+    updatedAt: now,
+    configJson: JSON.stringify(config),
+    extractionIds,
+    counters: { ...ZERO_COUNTERS },
+  };
+  const states: ExtractionRunState[] = await Promise.all(
+    extractionIds.map(async (extractionId) => ({
+      runId,
+      extractionId,
+      status: 'running' as const,
+      pagesDone: 0,
+      previousLast: (await deps.lastRecords.get(extractionId)) ?? null,
+    })),
+  );
+  await deps.runs.createRun(run, states);
+  const secrets = await deps.secrets.getAll();
+  const ctx = RunContext.forNewRun(run, config, secrets, deps);
+  try {
+    try {
+      await ctx.tokens.start();
+    } catch (err) {
+      for (const id of extractionIds) await failExtraction(ctx, id, errorMessage(err), deps);
+      return (await deps.runs.getRun(runId))!;
+    }
+    const tasks: string[] = [];
+    for (const id of extractionIds) {
+      const { paginator } = await ctx.extraction(id);
+      const first: PageCursor[] = [paginator.first()];
+      if (paginator.at && paginator.pagesInFlight > 1) {
+        for (let i = 1; i < Math.min(paginator.pagesInFlight, paginator.maxPages); i++) first.push(paginator.at(i));
+      }
+      for (const cursor of first) tasks.push(encodeTask({ v: 1, type: 'page', runId, extractionId: id, cursor }));
+    }
+    await deps.queues.send('pages', tasks);
+    ctx.logger.info('run started', { run_id: runId, config: config.name, extractions: extractionIds.length });
+    return run;
+  } finally {
+    await ctx.close();
+  }
+}
+
+/** page-fetcher: fetch one page, stage its records, dispatch what comes next. */
+export async function handlePageTask(task: PageTask, contexts: RunContexts, deps: PipelineDeps): Promise<void> {
+  const { runId, extractionId, cursor } = task;
+  const state = await deps.runs.getExtraction(runId, extractionId);
+  if (!state || state.status !== 'running') return;
+  if (state.endIndex !== undefined && cursor.index > state.endIndex) return;
+  const ctx = await contexts.get(runId);
+  const ex = await ctx.extraction(extractionId);
+
+  let page = await deps.runs.getPage(runId, extractionId, cursor.index);
+  if (!page) {
+    let records: readonly unknown[];
+    let decision;
+    try {
+      const view = await ex.fetcher.fetch(cursor);
+      decision = ex.paginator.decide(cursor, view);
+      if (!decision.last && cursor.index + 1 >= ex.paginator.maxPages) throw new PaginationLimitError(ex.paginator.maxPages);
+      records = view.records;
+    } catch (err) {
+      await deps.runs.addCounters(runId, ex.takeCounters());
+      if (!isPermanentFailure(err)) throw err;
+      await failPage(ctx, extractionId, cursor.index, errorMessage(err), deps);
+      return;
+    }
+    await deps.objects.put(deps.stagingBucket, staging.page(runId, extractionId, cursor.index), [JSON.stringify(records)]);
+    const chunks = ex.details && records.length > 0 ? Math.ceil(records.length / deps.detailChunkSize) : 0;
+    page = {
+      runId,
+      extractionId,
+      index: cursor.index,
+      state: 'staged',
+      last: decision.last,
+      next: decision.next,
+      rows: records.length,
+      chunks,
+      chunksDone: 0,
+    };
+    if (await deps.runs.savePage(page)) {
+      await deps.runs.addCounters(runId, { ...ex.takeCounters(), pages: 1, rows: records.length });
+    } else {
+      page = (await deps.runs.getPage(runId, extractionId, cursor.index))!;
+    }
+  }
+
+  if (page.state === 'staged') {
+    await dispatchPage(page, ex.paginator, deps);
+    if (page.last) await deps.runs.setEnd(runId, extractionId, page.index);
+    await deps.runs.savePage({ ...page, state: 'dispatched' });
+  }
+  if (page.chunks === 0) await completePage(ctx, extractionId, page.index, deps);
+}
+
+async function dispatchPage(
+  page: PageRecord,
+  paginator: { at?(index: number): PageCursor; pagesInFlight: number; maxPages: number },
+  deps: PipelineDeps,
+): Promise<void> {
+  const { runId, extractionId, index } = page;
+  const next: string[] = [];
+  if (!page.last) {
+    if (paginator.at && paginator.pagesInFlight > 1) {
+      // A window of pages in flight: this page's slot moves `pagesInFlight` ahead.
+      const ahead = index + paginator.pagesInFlight;
+      if (ahead < paginator.maxPages) next.push(encodeTask({ v: 1, type: 'page', runId, extractionId, cursor: paginator.at(ahead) }));
+    } else if (page.next) {
+      next.push(encodeTask({ v: 1, type: 'page', runId, extractionId, cursor: page.next }));
+    }
+  }
+  if (next.length) await deps.queues.send('pages', next);
+  const details: string[] = [];
+  for (let chunk = 0; chunk < page.chunks; chunk++) {
+    const task: DetailTask = { v: 1, type: 'detail', runId, extractionId, page: index, chunk };
+    details.push(encodeTask(task));
+  }
+  if (details.length) await deps.queues.send('details', details);
+}
+
+/** What the detail-mapper stages per row of a chunk: the detail columns, or why there are none. */
+type StagedDetail = { c: Record<string, unknown> } | { w: string };
+
+/** detail-mapper: fetch the details of one chunk of a page's rows. */
+export async function handleDetailTask(task: DetailTask, contexts: RunContexts, deps: PipelineDeps): Promise<void> {
+  const { runId, extractionId, page: index, chunk } = task;
+  const state = await deps.runs.getExtraction(runId, extractionId);
+  if (!state || state.status !== 'running') return;
+  if (state.endIndex !== undefined && index > state.endIndex) return;
+  const ctx = await contexts.get(runId);
+  const ex = await ctx.extraction(extractionId);
+  const page = await deps.runs.getPage(runId, extractionId, index);
+  if (!page || !ex.details) throw new Error(`detail task for page ${index} of ${extractionId}, which is not staged`);
+
+  const key = staging.details(runId, extractionId, index, chunk);
+  if ((await deps.objects.get(deps.stagingBucket, key)) === undefined) {
+    const records = await readStagedPage(deps, runId, extractionId, index);
+    const slice = records.slice(chunk * deps.detailChunkSize, (chunk + 1) * deps.detailChunkSize);
+    const slots = new Semaphore(ex.extraction.mapping_fetch?.concurrency ?? 8);
+    let staged: StagedDetail[];
+    try {
+      staged = await Promise.all(
+        slice.map((record) =>
+          slots.run(async (): Promise<StagedDetail> => {
+            const outcome = await ex.details!.fetch(ex.mapper.map(record), record);
+            return outcome.found ? { c: outcome.columns } : { w: `mapping_fetch kept a row without details: ${outcome.reason}` };
+          }),
+        ),
+      );
+    } catch (err) {
+      await deps.runs.addCounters(runId, ex.takeCounters());
+      if (!isPermanentFailure(err)) throw err;
+      await failPage(ctx, extractionId, index, errorMessage(err), deps);
+      return;
+    }
+    await deps.objects.put(deps.stagingBucket, key, [JSON.stringify(staged)]);
+    await deps.runs.addCounters(runId, {
+      ...ex.takeCounters(),
+      details: slice.length,
+      warnings: staged.filter((s) => 'w' in s).length,
+    });
+  }
+  const done = await deps.runs.completeChunk(runId, extractionId, index, chunk);
+  const chunksDone = done ?? (await deps.runs.getPage(runId, extractionId, index))!.chunksDone;
+  if (chunksDone >= page.chunks) await completePage(ctx, extractionId, index, deps);
+}
+
+async function readStagedPage(deps: PipelineDeps, runId: string, extractionId: string, index: number): Promise<unknown[]> {
+  const body = await deps.objects.get(deps.stagingBucket, staging.page(runId, extractionId, index));
+  if (!body) throw new Error(`staged page ${index} of ${extractionId} in run ${runId} is missing`);
+  return JSON.parse(body.toString('utf8')) as unknown[];
+}
+
+/**
+ * writer: stream the staged pages, in page order, through de-duplication,
+ * details, transformations and the encoder into one object; then the execution
+ * log, then `last`, then staging is removed.
+ */
+export async function handleFinalizeTask(task: FinalizeTask, contexts: RunContexts, deps: PipelineDeps): Promise<void> {
+  const { runId, extractionId } = task;
+  const state = await deps.runs.getExtraction(runId, extractionId);
+  if (!state || (state.status !== 'running' && state.status !== 'finalizing') || state.endIndex === undefined) return;
+  await deps.runs.transitionExtraction(runId, extractionId, ['running'], 'finalizing');
+  const ctx = await contexts.get(runId);
+  const ex = await ctx.extraction(extractionId);
+  const extraction = ex.extraction;
+  const startedAt = new Date(ctx.run.createdAt);
+  const transform = compileTransformations(extraction.transformations);
+  const hasTransformations = extraction.transformations.length > 0;
+  const scratch = await deps.scratch.create(`${runId}-${extraction.name}`);
+  try {
+    const writer = createRowWriter(scratch, {
+      format: extraction.format,
+      separator: extraction.output_params.csv_separator,
+      timestamp: formatLogTimestamp(startedAt),
+      initialColumns: ex.mapper.columns,
+    });
+    let firstSeen = false;
+    let lastRecord: unknown = undefined;
+    const warnings: string[] = [];
+    let warningCount = 0;
+    let detailRequests = 0;
+    for (let index = 0; index <= state.endIndex; index++) {
+      const page = (await deps.runs.getPage(runId, extractionId, index))!;
+      const records = await readStagedPage(deps, runId, extractionId, index);
+      if (records.length === 0) continue;
+      const rows: Row[] = records.map((r) => ex.mapper.map(r));
+      for (let chunk = 0; chunk < page.chunks; chunk++) {
+        const body = await deps.objects.get(deps.stagingBucket, staging.details(runId, extractionId, index, chunk));
+        if (!body) throw new Error(`staged details ${chunk} of page ${index} are missing`);
+        const staged = JSON.parse(body.toString('utf8')) as StagedDetail[];
+        staged.forEach((detail, i) => {
+          detailRequests++;
+          const row = rows[chunk * deps.detailChunkSize + i]!;
+          if ('c' in detail) Object.assign(row, detail.c);
+          else {
+            warningCount++;
+            if (warnings.length < 20) warnings.push(detail.w);
+          }
+        });
+      }
+      let start = 0;
+      if (!firstSeen) {
+        firstSeen = true;
+        if (state.previousLast !== null && state.previousLast !== undefined && sameRecordAsText(records[0], state.previousLast)) start = 1;
+      }
+      lastRecord = records[records.length - 1];
+      const out = start ? rows.slice(start) : rows;
+      if (hasTransformations) for (let i = 0; i < out.length; i++) out[i] = transform(out[i]!);
+      await writer.write(out);
+    }
+    const body = await writer.finish();
+    const bucket = extraction.s3_destiny.bucket ?? deps.defaultBucket;
+    const key = outputKey(extraction, startedAt);
+    let destiny: string | null = null;
+    if (body) {
+      await deps.objects.put(bucket, key, body);
+      destiny = deps.objects.describe(bucket, key);
+    }
+    const run = (await deps.runs.getRun(runId))!;
+    const log = buildExecutionLog(
+      {
+        extractionName: extraction.name,
+        extractionId,
+        configName: ctx.run.configName,
+        configId: ctx.run.configId,
+        runId,
+        startedAt,
+        finishedAt: deps.clock.now(),
+        success: true,
+        error: null,
+        rows: writer.rowCount,
+        destiny,
+        last: lastRecord ?? state.previousLast ?? null,
+        pages: state.endIndex + 1,
+        requests: run.counters.requests,
+        retries: run.counters.retries,
+        detailRequests,
+        warnings: warningCount,
+        warningMessages: warnings,
+      },
+      ctx.redactor,
+    );
+    // The file exists; now the log, then `last`, then the state change and the clean-up.
+    await deps.executionLogs.append(log);
+    if (lastRecord !== undefined) await deps.lastRecords.set(extractionId, lastRecord);
+    await deps.runs.transitionExtraction(runId, extractionId, ['finalizing'], 'succeeded', log);
+    await deps.objects.deletePrefix(deps.stagingBucket, staging.prefix(runId, extractionId));
+    ctx.logger.info('extraction written', { run_id: runId, extraction: extraction.name, rows: writer.rowCount, destiny });
+    await finishRunIfDone(ctx, deps);
+  } catch (err) {
+    if (!isPermanentFailure(err)) throw err;
+    await failExtraction(ctx, extractionId, errorMessage(err), deps);
+  } finally {
+    await scratch.dispose();
+  }
+}

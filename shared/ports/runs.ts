@@ -1,0 +1,105 @@
+/**
+ * Run state for the distributed pipeline. Every method that changes state is a
+ * conditional write, so a repeated (re-delivered) call reports "already done"
+ * instead of counting twice.
+ */
+import type { ExecutionLog } from './executionLog';
+
+export type RunStatus = 'running' | 'succeeded' | 'failed';
+export type ExtractionStatus = 'running' | 'finalizing' | 'succeeded' | 'failed';
+
+export interface RunCounters {
+  pages: number;
+  rows: number;
+  requests: number;
+  retries: number;
+  details: number;
+  warnings: number;
+}
+
+export const ZERO_COUNTERS: RunCounters = { pages: 0, rows: 0, requests: 0, retries: 0, details: 0, warnings: 0 };
+
+export interface RunRecord {
+  runId: string;
+  configId: string;
+  configName: string;
+  trigger: 'api' | 'schedule' | 'cli';
+  status: RunStatus;
+  error?: string;
+  /** ISO-8601. */
+  createdAt: string;
+  updatedAt: string;
+  finishedAt?: string;
+  /** The config as it was when the run started, as JSON text (key order kept). */
+  configJson: string;
+  extractionIds: string[];
+  counters: RunCounters;
+}
+
+export interface ExtractionRunState {
+  runId: string;
+  extractionId: string;
+  status: ExtractionStatus;
+  /** Index of the page that said "no more"; pages after it are discarded. */
+  endIndex?: number;
+  pagesDone: number;
+  /** The earliest page that failed for good, and why. */
+  failedPage?: { index: number; error: string };
+  /** The previous successful run's `last` record, as of this run's start. */
+  previousLast: unknown;
+  log?: ExecutionLog;
+}
+
+export interface PageCursorData {
+  index: number;
+  url?: string;
+  query?: Record<string, string>;
+}
+
+export type PageState = 'staged' | 'dispatched' | 'done';
+
+export interface PageRecord {
+  runId: string;
+  extractionId: string;
+  index: number;
+  state: PageState;
+  /** What fetching this page decided, kept so a re-delivered task never fetches it again. */
+  last: boolean;
+  next?: PageCursorData;
+  rows: number;
+  /** Detail chunks of this page (0 without mapping_fetch). */
+  chunks: number;
+  chunksDone: number;
+}
+
+export interface RunStore {
+  createRun(run: RunRecord, extractions: ExtractionRunState[]): Promise<void>;
+  getRun(runId: string): Promise<RunRecord | undefined>;
+  /** Newest first. */
+  listRuns(configId: string, limit: number): Promise<RunRecord[]>;
+  getExtraction(runId: string, extractionId: string): Promise<ExtractionRunState | undefined>;
+  getPage(runId: string, extractionId: string, index: number): Promise<PageRecord | undefined>;
+  /** Creates the page record, or moves it forward; false when it was already at or past `page.state`. */
+  savePage(page: PageRecord): Promise<boolean>;
+  /** Marks a page done once: the new number of done pages, or undefined if it already was. */
+  markPageDone(runId: string, extractionId: string, index: number): Promise<number | undefined>;
+  /** Counts a detail chunk once: the page's done chunks after it, or undefined if already counted. */
+  completeChunk(runId: string, extractionId: string, index: number, chunk: number): Promise<number | undefined>;
+  /** Records the end of pagination; the smallest index wins. Returns the state after. */
+  setEnd(runId: string, extractionId: string, index: number): Promise<ExtractionRunState>;
+  /** Records a page that failed for good; the smallest index wins. Returns the state after. */
+  recordPageFailure(runId: string, extractionId: string, index: number, error: string): Promise<ExtractionRunState>;
+  /** How many pages with an index below `index` are done. */
+  countDonePagesBelow(runId: string, extractionId: string, index: number): Promise<number>;
+  /** Moves an extraction from one of `from` to `to`; false when it was in no state of `from`. */
+  transitionExtraction(
+    runId: string,
+    extractionId: string,
+    from: ExtractionStatus[],
+    to: ExtractionStatus,
+    log?: ExecutionLog,
+  ): Promise<boolean>;
+  addCounters(runId: string, deltas: Partial<RunCounters>): Promise<void>;
+  /** running -> succeeded/failed, once. */
+  finishRun(runId: string, status: Exclude<RunStatus, 'running'>, error?: string): Promise<boolean>;
+}
