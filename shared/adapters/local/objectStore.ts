@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import type { Chunk, ObjectStore } from '../../ports/storage';
@@ -21,7 +21,7 @@ export class FileObjectStore implements ObjectStore {
     return path;
   }
 
-  async put(bucket: string, key: string, body: AsyncIterable<Chunk>): Promise<void> {
+  async put(bucket: string, key: string, body: AsyncIterable<Chunk> | Iterable<Chunk>): Promise<void> {
     const target = this.pathOf(bucket, key);
     await mkdir(dirname(target), { recursive: true });
     const temp = join(dirname(target), `.${randomUUID()}.partial`);
@@ -41,6 +41,26 @@ export class FileObjectStore implements ObjectStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
+  }
+
+  async list(bucket: string, prefix: string): Promise<string[]> {
+    const base = resolve(this.root, bucket);
+    let entries;
+    try {
+      entries = await readdir(base, { recursive: true, withFileTypes: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    return entries
+      .filter((e) => e.isFile() && !e.name.endsWith('.partial'))
+      .map((e) => relative(base, join(e.parentPath, e.name)).split(sep).join('/'))
+      .filter((key) => key.startsWith(prefix))
+      .sort();
+  }
+
+  async deletePrefix(bucket: string, prefix: string): Promise<void> {
+    for (const key of await this.list(bucket, prefix)) await rm(this.pathOf(bucket, key), { force: true });
   }
 
   describe(bucket: string, key: string): string {
