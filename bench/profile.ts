@@ -60,6 +60,8 @@ function stageOfNode(node: ProfileNode, parentStage: string | undefined): string
   if (functionName === '(idle)') return 'idle (waiting on I/O)';
   if (functionName === '(program)') return 'native/other (program)';
   if (functionName === '(root)') return 'root';
+  // V8 counts the JSON.parse builtin in its caller's self time.
+  if (functionName === 'parseJsonBody') return 'JSON.parse';
   if (url === '' && functionName === 'parse' && parentStage !== 'fake API (page JSON building)')
     return 'JSON.parse';
   if (url === '' && functionName === 'stringify') return 'JSON.stringify';

@@ -6,6 +6,7 @@
  *   npm run bench -- --quick           smoke run (1k and 10k rows, 50 pages, 200 details)
  *   npm run bench -- --only rows       one group: rows, pages or details (comma-separated)
  *   npm run bench -- --profile         also --cpu-prof every child; summaries by stage
+ *   npm run bench -- --node-flags "--max-semi-space-size=16"   extra node flags for the engine children
  *   npm run bench -- --rows-in-flight 4   pages_in_flight of the throughput cases (default 1)
  *
  * Prints markdown tables, writes .bench/results.json, exits 0 whether targets are met
@@ -32,6 +33,8 @@ interface Options {
   only: Set<BenchKind>;
   profile: boolean;
   rowsInFlight: number;
+  /** Extra node flags for the engine children (V8 heap experiments). */
+  nodeFlags: string[];
 }
 
 interface Plan {
@@ -70,6 +73,7 @@ function parseOptions(argv: readonly string[]): Options {
     only: new Set(['rows', 'pages', 'details']),
     profile: false,
     rowsInFlight: 1,
+    nodeFlags: [],
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -86,9 +90,13 @@ function parseOptions(argv: readonly string[]): Options {
       if (!Number.isInteger(n) || n < 1 || n > 64)
         throw new BenchFailure('--rows-in-flight takes an integer 1..64');
       options.rowsInFlight = n;
+    } else if (arg === '--node-flags') {
+      options.nodeFlags = (argv[++i] ?? '').split(/\s+/).filter(Boolean);
+      if (options.nodeFlags.some((f) => !f.startsWith('--')))
+        throw new BenchFailure('--node-flags takes node options, e.g. "--max-semi-space-size=16"');
     } else if (arg === '--help' || arg === '-h') {
       process.stdout.write(
-        'usage: npm run bench -- [--quick] [--only rows,pages,details] [--profile] [--rows-in-flight N]\n',
+        'usage: npm run bench -- [--quick] [--only rows,pages,details] [--profile] [--rows-in-flight N] [--node-flags "..."]\n',
       );
       process.exit(0);
     } else throw new BenchFailure(`unknown option ${arg}`);
@@ -223,7 +231,10 @@ async function runCase(spec: CaseSpec, options: Options): Promise<CaseResult> {
       '--data-dir',
       dataDir,
     ];
-    output = await runNodeScript(ENGINE_SCRIPT, args, timeoutFor(spec), profileFlags('engine'));
+    output = await runNodeScript(ENGINE_SCRIPT, args, timeoutFor(spec), [
+      ...options.nodeFlags,
+      ...profileFlags('engine'),
+    ]);
     const cpuAfter = api.cpuSeconds();
     if (cpuBefore !== undefined && cpuAfter !== undefined) serverCpuSeconds = cpuAfter - cpuBefore;
   } finally {
@@ -283,6 +294,14 @@ async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2));
   const plan = options.quick ? QUICK : FULL;
   mkdirSync(BENCH_DIR, { recursive: true });
+  // Output files of an interrupted case are scratch only.
+  process.on('exit', () => {
+    try {
+      rmSync(join(BENCH_DIR, 'tmp'), { recursive: true, force: true });
+    } catch {
+      // best effort
+    }
+  });
   if (options.profile) {
     rmSync(PROFILE_DIR, { recursive: true, force: true });
     mkdirSync(PROFILE_DIR, { recursive: true });
@@ -290,7 +309,9 @@ async function main(): Promise<number> {
   const machine = machineInfo();
   const specs = casesOf(plan, options);
   process.stderr.write(
-    `bench (${options.quick ? 'quick' : 'full'}): node ${process.version}, ${String(machine.cpus)} CPUs, ${String(machine.totalMemMiB)} MiB; ${specs.length} cases\n`,
+    `bench (${options.quick ? 'quick' : 'full'}): node ${process.version}, ${String(machine.cpus)} CPUs, ${String(machine.totalMemMiB)} MiB; ${specs.length} cases` +
+      `${options.rowsInFlight > 1 ? `; rows-in-flight ${options.rowsInFlight}` : ''}` +
+      `${options.nodeFlags.length > 0 ? `; engine node flags ${options.nodeFlags.join(' ')}` : ''}\n`,
   );
   const results: CaseResult[] = [];
   let failure: string | undefined;
@@ -322,7 +343,7 @@ async function main(): Promise<number> {
     mode: options.quick ? 'quick' : 'full',
     date: new Date().toISOString(),
     machine,
-    options: { rowsInFlight: options.rowsInFlight, profile: options.profile },
+    options: { rowsInFlight: options.rowsInFlight, profile: options.profile, nodeFlags: options.nodeFlags },
     plan,
     targets: TARGETS,
     success: failure === undefined,

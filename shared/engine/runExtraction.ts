@@ -184,7 +184,8 @@ export async function runExtraction(run: ExtractionRun, deps: EngineDeps): Promi
       }
       pending.push({ rows: settleLater(enrich(rows, records)), size: rows.length });
       pendingRows += rows.length;
-      while (pending.length > 0 && pendingRows > pendingTarget) await drainOne();
+      // Drain the oldest page only once enough rows queue behind it that detail slots never idle.
+      while (pending.length > 1 && pendingRows - pending[0]!.size >= pendingTarget) await drainOne();
     }
     while (pending.length > 0) await drainOne();
 
