@@ -17,6 +17,9 @@ export type Row = Record<string, unknown>;
 
 export const TIMESTAMP_COLUMN = 'ext__timestamp';
 
+/** Rows encoded per piece of text (about 16 KB for a typical row). */
+const ENCODE_SLICE = 128;
+
 export interface RowWriter {
   /** Appends a batch of rows (one page, typically). */
   write(rows: readonly Row[]): Promise<void>;
@@ -96,19 +99,25 @@ class CsvWriter implements RowWriter {
       // Rows of this batch are written at the new width; earlier ones get padded at the end.
       this.epochs.push({ fromRow: this.rowCount, width: this.columns.length });
     }
-    const records: unknown[][] = new Array(rows.length);
     const columns = this.columns;
     const ts = this.options.timestamp;
-    for (let r = 0; r < rows.length; r++) {
-      const row = rows[r]!;
-      const cells: string[] = new Array(columns.length + 1);
-      for (let c = 0; c < columns.length; c++) cells[c] = cellText(row[columns[c]!]);
-      cells[columns.length] = ts;
-      records[r] = cells;
+    // Encode in slices: each piece of text stays small enough for V8's young generation,
+    // so a page's CSV never lands in large-object space as garbage awaiting a full GC.
+    for (let from = 0; from < rows.length; from += ENCODE_SLICE) {
+      const to = Math.min(rows.length, from + ENCODE_SLICE);
+      const records: string[][] = new Array(to - from);
+      for (let r = from; r < to; r++) {
+        const row = rows[r]!;
+        const cells: string[] = new Array(columns.length + 1);
+        for (let c = 0; c < columns.length; c++) cells[c] = cellText(row[columns[c]!]);
+        cells[columns.length] = ts;
+        records[r - from] = cells;
+      }
+      text += this.encode(records);
+      await this.scratch.append(text);
+      text = '';
     }
-    text += this.encode(records);
     this.rowCount += rows.length;
-    await this.scratch.append(text);
   }
 
   async finish(): Promise<AsyncIterable<Chunk> | undefined> {

@@ -12,9 +12,8 @@ import { HttpTransport, RetryingClient } from '../extract/http';
 import type { ExecutionLog } from '../ports/executionLog';
 import type { EngineDeps } from './deps';
 import { redactingLogger } from './redactingLogger';
-import { errorMessage } from './executionLog';
+import { buildExecutionLog, errorMessage } from './executionLog';
 import { type ExtractionProgress, runExtraction } from './runExtraction';
-import { formatLogTimestamp } from '../core/time';
 
 export interface RunOptions {
   runId?: string;
@@ -83,7 +82,7 @@ export async function runConfig(config: ApiConfig, baseDeps: EngineDeps, options
       if (options.signal?.aborted) break;
       const extractionId = extractionIdOf(config, extraction);
       if (startError !== undefined) {
-        logs.push(await failedBeforeStart(deps, config, extraction, configId, extractionId, runId, startedAt, startError));
+        logs.push(await failedBeforeStart(deps, config, extraction, configId, extractionId, runId, startedAt, startError, redactor));
         continue;
       }
       logs.push(
@@ -110,29 +109,31 @@ async function failedBeforeStart(
   runId: string,
   startedAt: Date,
   error: string,
+  redactor: Redactor,
 ): Promise<ExecutionLog> {
-  const now = formatLogTimestamp(deps.clock.now());
-  const log: ExecutionLog = {
-    extraction_name: extraction.name,
-    extraction_id: extractionId,
-    config_name: config.name,
-    config_id: configId,
-    success: 'false',
-    error,
-    data_inserted_len: '0',
-    destiny: null,
-    last: ((await deps.lastRecords.get(extractionId)) as unknown) ?? null,
-    created_at: now,
-    run_id: runId,
-    started_at: formatLogTimestamp(startedAt),
-    finished_at: now,
-    pages: 0,
-    requests: 0,
-    retries: 0,
-    detail_requests: 0,
-    warnings: 0,
-    warning_messages: [],
-  };
+  const log = buildExecutionLog(
+    {
+      extractionName: extraction.name,
+      extractionId,
+      configName: config.name,
+      configId,
+      runId,
+      startedAt,
+      finishedAt: deps.clock.now(),
+      success: false,
+      error,
+      rows: 0,
+      destiny: null,
+      last: (await deps.lastRecords.get(extractionId)) ?? null,
+      pages: 0,
+      requests: 0,
+      retries: 0,
+      detailRequests: 0,
+      warnings: 0,
+      warningMessages: [],
+    },
+    redactor,
+  );
   await deps.executionLogs.append(log);
   return log;
 }

@@ -33,7 +33,7 @@ class LocalScratchFile implements ScratchFile {
       this.stream.end();
       await once(this.stream, 'finish');
     }
-    yield* createReadStream(this.path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>;
+    yield* createReadStream(this.path, { highWaterMark: 64 * 1024 }) as AsyncIterable<Buffer>;
   }
 
   async dispose(): Promise<void> {
