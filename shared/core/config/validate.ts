@@ -5,6 +5,7 @@
  */
 import type Joi from 'joi';
 import { parseCondition } from '../condition';
+import { parseSchedule } from '../schedule';
 import { collectReferences, isReferenceType, REFERENCE_TYPES } from '../references';
 import { TRANSFORMATION_ACTIONS } from '../transformations';
 import { apiConfigSchema } from './schema';
@@ -111,6 +112,13 @@ function synonymPath(path: string): string {
 
 function semanticIssues(config: ApiConfig): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
+  if (typeof config.schedule === 'string') {
+    try {
+      parseSchedule(config.schedule);
+    } catch (err) {
+      issues.push({ path: 'schedule', message: (err as Error).message });
+    }
+  }
   issues.push(...referenceIssues(config));
   const extractions: Extraction[] = Array.isArray(config.extractions) ? config.extractions : [];
   const seenNames = new Map<string, number>();
