@@ -119,3 +119,9 @@ export async function finishRunIfDone(ctx: RunContext, deps: PipelineDeps): Prom
     ctx.logger.info('run finished', { run_id: ctx.run.runId, status: failed ? 'failed' : 'succeeded' });
   }
 }
+
+/** Fails every unfinished extraction of a run with one reason (a stuck run, an operator's cancel). */
+export async function failRun(ctx: RunContext, reason: string, deps: PipelineDeps): Promise<void> {
+  for (const extractionId of ctx.run.extractionIds) await failExtraction(ctx, extractionId, reason, deps);
+  await deps.runs.finishRun(ctx.run.runId, 'failed', reason);
+}
