@@ -19,10 +19,12 @@ export class SqliteRunStore implements RunStore {
 
   async createRun(run: RunRecord, extractions: ExtractionRunState[]): Promise<void> {
     transaction(this.db, () => {
-      this.db
-        .prepare('INSERT INTO runs (run_id, config_id, created_at, doc) VALUES (?, ?, ?, ?)')
+      // A repeated create (a re-delivered start) keeps the stored run and its progress.
+      const created = this.db
+        .prepare('INSERT INTO runs (run_id, config_id, created_at, doc) VALUES (?, ?, ?, ?) ON CONFLICT (run_id) DO NOTHING')
         .run(run.runId, run.configId, run.createdAt, JSON.stringify(run));
-      const insert = this.db.prepare('INSERT INTO extraction_runs (run_id, extraction_id, doc) VALUES (?, ?, ?)');
+      if (created.changes === 0) return;
+      const insert = this.db.prepare('INSERT INTO extraction_runs (run_id, extraction_id, doc) VALUES (?, ?, ?) ON CONFLICT DO NOTHING');
       for (const e of extractions) insert.run(e.runId, e.extractionId, JSON.stringify(e));
     });
   }
@@ -80,9 +82,11 @@ export class SqliteRunStore implements RunStore {
   async savePage(page: PageRecord): Promise<boolean> {
     return transaction(this.db, () => {
       const current = this.db
-        .prepare('SELECT state FROM pages WHERE run_id = ? AND extraction_id = ? AND page_index = ?')
-        .get(page.runId, page.extractionId, page.index) as { state: PageState } | undefined;
+        .prepare('SELECT state, chunks_done FROM pages WHERE run_id = ? AND extraction_id = ? AND page_index = ?')
+        .get(page.runId, page.extractionId, page.index) as { state: PageState; chunks_done: string } | undefined;
       if (current && PAGE_ORDER[current.state] >= PAGE_ORDER[page.state]) return false;
+      // Chunks may complete while the page is being dispatched: the stored count wins.
+      if (current) page = { ...page, chunksDone: (JSON.parse(current.chunks_done) as number[]).length };
       this.db
         .prepare(
           `INSERT INTO pages (run_id, extraction_id, page_index, state, doc) VALUES (?, ?, ?, ?, ?)

@@ -16,7 +16,9 @@ async function readJson(path: string): Promise<unknown> {
     return JSON.parse(await readFile(path, 'utf8'));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new Error(`cannot read ${path}: ${(err as Error).message}`, { cause: err });
+    // The parser's message quotes the file's text, which may be a secret: say only where.
+    if (err instanceof SyntaxError) throw new Error(`${path} is not valid JSON`);
+    throw new Error(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
   }
 }
 

@@ -1,0 +1,169 @@
+/**
+ * Small state on DynamoDB: `last` records and refreshed tokens (the state table),
+ * and execution logs (their own table).
+ *
+ * State table (`pk`, `sk`):
+ *   `LAST#{extractionId}` / `LAST`   { json }: the record as JSON text (key order kept)
+ *   `TOKEN#{configId}`    / `TOKEN`  { accessToken, expiresAt? }
+ *
+ * Execution-log table: `pk` = extraction_id, `sk` = run_id, so writing a run's log
+ * again replaces it; the local secondary index `byCreatedAt` sorts a partition by
+ * `createdAtSk` = `{created_at}#{run_id}`, which `list` reads backwards (newest
+ * first, strongly consistent). The log itself is JSON text.
+ */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
+import type { ExecutionLog, ExecutionLogStore } from '../../ports/executionLog';
+import type { LastRecordStore, StoredToken, TokenStore } from '../../ports/storage';
+import { keyPart } from './dynamoSupport';
+import { StateStoreError } from './errors';
+
+/** Name of the execution-log table's local secondary index (created by bootstrap and infra). */
+export const EXECUTION_LOGS_BY_CREATED_AT = 'byCreatedAt';
+
+/**
+ * @example
+ * const lastRecords = new DynamoLastRecordStore(clients.documents, settings.names.tables.state);
+ * await lastRecords.set(extractionId, lastRow);
+ */
+export class DynamoLastRecordStore implements LastRecordStore {
+  constructor(
+    private readonly documents: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async get(extractionId: string): Promise<unknown> {
+    let item;
+    try {
+      const response = await this.documents.send(
+        new GetCommand({ TableName: this.table, Key: lastKey(extractionId), ConsistentRead: true }),
+      );
+      item = response.Item;
+    } catch (err) {
+      throw new StateStoreError(`cannot read the last record of extraction ${extractionId}`, { cause: err });
+    }
+    const json: unknown = item?.json;
+    return typeof json === 'string' ? JSON.parse(json) : undefined;
+  }
+
+  async set(extractionId: string, record: unknown): Promise<void> {
+    try {
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...lastKey(extractionId), json: record === undefined ? undefined : JSON.stringify(record) },
+        }),
+      );
+    } catch (err) {
+      throw new StateStoreError(`cannot write the last record of extraction ${extractionId}`, { cause: err });
+    }
+  }
+}
+
+const lastKey = (extractionId: string) => ({ pk: `LAST#${keyPart(extractionId)}`, sk: 'LAST' });
+const tokenKey = (configId: string) => ({ pk: `TOKEN#${keyPart(configId)}`, sk: 'TOKEN' });
+
+/**
+ * Tokens never appear in errors or logs: messages name the config only, and the
+ * SDK's errors carry no request parameters.
+ *
+ * @example
+ * const tokens = new DynamoTokenStore(clients.documents, settings.names.tables.state);
+ * await tokens.put(configId, { accessToken, expiresAt: Date.now() + 3600_000 });
+ */
+export class DynamoTokenStore implements TokenStore {
+  constructor(
+    private readonly documents: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async get(configId: string): Promise<StoredToken | undefined> {
+    let item;
+    try {
+      const response = await this.documents.send(
+        new GetCommand({ TableName: this.table, Key: tokenKey(configId), ConsistentRead: true }),
+      );
+      item = response.Item;
+    } catch (err) {
+      throw new StateStoreError(`cannot read the token of config ${configId}`, { cause: err });
+    }
+    if (!item || typeof item.accessToken !== 'string') return undefined;
+    return {
+      accessToken: item.accessToken,
+      ...(typeof item.expiresAt === 'number' ? { expiresAt: item.expiresAt } : {}),
+    };
+  }
+
+  async put(configId: string, token: StoredToken): Promise<void> {
+    try {
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...tokenKey(configId), accessToken: token.accessToken, expiresAt: token.expiresAt },
+        }),
+      );
+    } catch (err) {
+      throw new StateStoreError(`cannot write the token of config ${configId}`, { cause: err });
+    }
+  }
+}
+
+/**
+ * @example
+ * const logs = new DynamoExecutionLogStore(clients.documents, settings.names.tables.executionLogs);
+ * const [latest] = await logs.list(extractionId);
+ */
+export class DynamoExecutionLogStore implements ExecutionLogStore {
+  constructor(
+    private readonly documents: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async append(log: ExecutionLog): Promise<void> {
+    try {
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: {
+            pk: log.extraction_id,
+            sk: log.run_id,
+            createdAtSk: `${log.created_at}#${log.run_id}`,
+            log: JSON.stringify(log),
+          },
+        }),
+      );
+    } catch (err) {
+      throw new StateStoreError(
+        `cannot write the execution log of run ${log.run_id} (extraction ${log.extraction_id})`,
+        {
+          cause: err,
+        },
+      );
+    }
+  }
+
+  async list(extractionId: string): Promise<ExecutionLog[]> {
+    const logs: ExecutionLog[] = [];
+    try {
+      const pages = paginateQuery(
+        { client: this.documents },
+        {
+          TableName: this.table,
+          IndexName: EXECUTION_LOGS_BY_CREATED_AT,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': extractionId },
+          ScanIndexForward: false,
+          ConsistentRead: true,
+        },
+      );
+      for await (const page of pages) {
+        for (const item of page.Items ?? []) logs.push(JSON.parse(String(item.log)) as ExecutionLog);
+      }
+    } catch (err) {
+      throw new StateStoreError(`cannot list the execution logs of extraction ${extractionId}`, {
+        cause: err,
+      });
+    }
+    return logs;
+  }
+}

@@ -1,0 +1,310 @@
+/**
+ * The RunStore contract: run state for the distributed pipeline. Every change is
+ * conditional, so a re-delivered call reports "already done" instead of counting
+ * twice; these tests repeat calls the way a re-delivered message would.
+ *
+ * Hook: `makeStore()` returns a store over empty storage.
+ */
+import { ZERO_COUNTERS, type RunRecord, type RunStore } from '../../shared/ports/runs';
+import { makeExtraction, makeLog, makePage, makeRun, unique } from './factories';
+import { withFixture, type MakeFixture } from './fixture';
+
+export function describeRunStoreContract(name: string, makeStore: MakeFixture<RunStore>): void {
+  const withStore = (body: (store: RunStore) => Promise<void>) => () => withFixture(makeStore, body);
+
+  /** A created run with two extractions. */
+  async function started(store: RunStore, overrides: Partial<RunRecord> = {}): Promise<RunRecord> {
+    const run = makeRun(overrides);
+    await store.createRun(
+      run,
+      run.extractionIds.map((id) => makeExtraction(run, id)),
+    );
+    return run;
+  }
+
+  describe(`RunStore contract: ${name}`, () => {
+    it(
+      'reads back a created run, its config snapshot as the same text, and its extractions',
+      withStore(async (store) => {
+        const run = makeRun({ trigger: 'schedule', counters: { ...ZERO_COUNTERS, requests: 1 } });
+        const deals = makeExtraction(run, 'ext-deals');
+        const tickets = makeExtraction(run, 'ext-tickets', { previousLast: undefined });
+        await store.createRun(run, [deals, tickets]);
+
+        const stored = await store.getRun(run.runId);
+        expect(stored).toEqual(run);
+        expect(stored?.configJson).toBe(run.configJson);
+        expect(await store.getExtraction(run.runId, 'ext-deals')).toEqual(deals);
+        expect(JSON.stringify((await store.getExtraction(run.runId, 'ext-deals'))?.previousLast)).toBe(
+          JSON.stringify(deals.previousLast),
+        );
+        expect((await store.getExtraction(run.runId, 'ext-tickets'))?.previousLast).toBeUndefined();
+      }),
+    );
+
+    it(
+      'returns undefined for a run, extraction or page that does not exist',
+      withStore(async (store) => {
+        const run = await started(store);
+        expect(await store.getRun('no-such-run')).toBeUndefined();
+        expect(await store.getExtraction(run.runId, 'no-such-extraction')).toBeUndefined();
+        expect(await store.getPage(run.runId, 'ext-deals', 0)).toBeUndefined();
+      }),
+    );
+
+    it(
+      'keeps the stored run and its progress when createRun is repeated',
+      withStore(async (store) => {
+        const run = await started(store);
+        await store.savePage(makePage(run, 'ext-deals', 0));
+        await store.markPageDone(run.runId, 'ext-deals', 0);
+        await store.createRun(
+          { ...run, configName: 'changed' },
+          run.extractionIds.map((id) => makeExtraction(run, id)),
+        );
+        expect((await store.getRun(run.runId))?.configName).toBe('Zoho');
+        expect((await store.getExtraction(run.runId, 'ext-deals'))?.pagesDone).toBe(1);
+      }),
+    );
+
+    it(
+      'lists a config’s runs newest first, up to the limit',
+      withStore(async (store) => {
+        const configId = unique('config');
+        const older = await started(store, { configId, createdAt: '2026-03-01T10:00:00.000Z' });
+        const newest = await started(store, { configId, createdAt: '2026-03-03T10:00:00.000Z' });
+        const middle = await started(store, { configId, createdAt: '2026-03-02T10:00:00.000Z' });
+        await started(store, { configId: unique('other-config') });
+
+        expect((await store.listRuns(configId, 10)).map((r) => r.runId)).toEqual([
+          newest.runId,
+          middle.runId,
+          older.runId,
+        ]);
+        expect((await store.listRuns(configId, 2)).map((r) => r.runId)).toEqual([newest.runId, middle.runId]);
+        expect(await store.listRuns(unique('unknown-config'), 10)).toEqual([]);
+      }),
+    );
+
+    it(
+      'saves a page, moves it forward only, and reports a stale save as false',
+      withStore(async (store) => {
+        const run = await started(store);
+        const staged = makePage(run, 'ext-deals', 3);
+        expect(await store.savePage(staged)).toBe(true);
+        expect(await store.getPage(run.runId, 'ext-deals', 3)).toEqual(staged);
+        expect(await store.savePage(staged)).toBe(false);
+
+        const dispatched = {
+          ...staged,
+          state: 'dispatched' as const,
+          chunks: 4,
+          next: undefined,
+          last: true,
+        };
+        expect(await store.savePage(dispatched)).toBe(true);
+        expect(await store.getPage(run.runId, 'ext-deals', 3)).toEqual(dispatched);
+        expect(await store.savePage(staged)).toBe(false);
+        expect((await store.getPage(run.runId, 'ext-deals', 3))?.state).toBe('dispatched');
+      }),
+    );
+
+    it(
+      'keeps chunks already completed when a page is saved forward',
+      withStore(async (store) => {
+        const run = await started(store);
+        await store.savePage(makePage(run, 'ext-deals', 0, { chunks: 3 }));
+        expect(await store.completeChunk(run.runId, 'ext-deals', 0, 1)).toBe(1);
+        expect(
+          await store.savePage(
+            makePage(run, 'ext-deals', 0, { state: 'dispatched', chunks: 3, chunksDone: 0 }),
+          ),
+        ).toBe(true);
+        expect((await store.getPage(run.runId, 'ext-deals', 0))?.chunksDone).toBe(1);
+      }),
+    );
+
+    it(
+      'marks a page done once: the new count, then undefined on a repeat',
+      withStore(async (store) => {
+        const run = await started(store);
+        await store.savePage(makePage(run, 'ext-deals', 0));
+        await store.savePage(makePage(run, 'ext-deals', 1));
+
+        expect(await store.markPageDone(run.runId, 'ext-deals', 0)).toBe(1);
+        expect(await store.markPageDone(run.runId, 'ext-deals', 0)).toBeUndefined();
+        expect(await store.markPageDone(run.runId, 'ext-deals', 1)).toBe(2);
+        expect((await store.getPage(run.runId, 'ext-deals', 0))?.state).toBe('done');
+        expect((await store.getExtraction(run.runId, 'ext-deals'))?.pagesDone).toBe(2);
+        expect((await store.getExtraction(run.runId, 'ext-tickets'))?.pagesDone).toBe(0);
+        expect(await store.savePage(makePage(run, 'ext-deals', 0, { state: 'dispatched' }))).toBe(false);
+      }),
+    );
+
+    it(
+      'counts every page once when pages are marked done concurrently, repeats included',
+      withStore(async (store) => {
+        const run = await started(store);
+        const indexes = Array.from({ length: 8 }, (_, i) => i);
+        for (const i of indexes) await store.savePage(makePage(run, 'ext-deals', i));
+        const results = await Promise.all(
+          [...indexes, 0, 3, 5].map((i) => store.markPageDone(run.runId, 'ext-deals', i)),
+        );
+        const counted = results.filter((r): r is number => r !== undefined);
+        expect(counted).toHaveLength(8);
+        expect(Math.max(...counted)).toBe(8);
+        expect((await store.getExtraction(run.runId, 'ext-deals'))?.pagesDone).toBe(8);
+      }),
+    );
+
+    it(
+      'counts a detail chunk once',
+      withStore(async (store) => {
+        const run = await started(store);
+        await store.savePage(makePage(run, 'ext-deals', 2, { state: 'dispatched', chunks: 3 }));
+        expect(await store.completeChunk(run.runId, 'ext-deals', 2, 0)).toBe(1);
+        expect(await store.completeChunk(run.runId, 'ext-deals', 2, 2)).toBe(2);
+        expect(await store.completeChunk(run.runId, 'ext-deals', 2, 0)).toBeUndefined();
+        expect(await store.completeChunk(run.runId, 'ext-deals', 2, 2)).toBeUndefined();
+        expect(await store.completeChunk(run.runId, 'ext-deals', 2, 1)).toBe(3);
+        expect((await store.getPage(run.runId, 'ext-deals', 2))?.chunksDone).toBe(3);
+      }),
+    );
+
+    it(
+      'records the end of pagination: the smallest index wins',
+      withStore(async (store) => {
+        const run = await started(store);
+        expect((await store.setEnd(run.runId, 'ext-deals', 5)).endIndex).toBe(5);
+        expect((await store.setEnd(run.runId, 'ext-deals', 3)).endIndex).toBe(3);
+        const after = await store.setEnd(run.runId, 'ext-deals', 7);
+        expect(after.endIndex).toBe(3);
+        expect(after).toEqual(await store.getExtraction(run.runId, 'ext-deals'));
+        expect((await store.getExtraction(run.runId, 'ext-tickets'))?.endIndex).toBeUndefined();
+      }),
+    );
+
+    it(
+      'records a failed page: the smallest index wins, with its error',
+      withStore(async (store) => {
+        const run = await started(store);
+        expect((await store.recordPageFailure(run.runId, 'ext-deals', 4, 'HTTP 500')).failedPage).toEqual({
+          index: 4,
+          error: 'HTTP 500',
+        });
+        expect((await store.recordPageFailure(run.runId, 'ext-deals', 2, 'HTTP 404')).failedPage).toEqual({
+          index: 2,
+          error: 'HTTP 404',
+        });
+        expect((await store.recordPageFailure(run.runId, 'ext-deals', 3, 'HTTP 502')).failedPage).toEqual({
+          index: 2,
+          error: 'HTTP 404',
+        });
+      }),
+    );
+
+    it(
+      'counts the done pages below an index',
+      withStore(async (store) => {
+        const run = await started(store);
+        for (const i of [0, 1, 2, 3, 11, 12]) await store.savePage(makePage(run, 'ext-deals', i));
+        await store.savePage(makePage(run, 'ext-tickets', 0));
+        for (const i of [0, 2, 3, 11]) await store.markPageDone(run.runId, 'ext-deals', i);
+        await store.markPageDone(run.runId, 'ext-tickets', 0);
+
+        expect(await store.countDonePagesBelow(run.runId, 'ext-deals', 0)).toBe(0);
+        expect(await store.countDonePagesBelow(run.runId, 'ext-deals', 3)).toBe(2);
+        expect(await store.countDonePagesBelow(run.runId, 'ext-deals', 11)).toBe(3);
+        expect(await store.countDonePagesBelow(run.runId, 'ext-deals', 100)).toBe(4);
+      }),
+    );
+
+    it(
+      'moves an extraction between states only from an allowed state, keeping the log',
+      withStore(async (store) => {
+        const run = await started(store);
+        expect(await store.transitionExtraction(run.runId, 'ext-deals', ['running'], 'finalizing')).toBe(
+          true,
+        );
+        expect(await store.transitionExtraction(run.runId, 'ext-deals', ['running'], 'finalizing')).toBe(
+          false,
+        );
+        expect(await store.transitionExtraction(run.runId, 'ext-deals', [], 'failed')).toBe(false);
+
+        const log = makeLog({ run_id: run.runId, last: { z: 1, a: 2 } });
+        expect(
+          await store.transitionExtraction(
+            run.runId,
+            'ext-deals',
+            ['running', 'finalizing'],
+            'succeeded',
+            log,
+          ),
+        ).toBe(true);
+        const state = await store.getExtraction(run.runId, 'ext-deals');
+        expect(state?.status).toBe('succeeded');
+        expect(state?.log).toEqual(log);
+        expect(JSON.stringify(state?.log)).toBe(JSON.stringify(log));
+        expect(
+          await store.transitionExtraction(run.runId, 'ext-deals', ['running', 'finalizing'], 'failed'),
+        ).toBe(false);
+        expect((await store.getExtraction(run.runId, 'ext-tickets'))?.status).toBe('running');
+      }),
+    );
+
+    it(
+      'adds counters',
+      withStore(async (store) => {
+        const run = await started(store);
+        await store.addCounters(run.runId, { rows: 10, pages: 1 });
+        await store.addCounters(run.runId, { rows: 5, requests: 2, retries: 0 });
+        await store.addCounters(run.runId, {});
+        expect((await store.getRun(run.runId))?.counters).toEqual({
+          ...ZERO_COUNTERS,
+          rows: 15,
+          pages: 1,
+          requests: 2,
+        });
+      }),
+    );
+
+    it(
+      'rejects page and extraction changes for records that do not exist, rather than reporting "already done"',
+      withStore(async (store) => {
+        const run = await started(store);
+        await expect(store.markPageDone(run.runId, 'ext-deals', 9)).rejects.toThrow();
+        await expect(store.completeChunk(run.runId, 'ext-deals', 9, 0)).rejects.toThrow();
+        await expect(store.setEnd(run.runId, 'no-such-extraction', 1)).rejects.toThrow();
+        await expect(store.recordPageFailure(run.runId, 'no-such-extraction', 1, 'x')).rejects.toThrow();
+        await expect(
+          store.transitionExtraction(run.runId, 'no-such-extraction', ['running'], 'failed'),
+        ).rejects.toThrow();
+      }),
+    );
+
+    it(
+      'does not finish, or count for, a run that does not exist',
+      withStore(async (store) => {
+        expect(await store.finishRun('no-such-run', 'succeeded')).toBe(false);
+        await expect(store.addCounters('no-such-run', { rows: 1 })).resolves.toBeUndefined();
+        expect(await store.getRun('no-such-run')).toBeUndefined();
+      }),
+    );
+
+    it(
+      'finishes a run once',
+      withStore(async (store) => {
+        const run = await started(store);
+        expect(await store.finishRun(run.runId, 'failed', 'page 3 failed: HTTP 500')).toBe(true);
+        expect(await store.finishRun(run.runId, 'succeeded')).toBe(false);
+        const finished = await store.getRun(run.runId);
+        expect(finished).toMatchObject({ status: 'failed', error: 'page 3 failed: HTTP 500' });
+        expect(finished?.finishedAt).toEqual(expect.any(String));
+
+        const other = await started(store);
+        expect(await store.finishRun(other.runId, 'succeeded')).toBe(true);
+        expect((await store.getRun(other.runId))?.error).toBeUndefined();
+      }),
+    );
+  });
+}

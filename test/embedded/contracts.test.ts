@@ -1,0 +1,53 @@
+/**
+ * The port contracts (test/contract) against the embedded adapters: the same
+ * behaviour tests the AWS adapters pass on moto (test/integration/awsAdapters.test.ts),
+ * so local mode cannot drift from production.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDatabase } from '../../shared/adapters/embedded/database';
+import { SqliteQueueBroker } from '../../shared/adapters/embedded/sqliteQueue';
+import { SqliteRunStore } from '../../shared/adapters/embedded/sqliteRunStore';
+import { SqliteExecutionLogStore, SqliteLastRecordStore, SqliteTokenStore } from '../../shared/adapters/embedded/sqliteStores';
+import { FileObjectStore } from '../../shared/adapters/local/objectStore';
+import { FileSecretStore } from '../../shared/adapters/local/state';
+import { describeExecutionLogStoreContract } from '../contract/executionLogStore.contract';
+import { describeLastRecordStoreContract } from '../contract/lastRecordStore.contract';
+import { describeObjectStoreContract } from '../contract/objectStore.contract';
+import { describeQueueBrokerContract } from '../contract/queueBroker.contract';
+import { describeRunStoreContract } from '../contract/runStore.contract';
+import { describeSecretStoreContract } from '../contract/secretStore.contract';
+import { describeTokenStoreContract } from '../contract/tokenStore.contract';
+import type { Fixture } from '../contract/fixture';
+
+async function tempDir(): Promise<{ dir: string; remove(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'api-extractor-contract-'));
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+function onDatabase<T>(build: (db: ReturnType<typeof openDatabase>) => T): () => Promise<Fixture<T>> {
+  return async () => {
+    const db = openDatabase(':memory:');
+    return { subject: build(db), close: async () => db.close() };
+  };
+}
+
+describeObjectStoreContract('FileObjectStore', async () => {
+  const tmp = await tempDir();
+  return { subject: { store: new FileObjectStore(tmp.dir), bucket: 'contract-bucket' }, close: tmp.remove };
+});
+describeRunStoreContract('SqliteRunStore', onDatabase((db) => new SqliteRunStore(db)));
+describeLastRecordStoreContract('SqliteLastRecordStore', onDatabase((db) => new SqliteLastRecordStore(db)));
+describeTokenStoreContract('SqliteTokenStore', onDatabase((db) => new SqliteTokenStore(db)));
+describeExecutionLogStoreContract('SqliteExecutionLogStore', onDatabase((db) => new SqliteExecutionLogStore(db)));
+describeSecretStoreContract('FileSecretStore', async (stored) => {
+  const tmp = await tempDir();
+  const path = join(tmp.dir, 'secrets.json');
+  if (stored !== undefined) await writeFile(path, stored);
+  return { subject: new FileSecretStore(path), close: tmp.remove };
+});
+describeQueueBrokerContract('SqliteQueueBroker', async ({ maxReceiveCount }) => {
+  const db = openDatabase(':memory:');
+  return { subject: new SqliteQueueBroker(db, { maxReceiveCount, pollIntervalMs: 50 }), close: async () => db.close() };
+});
