@@ -1,0 +1,80 @@
+/**
+ * A pipeline worker service on AWS: `node dist/services/worker/main.js <service>`
+ * with <service> one of page-fetcher, detail-mapper, writer (the writer also handles
+ * dead letters). Configured by environment (see docs/aws.md); SIGTERM, as ECS sends
+ * it, drains in-flight work and exits 0.
+ */
+import { type AwsSettings, awsSettingsFromEnv, destroyAwsClients } from '../../shared/adapters/aws/config';
+import { awsPipelineDeps } from '../../shared/adapters/aws/pipelineDeps';
+import { createLogger } from '../../shared/observability/logger';
+import { RunContexts } from '../../shared/pipeline/runContext';
+import { SERVICE_QUEUES, startDeadLetterWorkers, startWorker } from '../../shared/pipeline/workers';
+import type { Consumer } from '../../shared/ports/queue';
+import { EnvError, EnvReader, LOG_LEVELS } from '../env';
+
+export type WorkerService = keyof typeof SERVICE_QUEUES;
+const SERVICES = Object.keys(SERVICE_QUEUES) as WorkerService[];
+
+export async function main(argv = process.argv, env = process.env): Promise<void> {
+  const service = argv[2] as WorkerService;
+  if (!SERVICES.includes(service)) {
+    process.stderr.write(`usage: worker <${SERVICES.join('|')}>\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const read = new EnvReader(env);
+  const level = read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info');
+  const concurrency = read.int('CONCURRENCY', service === 'writer' ? 2 : 8, 1, 256);
+  const visibility = read.int('VISIBILITY_TIMEOUT_SECONDS', 60, 1, 43_200);
+  const detailChunkSize = read.int('DETAIL_CHUNK_SIZE', 50, 1, 10_000);
+  const waitTimeSeconds = read.int('SQS_WAIT_TIME_SECONDS', 20, 1, 20);
+  const problems: string[] = [];
+  let settings: AwsSettings | undefined;
+  try {
+    settings = awsSettingsFromEnv(env);
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
+  problems.push(...read.problems);
+  if (!settings || problems.length) {
+    process.stderr.write(`${service}: ${new EnvError(problems).message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const logger = createLogger({ level, service });
+  const { deps, clients } = awsPipelineDeps(settings, {
+    logger,
+    detailChunkSize,
+    waitTimeSeconds,
+    allowLinkLocal: read.flag('ALLOW_LINK_LOCAL_REQUESTS'),
+  });
+  const contexts = new RunContexts(deps);
+  const options = { concurrency, visibilityTimeoutSeconds: visibility };
+  const consumers: Consumer[] = [startWorker(SERVICE_QUEUES[service], contexts, deps, options)];
+  if (service === 'writer') consumers.push(...startDeadLetterWorkers(contexts, deps, { concurrency: 1, visibilityTimeoutSeconds: visibility }));
+  logger.info('worker started', { queue: SERVICE_QUEUES[service], concurrency, pid: process.pid });
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('draining in-flight work', { signal });
+    Promise.all(consumers.map((c) => c.stop()))
+      .then(() => contexts.closeAll())
+      .then(
+        () => {
+          destroyAwsClients(clients);
+          logger.info('stopped');
+          process.exitCode = 0;
+        },
+        (err: Error) => {
+          logger.error('stop failed', { error: err.message });
+          process.exitCode = 1;
+        },
+      );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+if (require.main === module) void main();
