@@ -4,6 +4,7 @@
  * drain in-flight work and exit 0.
  */
 import { createLogger } from '../../shared/observability/logger';
+import { stopOnSignals } from '../lifecycle';
 import { startEmbeddedSystem } from './system';
 
 function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -32,24 +33,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     detailChunkSize: positiveInt(env, 'DETAIL_CHUNK_SIZE', 50),
   });
   logger.info('workers started', { data_dir: env.DATA_DIR || './.data', pid: process.pid });
-  let stopping = false;
-  const shutdown = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('draining in-flight work', { signal });
-    system.stop().then(
-      () => {
-        logger.info('stopped');
-        process.exitCode = 0;
-      },
-      (err: Error) => {
-        logger.error('stop failed', { error: err.message });
-        process.exitCode = 1;
-      },
-    );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  stopOnSignals(logger, () => system.stop());
 }
 
 if (require.main === module) void main();

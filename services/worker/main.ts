@@ -11,6 +11,7 @@ import { RunContexts } from '../../shared/pipeline/runContext';
 import { SERVICE_QUEUES, startDeadLetterWorkers, startWorker } from '../../shared/pipeline/workers';
 import type { Consumer } from '../../shared/ports/queue';
 import { EnvError, EnvReader, LOG_LEVELS } from '../env';
+import { stopOnSignals } from '../lifecycle';
 
 export type WorkerService = keyof typeof SERVICE_QUEUES;
 const SERVICES = Object.keys(SERVICE_QUEUES) as WorkerService[];
@@ -54,27 +55,11 @@ export async function main(argv = process.argv, env = process.env): Promise<void
   if (service === 'writer') consumers.push(...startDeadLetterWorkers(contexts, deps, { concurrency: 1, visibilityTimeoutSeconds: visibility }));
   logger.info('worker started', { queue: SERVICE_QUEUES[service], concurrency, pid: process.pid });
 
-  let stopping = false;
-  const shutdown = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('draining in-flight work', { signal });
-    Promise.all(consumers.map((c) => c.stop()))
-      .then(() => contexts.closeAll())
-      .then(
-        () => {
-          destroyAwsClients(clients);
-          logger.info('stopped');
-          process.exitCode = 0;
-        },
-        (err: Error) => {
-          logger.error('stop failed', { error: err.message });
-          process.exitCode = 1;
-        },
-      );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  stopOnSignals(logger, async () => {
+    await Promise.all(consumers.map((c) => c.stop()));
+    await contexts.closeAll();
+    destroyAwsClients(clients);
+  });
 }
 
 if (require.main === module) void main();

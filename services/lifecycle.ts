@@ -1,0 +1,26 @@
+import type { Logger } from '../shared/ports/logger';
+
+/**
+ * On SIGTERM (how ECS stops a task) or SIGINT: run `stop` once, which drains
+ * in-flight work, then let the process exit 0 (1 if stopping failed).
+ */
+export function stopOnSignals(logger: Logger, stop: () => Promise<void>): void {
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('draining in-flight work', { signal });
+    stop().then(
+      () => {
+        logger.info('stopped');
+        process.exitCode = 0;
+      },
+      (err: Error) => {
+        logger.error('stop failed', { error: err.message });
+        process.exitCode = 1;
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
