@@ -1,39 +1,100 @@
 /**
- * The embedded system as a process: every worker of the pipeline in one process on
- * the embedded adapters (SQLite queue and stores under $DATA_DIR). SIGTERM/SIGINT
- * drain in-flight work and exit 0.
+ * `npm start`: the whole system in one process on the embedded adapters, no cloud:
+ * the config API on $PORT, the scheduler, and the page-fetcher, detail-mapper and
+ * writer workers over the SQLite-backed queue, with data under $DATA_DIR.
+ * SIGTERM/SIGINT stop the API, drain in-flight work and exit 0.
  */
+import type { Server } from 'node:http';
+import { openEmbeddedApiStores } from '../../shared/adapters/embedded/apiStores';
+import { openDatabase } from '../../shared/adapters/embedded/database';
+import { SqliteSlotStore } from '../../shared/adapters/embedded/sqliteSlotStore';
+import { localLayout } from '../../shared/adapters/local/engineDeps';
+import { createApp } from '../../shared/api/app';
+import { ensureRootKey } from '../../shared/api/rootKey';
+import { parseConfig } from '../../shared/core/config/validate';
 import { createLogger } from '../../shared/observability/logger';
+import { failRun } from '../../shared/pipeline/outcomes';
+import { Scheduler } from '../../shared/pipeline/scheduler';
+import { startRun } from '../../shared/pipeline/stages';
+import { EnvError, EnvReader, LOG_LEVELS } from '../env';
 import { stopOnSignals } from '../lifecycle';
 import { startEmbeddedSystem } from './system';
-
-function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) {
-    process.stderr.write(`${name} must be a positive integer, got "${raw}"\n`);
-    process.exit(2);
-  }
-  return value;
-}
+import { join } from 'node:path';
 
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const level = (env.LOG_LEVEL as 'debug' | 'info' | 'warn' | 'error' | undefined) ?? 'info';
-  const logger = createLogger({ level, service: 'embedded' });
+  const read = new EnvReader(env);
+  const level = read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info');
+  const port = read.int('PORT', 8080, 0, 65_535);
+  const host = read.text('HOST', '127.0.0.1')!;
+  const dataDir = read.text('DATA_DIR', './.data')!;
+  const visibility = read.int('VISIBILITY_TIMEOUT_SECONDS', 30, 1, 43_200);
+  const maxReceiveCount = read.int('MAX_RECEIVE_COUNT', 5, 1, 1000);
+  const retryDelayMs = read.int('RETRY_DELAY_MS', 1000, 1, 600_000);
+  const detailChunkSize = read.int('DETAIL_CHUNK_SIZE', 50, 1, 10_000);
+  const tickSeconds = read.int('SCHEDULER_INTERVAL_SECONDS', 30, 1, 3600);
+  const stuckMinutes = read.int('STUCK_RUN_MINUTES', 60, 1, 7 * 24 * 60);
+  const schedulerOn = read.oneOf('SCHEDULER', ['on', 'off'] as const, 'on') === 'on';
+  const defaultSchedule = read.text('DEFAULT_SCHEDULE') ?? read.text('EVENT_BRIDGE_SCHEDULE');
+  try {
+    read.done();
+  } catch (err) {
+    process.stderr.write(`api-extractor: ${(err as EnvError).message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const logger = createLogger({ level, service: 'embedded', pretty: Boolean(process.stderr.isTTY) });
   const system = startEmbeddedSystem({
-    dataDir: env.DATA_DIR || './.data',
+    dataDir,
     logger,
     env,
-    visibilityTimeoutSeconds: positiveInt(env, 'VISIBILITY_TIMEOUT_SECONDS', 30),
-    queue: {
-      maxReceiveCount: positiveInt(env, 'MAX_RECEIVE_COUNT', 5),
-      retryDelayMs: positiveInt(env, 'RETRY_DELAY_MS', 1000),
-    },
-    detailChunkSize: positiveInt(env, 'DETAIL_CHUNK_SIZE', 50),
+    visibilityTimeoutSeconds: visibility,
+    queue: { maxReceiveCount, retryDelayMs },
+    detailChunkSize,
   });
-  logger.info('workers started', { data_dir: env.DATA_DIR || './.data', pid: process.pid });
-  stopOnSignals(logger, () => system.stop());
+  const stores = openEmbeddedApiStores(dataDir);
+  const slotsDb = openDatabase(join(localLayout(dataDir).dataDir, 'api-extractor.db'));
+  await ensureRootKey(stores.apiKeys, env, (line) => process.stdout.write(`${line}\n`));
+
+  const scheduler = new Scheduler({
+    listConfigs: async () => (await stores.configs.list()).map((v) => parseConfig(JSON.parse(v.json))),
+    slots: new SqliteSlotStore(slotsDb),
+    runs: system.deps.runs,
+    startRun: (config) => startRun(config, system.deps, { trigger: 'schedule' }),
+    clock: system.deps.clock,
+    logger,
+    defaultSchedule,
+    stuck: {
+      afterMs: stuckMinutes * 60_000,
+      listRunning: () => system.deps.runs.listRunning(),
+      fail: async (run, reason) => failRun(await system.contexts.get(run.runId), reason, system.deps),
+    },
+  });
+  if (schedulerOn) scheduler.start(tickSeconds * 1000);
+
+  const app = createApp({ pipeline: system.deps, configs: stores.configs, apiKeys: stores.apiKeys, secretAdmin: stores.secretAdmin });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(port, host, () => resolve(s));
+  });
+  const address = server.address();
+  const url = typeof address === 'object' && address ? `http://${host}:${address.port}` : String(address);
+  logger.info('api-extractor running', { url, data_dir: localLayout(dataDir).dataDir, scheduler: schedulerOn, docs: `${url}/docs/` });
+  process.stdout.write(`API Extractor listening on ${url} (docs: ${url}/docs/, data: ${localLayout(dataDir).dataDir})\n`);
+
+  stopOnSignals(logger, async () => {
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
+    await scheduler.stop();
+    await system.stop();
+    stores.close();
+    slotsDb.close();
+  });
 }
 
-if (require.main === module) void main();
+if (require.main === module) {
+  main().catch((err: Error) => {
+    process.stderr.write(`api-extractor: ${err.message}\n`);
+    process.exitCode = 1;
+  });
+}

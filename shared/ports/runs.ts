@@ -77,6 +77,8 @@ export interface RunStore {
   getRun(runId: string): Promise<RunRecord | undefined>;
   /** Newest first. */
   listRuns(configId: string, limit: number): Promise<RunRecord[]>;
+  /** Every run still running (the scheduler looks for stuck ones). */
+  listRunning(): Promise<RunRecord[]>;
   getExtraction(runId: string, extractionId: string): Promise<ExtractionRunState | undefined>;
   getPage(runId: string, extractionId: string, index: number): Promise<PageRecord | undefined>;
   /** Creates the page record, or moves it forward; false when it was already at or past `page.state`. */

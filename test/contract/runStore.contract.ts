@@ -87,6 +87,20 @@ export function describeRunStoreContract(name: string, makeStore: MakeFixture<Ru
     );
 
     it(
+      'lists running runs until they finish',
+      withStore(async (store) => {
+        const a = await started(store);
+        const b = await started(store);
+        const running = () => store.listRunning().then((runs) => runs.map((r) => r.runId).filter((id) => id === a.runId || id === b.runId));
+        expect((await running()).sort()).toEqual([a.runId, b.runId].sort());
+        expect(await store.finishRun(a.runId, 'succeeded')).toBe(true);
+        expect(await running()).toEqual([b.runId]);
+        expect(await store.finishRun(b.runId, 'failed', 'why')).toBe(true);
+        expect(await running()).toEqual([]);
+      }),
+    );
+
+    it(
       'saves a page, moves it forward only, and reports a stale save as false',
       withStore(async (store) => {
         const run = await started(store);

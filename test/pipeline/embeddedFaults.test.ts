@@ -134,7 +134,7 @@ describe('a worker process killed mid-run', () => {
   const children: ChildProcess[] = [];
   const startWorkers = (dataDir: string): ChildProcess => {
     const child = spawn(process.execPath, [bin], {
-      env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'error', VISIBILITY_TIMEOUT_SECONDS: '1', RETRY_DELAY_MS: '50', DETAIL_CHUNK_SIZE: '5' },
+      env: { ...process.env, DATA_DIR: dataDir, PORT: '0', SCHEDULER: 'off', LOG_LEVEL: 'error', VISIBILITY_TIMEOUT_SECONDS: '1', RETRY_DELAY_MS: '50', DETAIL_CHUNK_SIZE: '5' },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     children.push(child);

@@ -24,6 +24,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   BatchGetCommand,
+  DeleteCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -91,6 +92,9 @@ const listEntryKey = (run: Pick<RunRecord, 'configId' | 'createdAt' | 'runId'>):
   pk: `CONFIG#${keyPart(run.configId)}`,
   sk: `RUN#${run.createdAt}#${keyPart(run.runId)}`,
 });
+
+/** A sparse list of running runs: written with the run, removed when it finishes. */
+const activeEntryKey = (runId: string): Key => ({ pk: 'ACTIVE_RUNS', sk: `RUN#${keyPart(runId)}` });
 
 type RunItem = Key & {
   runId: string;
@@ -250,10 +254,11 @@ export class DynamoRunStore implements RunStore {
       ...counters,
     };
     const listEntry = { ...listEntryKey(run), runId: run.runId };
+    const activeEntry = { ...activeEntryKey(run.runId), runId: run.runId };
     try {
       await this.documents.send(
         new TransactWriteCommand({
-          TransactItems: [runItem, listEntry].map((Item) => ({
+          TransactItems: (run.status === 'running' ? [runItem, listEntry, activeEntry] : [runItem, listEntry]).map((Item) => ({
             Put: { TableName: this.table, Item, ConditionExpression: 'attribute_not_exists(pk)' },
           })),
         }),
@@ -296,6 +301,34 @@ export class DynamoRunStore implements RunStore {
       }
     }
     return runIds.flatMap((id) => runs.get(id) ?? []);
+  }
+
+  async listRunning(): Promise<RunRecord[]> {
+    const runIds: string[] = [];
+    try {
+      for await (const page of paginateQuery(
+        { client: this.documents },
+        {
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': 'ACTIVE_RUNS' },
+          ConsistentRead: true,
+        },
+      )) {
+        for (const item of page.Items ?? []) runIds.push(String(item.runId));
+      }
+    } catch (err) {
+      throw new RunStoreError('cannot list running runs', { cause: err });
+    }
+    const running: RunRecord[] = [];
+    for (let start = 0; start < runIds.length; start += BATCH_GET_LIMIT) {
+      for (const item of await this.batchGet<RunItem>(runIds.slice(start, start + BATCH_GET_LIMIT).map(runKey))) {
+        const run = runFromItem(item);
+        // An entry whose clean-up was interrupted still points at a finished run.
+        if (run.status === 'running') running.push(run);
+      }
+    }
+    return running;
   }
 
   async getExtraction(runId: string, extractionId: string): Promise<ExtractionRunState | undefined> {
@@ -588,6 +621,7 @@ export class DynamoRunStore implements RunStore {
           ...e.attributes(),
         }),
       );
+      await this.documents.send(new DeleteCommand({ TableName: this.table, Key: activeEntryKey(runId) }));
       return true;
     } catch (err) {
       // Finished already, or no such run: either way not running, so not finished now.

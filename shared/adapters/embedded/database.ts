@@ -51,6 +51,25 @@ const MIGRATIONS: string[] = [
    );
    CREATE TABLE IF NOT EXISTS last_records (extraction_id TEXT PRIMARY KEY, doc TEXT NOT NULL);
    CREATE TABLE IF NOT EXISTS tokens (token_key TEXT PRIMARY KEY, doc TEXT NOT NULL);`,
+  // The config API: every version of every config (the newest is the current one,
+  // see shared/ports/configs.ts) and the API keys, hashed.
+  `CREATE TABLE IF NOT EXISTS config_versions (
+     config_id TEXT NOT NULL,
+     version INTEGER NOT NULL,
+     doc TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL,
+     updated_by TEXT NOT NULL,
+     deleted INTEGER NOT NULL DEFAULT 0,
+     PRIMARY KEY (config_id, version)
+   );
+   CREATE TABLE IF NOT EXISTS api_keys (
+     name TEXT PRIMARY KEY,
+     key_hash TEXT NOT NULL UNIQUE,
+     root INTEGER NOT NULL DEFAULT 0,
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL
+   );`,
 ];
 
 export type Database = DatabaseSync;

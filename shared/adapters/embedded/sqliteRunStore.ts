@@ -49,6 +49,13 @@ export class SqliteRunStore implements RunStore {
     return rows.map((r) => JSON.parse(r.doc) as RunRecord);
   }
 
+  async listRunning(): Promise<RunRecord[]> {
+    const rows = this.db
+      .prepare("SELECT doc FROM runs WHERE json_extract(doc, '$.status') = 'running' ORDER BY created_at")
+      .all() as Array<{ doc: string }>;
+    return rows.map((r) => JSON.parse(r.doc) as RunRecord);
+  }
+
   async getExtraction(runId: string, extractionId: string): Promise<ExtractionRunState | undefined> {
     return this.readExtraction(runId, extractionId);
   }

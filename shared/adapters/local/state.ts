@@ -16,8 +16,11 @@ async function readJson(path: string): Promise<unknown> {
     return JSON.parse(await readFile(path, 'utf8'));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    // The parser's message quotes the file's text, which may be a secret: say only where.
+    // The parser's message quotes the file's text, which may be a secret: say only where,
+    // and attach no cause that could carry the text into a log.
+    // eslint-disable-next-line preserve-caught-error
     if (err instanceof SyntaxError) throw new Error(`${path} is not valid JSON`);
+    // eslint-disable-next-line preserve-caught-error
     throw new Error(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
   }
 }

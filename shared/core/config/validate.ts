@@ -156,7 +156,7 @@ function semanticIssues(config: ApiConfig): ValidationIssue[] {
         ...duplicateColumnIssues(extraction.mapping_fetch.data_schema, `${at}.mapping_fetch.data_schema`),
       );
     }
-    (extraction.transformations ?? []).forEach((t, j) => {
+    (Array.isArray(extraction.transformations) ? extraction.transformations : []).forEach((t, j) => {
       if (isObject(t)) issues.push(...transformationIssues(t, `${at}.transformations[${j}]`));
     });
     issues.push(...urlIssues(extraction.endpoint?.url, `${at}.endpoint.url`));

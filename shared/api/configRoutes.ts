@@ -1,0 +1,168 @@
+/**
+ * `/config`: the original tool's config routes (list, create, get, update, delete,
+ * history, execute) and the extensions on a saved config (its runs, a preview).
+ * Every change is saved as a new version with the caller's key name.
+ */
+import { randomUUID } from 'node:crypto';
+import { type Request, type Response, Router } from 'express';
+import type { ApiConfig } from '../core/config/types';
+import { startRun as pipelineStartRun } from '../pipeline/stages';
+import type { ConfigVersion } from '../ports/configs';
+import { callerOf } from './auth';
+import { prepareNewConfig, prepareUnsavedConfig, prepareUpdatedConfig } from './configDocuments';
+import type { ApiDeps } from './deps';
+import { pathParam } from './params';
+import { invalidConfig, methodNotAllowed, notFound } from './errors';
+import { previewConfig } from './preview';
+import { parseWith, previewQuerySchema, runsQuerySchema } from './schemas';
+import { configDocument, historyItem, runSummary } from './views';
+
+const DEFAULT_EXECUTE_WAIT_MS = 2_000;
+
+export function configRoutes(deps: ApiDeps): Router {
+  const router = Router();
+  const { configs, pipeline } = deps;
+  const now = (): string => pipeline.clock.now().toISOString();
+
+  const current = async (req: Request): Promise<ConfigVersion> => {
+    const version = await configs.get(pathParam(req, 'id'));
+    if (!version) throw notFound();
+    return version;
+  };
+
+  /** The saved config as a run or preview uses it (validated again: the schema may have grown since). */
+  const runnable = (version: ConfigVersion): ApiConfig => {
+    const result = prepareUnsavedConfig(configDocument(version));
+    if (!result.ok) throw invalidConfig(result.issues);
+    return result.config;
+  };
+
+  router
+    .route('/')
+    .get(async (_req: Request, res: Response) => {
+      const items = (await configs.list()).map(configDocument);
+      res.json({ Items: items, Count: items.length });
+    })
+    .post(async (req: Request, res: Response) => {
+      const body: unknown = req.body;
+      const prepared = prepareNewConfig(body, randomUUID);
+      if (!prepared.ok) throw invalidConfig(prepared.issues);
+      const saved = await configs.create({
+        configId: prepared.config.id!,
+        json: JSON.stringify(prepared.config),
+        at: now(),
+        by: callerOf(req).name,
+      });
+      res.json(configDocument(saved));
+    })
+    .all(methodNotAllowed(['GET', 'POST']));
+
+  router
+    .route('/:id')
+    .get(async (req: Request, res: Response) => {
+      res.json(configDocument(await current(req)));
+    })
+    .put(async (req: Request, res: Response) => {
+      const version = await current(req);
+      const body: unknown = req.body;
+      const prepared = prepareUpdatedConfig(
+        body,
+        configDocument(version) as ApiConfig,
+        version.configId,
+        randomUUID,
+      );
+      if (!prepared.ok) throw invalidConfig(prepared.issues);
+      const saved = await configs.update({
+        configId: version.configId,
+        expectedVersion: version.version,
+        json: JSON.stringify(prepared.config),
+        at: now(),
+        by: callerOf(req).name,
+      });
+      res.json(configDocument(saved));
+    })
+    .delete(async (req: Request, res: Response) => {
+      const version = await current(req);
+      await configs.delete({
+        configId: version.configId,
+        expectedVersion: version.version,
+        at: now(),
+        by: callerOf(req).name,
+      });
+      res.json({ id: version.configId, deleted: true });
+    })
+    .all(methodNotAllowed(['GET', 'PUT', 'DELETE']));
+
+  router
+    .route('/:id/history')
+    .get(async (req: Request, res: Response) => {
+      const versions = await configs.history(pathParam(req, 'id'));
+      if (versions.length === 0) throw notFound();
+      const items = versions.map(historyItem);
+      res.json({ Items: items, Count: items.length });
+    })
+    .all(methodNotAllowed(['GET']));
+
+  router
+    .route('/:id/execute')
+    .post(async (req: Request, res: Response) => {
+      const config = runnable(await current(req));
+      const runId = randomUUID();
+      const start = deps.startRun ?? pipelineStartRun;
+      const started = start(config, pipeline, { runId, trigger: 'api' });
+      // Answer once the run is queued, or after a short wait (a slow token endpoint):
+      // the run goes on either way, and a failure after the answer is logged.
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), deps.executeWaitMs ?? DEFAULT_EXECUTE_WAIT_MS);
+      });
+      started.catch((err: unknown) =>
+        pipeline.logger.error('run failed to start', {
+          run_id: runId,
+          config_id: config.id,
+          error: err instanceof Error ? err.message : String(err),
+        }),
+      );
+      const run = await Promise.race([started, waited]).finally(() => clearTimeout(timer));
+      res.json({
+        run_id: runId,
+        run_ids: [runId],
+        config_id: config.id,
+        status: run?.status ?? 'running',
+        extraction_ids: config.extractions.map((e) => e.id),
+      });
+    })
+    .all(methodNotAllowed(['POST']));
+
+  router
+    .route('/:id/runs')
+    .get(async (req: Request, res: Response) => {
+      const { limit } = parseWith<{ limit: number }>(runsQuerySchema, req.query, 'query string');
+      const id = pathParam(req, 'id');
+      if ((await configs.history(id)).length === 0) throw notFound();
+      const items = (await pipeline.runs.listRuns(id, limit)).map(runSummary);
+      res.json({ Items: items, Count: items.length });
+    })
+    .all(methodNotAllowed(['GET']));
+
+  router
+    .route('/:id/preview')
+    .post(async (req: Request, res: Response) => {
+      const options = parseWith<{ limit: number; extraction?: string }>(
+        previewQuerySchema,
+        req.query,
+        'query string',
+      );
+      const config = runnable(await current(req));
+      if (
+        options.extraction !== undefined &&
+        !config.extractions.some((e) => e.id === options.extraction || e.name === options.extraction)
+      ) {
+        throw notFound(`config ${config.id} has no extraction "${options.extraction}"`);
+      }
+      res.json({ Items: await previewConfig(config, pipeline, options) });
+    })
+    .all(methodNotAllowed(['POST']));
+
+  return router;
+}

@@ -1,0 +1,27 @@
+/** What the config API needs; the composition root supplies the adapters. */
+import type { ApiConfig } from '../core/config/types';
+import type { PipelineDeps } from '../pipeline/deps';
+import type { StartOptions } from '../pipeline/stages';
+import type { ApiKeyRepository } from '../ports/apiKeys';
+import type { ConfigRepository } from '../ports/configs';
+import type { RunRecord } from '../ports/runs';
+import type { SecretAdmin } from '../ports/secrets';
+
+export type StartRun = (config: ApiConfig, deps: PipelineDeps, options: StartOptions) => Promise<RunRecord>;
+
+export interface ApiDeps {
+  /** The pipeline's deps: runs, execution logs, `last` records, secrets, logger, clock. */
+  pipeline: PipelineDeps;
+  configs: ConfigRepository;
+  apiKeys: ApiKeyRepository;
+  secretAdmin: SecretAdmin;
+  /** Starts a run; default: the pipeline's `startRun`. */
+  startRun?: StartRun;
+  /**
+   * `execute` answers when the run is recorded and queued, or after this many
+   * milliseconds (a slow token endpoint), whichever comes first. Default 2000.
+   */
+  executeWaitMs?: number;
+  /** Largest accepted request body, as body-parser reads it. Default `1mb`. */
+  bodyLimit?: string;
+}

@@ -1,0 +1,101 @@
+/**
+ * The Postman collection (v2.1) of every route, generated from the route table:
+ * `docs/postman_collection.json`. Variables: `{{base_url}}`, `{{api_key}}`, and the
+ * ids the requests fill in for the next ones (`{{config_id}}`, `{{extraction_id}}`,
+ * `{{run_id}}`), set by small test scripts after create and execute.
+ */
+import { ROUTE_DOCS, type RouteDoc } from './routeDocs';
+
+type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+
+/** Path parameter -> the collection variable it takes, per route prefix. */
+function variableFor(path: string, name: string): string {
+  if (name === 'id') {
+    if (path.startsWith('/runs/')) return 'run_id';
+    if (path.startsWith('/extractions/')) return 'extraction_id';
+    return 'config_id';
+  }
+  return path.startsWith('/secrets/') ? 'secret_name' : 'key_name';
+}
+
+/** Scripts that carry ids from one request to the next. */
+const SCRIPTS: Record<string, string[]> = {
+  'Create config': [
+    'const body = pm.response.json();',
+    "if (body.id) pm.collectionVariables.set('config_id', body.id);",
+    "if (body.extractions && body.extractions[0]) pm.collectionVariables.set('extraction_id', body.extractions[0].id);",
+  ],
+  'Execute config': [
+    'const body = pm.response.json();',
+    "if (body.run_id) pm.collectionVariables.set('run_id', body.run_id);",
+    "if (body.extraction_ids && body.extraction_ids[0]) pm.collectionVariables.set('extraction_id', body.extraction_ids[0]);",
+  ],
+};
+
+function item(route: RouteDoc): Json {
+  // `/docs/` keeps its trailing slash: an empty last segment.
+  const segments = route.path.split('/').slice(1);
+  const variables: Json[] = [];
+  const path = segments.map((segment) => {
+    const match = /^\{(\w+)\}$/.exec(segment);
+    if (!match) return segment;
+    variables.push({ key: match[1]!, value: `{{${variableFor(route.path, match[1]!)}}}` });
+    return `:${match[1]}`;
+  });
+  const query: Json[] = [];
+  const queryKeys = route.query
+    ? Object.keys((route.query.describe() as { keys?: Record<string, unknown> }).keys ?? {})
+    : [];
+  for (const key of queryKeys) query.push({ key, value: '', disabled: true });
+  const header: Json[] = [];
+  if (route.access !== 'public') header.push({ key: 'Authorization', value: '{{api_key}}', type: 'text' });
+  if (route.body) header.push({ key: 'Content-Type', value: 'application/json', type: 'text' });
+  const request: { [key: string]: Json } = {
+    method: route.method,
+    header,
+    url: {
+      raw: `{{base_url}}/${path.join('/')}`,
+      host: ['{{base_url}}'],
+      path,
+      ...(variables.length ? { variable: variables } : {}),
+      ...(query.length ? { query } : {}),
+    },
+  };
+  if (route.description) request.description = route.description;
+  if (route.body) {
+    request.body = {
+      mode: 'raw',
+      raw: JSON.stringify(route.body.example, null, 4),
+      options: { raw: { language: 'json' } },
+    };
+  }
+  const script = SCRIPTS[route.summary];
+  return {
+    name: route.summary,
+    request,
+    response: [],
+    ...(script ? { event: [{ listen: 'test', script: { type: 'text/javascript', exec: script } }] } : {}),
+  };
+}
+
+export function buildPostmanCollection(): Json {
+  const tags = [...new Set(ROUTE_DOCS.map((r) => r.tag))];
+  return {
+    info: {
+      name: 'API Extractor',
+      description:
+        'Every route of the config API. Set `base_url` and `api_key` (the root key, or your own) first.',
+      schema: 'https://schema.getpostman.com/json/collection/v2.1.0/collection.json',
+    },
+    item: tags.map((tag) => ({ name: tag, item: ROUTE_DOCS.filter((r) => r.tag === tag).map(item) })),
+    variable: [
+      { key: 'base_url', value: 'http://127.0.0.1:8080' },
+      { key: 'api_key', value: '' },
+      { key: 'config_id', value: '' },
+      { key: 'extraction_id', value: '' },
+      { key: 'run_id', value: '' },
+      { key: 'key_name', value: 'juan' },
+      { key: 'secret_name', value: 'zoho_refresh_token' },
+    ],
+  };
+}

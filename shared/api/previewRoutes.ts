@@ -1,0 +1,33 @@
+/** `POST /preview`: the first page of an unsaved config, mapped, with nothing written. */
+import { type Request, type Response, Router } from 'express';
+import { prepareUnsavedConfig } from './configDocuments';
+import type { ApiDeps } from './deps';
+import { badRequest, invalidConfig, methodNotAllowed } from './errors';
+import { previewConfig } from './preview';
+import { parseWith, previewQuerySchema } from './schemas';
+
+export function previewRoutes(deps: ApiDeps): Router {
+  const router = Router();
+  router
+    .route('/')
+    .post(async (req: Request, res: Response) => {
+      const options = parseWith<{ limit: number; extraction?: string }>(
+        previewQuerySchema,
+        req.query,
+        'query string',
+      );
+      const body: unknown = req.body;
+      const result = prepareUnsavedConfig(body);
+      if (!result.ok) throw invalidConfig(result.issues);
+      const { extraction } = options;
+      if (
+        extraction !== undefined &&
+        !result.config.extractions.some((e) => e.id === extraction || e.name === extraction)
+      ) {
+        throw badRequest(`the config has no extraction "${extraction}"`);
+      }
+      res.json({ Items: await previewConfig(result.config, deps.pipeline, options) });
+    })
+    .all(methodNotAllowed(['POST']));
+  return router;
+}

@@ -1,0 +1,46 @@
+/**
+ * `/secrets`: the extractor secrets `${secret::…}` reads. Root only, and write-only:
+ * values go in, names come out.
+ */
+import { type Request, type Response, Router } from 'express';
+import type { SecretValue } from '../ports/secrets';
+import { requireRoot } from './auth';
+import type { ApiDeps } from './deps';
+import { pathParam } from './params';
+import { methodNotAllowed, notFound } from './errors';
+import { parseWith, secretParamsSchema, secretSetSchema } from './schemas';
+
+export function secretRoutes(deps: ApiDeps): Router {
+  const router = Router();
+  const { secretAdmin } = deps;
+  router.use(requireRoot('manage secrets'));
+
+  router
+    .route('/')
+    .get(async (_req: Request, res: Response) => {
+      const names = await secretAdmin.listNames();
+      res.json({ Items: names, Count: names.length });
+    })
+    .all(methodNotAllowed(['GET']));
+
+  router
+    .route('/:name')
+    .put(async (req: Request, res: Response) => {
+      const { name } = parseWith<{ name: string }>(
+        secretParamsSchema,
+        { name: pathParam(req, 'name') },
+        'path',
+      );
+      const { value } = parseWith<{ value: SecretValue }>(secretSetSchema, req.body);
+      await secretAdmin.set(name, value);
+      res.json({ name, saved: true });
+    })
+    .delete(async (req: Request, res: Response) => {
+      const name = pathParam(req, 'name');
+      if (!(await secretAdmin.remove(name))) throw notFound();
+      res.json({ name, deleted: true });
+    })
+    .all(methodNotAllowed(['PUT', 'DELETE']));
+
+  return router;
+}
