@@ -178,4 +178,51 @@ describe('a worker process killed mid-run', () => {
       db.close();
     }
   }, 60_000);
+
+  test('killed while writing the file: nothing visible under the key; after a restart the whole file', async () => {
+    await api.close();
+    api = await startFakeApi({ records: 40_000, pageSize: 1000 });
+    const { mkdtemp, readFile, readdir } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const dataDir = await mkdtemp(join(tmpdir(), 'api-extractor-kill-writer-'));
+    const { deps, db } = embeddedPipelineDeps({ dataDir, logger: silentLogger, env: {} });
+    try {
+      const first = startWorkers(dataDir);
+      const config = {
+        name: 'big',
+        extractions: [
+          {
+            name: 'deals',
+            endpoint: { url: `${api.url}/crm/v2/deals`, query_params: { per_page: 1000 } },
+            data_key: 'data',
+            pagination: { type: 'sequential', parameters: { param_name: 'page', there_are_more_pages: 'info.more_records', pages_in_flight: 4 } },
+          },
+        ],
+      };
+      const started = await startRun(parseConfig(config), deps, { trigger: 'api' });
+      const extractionId = started.extractionIds[0]!;
+      for (;;) {
+        const state = await deps.runs.getExtraction(started.runId, extractionId);
+        if (state!.status !== 'running') break;
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      first.kill('SIGKILL');
+      await once(first, 'exit');
+      expect((await deps.runs.getExtraction(started.runId, extractionId))!.status).toBe('finalizing');
+      expect(await deps.objects.list(deps.defaultBucket, '')).toEqual([]);
+      const second = startWorkers(dataDir);
+      const run = await waitForRun(deps.runs, started.runId, 30_000);
+      expect(run.status).toBe('succeeded');
+      const log = (await deps.executionLogs.list(extractionId))[0]!;
+      const rows = parseCsv(await readFile(join(dataDir, 's3', log.destiny!.replace('s3://', '')), 'utf8'));
+      expect(rows.slice(1).map((r) => r[0])).toEqual(expectedIds(40_000));
+      expect(await deps.objects.list(deps.defaultBucket, '')).toHaveLength(1);
+      // The killed writer's temporary file is never listed as an object.
+      expect((await readdir(join(dataDir, 's3', deps.defaultBucket))).filter((f) => !f.startsWith('.'))).toHaveLength(1);
+      second.kill('SIGTERM');
+      await once(second, 'exit');
+    } finally {
+      db.close();
+    }
+  }, 60_000);
 });
