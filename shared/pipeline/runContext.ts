@@ -134,17 +134,32 @@ export class RunContext {
   }
 }
 
-/** Per-process cache of run contexts; finished runs are evicted. */
+/**
+ * Per-process cache of run contexts. A worker sees many runs over its life; the
+ * least recently used context is closed (its connection pools released) once more
+ * than `maxRuns` are cached, and loaded again if a late task of its run arrives.
+ */
 export class RunContexts {
   private readonly contexts = new Map<string, Promise<RunContext>>();
-  constructor(private readonly deps: PipelineDeps) {}
+  constructor(
+    private readonly deps: PipelineDeps,
+    private readonly maxRuns = 32,
+  ) {}
 
   get(runId: string): Promise<RunContext> {
     let context = this.contexts.get(runId);
-    if (!context) {
-      context = RunContext.load(runId, this.deps);
+    if (context) {
+      // Map keeps insertion order: re-inserting marks it most recently used.
+      this.contexts.delete(runId);
       this.contexts.set(runId, context);
-      context.catch(() => this.contexts.delete(runId));
+      return context;
+    }
+    context = RunContext.load(runId, this.deps);
+    this.contexts.set(runId, context);
+    context.catch(() => this.contexts.delete(runId));
+    while (this.contexts.size > this.maxRuns) {
+      const oldest = this.contexts.keys().next().value as string;
+      void this.evict(oldest).catch(() => undefined);
     }
     return context;
   }
