@@ -46,7 +46,9 @@ export function demoConfig(apiUrl: string): Record<string, unknown> {
         s3_destiny: { folder: 'zoho/deals/' },
         data_key: 'data',
         format: 'csv',
-        transformations: [{ action: 'replace', on: ['description'], params: { to_replace: ';', value: '.' } }],
+        transformations: [
+          { action: 'replace', on: ['description'], params: { to_replace: ';', value: '.' } },
+        ],
         output_params: { csv_separator: ';' },
         data_schema: {
           id: 'id',
@@ -68,7 +70,10 @@ export function demoConfig(apiUrl: string): Record<string, unknown> {
   };
 }
 
-export async function runDemo(dataDir: string, run: (configPath: string, dataDir: string) => Promise<number>): Promise<number> {
+export async function runDemo(
+  dataDir: string,
+  run: (configPath: string, dataDir: string) => Promise<number>,
+): Promise<number> {
   const layout = localLayout(dataDir);
   const api = await startFakeApi({
     records: 250,

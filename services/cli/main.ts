@@ -32,7 +32,9 @@ export async function loadConfigFile(path: string): Promise<ApiConfig> {
   }
   const result = validateConfig(json);
   if (!result.ok) {
-    throw new CliInputError(`config file ${path} is invalid:\n${result.issues.map((i) => `  - ${formatIssue(i)}`).join('\n')}`);
+    throw new CliInputError(
+      `config file ${path} is invalid:\n${result.issues.map((i) => `  - ${formatIssue(i)}`).join('\n')}`,
+    );
   }
   return result.config;
 }
@@ -71,8 +73,11 @@ export async function runCommand(path: string, flags: RunFlags): Promise<number>
     progress?.done();
     for (const log of report.logs) {
       process.stdout.write(JSON.stringify(log, null, 2) + '\n');
-      const where = log.destiny ? ` -> ${log.destiny.replace(/^s3:\/\//, `${localLayout(flags.dataDir).objectsDir}/`)}` : '';
-      const status = log.success === 'true' ? `ok, ${log.data_inserted_len} rows${where}` : `FAILED: ${log.error}`;
+      const where = log.destiny
+        ? ` -> ${log.destiny.replace(/^s3:\/\//, `${localLayout(flags.dataDir).objectsDir}/`)}`
+        : '';
+      const status =
+        log.success === 'true' ? `ok, ${log.data_inserted_len} rows${where}` : `FAILED: ${log.error}`;
       process.stderr.write(`${log.extraction_name}: ${status}\n`);
     }
     return report.success ? EXIT.ok : EXIT.runFailed;
@@ -100,7 +105,11 @@ export function buildProgram(): Command {
     .argument('<config>', 'path of the config JSON file')
     .addOption(dataDir)
     .option('--only <name>', 'run only this extraction (repeatable)', positiveList)
-    .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('warn'))
+    .addOption(
+      new Option('--log-level <level>', 'log level')
+        .choices(['debug', 'info', 'warn', 'error'])
+        .default('warn'),
+    )
     .option('--no-progress', 'do not show the progress line')
     .action(async (path: string, flags: RunFlags) => {
       process.exitCode = await runCommand(path, flags);

@@ -6,7 +6,11 @@ const number = new Intl.NumberFormat('en-US');
 export function describeProgress(p: ExtractionProgress, now = Date.now()): string {
   const seconds = Math.max((now - p.startedAt) / 1000, 0.001);
   const rate = Math.round(p.rows / seconds);
-  const parts = [`${p.extractionName}: ${number.format(p.pages)} pages`, `${number.format(p.rows)} rows`, `${number.format(rate)} rows/s`];
+  const parts = [
+    `${p.extractionName}: ${number.format(p.pages)} pages`,
+    `${number.format(p.rows)} rows`,
+    `${number.format(rate)} rows/s`,
+  ];
   if (p.detailRequests) parts.push(`${number.format(p.detailRequests)} details`);
   if (p.retries) parts.push(`${number.format(p.retries)} retries`);
   if (p.warnings) parts.push(`${number.format(p.warnings)} warnings`);

@@ -71,14 +71,26 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   });
   if (schedulerOn) scheduler.start(tickSeconds * 1000);
 
-  const app = createApp({ pipeline: system.deps, configs: stores.configs, apiKeys: stores.apiKeys, secretAdmin: stores.secretAdmin });
+  const app = createApp({
+    pipeline: system.deps,
+    configs: stores.configs,
+    apiKeys: stores.apiKeys,
+    secretAdmin: stores.secretAdmin,
+  });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(port, host, () => resolve(s));
   });
   const address = server.address();
   const url = typeof address === 'object' && address ? `http://${host}:${address.port}` : String(address);
-  logger.info('api-extractor running', { url, data_dir: localLayout(dataDir).dataDir, scheduler: schedulerOn, docs: `${url}/docs/` });
-  process.stdout.write(`API Extractor listening on ${url} (docs: ${url}/docs/, data: ${localLayout(dataDir).dataDir})\n`);
+  logger.info('api-extractor running', {
+    url,
+    data_dir: localLayout(dataDir).dataDir,
+    scheduler: schedulerOn,
+    docs: `${url}/docs/`,
+  });
+  process.stdout.write(
+    `API Extractor listening on ${url} (docs: ${url}/docs/, data: ${localLayout(dataDir).dataDir})\n`,
+  );
 
   stopOnSignals(logger, async () => {
     await new Promise<void>((resolve) => {

@@ -29,9 +29,18 @@ export function startEmbeddedSystem(options: EmbeddedSystemOptions): EmbeddedSys
   const contexts = new RunContexts(deps);
   const visibility = options.visibilityTimeoutSeconds ?? 30;
   const consumers: Consumer[] = [
-    startWorker('pages', contexts, deps, { concurrency: options.concurrency?.pages ?? 8, visibilityTimeoutSeconds: visibility }),
-    startWorker('details', contexts, deps, { concurrency: options.concurrency?.details ?? 4, visibilityTimeoutSeconds: visibility }),
-    startWorker('finalize', contexts, deps, { concurrency: options.concurrency?.finalize ?? 2, visibilityTimeoutSeconds: visibility }),
+    startWorker('pages', contexts, deps, {
+      concurrency: options.concurrency?.pages ?? 8,
+      visibilityTimeoutSeconds: visibility,
+    }),
+    startWorker('details', contexts, deps, {
+      concurrency: options.concurrency?.details ?? 4,
+      visibilityTimeoutSeconds: visibility,
+    }),
+    startWorker('finalize', contexts, deps, {
+      concurrency: options.concurrency?.finalize ?? 2,
+      visibilityTimeoutSeconds: visibility,
+    }),
     ...startDeadLetterWorkers(contexts, deps, { concurrency: 1, visibilityTimeoutSeconds: visibility }),
   ];
   return {

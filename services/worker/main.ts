@@ -52,7 +52,10 @@ export async function main(argv = process.argv, env = process.env): Promise<void
   const contexts = new RunContexts(deps);
   const options = { concurrency, visibilityTimeoutSeconds: visibility };
   const consumers: Consumer[] = [startWorker(SERVICE_QUEUES[service], contexts, deps, options)];
-  if (service === 'writer') consumers.push(...startDeadLetterWorkers(contexts, deps, { concurrency: 1, visibilityTimeoutSeconds: visibility }));
+  if (service === 'writer')
+    consumers.push(
+      ...startDeadLetterWorkers(contexts, deps, { concurrency: 1, visibilityTimeoutSeconds: visibility }),
+    );
   logger.info('worker started', { queue: SERVICE_QUEUES[service], concurrency, pid: process.pid });
 
   stopOnSignals(logger, async () => {

@@ -16,7 +16,11 @@ export class Redactor {
     if (typeof value !== 'string' && typeof value !== 'number') return;
     const text = String(value);
     if (text.length < MIN_SECRET_LENGTH) return;
-    for (const form of [text, encodeURIComponent(text), new URLSearchParams({ x: text }).toString().slice(2)]) {
+    for (const form of [
+      text,
+      encodeURIComponent(text),
+      new URLSearchParams({ x: text }).toString().slice(2),
+    ]) {
       if (!this.secrets.has(form)) {
         this.secrets.add(form);
         this.pattern = undefined;

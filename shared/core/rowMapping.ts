@@ -23,6 +23,7 @@ export function compileRecordMapper(extraction: Pick<Extraction, 'data_schema' |
   if (extraction.format === 'csv') return { columns: undefined, map: (record) => flattenRecord(record) };
   return {
     columns: undefined,
-    map: (record) => (record && typeof record === 'object' && !Array.isArray(record) ? { ...record } : { value: record }),
+    map: (record) =>
+      record && typeof record === 'object' && !Array.isArray(record) ? { ...record } : { value: record },
   };
 }

@@ -9,19 +9,26 @@ import { settleLater } from './concurrency';
 
 export class PaginationLimitError extends Error {
   constructor(maxPages: number) {
-    super(`pagination did not end within max_pages (${maxPages}); raise pagination.parameters.max_pages if this is expected`);
+    super(
+      `pagination did not end within max_pages (${maxPages}); raise pagination.parameters.max_pages if this is expected`,
+    );
     this.name = 'PaginationLimitError';
   }
 }
 
 export type FetchPage = (cursor: PageCursor, signal: AbortSignal) => Promise<PageView>;
 
-export async function* pageStream(paginator: Paginator, fetch: FetchPage, outer?: AbortSignal): AsyncGenerator<PageView> {
+export async function* pageStream(
+  paginator: Paginator,
+  fetch: FetchPage,
+  outer?: AbortSignal,
+): AsyncGenerator<PageView> {
   const controller = new AbortController();
   const onAbort = (): void => controller.abort(outer?.reason);
   outer?.addEventListener('abort', onAbort, { once: true });
   try {
-    if (paginator.at && paginator.pagesInFlight > 1) yield* windowed(paginator, paginator.at.bind(paginator), fetch, controller.signal);
+    if (paginator.at && paginator.pagesInFlight > 1)
+      yield* windowed(paginator, paginator.at.bind(paginator), fetch, controller.signal);
     else yield* serial(paginator, fetch, controller.signal);
   } finally {
     outer?.removeEventListener('abort', onAbort);
@@ -29,12 +36,17 @@ export async function* pageStream(paginator: Paginator, fetch: FetchPage, outer?
   }
 }
 
-async function* serial(paginator: Paginator, fetch: FetchPage, signal: AbortSignal): AsyncGenerator<PageView> {
+async function* serial(
+  paginator: Paginator,
+  fetch: FetchPage,
+  signal: AbortSignal,
+): AsyncGenerator<PageView> {
   let cursor: PageCursor | undefined = paginator.first();
   while (cursor) {
     const page = await fetch(cursor, signal);
     const decision = paginator.decide(cursor, page);
-    if (!decision.last && cursor.index + 1 >= paginator.maxPages) throw new PaginationLimitError(paginator.maxPages);
+    if (!decision.last && cursor.index + 1 >= paginator.maxPages)
+      throw new PaginationLimitError(paginator.maxPages);
     yield page;
     cursor = decision.last ? undefined : decision.next;
   }

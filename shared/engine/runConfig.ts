@@ -45,7 +45,11 @@ export function extractionIdOf(config: ApiConfig, extraction: Extraction): strin
   return extraction.id ?? `${configIdOf(config)}.${localId(extraction.name)}`;
 }
 
-export async function runConfig(config: ApiConfig, baseDeps: EngineDeps, options: RunOptions = {}): Promise<RunReport> {
+export async function runConfig(
+  config: ApiConfig,
+  baseDeps: EngineDeps,
+  options: RunOptions = {},
+): Promise<RunReport> {
   const runId = options.runId ?? randomUUID();
   const startedAt = baseDeps.clock.now();
   const configId = configIdOf(config);
@@ -62,7 +66,12 @@ export async function runConfig(config: ApiConfig, baseDeps: EngineDeps, options
   const tokens = new TokenManager({
     auth: config.auth,
     lookup,
-    client: new RetryingClient(transport, { maxAttempts: 3, backoffBaseMs: 500, backoffMaxMs: 10_000, timeoutMs: 30_000 }),
+    client: new RetryingClient(transport, {
+      maxAttempts: 3,
+      backoffBaseMs: 500,
+      backoffMaxMs: 10_000,
+      timeoutMs: 30_000,
+    }),
     redactor,
     clock: deps.clock,
     store: deps.tokens,
@@ -82,12 +91,36 @@ export async function runConfig(config: ApiConfig, baseDeps: EngineDeps, options
       if (options.signal?.aborted) break;
       const extractionId = extractionIdOf(config, extraction);
       if (startError !== undefined) {
-        logs.push(await failedBeforeStart(deps, config, extraction, configId, extractionId, runId, startedAt, startError, redactor));
+        logs.push(
+          await failedBeforeStart(
+            deps,
+            config,
+            extraction,
+            configId,
+            extractionId,
+            runId,
+            startedAt,
+            startError,
+            redactor,
+          ),
+        );
         continue;
       }
       logs.push(
         await runExtraction(
-          { config, extraction, configId, extractionId, runId, startedAt, tokens, secrets, redactor, onProgress: options.onProgress, signal: options.signal },
+          {
+            config,
+            extraction,
+            configId,
+            extractionId,
+            runId,
+            startedAt,
+            tokens,
+            secrets,
+            redactor,
+            onProgress: options.onProgress,
+            signal: options.signal,
+          },
           deps,
         ),
       );

@@ -56,7 +56,10 @@ const MAX_WARNING_MESSAGES = 20;
 export function outputKey(extraction: Extraction, startedAt: Date): string {
   let folder = extraction.s3_destiny.folder.replace(/^\/+/, '');
   if (folder && !folder.endsWith('/')) folder += '/';
-  const filename = extraction.s3_destiny.filename.replaceAll('{timestamp}', formatFilenameTimestamp(startedAt));
+  const filename = extraction.s3_destiny.filename.replaceAll(
+    '{timestamp}',
+    formatFilenameTimestamp(startedAt),
+  );
   return `${folder}${filename}.${extraction.format}`;
 }
 
@@ -164,13 +167,18 @@ export async function runExtraction(run: ExtractionRun, deps: EngineDeps): Promi
       await finishRows(await next.rows);
     };
 
-    for await (const page of pageStream(createPaginator(extraction.pagination), (c, s) => fetcher.fetch(c, s), abort.signal)) {
+    for await (const page of pageStream(
+      createPaginator(extraction.pagination),
+      (c, s) => fetcher.fetch(c, s),
+      abort.signal,
+    )) {
       progress.pages++;
       let records = page.records as unknown[];
       if (!firstRecordSeen && records.length > 0) {
         firstRecordSeen = true;
         // Boundary de-duplication: the previous run ended on this same record.
-        if (previousLast !== undefined && sameRecordAsText(records[0], previousLast)) records = records.slice(1);
+        if (previousLast !== undefined && sameRecordAsText(records[0], previousLast))
+          records = records.slice(1);
       }
       if (page.records.length > 0) lastRecord = page.records[page.records.length - 1];
       if (records.length === 0) {
@@ -213,7 +221,11 @@ export async function runExtraction(run: ExtractionRun, deps: EngineDeps): Promi
     abort.abort(err);
     progress.finished = true;
     const message = run.redactor.redact(errorMessage(err));
-    deps.logger.error('extraction failed', { extraction: extraction.name, run_id: run.runId, error: message });
+    deps.logger.error('extraction failed', {
+      extraction: extraction.name,
+      run_id: run.runId,
+      error: message,
+    });
     const log = executionLog(run, deps, progress, warnings, {
       success: false,
       error: message,

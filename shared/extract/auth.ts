@@ -82,7 +82,11 @@ export class TokenManager {
 
   /** Refreshes first when the token is about to expire. */
   async ensureFresh(): Promise<void> {
-    if (this.canRefresh && this.expiresAt !== undefined && this.options.clock.now().getTime() >= this.expiresAt - this.refreshMarginMs) {
+    if (
+      this.canRefresh &&
+      this.expiresAt !== undefined &&
+      this.options.clock.now().getTime() >= this.expiresAt - this.refreshMarginMs
+    ) {
       await this.refresh();
     }
   }
@@ -114,7 +118,10 @@ export class TokenManager {
   private async fetchToken(): Promise<void> {
     const refresh = this.options.auth.refresh_token!;
     const build = (): HttpRequest =>
-      renderEndpoint(refresh.endpoint, this.options.lookup, { defaultMethod: 'POST', defaultBodyEncoding: 'form' });
+      renderEndpoint(refresh.endpoint, this.options.lookup, {
+        defaultMethod: 'POST',
+        defaultBodyEncoding: 'form',
+      });
     let res: HttpResponse;
     try {
       res = await this.options.client.send(build);
@@ -128,7 +135,12 @@ export class TokenManager {
       body = undefined;
     }
     const token = readJsonField(body, refresh.response_token_key);
-    if (res.status < 200 || res.status >= 300 || (typeof token !== 'string' && typeof token !== 'number') || token === '') {
+    if (
+      res.status < 200 ||
+      res.status >= 300 ||
+      (typeof token !== 'string' && typeof token !== 'number') ||
+      token === ''
+    ) {
       // The excerpt is redacted by whoever prints the error; the old token and secrets are registered.
       throw new TokenRefreshError(
         `token refresh failed: HTTP ${res.status}, no "${refresh.response_token_key}" in the response: ${excerpt(res.body, 120)}`,
@@ -145,7 +157,10 @@ export class TokenManager {
       this.expiresAt = undefined;
     }
     this.options.onRefresh?.();
-    await this.options.store?.put(this.options.tokenKey, { accessToken: this.token, expiresAt: this.expiresAt });
+    await this.options.store?.put(this.options.tokenKey, {
+      accessToken: this.token,
+      expiresAt: this.expiresAt,
+    });
   }
 }
 

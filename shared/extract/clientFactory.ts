@@ -6,7 +6,10 @@ export function createExtractionHttp(
   http: HttpOptions,
   options: { allowLinkLocal?: boolean; events?: ClientEvents },
 ): { transport: HttpTransport; client: RetryingClient } {
-  const transport = new HttpTransport({ connectTimeoutMs: http.connect_timeout_ms, allowLinkLocal: options.allowLinkLocal });
+  const transport = new HttpTransport({
+    connectTimeoutMs: http.connect_timeout_ms,
+    allowLinkLocal: options.allowLinkLocal,
+  });
   const client = new RetryingClient(
     transport,
     {

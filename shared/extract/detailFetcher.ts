@@ -12,7 +12,8 @@ import { excerpt, HttpRequestError } from './http';
 import { parseJsonBody } from './pageFetcher';
 import { renderEndpoint } from './render';
 
-export type DetailOutcome = { found: true; columns: Record<string, unknown> } | { found: false; reason: string };
+export type DetailOutcome =
+  { found: true; columns: Record<string, unknown> } | { found: false; reason: string };
 
 export class DetailFetcher {
   private readonly shape: (body: unknown) => Record<string, unknown>;
@@ -29,7 +30,8 @@ export class DetailFetcher {
     } else if (flatten) {
       this.shape = (body) => flattenRecord(body);
     } else {
-      this.shape = (body) => (body && typeof body === 'object' && !Array.isArray(body) ? { ...body } : { value: body });
+      this.shape = (body) =>
+        body && typeof body === 'object' && !Array.isArray(body) ? { ...body } : { value: body };
     }
   }
 
@@ -40,11 +42,18 @@ export class DetailFetcher {
       return Object.prototype.hasOwnProperty.call(row, path) ? row[path] : readJsonField(raw, path);
     };
     const build = () =>
-      renderEndpoint(this.mapping.endpoint, itemLookup, { defaultMethod: 'GET', defaultBodyEncoding: 'json' });
+      renderEndpoint(this.mapping.endpoint, itemLookup, {
+        defaultMethod: 'GET',
+        defaultBodyEncoding: 'json',
+      });
     const res = await this.client.send(build, signal);
     if (res.status === 404) return { found: false, reason: `HTTP 404 from ${res.url}` };
     if (res.status < 200 || res.status >= 300) {
-      throw new HttpRequestError(`detail request: HTTP ${res.status} from ${res.url}: ${excerpt(res.body)}`, res.url, res.status);
+      throw new HttpRequestError(
+        `detail request: HTTP ${res.status} from ${res.url}: ${excerpt(res.body)}`,
+        res.url,
+        res.status,
+      );
     }
     const body = parseJsonBody(res.body, res.url, res.status);
     if (body === undefined) return { found: false, reason: `empty body from ${res.url}` };

@@ -93,7 +93,11 @@ function expandIPv6(ip: string): string {
   return groups.map((g) => g.padStart(4, '0')).join(':');
 }
 
-type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void;
+type LookupCallback = (
+  err: NodeJS.ErrnoException | null,
+  address: string | dns.LookupAddress[],
+  family?: number,
+) => void;
 
 function guardedLookup(hostname: string, options: dns.LookupOptions, callback: LookupCallback): void {
   dns.lookup(hostname, options, (err, address, family) => {
@@ -145,7 +149,11 @@ export class HttpTransport {
       size += (chunk as Buffer).length;
       if (size > this.maxResponseBytes) {
         res.body.destroy();
-        throw new HttpRequestError(`response larger than ${this.maxResponseBytes} bytes`, req.url, res.statusCode);
+        throw new HttpRequestError(
+          `response larger than ${this.maxResponseBytes} bytes`,
+          req.url,
+          res.statusCode,
+        );
       }
       chunks.push(chunk as Buffer);
     }
@@ -184,7 +192,11 @@ type Verdict = { retry: false } | { retry: true; reason: string; retryAfterMs?: 
 
 function classifyStatus(res: HttpResponse): Verdict {
   if (res.status === 429 || res.status >= 500) {
-    return { retry: true, reason: `HTTP ${res.status}`, retryAfterMs: parseRetryAfter(res.headers['retry-after']) };
+    return {
+      retry: true,
+      reason: `HTTP ${res.status}`,
+      retryAfterMs: parseRetryAfter(res.headers['retry-after']),
+    };
   }
   return { retry: false };
 }
@@ -205,7 +217,10 @@ export function parseRetryAfter(value: string | string[] | undefined, now = Date
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-export function backoffDelay(attempt: number, policy: Pick<RetryPolicy, 'backoffBaseMs' | 'backoffMaxMs'>): number {
+export function backoffDelay(
+  attempt: number,
+  policy: Pick<RetryPolicy, 'backoffBaseMs' | 'backoffMaxMs'>,
+): number {
   const ceiling = Math.min(policy.backoffMaxMs, policy.backoffBaseMs * 2 ** (attempt - 1));
   // "Equal jitter": never less than half the ceiling, so retries still back off.
   return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
@@ -248,15 +263,18 @@ export class RetryingClient {
         if (outcome) return outcome;
         throw failure instanceof HttpRequestError || failure instanceof BlockedAddressError
           ? failure
-          : new HttpRequestError(`${req.method} ${req.url} failed: ${describeError(failure)}`, req.url, undefined, {
-              cause: failure,
-            });
+          : new HttpRequestError(
+              `${req.method} ${req.url} failed: ${describeError(failure)}`,
+              req.url,
+              undefined,
+              {
+                cause: failure,
+              },
+            );
       }
       const wait = verdict.retryAfterMs ?? backoffDelay(attempt, this.policy);
       if (attempt >= this.policy.maxAttempts || wait > MAX_RETRY_AFTER_MS) {
-        const why = outcome
-          ? `HTTP ${outcome.status}: ${excerpt(outcome.body)}`
-          : describeError(failure);
+        const why = outcome ? `HTTP ${outcome.status}: ${excerpt(outcome.body)}` : describeError(failure);
         throw new HttpRequestError(
           `${req.method} ${req.url} failed after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${why}`,
           req.url,

@@ -21,9 +21,14 @@ export function parseJsonBody(text: string, url: string, status: number): unknow
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new HttpRequestError(`response from ${url} is not JSON (HTTP ${status}): ${excerpt(text, 120)}`, url, status, {
-      cause: err,
-    });
+    throw new HttpRequestError(
+      `response from ${url} is not JSON (HTTP ${status}): ${excerpt(text, 120)}`,
+      url,
+      status,
+      {
+        cause: err,
+      },
+    );
   }
 }
 
@@ -48,10 +53,21 @@ export class PageFetcher {
       });
     const res = await this.client.send(build, signal);
     if (isEndStatus(res.status)) {
-      return { status: res.status, headers: res.headers, bodyText: res.body, body: undefined, records: [], url: res.url };
+      return {
+        status: res.status,
+        headers: res.headers,
+        bodyText: res.body,
+        body: undefined,
+        records: [],
+        url: res.url,
+      };
     }
     if (res.status < 200 || res.status >= 300) {
-      throw new HttpRequestError(`HTTP ${res.status} from ${res.url}: ${excerpt(res.body)}`, res.url, res.status);
+      throw new HttpRequestError(
+        `HTTP ${res.status} from ${res.url}: ${excerpt(res.body)}`,
+        res.url,
+        res.status,
+      );
     }
     const body = parseJsonBody(res.body, res.url, res.status);
     return {

@@ -18,11 +18,16 @@ export interface RenderOptions {
 
 const FORM = 'application/x-www-form-urlencoded';
 
-export function renderEndpoint(endpoint: Endpoint, lookup: ReferenceLookup, options: RenderOptions): HttpRequest {
+export function renderEndpoint(
+  endpoint: Endpoint,
+  lookup: ReferenceLookup,
+  options: RenderOptions,
+): HttpRequest {
   const resolved = resolveDeep(endpoint, lookup);
   const url = new URL(options.url ?? resolved.url);
   const configured = new URLSearchParams();
-  for (const [name, value] of Object.entries(resolved.query_params ?? {})) appendParam(configured, name, value);
+  for (const [name, value] of Object.entries(resolved.query_params ?? {}))
+    appendParam(configured, name, value);
   for (const name of new Set(configured.keys())) {
     // A next_link already carries its own state; the endpoint's own URL yields to query_params.
     if (options.url !== undefined && url.searchParams.has(name)) continue;

@@ -18,7 +18,8 @@ export interface PipelineDeps extends EngineDeps {
 
 /** Staging keys: one prefix per run and extraction, zero-padded so listing sorts by page. */
 export const staging = {
-  prefix: (runId: string, extractionId: string): string => `runs/${runId}/${encodeURIComponent(extractionId)}/`,
+  prefix: (runId: string, extractionId: string): string =>
+    `runs/${runId}/${encodeURIComponent(extractionId)}/`,
   page: (runId: string, extractionId: string, index: number): string =>
     `${staging.prefix(runId, extractionId)}page-${String(index).padStart(8, '0')}.json`,
   details: (runId: string, extractionId: string, index: number, chunk: number): string =>

@@ -59,7 +59,12 @@ const SCHEMAS: { [Q in QueueName]: Joi.ObjectSchema } = {
     page: index,
     chunk: index,
   }),
-  finalize: Joi.object({ v: Joi.valid(1).required(), type: Joi.valid('finalize').required(), runId: id, extractionId: id }),
+  finalize: Joi.object({
+    v: Joi.valid(1).required(),
+    type: Joi.valid('finalize').required(),
+    runId: id,
+    extractionId: id,
+  }),
 };
 
 export class InvalidMessageError extends Error {
@@ -80,7 +85,10 @@ export function parseTask<Q extends QueueName>(queue: Q, body: string): TaskByQu
   } catch {
     throw new InvalidMessageError(`${queue} message is not JSON`);
   }
-  const { value, error } = SCHEMAS[queue].validate(json, { abortEarly: false, errors: { wrap: { label: false } } });
+  const { value, error } = SCHEMAS[queue].validate(json, {
+    abortEarly: false,
+    errors: { wrap: { label: false } },
+  });
   if (error) {
     const partial = json && typeof json === 'object' ? (json as Record<string, unknown>) : undefined;
     throw new InvalidMessageError(`invalid ${queue} message: ${error.message}`, {

@@ -28,7 +28,12 @@ export function isPermanentFailure(err: unknown): boolean {
 }
 
 /** A page (or one of its detail chunks) is complete: count it, then finalize when every page up to the end is. */
-export async function completePage(ctx: RunContext, extractionId: string, index: number, deps: PipelineDeps): Promise<void> {
+export async function completePage(
+  ctx: RunContext,
+  extractionId: string,
+  index: number,
+  deps: PipelineDeps,
+): Promise<void> {
   const runId = ctx.run.runId;
   const done = await deps.runs.markPageDone(runId, extractionId, index);
   if (done === undefined) return;
@@ -38,7 +43,11 @@ export async function completePage(ctx: RunContext, extractionId: string, index:
   await finalizeIfReady(ctx, state, deps);
 }
 
-export async function finalizeIfReady(ctx: RunContext, state: ExtractionRunState, deps: PipelineDeps): Promise<void> {
+export async function finalizeIfReady(
+  ctx: RunContext,
+  state: ExtractionRunState,
+  deps: PipelineDeps,
+): Promise<void> {
   if (state.status !== 'running' || state.endIndex === undefined) return;
   if (state.failedPage && state.failedPage.index <= state.endIndex) return;
   const needed = state.endIndex + 1;
@@ -46,7 +55,12 @@ export async function finalizeIfReady(ctx: RunContext, state: ExtractionRunState
   if (state.pagesDone < needed) return;
   if ((await deps.runs.countDonePagesBelow(ctx.run.runId, state.extractionId, needed)) < needed) return;
   // Enqueue before any state change: a crash in between re-sends rather than loses it.
-  const task: FinalizeTask = { v: 1, type: 'finalize', runId: ctx.run.runId, extractionId: state.extractionId };
+  const task: FinalizeTask = {
+    v: 1,
+    type: 'finalize',
+    runId: ctx.run.runId,
+    extractionId: state.extractionId,
+  };
   await deps.queues.send('finalize', [encodeTask(task)]);
 }
 
@@ -58,11 +72,20 @@ export async function failPage(
   error: string,
   deps: PipelineDeps,
 ): Promise<void> {
-  const state = await deps.runs.recordPageFailure(ctx.run.runId, extractionId, index, ctx.redactor.redact(error));
+  const state = await deps.runs.recordPageFailure(
+    ctx.run.runId,
+    extractionId,
+    index,
+    ctx.redactor.redact(error),
+  );
   await evaluateFailure(ctx, state, deps);
 }
 
-async function evaluateFailure(ctx: RunContext, state: ExtractionRunState, deps: PipelineDeps): Promise<void> {
+async function evaluateFailure(
+  ctx: RunContext,
+  state: ExtractionRunState,
+  deps: PipelineDeps,
+): Promise<void> {
   const failed = state.failedPage;
   if (!failed || state.status !== 'running') return;
   if (state.endIndex !== undefined && failed.index > state.endIndex) return;
@@ -73,7 +96,12 @@ async function evaluateFailure(ctx: RunContext, state: ExtractionRunState, deps:
 }
 
 /** Marks an extraction failed once, with its execution log; staging is removed. */
-export async function failExtraction(ctx: RunContext, extractionId: string, error: string, deps: PipelineDeps): Promise<void> {
+export async function failExtraction(
+  ctx: RunContext,
+  extractionId: string,
+  error: string,
+  deps: PipelineDeps,
+): Promise<void> {
   const runId = ctx.run.runId;
   const state = await deps.runs.getExtraction(runId, extractionId);
   if (!state || state.status === 'succeeded' || state.status === 'failed') return;
@@ -102,7 +130,8 @@ export async function failExtraction(ctx: RunContext, extractionId: string, erro
     },
     ctx.redactor,
   );
-  if (!(await deps.runs.transitionExtraction(runId, extractionId, ['running', 'finalizing'], 'failed', log))) return;
+  if (!(await deps.runs.transitionExtraction(runId, extractionId, ['running', 'finalizing'], 'failed', log)))
+    return;
   ctx.logger.error('extraction failed', { run_id: runId, extraction_id: extractionId, error: log.error });
   await deps.executionLogs.append(log);
   await deps.objects.deletePrefix(deps.stagingBucket, staging.prefix(runId, extractionId));
@@ -111,10 +140,14 @@ export async function failExtraction(ctx: RunContext, extractionId: string, erro
 
 /** When every extraction of the run is over, the run is too. */
 export async function finishRunIfDone(ctx: RunContext, deps: PipelineDeps): Promise<void> {
-  const states = await Promise.all(ctx.run.extractionIds.map((id) => deps.runs.getExtraction(ctx.run.runId, id)));
+  const states = await Promise.all(
+    ctx.run.extractionIds.map((id) => deps.runs.getExtraction(ctx.run.runId, id)),
+  );
   if (states.some((s) => !s || s.status === 'running' || s.status === 'finalizing')) return;
   const failed = states.find((s) => s!.status === 'failed');
-  const error = failed ? `${failed.log?.extraction_name ?? failed.extractionId}: ${failed.log?.error ?? 'failed'}` : undefined;
+  const error = failed
+    ? `${failed.log?.extraction_name ?? failed.extractionId}: ${failed.log?.error ?? 'failed'}`
+    : undefined;
   if (await deps.runs.finishRun(ctx.run.runId, failed ? 'failed' : 'succeeded', error)) {
     ctx.logger.info('run finished', { run_id: ctx.run.runId, status: failed ? 'failed' : 'succeeded' });
   }

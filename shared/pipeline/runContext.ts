@@ -47,12 +47,25 @@ export class RunContext {
   ) {
     this.redactor.addAll(secrets);
     this.logger = redactingLogger(deps.logger, this.redactor);
-    const tokenTransport = new HttpTransport({ connectTimeoutMs: 10_000, allowLinkLocal: deps.allowLinkLocal });
+    const tokenTransport = new HttpTransport({
+      connectTimeoutMs: 10_000,
+      allowLinkLocal: deps.allowLinkLocal,
+    });
     this.transports.push(tokenTransport);
     this.tokens = new TokenManager({
       auth: config.auth,
-      lookup: referenceLookup({ config, secrets, previousLast: undefined, token: () => this.tokens.current() }),
-      client: new RetryingClient(tokenTransport, { maxAttempts: 3, backoffBaseMs: 500, backoffMaxMs: 10_000, timeoutMs: 30_000 }),
+      lookup: referenceLookup({
+        config,
+        secrets,
+        previousLast: undefined,
+        token: () => this.tokens.current(),
+      }),
+      client: new RetryingClient(tokenTransport, {
+        maxAttempts: 3,
+        backoffBaseMs: 500,
+        backoffMaxMs: 10_000,
+        timeoutMs: 30_000,
+      }),
       redactor: this.redactor,
       clock: deps.clock,
       store: deps.tokens,
@@ -72,7 +85,12 @@ export class RunContext {
   }
 
   /** Used by startRun, which creates the run rather than loading it. */
-  static forNewRun(run: RunRecord, config: ApiConfig, secrets: Record<string, unknown>, deps: PipelineDeps): RunContext {
+  static forNewRun(
+    run: RunRecord,
+    config: ApiConfig,
+    secrets: Record<string, unknown>,
+    deps: PipelineDeps,
+  ): RunContext {
     return new RunContext(run, config, secrets, deps);
   }
 
@@ -90,7 +108,8 @@ export class RunContext {
     const index = this.run.extractionIds.indexOf(extractionId);
     const extraction = this.config.extractions[index];
     const state = await this.deps.runs.getExtraction(this.run.runId, extractionId);
-    if (!extraction || !state) throw new RunGoneError(`run ${this.run.runId} has no extraction ${extractionId}`);
+    if (!extraction || !state)
+      throw new RunGoneError(`run ${this.run.runId} has no extraction ${extractionId}`);
     let requests = 0;
     let retries = 0;
     const { transport, client } = createExtractionHttp(extraction.http, {
@@ -99,7 +118,13 @@ export class RunContext {
         onRequest: () => requests++,
         onRetry: (e) => {
           retries++;
-          this.logger.warn('retrying request', { run_id: this.run.runId, attempt: e.attempt, delay_ms: e.delayMs, reason: e.reason, url: e.url });
+          this.logger.warn('retrying request', {
+            run_id: this.run.runId,
+            attempt: e.attempt,
+            delay_ms: e.delayMs,
+            reason: e.reason,
+            url: e.url,
+          });
         },
       },
     });

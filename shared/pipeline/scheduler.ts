@@ -66,7 +66,10 @@ export class Scheduler {
       try {
         schedule = this.scheduleOf(config);
       } catch (err) {
-        this.deps.logger.error('config has an invalid schedule', { config_id: configId, error: (err as Error).message });
+        this.deps.logger.error('config has an invalid schedule', {
+          config_id: configId,
+          error: (err as Error).message,
+        });
         continue;
       }
       const slot = schedule?.previous(now);
@@ -76,16 +79,27 @@ export class Scheduler {
       if (claim !== 'claimed') continue;
       const [latest] = await this.deps.runs.listRuns(configId, 1);
       if (latest?.status === 'running') {
-        this.deps.logger.warn('scheduled run skipped: the previous run is still running', { config_id: configId, slot: slotIso });
+        this.deps.logger.warn('scheduled run skipped: the previous run is still running', {
+          config_id: configId,
+          slot: slotIso,
+        });
         report.skippedRunning.push(configId);
         continue;
       }
       try {
         const run = await this.deps.startRun(config);
         report.started.push({ configId, slot: slotIso, runId: run.runId });
-        this.deps.logger.info('scheduled run started', { config_id: configId, slot: slotIso, run_id: run.runId });
+        this.deps.logger.info('scheduled run started', {
+          config_id: configId,
+          slot: slotIso,
+          run_id: run.runId,
+        });
       } catch (err) {
-        this.deps.logger.error('scheduled run could not start', { config_id: configId, slot: slotIso, error: (err as Error).message });
+        this.deps.logger.error('scheduled run could not start', {
+          config_id: configId,
+          slot: slotIso,
+          error: (err as Error).message,
+        });
       }
     }
     if (this.deps.stuck) {

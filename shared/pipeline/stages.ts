@@ -33,7 +33,11 @@ export interface StartOptions {
  * Creates the run record, fetches the run's token, and enqueues each extraction's
  * first page task(s). A token failure fails every extraction of the run at once.
  */
-export async function startRun(config: ApiConfig, deps: PipelineDeps, options: StartOptions): Promise<RunRecord> {
+export async function startRun(
+  config: ApiConfig,
+  deps: PipelineDeps,
+  options: StartOptions,
+): Promise<RunRecord> {
   const runId = options.runId ?? randomUUID();
   const now = deps.clock.now().toISOString();
   const extractionIds = config.extractions.map((e) => extractionIdOf(config, e));
@@ -73,9 +77,11 @@ export async function startRun(config: ApiConfig, deps: PipelineDeps, options: S
       const { paginator } = await ctx.extraction(id);
       const first: PageCursor[] = [paginator.first()];
       if (paginator.at && paginator.pagesInFlight > 1) {
-        for (let i = 1; i < Math.min(paginator.pagesInFlight, paginator.maxPages); i++) first.push(paginator.at(i));
+        for (let i = 1; i < Math.min(paginator.pagesInFlight, paginator.maxPages); i++)
+          first.push(paginator.at(i));
       }
-      for (const cursor of first) tasks.push(encodeTask({ v: 1, type: 'page', runId, extractionId: id, cursor }));
+      for (const cursor of first)
+        tasks.push(encodeTask({ v: 1, type: 'page', runId, extractionId: id, cursor }));
     }
     await deps.queues.send('pages', tasks);
     ctx.logger.info('run started', { run_id: runId, config: config.name, extractions: extractionIds.length });
@@ -86,7 +92,11 @@ export async function startRun(config: ApiConfig, deps: PipelineDeps, options: S
 }
 
 /** page-fetcher: fetch one page, stage its records, dispatch what comes next. */
-export async function handlePageTask(task: PageTask, contexts: RunContexts, deps: PipelineDeps): Promise<void> {
+export async function handlePageTask(
+  task: PageTask,
+  contexts: RunContexts,
+  deps: PipelineDeps,
+): Promise<void> {
   const { runId, extractionId, cursor } = task;
   const state = await deps.runs.getExtraction(runId, extractionId);
   if (!state || state.status !== 'running') return;
@@ -101,7 +111,8 @@ export async function handlePageTask(task: PageTask, contexts: RunContexts, deps
     try {
       const view = await ex.fetcher.fetch(cursor);
       decision = ex.paginator.decide(cursor, view);
-      if (!decision.last && cursor.index + 1 >= ex.paginator.maxPages) throw new PaginationLimitError(ex.paginator.maxPages);
+      if (!decision.last && cursor.index + 1 >= ex.paginator.maxPages)
+        throw new PaginationLimitError(ex.paginator.maxPages);
       records = view.records;
     } catch (err) {
       await deps.runs.addCounters(runId, ex.takeCounters());
@@ -109,7 +120,9 @@ export async function handlePageTask(task: PageTask, contexts: RunContexts, deps
       await failPage(ctx, extractionId, cursor.index, errorMessage(err), deps);
       return;
     }
-    await deps.objects.put(deps.stagingBucket, staging.page(runId, extractionId, cursor.index), [JSON.stringify(records)]);
+    await deps.objects.put(deps.stagingBucket, staging.page(runId, extractionId, cursor.index), [
+      JSON.stringify(records),
+    ]);
     const chunks = ex.details && records.length > 0 ? Math.ceil(records.length / deps.detailChunkSize) : 0;
     page = {
       runId,
@@ -148,7 +161,8 @@ async function dispatchPage(
     if (paginator.at && paginator.pagesInFlight > 1) {
       // A window of pages in flight: this page's slot moves `pagesInFlight` ahead.
       const ahead = index + paginator.pagesInFlight;
-      if (ahead < paginator.maxPages) next.push(encodeTask({ v: 1, type: 'page', runId, extractionId, cursor: paginator.at(ahead) }));
+      if (ahead < paginator.maxPages)
+        next.push(encodeTask({ v: 1, type: 'page', runId, extractionId, cursor: paginator.at(ahead) }));
     } else if (page.next) {
       next.push(encodeTask({ v: 1, type: 'page', runId, extractionId, cursor: page.next }));
     }
@@ -166,7 +180,11 @@ async function dispatchPage(
 type StagedDetail = { c: Record<string, unknown> } | { w: string };
 
 /** detail-mapper: fetch the details of one chunk of a page's rows. */
-export async function handleDetailTask(task: DetailTask, contexts: RunContexts, deps: PipelineDeps): Promise<void> {
+export async function handleDetailTask(
+  task: DetailTask,
+  contexts: RunContexts,
+  deps: PipelineDeps,
+): Promise<void> {
   const { runId, extractionId, page: index, chunk } = task;
   const state = await deps.runs.getExtraction(runId, extractionId);
   if (!state || state.status !== 'running') return;
@@ -174,7 +192,8 @@ export async function handleDetailTask(task: DetailTask, contexts: RunContexts, 
   const ctx = await contexts.get(runId);
   const ex = await ctx.extraction(extractionId);
   const page = await deps.runs.getPage(runId, extractionId, index);
-  if (!page || !ex.details) throw new Error(`detail task for page ${index} of ${extractionId}, which is not staged`);
+  if (!page || !ex.details)
+    throw new Error(`detail task for page ${index} of ${extractionId}, which is not staged`);
 
   const key = staging.details(runId, extractionId, index, chunk);
   if ((await deps.objects.get(deps.stagingBucket, key)) === undefined) {
@@ -187,7 +206,9 @@ export async function handleDetailTask(task: DetailTask, contexts: RunContexts, 
         slice.map((record) =>
           slots.run(async (): Promise<StagedDetail> => {
             const outcome = await ex.details!.fetch(ex.mapper.map(record), record);
-            return outcome.found ? { c: outcome.columns } : { w: `mapping_fetch kept a row without details: ${outcome.reason}` };
+            return outcome.found
+              ? { c: outcome.columns }
+              : { w: `mapping_fetch kept a row without details: ${outcome.reason}` };
           }),
         ),
       );
@@ -209,7 +230,12 @@ export async function handleDetailTask(task: DetailTask, contexts: RunContexts, 
   if (chunksDone >= page.chunks) await completePage(ctx, extractionId, index, deps);
 }
 
-async function readStagedPage(deps: PipelineDeps, runId: string, extractionId: string, index: number): Promise<unknown[]> {
+async function readStagedPage(
+  deps: PipelineDeps,
+  runId: string,
+  extractionId: string,
+  index: number,
+): Promise<unknown[]> {
   const body = await deps.objects.get(deps.stagingBucket, staging.page(runId, extractionId, index));
   if (!body) throw new Error(`staged page ${index} of ${extractionId} in run ${runId} is missing`);
   return JSON.parse(body.toString('utf8')) as unknown[];
@@ -220,10 +246,15 @@ async function readStagedPage(deps: PipelineDeps, runId: string, extractionId: s
  * details, transformations and the encoder into one object; then the execution
  * log, then `last`, then staging is removed.
  */
-export async function handleFinalizeTask(task: FinalizeTask, contexts: RunContexts, deps: PipelineDeps): Promise<void> {
+export async function handleFinalizeTask(
+  task: FinalizeTask,
+  contexts: RunContexts,
+  deps: PipelineDeps,
+): Promise<void> {
   const { runId, extractionId } = task;
   const state = await deps.runs.getExtraction(runId, extractionId);
-  if (!state || (state.status !== 'running' && state.status !== 'finalizing') || state.endIndex === undefined) return;
+  if (!state || (state.status !== 'running' && state.status !== 'finalizing') || state.endIndex === undefined)
+    return;
   await deps.runs.transitionExtraction(runId, extractionId, ['running'], 'finalizing');
   const ctx = await contexts.get(runId);
   const ex = await ctx.extraction(extractionId);
@@ -250,7 +281,10 @@ export async function handleFinalizeTask(task: FinalizeTask, contexts: RunContex
       if (records.length === 0) continue;
       const rows: Row[] = records.map((r) => ex.mapper.map(r));
       for (let chunk = 0; chunk < page.chunks; chunk++) {
-        const body = await deps.objects.get(deps.stagingBucket, staging.details(runId, extractionId, index, chunk));
+        const body = await deps.objects.get(
+          deps.stagingBucket,
+          staging.details(runId, extractionId, index, chunk),
+        );
         if (!body) throw new Error(`staged details ${chunk} of page ${index} are missing`);
         const staged = JSON.parse(body.toString('utf8')) as StagedDetail[];
         staged.forEach((detail, i) => {
@@ -266,7 +300,12 @@ export async function handleFinalizeTask(task: FinalizeTask, contexts: RunContex
       let start = 0;
       if (!firstSeen) {
         firstSeen = true;
-        if (state.previousLast !== null && state.previousLast !== undefined && sameRecordAsText(records[0], state.previousLast)) start = 1;
+        if (
+          state.previousLast !== null &&
+          state.previousLast !== undefined &&
+          sameRecordAsText(records[0], state.previousLast)
+        )
+          start = 1;
       }
       lastRecord = records[records.length - 1];
       const out = start ? rows.slice(start) : rows;
@@ -310,7 +349,12 @@ export async function handleFinalizeTask(task: FinalizeTask, contexts: RunContex
     if (lastRecord !== undefined) await deps.lastRecords.set(extractionId, lastRecord);
     await deps.runs.transitionExtraction(runId, extractionId, ['finalizing'], 'succeeded', log);
     await deps.objects.deletePrefix(deps.stagingBucket, staging.prefix(runId, extractionId));
-    ctx.logger.info('extraction written', { run_id: runId, extraction: extraction.name, rows: writer.rowCount, destiny });
+    ctx.logger.info('extraction written', {
+      run_id: runId,
+      extraction: extraction.name,
+      rows: writer.rowCount,
+      destiny,
+    });
     await finishRunIfDone(ctx, deps);
   } catch (err) {
     if (!isPermanentFailure(err)) throw err;

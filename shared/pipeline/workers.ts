@@ -12,7 +12,11 @@ import { failExtraction } from './outcomes';
 import { type RunContexts, RunGoneError } from './runContext';
 import { handleDetailTask, handleFinalizeTask, handlePageTask } from './stages';
 
-type StageHandler<Q extends QueueName> = (task: TaskByQueue[Q], contexts: RunContexts, deps: PipelineDeps) => Promise<void>;
+type StageHandler<Q extends QueueName> = (
+  task: TaskByQueue[Q],
+  contexts: RunContexts,
+  deps: PipelineDeps,
+) => Promise<void>;
 
 const STAGES: { [Q in QueueName]: StageHandler<Q> } = {
   pages: handlePageTask,
@@ -40,7 +44,11 @@ export function messageHandler<Q extends QueueName>(queue: Q, contexts: RunConte
       task = parseTask(queue, message.body);
     } catch (err) {
       const reason = errorMessage(err);
-      deps.logger.error('invalid message sent to the dead-letter queue', { queue, message_id: message.id, reason });
+      deps.logger.error('invalid message sent to the dead-letter queue', {
+        queue,
+        message_id: message.id,
+        reason,
+      });
       await deps.queues.deadLetter(queue, message, reason);
       const partial = err instanceof InvalidMessageError ? err.partial : undefined;
       if (typeof partial?.runId === 'string' && typeof partial.extractionId === 'string') {
@@ -75,7 +83,13 @@ export function messageHandler<Q extends QueueName>(queue: Q, contexts: RunConte
   };
 }
 
-async function failWithCause(runId: string, extractionId: string, cause: string, contexts: RunContexts, deps: PipelineDeps): Promise<void> {
+async function failWithCause(
+  runId: string,
+  extractionId: string,
+  cause: string,
+  contexts: RunContexts,
+  deps: PipelineDeps,
+): Promise<void> {
   try {
     const ctx = await contexts.get(runId);
     await failExtraction(ctx, extractionId, cause, deps);
@@ -85,12 +99,21 @@ async function failWithCause(runId: string, extractionId: string, cause: string,
 }
 
 /** Starts consuming one queue with its stage. */
-export function startWorker(queue: QueueName, contexts: RunContexts, deps: PipelineDeps, options: WorkerOptions): Consumer {
+export function startWorker(
+  queue: QueueName,
+  contexts: RunContexts,
+  deps: PipelineDeps,
+  options: WorkerOptions,
+): Consumer {
   return deps.queues.consume(queue, messageHandler(queue, contexts, deps), options);
 }
 
 /** Dead letters of every queue: a run they belong to is marked failed (if not already), then they are dropped. */
-export function startDeadLetterWorkers(contexts: RunContexts, deps: PipelineDeps, options: WorkerOptions): Consumer[] {
+export function startDeadLetterWorkers(
+  contexts: RunContexts,
+  deps: PipelineDeps,
+  options: WorkerOptions,
+): Consumer[] {
   return (['pages', 'details', 'finalize'] as const).map((queue) =>
     deps.queues.consumeDeadLetters(
       queue,
@@ -103,7 +126,13 @@ export function startDeadLetterWorkers(contexts: RunContexts, deps: PipelineDeps
         }
         deps.logger.error('dead letter', { queue, message_id: message.id, run_id: parsed?.runId });
         if (typeof parsed?.runId === 'string' && typeof parsed.extractionId === 'string') {
-          await failWithCause(parsed.runId, parsed.extractionId, `a ${queue} task was dead-lettered after repeated failures`, contexts, deps);
+          await failWithCause(
+            parsed.runId,
+            parsed.extractionId,
+            `a ${queue} task was dead-lettered after repeated failures`,
+            contexts,
+            deps,
+          );
         }
       },
       options,

@@ -17,7 +17,14 @@ export interface RunCounters {
   warnings: number;
 }
 
-export const ZERO_COUNTERS: RunCounters = { pages: 0, rows: 0, requests: 0, retries: 0, details: 0, warnings: 0 };
+export const ZERO_COUNTERS: RunCounters = {
+  pages: 0,
+  rows: 0,
+  requests: 0,
+  retries: 0,
+  details: 0,
+  warnings: 0,
+};
 
 export interface RunRecord {
   runId: string;
@@ -86,11 +93,21 @@ export interface RunStore {
   /** Marks a page done once: the new number of done pages, or undefined if it already was. */
   markPageDone(runId: string, extractionId: string, index: number): Promise<number | undefined>;
   /** Counts a detail chunk once: the page's done chunks after it, or undefined if already counted. */
-  completeChunk(runId: string, extractionId: string, index: number, chunk: number): Promise<number | undefined>;
+  completeChunk(
+    runId: string,
+    extractionId: string,
+    index: number,
+    chunk: number,
+  ): Promise<number | undefined>;
   /** Records the end of pagination; the smallest index wins. Returns the state after. */
   setEnd(runId: string, extractionId: string, index: number): Promise<ExtractionRunState>;
   /** Records a page that failed for good; the smallest index wins. Returns the state after. */
-  recordPageFailure(runId: string, extractionId: string, index: number, error: string): Promise<ExtractionRunState>;
+  recordPageFailure(
+    runId: string,
+    extractionId: string,
+    index: number,
+    error: string,
+  ): Promise<ExtractionRunState>;
   /** How many pages with an index below `index` are done. */
   countDonePagesBelow(runId: string, extractionId: string, index: number): Promise<number>;
   /** Moves an extraction from one of `from` to `to`; false when it was in no state of `from`. */

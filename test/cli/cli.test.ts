@@ -14,7 +14,9 @@ const BIN = join(__dirname, '../../bin/api-extractor.js');
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1' } });
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -48,7 +50,10 @@ test('run writes s3://bucket/key under <data-dir>/s3, prints the execution log a
         endpoint: { url: `${api.url}/crm/v2/deals`, headers: { 'X-Key': '${secret::key}' } },
         data_key: 'data',
         data_schema: { id: 'id', Stage: 'stage' },
-        pagination: { type: 'sequential', parameters: { param_name: 'page', there_are_more_pages: 'info.more_records' } },
+        pagination: {
+          type: 'sequential',
+          parameters: { param_name: 'page', there_are_more_pages: 'info.more_records' },
+        },
         s3_destiny: { bucket: 'out', folder: 'deals/', filename: 'all' },
       },
     ],
@@ -58,7 +63,12 @@ test('run writes s3://bucket/key under <data-dir>/s3, prints the execution log a
   expect(result.stderr).toContain('deals: ok, 120 rows');
   expect(result.code).toBe(0);
   const log = JSON.parse(result.stdout) as Record<string, unknown>;
-  expect(log).toMatchObject({ success: 'true', data_inserted_len: '120', destiny: 's3://out/deals/all.csv', pages: 3 });
+  expect(log).toMatchObject({
+    success: 'true',
+    data_inserted_len: '120',
+    destiny: 's3://out/deals/all.csv',
+    pages: 3,
+  });
   const csv = await readFile(join(dir, 's3/out/deals/all.csv'), 'utf8');
   expect(csv.split('\n')[0]).toBe('id,stage,ext__timestamp');
   expect(csv.trimEnd().split('\n')).toHaveLength(121);
@@ -69,7 +79,14 @@ test('run writes s3://bucket/key under <data-dir>/s3, prints the execution log a
 test('an invalid config exits 2 and lists every problem with its path', async () => {
   const path = await writeConfig({
     name: 'bad',
-    extractions: [{ name: 'x', endpoint: { url: 'ftp://nope' }, format: 'xml', pagination: { type: 'sequential', parameters: {} } }],
+    extractions: [
+      {
+        name: 'x',
+        endpoint: { url: 'ftp://nope' },
+        format: 'xml',
+        pagination: { type: 'sequential', parameters: {} },
+      },
+    ],
   });
   const result = await cli(['run', path, '--data-dir', dir]);
   expect(result.code).toBe(2);
@@ -91,14 +108,21 @@ test('a config file that is not JSON exits 2 with the parser message', async () 
 });
 
 test('a failed run exits 1 and says why', async () => {
-  const path = await writeConfig({ name: 'down', extractions: [{ name: 'x', endpoint: { url: `${api.url}/missing` }, http: { max_attempts: 1 } }] });
+  const path = await writeConfig({
+    name: 'down',
+    extractions: [{ name: 'x', endpoint: { url: `${api.url}/missing` }, http: { max_attempts: 1 } }],
+  });
   const result = await cli(['run', path, '--data-dir', dir]);
   expect(result.code).toBe(1);
   expect(result.stderr).toContain(`x: FAILED: HTTP 404 from ${api.url}/missing`);
 });
 
 test('--only runs the named extraction and rejects unknown names', async () => {
-  const extraction = (name: string) => ({ name, endpoint: { url: `${api.url}/offset?limit=5` }, data_key: 'items' });
+  const extraction = (name: string) => ({
+    name,
+    endpoint: { url: `${api.url}/offset?limit=5` },
+    data_key: 'items',
+  });
   const path = await writeConfig({ name: 'two', extractions: [extraction('a'), extraction('b')] });
   const ok = await cli(['run', path, '--data-dir', dir, '--only', 'b']);
   expect(ok.code).toBe(0);

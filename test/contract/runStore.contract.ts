@@ -91,7 +91,10 @@ export function describeRunStoreContract(name: string, makeStore: MakeFixture<Ru
       withStore(async (store) => {
         const a = await started(store);
         const b = await started(store);
-        const running = () => store.listRunning().then((runs) => runs.map((r) => r.runId).filter((id) => id === a.runId || id === b.runId));
+        const running = () =>
+          store
+            .listRunning()
+            .then((runs) => runs.map((r) => r.runId).filter((id) => id === a.runId || id === b.runId));
         expect((await running()).sort()).toEqual([a.runId, b.runId].sort());
         expect(await store.finishRun(a.runId, 'succeeded')).toBe(true);
         expect(await running()).toEqual([b.runId]);

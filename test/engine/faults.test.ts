@@ -16,15 +16,26 @@ function dealsConfig(api: FakeApi, extra: Record<string, unknown> = {}): Record<
     name: 'deals',
     auth: {
       access_token: '',
-      refresh_token: { endpoint: { url: `${api.url}/oauth/v2/token`, body: { grant_type: 'refresh_token', refresh_token: '${secret::rt}' } } },
+      refresh_token: {
+        endpoint: {
+          url: `${api.url}/oauth/v2/token`,
+          body: { grant_type: 'refresh_token', refresh_token: '${secret::rt}' },
+        },
+      },
     },
     extractions: [
       {
         name: 'deals',
-        endpoint: { url: `${api.url}/crm/v2/deals`, headers: { Authorization: 'Bearer ${self::auth.access_token}' } },
+        endpoint: {
+          url: `${api.url}/crm/v2/deals`,
+          headers: { Authorization: 'Bearer ${self::auth.access_token}' },
+        },
         data_key: 'data',
         data_schema: { id: 'id' },
-        pagination: { type: 'sequential', parameters: { param_name: 'page', there_are_more_pages: 'info.more_records' } },
+        pagination: {
+          type: 'sequential',
+          parameters: { param_name: 'page', there_are_more_pages: 'info.more_records' },
+        },
         http: FAST_HTTP,
         ...extra,
       },
@@ -49,7 +60,11 @@ describe('token refresh', () => {
   });
 
   test('a 401 mid-run refreshes once and retries the request', async () => {
-    const api = await startFakeApi({ records: 50, pageSize: 10, token: { refreshToken: 'rt-secret-1', expireAfterRequests: 2 } });
+    const api = await startFakeApi({
+      records: 50,
+      pageSize: 10,
+      token: { refreshToken: 'rt-secret-1', expireAfterRequests: 2 },
+    });
     try {
       await h.setSecrets({ rt: 'rt-secret-1' });
       const report = await h.run(dealsConfig(api));
@@ -63,12 +78,18 @@ describe('token refresh', () => {
   });
 
   test('a token that stays rejected fails the run with the status', async () => {
-    const api = await startFakeApi({ records: 50, pageSize: 10, token: { refreshToken: 'rt-secret-1', expireAfterRequests: 0 } });
+    const api = await startFakeApi({
+      records: 50,
+      pageSize: 10,
+      token: { refreshToken: 'rt-secret-1', expireAfterRequests: 0 },
+    });
     try {
       await h.setSecrets({ rt: 'rt-secret-1' });
       const report = await h.run(dealsConfig(api));
       expect(report.logs[0]!.success).toBe('false');
-      expect(report.logs[0]!.error).toBe(`HTTP 401 from ${api.url}/crm/v2/deals?page=1: {"code":"INVALID_TOKEN"}`);
+      expect(report.logs[0]!.error).toBe(
+        `HTTP 401 from ${api.url}/crm/v2/deals?page=1: {"code":"INVALID_TOKEN"}`,
+      );
       expect(api.tokensIssued.length).toBe(2);
     } finally {
       await api.close();
@@ -80,9 +101,12 @@ describe('token refresh', () => {
     try {
       await h.setSecrets({ rt: 'rt-secret-1' });
       const config = dealsConfig(api);
-      (config.auth as { refresh_token: { endpoint: { url: string } } }).refresh_token.endpoint.url = `${api.url}/oauth/v2/token-error200`;
+      (config.auth as { refresh_token: { endpoint: { url: string } } }).refresh_token.endpoint.url =
+        `${api.url}/oauth/v2/token-error200`;
       const report = await h.run(config);
-      expect(report.logs[0]!.error).toBe('token refresh failed: HTTP 200, no "access_token" in the response: {"error":"invalid_code"}');
+      expect(report.logs[0]!.error).toBe(
+        'token refresh failed: HTTP 200, no "access_token" in the response: {"error":"invalid_code"}',
+      );
       expect(api.requests.filter((r) => r.path === '/crm/v2/deals')).toHaveLength(0);
     } finally {
       await api.close();
@@ -91,13 +115,22 @@ describe('token refresh', () => {
 
   test('expires_in makes the engine refresh ahead of expiry on long runs', async () => {
     // A 1-second token: the margin (a tenth of the lifetime) is 100 ms, so pages 50 ms apart need refreshes.
-    const api = await startFakeApi({ records: 40, pageSize: 10, latencyMs: 60, token: { refreshToken: 'rt-secret-1', expiresIn: 0.2 } });
+    const api = await startFakeApi({
+      records: 40,
+      pageSize: 10,
+      latencyMs: 60,
+      token: { refreshToken: 'rt-secret-1', expiresIn: 0.2 },
+    });
     try {
       await h.setSecrets({ rt: 'rt-secret-1' });
       const report = await h.run(dealsConfig(api));
       expect(report.logs[0]).toMatchObject({ success: 'true', data_inserted_len: '40' });
       expect(api.tokensIssued.length).toBeGreaterThan(1);
-      expect(api.requests.filter((r) => r.path === '/crm/v2/deals').every((r) => r.headers.authorization !== undefined)).toBe(true);
+      expect(
+        api.requests
+          .filter((r) => r.path === '/crm/v2/deals')
+          .every((r) => r.headers.authorization !== undefined),
+      ).toBe(true);
     } finally {
       await api.close();
     }
@@ -106,7 +139,11 @@ describe('token refresh', () => {
 
 describe('retries', () => {
   test('429 with Retry-After is retried after the delay the server asked for', async () => {
-    const api = await startFakeApi({ records: 20, pageSize: 10, faults: { '/crm/v2/deals': { status429: { count: 1, retryAfterSeconds: 1 } } } });
+    const api = await startFakeApi({
+      records: 20,
+      pageSize: 10,
+      faults: { '/crm/v2/deals': { status429: { count: 1, retryAfterSeconds: 1 } } },
+    });
     try {
       const config = dealsConfig(api);
       delete config.auth;
@@ -138,26 +175,37 @@ describe('retries', () => {
   });
 
   test('a hanging response times out and is retried', async () => {
-    const api = await startFakeApi({ records: 10, pageSize: 10, faults: { '/crm/v2/deals': { hangCount: 1 } } });
+    const api = await startFakeApi({
+      records: 10,
+      pageSize: 10,
+      faults: { '/crm/v2/deals': { hangCount: 1 } },
+    });
     try {
       const config = dealsConfig(api, { http: { ...FAST_HTTP, timeout_ms: 200 } });
       delete config.auth;
       const report = await h.run(config);
       expect(report.logs[0]).toMatchObject({ success: 'true', data_inserted_len: '10', retries: 1 });
-      expect(h.logLines.find((l) => l.message === 'retrying request')!.fields!.reason).toBe('UND_ERR_HEADERS_TIMEOUT');
+      expect(h.logLines.find((l) => l.message === 'retrying request')!.fields!.reason).toBe(
+        'UND_ERR_HEADERS_TIMEOUT',
+      );
     } finally {
       await api.close();
     }
   });
 
   test('retries are bounded: a lasting 503 fails the run with the attempts and the status', async () => {
-    const api = await startFakeApi({ records: 10, faults: { '/crm/v2/deals': { status503: { count: 100 } } } });
+    const api = await startFakeApi({
+      records: 10,
+      faults: { '/crm/v2/deals': { status503: { count: 100 } } },
+    });
     try {
       const config = dealsConfig(api);
       delete config.auth;
       const report = await h.run(config);
       expect(report.logs[0]!.success).toBe('false');
-      expect(report.logs[0]!.error).toMatch(new RegExp(`^GET ${api.url}/crm/v2/deals\\?page=1 failed after 4 attempts: HTTP 503`));
+      expect(report.logs[0]!.error).toMatch(
+        new RegExp(`^GET ${api.url}/crm/v2/deals\\?page=1 failed after 4 attempts: HTTP 503`),
+      );
       expect(api.requests).toHaveLength(4);
     } finally {
       await api.close();
@@ -192,10 +240,18 @@ describe('refused addresses', () => {
   });
 
   test('a non-JSON body fails with a clear message', async () => {
-    const server = await startServer(() => ({ body: '<html>oops</html>', headers: { 'content-type': 'text/html' } }));
+    const server = await startServer(() => ({
+      body: '<html>oops</html>',
+      headers: { 'content-type': 'text/html' },
+    }));
     try {
-      const report = await h.run({ name: 'html', extractions: [{ name: 'x', endpoint: { url: `${server.url}/x` } }] });
-      expect(report.logs[0]!.error).toBe(`response from ${server.url}/x is not JSON (HTTP 200): <html>oops</html>`);
+      const report = await h.run({
+        name: 'html',
+        extractions: [{ name: 'x', endpoint: { url: `${server.url}/x` } }],
+      });
+      expect(report.logs[0]!.error).toBe(
+        `response from ${server.url}/x is not JSON (HTTP 200): <html>oops</html>`,
+      );
     } finally {
       await server.close();
     }

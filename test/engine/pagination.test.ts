@@ -14,7 +14,8 @@ beforeEach(async () => {
 });
 afterEach(() => h.close());
 
-const ids = (n: number, from = 0): string[] => Array.from({ length: n }, (_, i) => String(makeRecord(from + i).id));
+const ids = (n: number, from = 0): string[] =>
+  Array.from({ length: n }, (_, i) => String(makeRecord(from + i).id));
 
 function extraction(overrides: Record<string, unknown>): Record<string, unknown> {
   return { name: 'items', data_schema: { id: 'id', Deal_Name: 'name' }, format: 'csv', ...overrides };
@@ -68,7 +69,19 @@ test('sequential offsets with start_from 0 and step 10 stop at the first empty p
     }),
   );
   expect(got).toEqual(ids(95));
-  expect(api.requests.map((r) => r.query.offset)).toEqual(['0', '10', '20', '30', '40', '50', '60', '70', '80', '90', '100']);
+  expect(api.requests.map((r) => r.query.offset)).toEqual([
+    '0',
+    '10',
+    '20',
+    '30',
+    '40',
+    '50',
+    '60',
+    '70',
+    '80',
+    '90',
+    '100',
+  ]);
 });
 
 test('stop_when_response_body_is_empty stops on the 204 with no body', async () => {
@@ -95,7 +108,18 @@ test.each(['absolute', 'relative'])('link pagination follows %s next links', asy
     }),
   );
   expect(got).toEqual(ids(95));
-  expect(api.requests.map((r) => r.query.page ?? '1')).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9', '10']);
+  expect(api.requests.map((r) => r.query.page ?? '1')).toEqual([
+    '1',
+    '2',
+    '3',
+    '4',
+    '5',
+    '6',
+    '7',
+    '8',
+    '9',
+    '10',
+  ]);
   expect(api.requests.every((r) => r.query.style === style)).toBe(true);
 });
 
@@ -150,7 +174,10 @@ test('more pages than max_pages fails the run and writes no file', async () => {
       extraction({
         endpoint: { url: `${api.url}/crm/v2/deals` },
         data_key: 'data',
-        pagination: { type: 'sequential', parameters: { param_name: 'page', there_are_more_pages: 'true', max_pages: 3 } },
+        pagination: {
+          type: 'sequential',
+          parameters: { param_name: 'page', there_are_more_pages: 'true', max_pages: 3 },
+        },
       }),
     ],
   });
@@ -170,7 +197,11 @@ describe('parallel pages', () => {
         data_key: 'data',
         pagination: {
           type: 'sequential',
-          parameters: { param_name: 'page', there_are_more_pages: 'info.more_records', pages_in_flight: inFlight },
+          parameters: {
+            param_name: 'page',
+            there_are_more_pages: 'info.more_records',
+            pages_in_flight: inFlight,
+          },
         },
       });
     const sequential = await idsOf(config(1));
@@ -191,7 +222,10 @@ describe('parallel pages', () => {
         extraction({
           endpoint: { url: `${server.url}/p` },
           data_key: 'data',
-          pagination: { type: 'sequential', parameters: { param_name: 'page', there_are_more_pages: 'more', pages_in_flight: 6 } },
+          pagination: {
+            type: 'sequential',
+            parameters: { param_name: 'page', there_are_more_pages: 'more', pages_in_flight: 6 },
+          },
         }),
       );
       expect(got).toEqual(['1', '2', '3']);
@@ -214,7 +248,10 @@ describe('parallel pages', () => {
           extraction({
             endpoint: { url: `${server.url}/p` },
             data_key: 'data',
-            pagination: { type: 'sequential', parameters: { param_name: 'page', there_are_more_pages: 'more', pages_in_flight: 4 } },
+            pagination: {
+              type: 'sequential',
+              parameters: { param_name: 'page', there_are_more_pages: 'more', pages_in_flight: 4 },
+            },
           }),
         ],
       });

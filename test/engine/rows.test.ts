@@ -29,7 +29,10 @@ describe('mapping_fetch', () => {
         endpoint: { url: `${api.url}/crm/v2/deals` },
         data_key: 'data',
         data_schema: { id: 'deal_id', Deal_Name: 'name' },
-        pagination: { type: 'sequential', parameters: { param_name: 'page', there_are_more_pages: 'info.more_records' } },
+        pagination: {
+          type: 'sequential',
+          parameters: { param_name: 'page', there_are_more_pages: 'info.more_records' },
+        },
         format,
         mapping_fetch: { endpoint: { url: `${api.url}/details/\${extracted_item::deal_id}` }, ...mapping },
       },
@@ -38,7 +41,11 @@ describe('mapping_fetch', () => {
 
   test('adds each detail, through its schema and prefix, to its row, in order', async () => {
     const report = await h.run(
-      config({ prefix: 'details__', data_schema: { detail: { score: 'score', owner_phone: 'phone' } }, concurrency: 7 }),
+      config({
+        prefix: 'details__',
+        data_schema: { detail: { score: 'score', owner_phone: 'phone' } },
+        concurrency: 7,
+      }),
     );
     const [log] = report.logs;
     expect(log).toMatchObject({ success: 'true', data_inserted_len: '60', detail_requests: 60, warnings: 2 });
@@ -48,7 +55,9 @@ describe('mapping_fetch', () => {
     ]);
     const rows = parseCsv(await h.output(log!));
     expect(rows[0]).toEqual(['deal_id', 'name', 'details__score', 'details__phone', 'ext__timestamp']);
-    expect(rows.slice(1).map((r) => r[0])).toEqual(Array.from({ length: 60 }, (_, i) => String(makeRecord(i).id)));
+    expect(rows.slice(1).map((r) => r[0])).toEqual(
+      Array.from({ length: 60 }, (_, i) => String(makeRecord(i).id)),
+    );
     expect(rows[1]!.slice(0, 3)).toEqual(['1000000', 'Deal 0', String(1000000 % 97)]);
     expect(rows[8]!.slice(0, 4)).toEqual(['1000007', 'Deal 7', '', '']);
   });
@@ -56,7 +65,15 @@ describe('mapping_fetch', () => {
   test('without a detail schema the whole response is flattened for CSV', async () => {
     const report = await h.run(config({ prefix: 'd_' }));
     const rows = parseCsv(await h.output(report.logs[0]!));
-    expect(rows[0]).toEqual(['deal_id', 'name', 'd_id', 'd_detail__owner_phone', 'd_detail__score', 'd_tags', 'ext__timestamp']);
+    expect(rows[0]).toEqual([
+      'deal_id',
+      'name',
+      'd_id',
+      'd_detail__owner_phone',
+      'd_detail__score',
+      'd_tags',
+      'ext__timestamp',
+    ]);
     expect(rows[1]![5]).toBe('["x"]');
   });
 
@@ -70,10 +87,16 @@ describe('mapping_fetch', () => {
   test('any other detail failure fails the run and writes no file', async () => {
     api.setFaults('/details/', { status503: { count: 1000 } });
     const c = config({});
-    (c.extractions[0] as Record<string, unknown>).http = { max_attempts: 2, backoff_base_ms: 1, backoff_max_ms: 2 };
+    (c.extractions[0] as Record<string, unknown>).http = {
+      max_attempts: 2,
+      backoff_base_ms: 1,
+      backoff_max_ms: 2,
+    };
     const report = await h.run(c);
     expect(report.logs[0]!.success).toBe('false');
-    expect(report.logs[0]!.error).toMatch(/^GET http:\/\/127\.0\.0\.1:\d+\/details\/\d+ failed after 2 attempts: HTTP 503/);
+    expect(report.logs[0]!.error).toMatch(
+      /^GET http:\/\/127\.0\.0\.1:\d+\/details\/\d+ failed after 2 attempts: HTTP 503/,
+    );
     expect(await h.objectFiles()).toEqual([]);
   });
 });
@@ -89,7 +112,9 @@ describe('output', () => {
     [],
   ];
   beforeEach(async () => {
-    server = await startServer((_req, url) => ({ body: { items: pages[Number(url.searchParams.get('p')) - 1] ?? [] } }));
+    server = await startServer((_req, url) => ({
+      body: { items: pages[Number(url.searchParams.get('p')) - 1] ?? [] },
+    }));
   });
   afterEach(() => server.close());
 
@@ -119,9 +144,13 @@ describe('output', () => {
   });
 
   test('csv_separator is used for cells and header', async () => {
-    const report = await h.run(config({ output_params: { csv_separator: ';' }, data_schema: { a: 'a', b: { c: 'c' } } }));
+    const report = await h.run(
+      config({ output_params: { csv_separator: ';' }, data_schema: { a: 'a', b: { c: 'c' } } }),
+    );
     const ts = report.logs[0]!.started_at;
-    expect(await h.output(report.logs[0]!)).toBe(`a;c;ext__timestamp\n1;x,y;${ts}\n2;"quote ""q""";${ts}\n3;;${ts}\n`);
+    expect(await h.output(report.logs[0]!)).toBe(
+      `a;c;ext__timestamp\n1;x,y;${ts}\n2;"quote ""q""";${ts}\n3;;${ts}\n`,
+    );
   });
 
   test('JSON is an array of row objects with ext__timestamp last', async () => {
@@ -138,10 +167,17 @@ describe('output', () => {
   });
 
   test('JSONL writes one object per line', async () => {
-    const report = await h.run(config({ format: 'jsonl', s3_destiny: { bucket: 'my-bucket', folder: 'a/b', filename: 'rows-{timestamp}' } }));
+    const report = await h.run(
+      config({
+        format: 'jsonl',
+        s3_destiny: { bucket: 'my-bucket', folder: 'a/b', filename: 'rows-{timestamp}' },
+      }),
+    );
     const lines = (await h.output(report.logs[0]!)).trimEnd().split('\n');
     expect(lines.map((l) => (JSON.parse(l) as { a: number }).a)).toEqual([1, 2, 3]);
-    expect(report.logs[0]!.destiny).toMatch(/^s3:\/\/my-bucket\/a\/b\/rows-\d{4}-\d\d-\d\d@\d\d-\d\d-\d\d\.jsonl$/);
+    expect(report.logs[0]!.destiny).toMatch(
+      /^s3:\/\/my-bucket\/a\/b\/rows-\d{4}-\d\d-\d\d@\d\d-\d\d-\d\d\.jsonl$/,
+    );
   });
 
   test('transformations run by priority, then declared order, with new_column_prefix appending', async () => {
@@ -161,7 +197,9 @@ describe('output', () => {
   });
 
   test('a transformation on a column the rows lack fails the run naming it', async () => {
-    const report = await h.run(config({ data_schema: { a: 'a' }, transformations: [{ action: 'trim', on: ['nope'] }] }));
+    const report = await h.run(
+      config({ data_schema: { a: 'a' }, transformations: [{ action: 'trim', on: ['nope'] }] }),
+    );
     expect(report.logs[0]!.error).toBe('transformation "trim" (priority 0): column "nope" is not in the row');
   });
 });
@@ -170,8 +208,16 @@ describe('runs, last and de-duplication', () => {
   test('zero rows: success, no file, last unchanged', async () => {
     const server = await startServer(() => ({ status: 200, body: { data: [] } }));
     try {
-      const report = await h.run({ name: 'empty', extractions: [{ name: 'x', endpoint: { url: `${server.url}/x` }, data_key: 'data' }] });
-      expect(report.logs[0]).toMatchObject({ success: 'true', data_inserted_len: '0', destiny: null, last: null });
+      const report = await h.run({
+        name: 'empty',
+        extractions: [{ name: 'x', endpoint: { url: `${server.url}/x` }, data_key: 'data' }],
+      });
+      expect(report.logs[0]).toMatchObject({
+        success: 'true',
+        data_inserted_len: '0',
+        destiny: null,
+        last: null,
+      });
       expect(await h.objectFiles()).toEqual([]);
     } finally {
       await server.close();
@@ -189,7 +235,9 @@ describe('runs, last and de-duplication', () => {
     });
     const config = {
       name: 'incremental',
-      extractions: [{ name: 'x', endpoint: { url: `${server.url}/x`, query_params: { since: '$(last::id, 0)' } } }],
+      extractions: [
+        { name: 'x', endpoint: { url: `${server.url}/x`, query_params: { since: '$(last::id, 0)' } } },
+      ],
     };
     try {
       const first = await h.run(config);
@@ -201,7 +249,11 @@ describe('runs, last and de-duplication', () => {
       const third = await h.run(config);
       expect(server.requests.at(-1)!.searchParams.get('since')).toBe('3');
       // The API repeats record 3 first; it is dropped, so 4 and 5 are the new rows.
-      expect(third.logs[0]).toMatchObject({ success: 'true', data_inserted_len: '2', last: { id: 5, v: 'r5' } });
+      expect(third.logs[0]).toMatchObject({
+        success: 'true',
+        data_inserted_len: '2',
+        last: { id: 5, v: 'r5' },
+      });
       expect(parseCsv(await h.output(third.logs[0]!)).map((r) => r[0])).toEqual(['id', '4', '5']);
     } finally {
       await server.close();

@@ -31,7 +31,11 @@ describe('Zoho CRM deals (seed config)', () => {
   beforeEach(async () => {
     api = await startFakeApi({
       records: 250,
-      token: { refreshToken: SECRETS.zoho_refresh_token, clientId: SECRETS.zoho_client_id, clientSecret: SECRETS.zoho_client_secret },
+      token: {
+        refreshToken: SECRETS.zoho_refresh_token,
+        clientId: SECRETS.zoho_client_id,
+        clientSecret: SECRETS.zoho_client_secret,
+      },
     });
     h = await makeHarness();
     await h.setSecrets(SECRETS);
@@ -45,11 +49,20 @@ describe('Zoho CRM deals (seed config)', () => {
     const report = await h.run(pointAt(dealsSeed, api));
     const [log] = report.logs;
     expect(log).toMatchObject({ success: 'true', error: null, data_inserted_len: '250', pages: 3 });
-    expect(log!.destiny).toMatch(/^s3:\/\/api-extractor-output-local-1\/zoho\/deals\/\d{4}-\d\d-\d\d@\d\d-\d\d-\d\d\.csv$/);
+    expect(log!.destiny).toMatch(
+      /^s3:\/\/api-extractor-output-local-1\/zoho\/deals\/\d{4}-\d\d-\d\d@\d\d-\d\d-\d\d\.csv$/,
+    );
 
     const rows = parseCsv(await h.output(log!), ';');
     const header = rows[0]!;
-    expect(header.slice(0, 6)).toEqual(['owner_name', 'owner_id', 'owner_email', 'description', 'currency_symbol', 'field_states']);
+    expect(header.slice(0, 6)).toEqual([
+      'owner_name',
+      'owner_id',
+      'owner_email',
+      'description',
+      'currency_symbol',
+      'field_states',
+    ]);
     expect(header).toHaveLength(Object.keys(flatLeaves(dealsSeed.extractions[0]!.data_schema)).length + 1);
     expect(header[header.length - 1]).toBe('ext__timestamp');
     expect(rows).toHaveLength(251);
@@ -112,7 +125,10 @@ describe('Zoho CRM deals (seed config)', () => {
 
 describe('Zoho Desk tickets (seed config)', () => {
   test('pages with from/step 100 while the status is 200; the 204 with an empty body ends it', async () => {
-    const api = await startFakeApi({ records: 250, token: { refreshToken: SECRETS.zoho_tickets_refresh_token } });
+    const api = await startFakeApi({
+      records: 250,
+      token: { refreshToken: SECRETS.zoho_tickets_refresh_token },
+    });
     const h = await makeHarness();
     try {
       await h.setSecrets(SECRETS);
@@ -126,7 +142,9 @@ describe('Zoho Desk tickets (seed config)', () => {
       expect(calls[0]!.headers.authorization).toBe(`Zoho-oauthtoken ${api.tokensIssued[0]}`);
       const rows = parseCsv(await h.output(log!), ';');
       expect(rows[0]!.slice(0, 3)).toEqual(['id', 'ticket_number', 'layout_id']);
-      expect(rows.slice(1).map((r) => r[0])).toEqual(Array.from({ length: 250 }, (_, i) => String(makeRecord(i).id)));
+      expect(rows.slice(1).map((r) => r[0])).toEqual(
+        Array.from({ length: 250 }, (_, i) => String(makeRecord(i).id)),
+      );
     } finally {
       await api.close();
       await h.close();

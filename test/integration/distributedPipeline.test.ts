@@ -57,9 +57,18 @@ async function deploy(secrets: Record<string, unknown> = {}): Promise<Deployment
     MAX_RECEIVE_COUNT: '4',
   };
   const settings = awsSettingsFromEnv(env);
-  const { deps, clients } = awsPipelineDeps(settings, { logger: silentLogger, waitTimeSeconds: 1, detailChunkSize: 10 });
+  const { deps, clients } = awsPipelineDeps(settings, {
+    logger: silentLogger,
+    waitTimeSeconds: 1,
+    detailChunkSize: 10,
+  });
   await bootstrapAwsResources(settings, clients);
-  await clients.secrets.send(new PutSecretValueCommand({ SecretId: settings.names.extractorSecret, SecretString: JSON.stringify(secrets) }));
+  await clients.secrets.send(
+    new PutSecretValueCommand({
+      SecretId: settings.names.extractorSecret,
+      SecretString: JSON.stringify(secrets),
+    }),
+  );
   const services = new Map<string, ChildProcess>();
   const stderr = new Map<string, string>();
   const deployment: Deployment = {
@@ -101,7 +110,10 @@ async function deploy(secrets: Record<string, unknown> = {}): Promise<Deployment
   return deployment;
 }
 
-async function runAndWait(d: Deployment, config: Record<string, unknown>): Promise<{ status: string; error?: string; logs: ExecutionLog[] }> {
+async function runAndWait(
+  d: Deployment,
+  config: Record<string, unknown>,
+): Promise<{ status: string; error?: string; logs: ExecutionLog[] }> {
   const started = await startRun(parseConfig(config), d.deps, { trigger: 'api' });
   const run = await waitForRun(d.deps.runs, started.runId, 80_000);
   const logs: ExecutionLog[] = [];
@@ -130,8 +142,16 @@ function detailsConfig(url: string, extra: Record<string, unknown> = {}): Record
         endpoint: { url: `${url}/crm/v2/deals` },
         data_key: 'data',
         data_schema: { id: 'id', Deal_Name: 'name', Owner: { email: 'owner' } },
-        pagination: { type: 'sequential', parameters: { param_name: 'page', there_are_more_pages: 'info.more_records', pages_in_flight: 4 } },
-        mapping_fetch: { endpoint: { url: `${url}/details/\${extracted_item::id}` }, prefix: 'd_', data_schema: { detail: { score: 'score' } }, concurrency: 4 },
+        pagination: {
+          type: 'sequential',
+          parameters: { param_name: 'page', there_are_more_pages: 'info.more_records', pages_in_flight: 4 },
+        },
+        mapping_fetch: {
+          endpoint: { url: `${url}/details/\${extracted_item::id}` },
+          prefix: 'd_',
+          data_schema: { detail: { score: 'score' } },
+          concurrency: 4,
+        },
         transformations: [{ action: 'upper', on: ['name'], new_column_prefix: 'up_' }],
         http: { backoff_base_ms: 1, backoff_max_ms: 10, max_attempts: 8 },
         ...extra,
@@ -145,7 +165,11 @@ afterEach(async () => {
 });
 
 test('five worker processes produce the same file as the in-process engine, byte for byte but the timestamp', async () => {
-  api = await startFakeApi({ records: 180, pageSize: 20, detailMissing: (id) => (id % 23 === 0 ? 'notfound' : undefined) });
+  api = await startFakeApi({
+    records: 180,
+    pageSize: 20,
+    detailMissing: (id) => (id % 23 === 0 ? 'notfound' : undefined),
+  });
   const d = await deploy();
   const engine = await makeHarness();
   try {
@@ -158,9 +182,15 @@ test('five worker processes produce the same file as the in-process engine, byte
     const { status, logs } = await runAndWait(d, config);
     expect(status).toBe('succeeded');
     const reference = await engine.run(config);
-    expect(logs[0]).toMatchObject({ success: 'true', data_inserted_len: '180', warnings: reference.logs[0]!.warnings });
+    expect(logs[0]).toMatchObject({
+      success: 'true',
+      data_inserted_len: '180',
+      warnings: reference.logs[0]!.warnings,
+    });
     expect(logs[0]!.destiny).toMatch(new RegExp(`^s3://${d.settings.names.buckets.output}/`));
-    expect(withoutTimestamps(await s3Text(d, logs[0]!.destiny!))).toBe(withoutTimestamps(await engine.output(reference.logs[0]!)));
+    expect(withoutTimestamps(await s3Text(d, logs[0]!.destiny!))).toBe(
+      withoutTimestamps(await engine.output(reference.logs[0]!)),
+    );
     // SIGTERM drains and exits cleanly, as ECS stops tasks.
     expect(await d.kill('pages-1', 'SIGTERM')).toBe(0);
     expect(await d.kill('writer', 'SIGTERM')).toBe(0);
@@ -208,7 +238,10 @@ test('the writer killed mid-upload: no partial object meanwhile; after a restart
           name: 'deals',
           endpoint: { url: `${api.url}/crm/v2/deals`, query_params: { per_page: 1000 } },
           data_key: 'data',
-          pagination: { type: 'sequential', parameters: { param_name: 'page', there_are_more_pages: 'info.more_records', pages_in_flight: 4 } },
+          pagination: {
+            type: 'sequential',
+            parameters: { param_name: 'page', there_are_more_pages: 'info.more_records', pages_in_flight: 4 },
+          },
         },
       ],
     };
@@ -231,7 +264,11 @@ test('the writer killed mid-upload: no partial object meanwhile; after a restart
     expect(run.status).toBe('succeeded');
     const log = (await d.deps.executionLogs.list(extractionId))[0]!;
     const text = await s3Text(d, log.destiny!);
-    expect(parseCsv(text).slice(1).map((r) => r[0])).toEqual(ids(60_000));
+    expect(
+      parseCsv(text)
+        .slice(1)
+        .map((r) => r[0]),
+    ).toEqual(ids(60_000));
     expect(await d.deps.objects.list(bucket, '')).toEqual([log.destiny!.replace(`s3://${bucket}/`, '')]);
   } finally {
     await d.close();
@@ -242,7 +279,10 @@ test('a poison message goes to the dead-letter queue; a run during it and a 429/
   api = await startFakeApi({
     records: 120,
     pageSize: 10,
-    faults: { '/crm/v2/deals': { status429: { count: 5, retryAfterSeconds: 0 }, status503: { count: 5 } }, '/details/': { status503: { count: 8 } } },
+    faults: {
+      '/crm/v2/deals': { status429: { count: 5, retryAfterSeconds: 0 }, status503: { count: 5 } },
+      '/details/': { status503: { count: 8 } },
+    },
   });
   const d = await deploy();
   try {
@@ -252,7 +292,11 @@ test('a poison message goes to the dead-letter queue; a run during it and a 429/
     await d.deps.queues.send('pages', ['{"v":1,"type":"page"', JSON.stringify({ v: 2, type: 'page' })]);
     const { status, logs } = await runAndWait(d, detailsConfig(api.url));
     expect(status).toBe('succeeded');
-    expect(parseCsv(await s3Text(d, logs[0]!.destiny!)).slice(1).map((r) => r[0])).toEqual(ids(120));
+    expect(
+      parseCsv(await s3Text(d, logs[0]!.destiny!))
+        .slice(1)
+        .map((r) => r[0]),
+    ).toEqual(ids(120));
     expect(d.stderr.get('pages')).toContain('invalid message sent to the dead-letter queue');
   } finally {
     await d.close();

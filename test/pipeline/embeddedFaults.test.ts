@@ -36,7 +36,11 @@ function dealsConfig(extra: Record<string, unknown> = {}): Record<string, unknow
           type: 'sequential',
           parameters: { param_name: 'page', there_are_more_pages: 'info.more_records', pages_in_flight: 3 },
         },
-        mapping_fetch: { endpoint: { url: `${api.url}/details/\${extracted_item::id}` }, prefix: 'd_', data_schema: { detail: { score: 'score' } } },
+        mapping_fetch: {
+          endpoint: { url: `${api.url}/details/\${extracted_item::id}` },
+          prefix: 'd_',
+          data_schema: { detail: { score: 'score' } },
+        },
         http: { backoff_base_ms: 1, backoff_max_ms: 5 },
         ...extra,
       },
@@ -53,7 +57,11 @@ async function idsIn(h: PipelineHarness, logs: Array<{ destiny: string | null }>
 /** A broker that sends every message twice: at-least-once at its worst. */
 function duplicating(inner: QueueBroker): QueueBroker {
   return {
-    send: (queue, bodies) => inner.send(queue, bodies.flatMap((b) => [b, b])),
+    send: (queue, bodies) =>
+      inner.send(
+        queue,
+        bodies.flatMap((b) => [b, b]),
+      ),
     consume: (queue, handler, options) => inner.consume(queue, handler, options),
     deadLetter: (queue, message, reason) => inner.deadLetter(queue, message, reason),
     consumeDeadLetters: (queue, handler, options) => inner.consumeDeadLetters(queue, handler, options),
@@ -78,7 +86,9 @@ test('upstream 429 and 503 storms: the run rides them out with every row once', 
   api.setFaults('/details/', { status503: { count: 10 } });
   const h = await makePipelineHarness({ detailChunkSize: 6 });
   try {
-    const { run, logs } = await h.run(dealsConfig({ http: { backoff_base_ms: 1, backoff_max_ms: 5, max_attempts: 8 } }));
+    const { run, logs } = await h.run(
+      dealsConfig({ http: { backoff_base_ms: 1, backoff_max_ms: 5, max_attempts: 8 } }),
+    );
     expect(run.status).toBe('succeeded');
     expect(run.counters.retries).toBeGreaterThanOrEqual(18);
     expect(await idsIn(h, logs)).toEqual(expectedIds(150));
@@ -90,7 +100,10 @@ test('upstream 429 and 503 storms: the run rides them out with every row once', 
 test('poison messages are dead-lettered at once, without retries, and other runs are unaffected', async () => {
   const h = await makePipelineHarness();
   try {
-    await h.deps.queues.send('pages', ['{not json', JSON.stringify({ v: 1, type: 'page', runId: 'r-x', extractionId: 'e' })]);
+    await h.deps.queues.send('pages', [
+      '{not json',
+      JSON.stringify({ v: 1, type: 'page', runId: 'r-x', extractionId: 'e' }),
+    ]);
     const { run, logs } = await h.run(dealsConfig());
     expect(run.status).toBe('succeeded');
     expect(await idsIn(h, logs)).toEqual(expectedIds(150));
@@ -107,14 +120,18 @@ test('poison messages are dead-lettered at once, without retries, and other runs
 });
 
 test('a task that keeps failing ends in the dead-letter queue and its run fails with the cause', async () => {
-  const h = await makePipelineHarness({ queue: { maxReceiveCount: 3, retryDelayMs: 10, pollIntervalMs: 10 } });
+  const h = await makePipelineHarness({
+    queue: { maxReceiveCount: 3, retryDelayMs: 10, pollIntervalMs: 10 },
+  });
   try {
     // Break the staging bucket under the writer: every finalize attempt throws the same error.
     const objects = h.deps.objects;
     h.deps.objects = {
       ...objects,
       put: (bucket, key, body) =>
-        bucket === h.deps.defaultBucket ? Promise.reject(new Error('disk full')) : objects.put(bucket, key, body),
+        bucket === h.deps.defaultBucket
+          ? Promise.reject(new Error('disk full'))
+          : objects.put(bucket, key, body),
       get: (b, k) => objects.get(b, k),
       list: (b, p) => objects.list(b, p),
       deletePrefix: (b, p) => objects.deletePrefix(b, p),
@@ -123,7 +140,11 @@ test('a task that keeps failing ends in the dead-letter queue and its run fails 
     const { run, logs } = await h.run(dealsConfig());
     expect(run.status).toBe('failed');
     expect(run.error).toBe('deals: finalize task failed 3 times: disk full');
-    expect(logs[0]).toMatchObject({ success: 'false', error: 'finalize task failed 3 times: disk full', destiny: null });
+    expect(logs[0]).toMatchObject({
+      success: 'false',
+      error: 'finalize task failed 3 times: disk full',
+      destiny: null,
+    });
   } finally {
     await h.close();
   }
@@ -134,7 +155,16 @@ describe('a worker process killed mid-run', () => {
   const children: ChildProcess[] = [];
   const startWorkers = (dataDir: string): ChildProcess => {
     const child = spawn(process.execPath, [bin], {
-      env: { ...process.env, DATA_DIR: dataDir, PORT: '0', SCHEDULER: 'off', LOG_LEVEL: 'error', VISIBILITY_TIMEOUT_SECONDS: '1', RETRY_DELAY_MS: '50', DETAIL_CHUNK_SIZE: '5' },
+      env: {
+        ...process.env,
+        DATA_DIR: dataDir,
+        PORT: '0',
+        SCHEDULER: 'off',
+        LOG_LEVEL: 'error',
+        VISIBILITY_TIMEOUT_SECONDS: '1',
+        RETRY_DELAY_MS: '50',
+        DETAIL_CHUNK_SIZE: '5',
+      },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     children.push(child);
@@ -195,7 +225,14 @@ describe('a worker process killed mid-run', () => {
             name: 'deals',
             endpoint: { url: `${api.url}/crm/v2/deals`, query_params: { per_page: 1000 } },
             data_key: 'data',
-            pagination: { type: 'sequential', parameters: { param_name: 'page', there_are_more_pages: 'info.more_records', pages_in_flight: 4 } },
+            pagination: {
+              type: 'sequential',
+              parameters: {
+                param_name: 'page',
+                there_are_more_pages: 'info.more_records',
+                pages_in_flight: 4,
+              },
+            },
           },
         ],
       };
@@ -218,7 +255,9 @@ describe('a worker process killed mid-run', () => {
       expect(rows.slice(1).map((r) => r[0])).toEqual(expectedIds(40_000));
       expect(await deps.objects.list(deps.defaultBucket, '')).toHaveLength(1);
       // The killed writer's temporary file is never listed as an object.
-      expect((await readdir(join(dataDir, 's3', deps.defaultBucket))).filter((f) => !f.startsWith('.'))).toHaveLength(1);
+      expect(
+        (await readdir(join(dataDir, 's3', deps.defaultBucket))).filter((f) => !f.startsWith('.')),
+      ).toHaveLength(1);
       second.kill('SIGTERM');
       await once(second, 'exit');
     } finally {

@@ -38,14 +38,23 @@ async function compare(config: Record<string, unknown>): Promise<string> {
   for (let i = 0; i < reference.logs.length; i++) {
     const ref = reference.logs[i]!;
     const got = distributed.logs[i]!;
-    expect(got).toMatchObject({ success: ref.success, data_inserted_len: ref.data_inserted_len, warnings: ref.warnings });
-    if (ref.destiny) expect(withoutTimestamps(await pipeline.output(got))).toBe(withoutTimestamps(await engine.output(ref)));
+    expect(got).toMatchObject({
+      success: ref.success,
+      data_inserted_len: ref.data_inserted_len,
+      warnings: ref.warnings,
+    });
+    if (ref.destiny)
+      expect(withoutTimestamps(await pipeline.output(got))).toBe(withoutTimestamps(await engine.output(ref)));
   }
   return distributed.run.runId;
 }
 
 function pointAt<T>(seed: T): T {
-  return JSON.parse(JSON.stringify(seed).replaceAll('https://accounts.zoho.com', api.url).replaceAll('https://www.zohoapis.com', api.url)) as T;
+  return JSON.parse(
+    JSON.stringify(seed)
+      .replaceAll('https://accounts.zoho.com', api.url)
+      .replaceAll('https://www.zohoapis.com', api.url),
+  ) as T;
 }
 
 test('the Zoho deals seed config', async () => {
@@ -54,7 +63,9 @@ test('the Zoho deals seed config', async () => {
 
 const base = (extraction: Record<string, unknown>) => ({
   name: 'cmp',
-  extractions: [{ name: 'deals', data_key: 'data', endpoint: { url: `${api.url}/crm/v2/deals` }, ...extraction }],
+  extractions: [
+    { name: 'deals', data_key: 'data', endpoint: { url: `${api.url}/crm/v2/deals` }, ...extraction },
+  ],
 });
 
 test('parallel pages with mapping_fetch, transformations and JSON', async () => {
@@ -63,9 +74,16 @@ test('parallel pages with mapping_fetch, transformations and JSON', async () => 
       base({
         name: `deals-${format}`,
         format,
-        pagination: { type: 'sequential', parameters: { param_name: 'page', there_are_more_pages: 'info.more_records', pages_in_flight: 4 } },
+        pagination: {
+          type: 'sequential',
+          parameters: { param_name: 'page', there_are_more_pages: 'info.more_records', pages_in_flight: 4 },
+        },
         data_schema: { id: 'id', Deal_Name: 'name', Owner: { email: 'email' } },
-        mapping_fetch: { endpoint: { url: `${api.url}/details/\${extracted_item::id}` }, prefix: 'd_', concurrency: 3 },
+        mapping_fetch: {
+          endpoint: { url: `${api.url}/details/\${extracted_item::id}` },
+          prefix: 'd_',
+          concurrency: 3,
+        },
         transformations: [
           { action: 'upper', on: ['name'], new_column_prefix: 'up_' },
           { action: 'replace', on: ['email'], params: { to_replace: '@', value: ' at ' }, priority: 2 },
@@ -92,7 +110,14 @@ test('link pagination, a schema-less CSV with nested fields, and boundary de-dup
 
 test('a failing page fails the run the same way, with no file', async () => {
   api.setFaults('/crm/v2/deals', { status503: { count: 1000 } });
-  const runId = await compare(base({ http: { max_attempts: 2, backoff_base_ms: 1, backoff_max_ms: 2 }, pagination: { type: 'sequential', parameters: { param_name: 'page' } } }));
+  const runId = await compare(
+    base({
+      http: { max_attempts: 2, backoff_base_ms: 1, backoff_max_ms: 2 },
+      pagination: { type: 'sequential', parameters: { param_name: 'page' } },
+    }),
+  );
   const run = await pipeline.deps.runs.getRun(runId);
-  expect(run!.error).toMatch(/^deals: GET http:\/\/127\.0\.0\.1:\d+\/crm\/v2\/deals\?page=1 failed after 2 attempts: HTTP 503/);
+  expect(run!.error).toMatch(
+    /^deals: GET http:\/\/127\.0\.0\.1:\d+\/crm\/v2\/deals\?page=1 failed after 2 attempts: HTTP 503/,
+  );
 });

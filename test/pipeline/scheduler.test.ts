@@ -46,7 +46,10 @@ function setup(configs: ApiConfig[], defaultSchedule?: string) {
       },
       stuck: {
         afterMs: 6 * 3600_000,
-        listRunning: async () => (await Promise.all(configs.map((c) => runs.listRuns(c.id!, 10)))).flat().filter((r) => r.status === 'running'),
+        listRunning: async () =>
+          (await Promise.all(configs.map((c) => runs.listRuns(c.id!, 10))))
+            .flat()
+            .filter((r) => r.status === 'running'),
         fail: async (run, reason) => {
           await runs.finishRun(run.runId, 'failed', reason);
         },
@@ -55,17 +58,34 @@ function setup(configs: ApiConfig[], defaultSchedule?: string) {
     return new Scheduler(deps);
   };
   const finishAll = async () => {
-    for (const c of configs) for (const r of await runs.listRuns(c.id!, 100)) await runs.finishRun(r.runId, 'succeeded');
+    for (const c of configs)
+      for (const r of await runs.listRuns(c.id!, 100)) await runs.finishRun(r.runId, 'succeeded');
   };
-  return { replicas: [replica(1), replica(2)], started, runs, setNow: (iso: string) => (now = new Date(iso)), finishAll };
+  return {
+    replicas: [replica(1), replica(2)],
+    started,
+    runs,
+    setNow: (iso: string) => (now = new Date(iso)),
+    finishAll,
+  };
 }
 
 const config = (id: string, extra: Record<string, unknown> = {}): ApiConfig =>
-  parseConfig({ id, name: id, extractions: [{ name: 'e', endpoint: { url: 'https://api.example/x' } }], ...extra });
+  parseConfig({
+    id,
+    name: id,
+    extractions: [{ name: 'e', endpoint: { url: 'https://api.example/x' } }],
+    ...extra,
+  });
 
 test('two replicas ticking across five daily slots start each due run exactly once', async () => {
   const s = setup([config('daily', { schedule: '0 1 * * ? *' })]);
-  const ticks = ['2026-03-01T00:30:00Z', '2026-03-01T01:00:00Z', '2026-03-01T01:00:30Z', '2026-03-01T13:00:00Z'];
+  const ticks = [
+    '2026-03-01T00:30:00Z',
+    '2026-03-01T01:00:00Z',
+    '2026-03-01T01:00:30Z',
+    '2026-03-01T13:00:00Z',
+  ];
   for (let day = 1; day <= 5; day++) {
     for (const t of ticks) {
       s.setNow(t.replace('03-01', `03-0${day}`));
@@ -96,16 +116,28 @@ test('after three days of downtime the missed slots yield one run, not three', a
 
 test('a config still running is not started again; disabled configs never run; the default schedule applies', async () => {
   const s = setup(
-    [config('hourly', { schedule: '0 * * * ? *' }), config('off', { schedule: '0 * * * ? *', enabled: false }), config('default')],
+    [
+      config('hourly', { schedule: '0 * * * ? *' }),
+      config('off', { schedule: '0 * * * ? *', enabled: false }),
+      config('default'),
+    ],
     '30 * * * *',
   );
-  for (const t of ['2026-03-01T00:59:00Z', '2026-03-01T01:00:00Z', '2026-03-01T02:00:00Z', '2026-03-01T02:31:00Z']) {
+  for (const t of [
+    '2026-03-01T00:59:00Z',
+    '2026-03-01T01:00:00Z',
+    '2026-03-01T02:00:00Z',
+    '2026-03-01T02:31:00Z',
+  ]) {
     s.setNow(t);
     await Promise.all(s.replicas.map((r) => r.tick()));
   }
   // hourly started at 01:00; its 02:00 slot found it still running and was skipped.
   // default (xx:30) started at 02:00 for its 01:30 slot; its 02:30 slot found it running.
-  expect(s.started.map((x) => `${x.config}@${x.at.slice(11, 16)}`)).toEqual(['hourly@01:00', 'default@02:00']);
+  expect(s.started.map((x) => `${x.config}@${x.at.slice(11, 16)}`)).toEqual([
+    'hourly@01:00',
+    'default@02:00',
+  ]);
 });
 
 test('a run without progress for longer than the limit is failed with a reason', async () => {
@@ -117,5 +149,8 @@ test('a run without progress for longer than the limit is failed with a reason',
   s.setNow('2026-03-01T08:00:00Z');
   const report = await s.replicas[1]!.tick();
   expect(report.failedStuck).toEqual(['run-1']);
-  expect(await s.runs.getRun('run-1')).toMatchObject({ status: 'failed', error: 'no progress for 420 minutes (limit 360): marked failed' });
+  expect(await s.runs.getRun('run-1')).toMatchObject({
+    status: 'failed',
+    error: 'no progress for 420 minutes (limit 360): marked failed',
+  });
 });

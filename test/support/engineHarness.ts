@@ -70,10 +70,18 @@ export async function makeHarness(env: NodeJS.ProcessEnv = {}): Promise<Harness>
   };
 }
 
-export type Handler = (req: http.IncomingMessage, url: URL, body: string) => { status?: number; headers?: Record<string, string>; body?: unknown } | Promise<{ status?: number; headers?: Record<string, string>; body?: unknown }>;
+export type Handler = (
+  req: http.IncomingMessage,
+  url: URL,
+  body: string,
+) =>
+  | { status?: number; headers?: Record<string, string>; body?: unknown }
+  | Promise<{ status?: number; headers?: Record<string, string>; body?: unknown }>;
 
 /** A small ad-hoc upstream on 127.0.0.1 for cases the shared fake API does not model. */
-export async function startServer(handler: Handler): Promise<{ url: string; requests: URL[]; close(): Promise<void> }> {
+export async function startServer(
+  handler: Handler,
+): Promise<{ url: string; requests: URL[]; close(): Promise<void> }> {
   const requests: URL[] = [];
   const server = http.createServer((req, res) => {
     let body = '';
@@ -83,7 +91,12 @@ export async function startServer(handler: Handler): Promise<{ url: string; requ
       requests.push(url);
       Promise.resolve(handler(req, url, body)).then(
         (reply) => {
-          const payload = reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+          const payload =
+            reply.body === undefined
+              ? ''
+              : typeof reply.body === 'string'
+                ? reply.body
+                : JSON.stringify(reply.body);
           res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers });
           res.end(payload);
         },

@@ -7,7 +7,11 @@ import { startRun } from '../../shared/pipeline/stages';
 import type { PipelineDeps } from '../../shared/pipeline/deps';
 import type { RunRecord, RunStore } from '../../shared/ports/runs';
 import type { ExecutionLog } from '../../shared/ports/executionLog';
-import { type EmbeddedSystem, type EmbeddedSystemOptions, startEmbeddedSystem } from '../../services/embedded/system';
+import {
+  type EmbeddedSystem,
+  type EmbeddedSystemOptions,
+  startEmbeddedSystem,
+} from '../../services/embedded/system';
 import type { LogLine } from './engineHarness';
 import type { Logger } from '../../shared/ports/logger';
 
@@ -17,7 +21,10 @@ export async function waitForRun(runs: RunStore, runId: string, timeoutMs = 20_0
   for (;;) {
     const run = await runs.getRun(runId);
     if (run && run.status !== 'running') return run;
-    if (Date.now() > deadline) throw new Error(`run ${runId} still ${run?.status ?? 'missing'} after ${timeoutMs} ms: ${JSON.stringify(run)}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `run ${runId} still ${run?.status ?? 'missing'} after ${timeoutMs} ms: ${JSON.stringify(run)}`,
+      );
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -43,7 +50,9 @@ export function captureLogger(lines: LogLine[]): Logger {
   };
 }
 
-export async function makePipelineHarness(options: Partial<EmbeddedSystemOptions> = {}): Promise<PipelineHarness> {
+export async function makePipelineHarness(
+  options: Partial<EmbeddedSystemOptions> = {},
+): Promise<PipelineHarness> {
   const dataDir = await mkdtemp(join(tmpdir(), 'api-extractor-pipeline-'));
   const logLines: LogLine[] = [];
   const system = startEmbeddedSystem({

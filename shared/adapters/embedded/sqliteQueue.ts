@@ -6,7 +6,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { Consumer, ConsumeOptions, MessageHandler, QueueBroker, QueueName, ReceivedMessage } from '../../ports/queue';
+import type {
+  Consumer,
+  ConsumeOptions,
+  MessageHandler,
+  QueueBroker,
+  QueueName,
+  ReceivedMessage,
+} from '../../ports/queue';
 import type { Logger } from '../../ports/logger';
 import { type Database, transaction } from './database';
 
@@ -42,7 +49,9 @@ export class SqliteQueueBroker implements QueueBroker {
     if (bodies.length === 0) return;
     const now = Date.now();
     transaction(this.db, () => {
-      const insert = this.db.prepare('INSERT INTO queue_messages (id, queue, body, visible_at) VALUES (?, ?, ?, ?)');
+      const insert = this.db.prepare(
+        'INSERT INTO queue_messages (id, queue, body, visible_at) VALUES (?, ?, ?, ?)',
+      );
       for (const body of bodies) insert.run(randomUUID(), queue, body, now);
     });
     this.wake.emit(queue);
@@ -61,7 +70,9 @@ export class SqliteQueueBroker implements QueueBroker {
         if (!row) return undefined;
         if (!dead && row.receive_count >= this.maxReceiveCount) {
           this.db
-            .prepare("UPDATE queue_messages SET dead = 1, dead_reason = 'received too many times', visible_at = ? WHERE id = ?")
+            .prepare(
+              "UPDATE queue_messages SET dead = 1, dead_reason = 'received too many times', visible_at = ? WHERE id = ?",
+            )
             .run(now, row.id);
           this.wake.emit(`${queue}:dead`);
           continue;
@@ -84,27 +95,38 @@ export class SqliteQueueBroker implements QueueBroker {
 
   async deadLetter(queue: QueueName, message: ReceivedMessage, reason: string): Promise<void> {
     this.db
-      .prepare('UPDATE queue_messages SET dead = 1, dead_reason = ?, visible_at = ? WHERE id = ? AND queue = ?')
+      .prepare(
+        'UPDATE queue_messages SET dead = 1, dead_reason = ?, visible_at = ? WHERE id = ? AND queue = ?',
+      )
       .run(reason, Date.now(), message.id, queue);
     this.wake.emit(`${queue}:dead`);
   }
 
   /** Messages waiting or in flight (dead letters excluded), for tests and progress. */
   depth(queue: QueueName): number {
-    const row = this.db.prepare('SELECT COUNT(*) AS n FROM queue_messages WHERE queue = ? AND dead = 0').get(queue) as {
+    const row = this.db
+      .prepare('SELECT COUNT(*) AS n FROM queue_messages WHERE queue = ? AND dead = 0')
+      .get(queue) as {
       n: number;
     };
     return row.n;
   }
 
   deadCount(queue: QueueName): number {
-    const row = this.db.prepare('SELECT COUNT(*) AS n FROM queue_messages WHERE queue = ? AND dead = 1').get(queue) as {
+    const row = this.db
+      .prepare('SELECT COUNT(*) AS n FROM queue_messages WHERE queue = ? AND dead = 1')
+      .get(queue) as {
       n: number;
     };
     return row.n;
   }
 
-  private startConsumer(queue: QueueName, dead: boolean, handler: MessageHandler, options: ConsumeOptions): Consumer {
+  private startConsumer(
+    queue: QueueName,
+    dead: boolean,
+    handler: MessageHandler,
+    options: ConsumeOptions,
+  ): Consumer {
     const visibilityMs = options.visibilityTimeoutSeconds * 1000;
     const event = dead ? `${queue}:dead` : queue;
     const inFlight = new Set<Promise<void>>();
@@ -114,9 +136,14 @@ export class SqliteQueueBroker implements QueueBroker {
 
     const handle = async (message: ReceivedMessage): Promise<void> => {
       // Heartbeat: keep the message invisible while the handler works.
-      const heartbeat = setInterval(() => {
-        this.db.prepare('UPDATE queue_messages SET visible_at = ? WHERE id = ?').run(Date.now() + visibilityMs, message.id);
-      }, Math.max(50, visibilityMs / 2));
+      const heartbeat = setInterval(
+        () => {
+          this.db
+            .prepare('UPDATE queue_messages SET visible_at = ? WHERE id = ?')
+            .run(Date.now() + visibilityMs, message.id);
+        },
+        Math.max(50, visibilityMs / 2),
+      );
       try {
         await handler(message);
         this.db.prepare('DELETE FROM queue_messages WHERE id = ?').run(message.id);
@@ -128,7 +155,9 @@ export class SqliteQueueBroker implements QueueBroker {
           error: (err as Error).message,
         });
         const retryAt = Date.now() + Math.min(this.retryDelayMs, visibilityMs);
-        this.db.prepare('UPDATE queue_messages SET visible_at = ? WHERE id = ? AND dead = ?').run(retryAt, message.id, dead ? 1 : 0);
+        this.db
+          .prepare('UPDATE queue_messages SET visible_at = ? WHERE id = ? AND dead = ?')
+          .run(retryAt, message.id, dead ? 1 : 0);
       } finally {
         clearInterval(heartbeat);
       }

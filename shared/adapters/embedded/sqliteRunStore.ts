@@ -21,10 +21,14 @@ export class SqliteRunStore implements RunStore {
     transaction(this.db, () => {
       // A repeated create (a re-delivered start) keeps the stored run and its progress.
       const created = this.db
-        .prepare('INSERT INTO runs (run_id, config_id, created_at, doc) VALUES (?, ?, ?, ?) ON CONFLICT (run_id) DO NOTHING')
+        .prepare(
+          'INSERT INTO runs (run_id, config_id, created_at, doc) VALUES (?, ?, ?, ?) ON CONFLICT (run_id) DO NOTHING',
+        )
         .run(run.runId, run.configId, run.createdAt, JSON.stringify(run));
       if (created.changes === 0) return;
-      const insert = this.db.prepare('INSERT INTO extraction_runs (run_id, extraction_id, doc) VALUES (?, ?, ?) ON CONFLICT DO NOTHING');
+      const insert = this.db.prepare(
+        'INSERT INTO extraction_runs (run_id, extraction_id, doc) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+      );
       for (const e of extractions) insert.run(e.runId, e.extractionId, JSON.stringify(e));
     });
   }
@@ -34,7 +38,8 @@ export class SqliteRunStore implements RunStore {
   }
 
   private readRun(runId: string): RunRecord | undefined {
-    const row = this.db.prepare('SELECT doc FROM runs WHERE run_id = ?').get(runId) as { doc: string } | undefined;
+    const row = this.db.prepare('SELECT doc FROM runs WHERE run_id = ?').get(runId) as
+      { doc: string } | undefined;
     return row ? (JSON.parse(row.doc) as RunRecord) : undefined;
   }
 
@@ -89,8 +94,11 @@ export class SqliteRunStore implements RunStore {
   async savePage(page: PageRecord): Promise<boolean> {
     return transaction(this.db, () => {
       const current = this.db
-        .prepare('SELECT state, chunks_done FROM pages WHERE run_id = ? AND extraction_id = ? AND page_index = ?')
-        .get(page.runId, page.extractionId, page.index) as { state: PageState; chunks_done: string } | undefined;
+        .prepare(
+          'SELECT state, chunks_done FROM pages WHERE run_id = ? AND extraction_id = ? AND page_index = ?',
+        )
+        .get(page.runId, page.extractionId, page.index) as
+        { state: PageState; chunks_done: string } | undefined;
       if (current && PAGE_ORDER[current.state] >= PAGE_ORDER[page.state]) return false;
       // Chunks may complete while the page is being dispatched: the stored count wins.
       if (current) page = { ...page, chunksDone: (JSON.parse(current.chunks_done) as number[]).length };
@@ -113,7 +121,9 @@ export class SqliteRunStore implements RunStore {
       if (row.state === 'done') return undefined;
       const page = { ...(JSON.parse(row.doc) as PageRecord), state: 'done' as const };
       this.db
-        .prepare("UPDATE pages SET state = 'done', doc = ? WHERE run_id = ? AND extraction_id = ? AND page_index = ?")
+        .prepare(
+          "UPDATE pages SET state = 'done', doc = ? WHERE run_id = ? AND extraction_id = ? AND page_index = ?",
+        )
         .run(JSON.stringify(page), runId, extractionId, index);
       const state = this.mustExtraction(runId, extractionId);
       state.pagesDone += 1;
@@ -122,10 +132,17 @@ export class SqliteRunStore implements RunStore {
     });
   }
 
-  async completeChunk(runId: string, extractionId: string, index: number, chunk: number): Promise<number | undefined> {
+  async completeChunk(
+    runId: string,
+    extractionId: string,
+    index: number,
+    chunk: number,
+  ): Promise<number | undefined> {
     return transaction(this.db, () => {
       const row = this.db
-        .prepare('SELECT chunks_done, doc FROM pages WHERE run_id = ? AND extraction_id = ? AND page_index = ?')
+        .prepare(
+          'SELECT chunks_done, doc FROM pages WHERE run_id = ? AND extraction_id = ? AND page_index = ?',
+        )
         .get(runId, extractionId, index) as { chunks_done: string; doc: string } | undefined;
       if (!row) throw new Error(`page ${index} of ${extractionId} in run ${runId} was never staged`);
       const done = JSON.parse(row.chunks_done) as number[];
@@ -133,7 +150,9 @@ export class SqliteRunStore implements RunStore {
       done.push(chunk);
       const page = { ...(JSON.parse(row.doc) as PageRecord), chunksDone: done.length };
       this.db
-        .prepare('UPDATE pages SET chunks_done = ?, doc = ? WHERE run_id = ? AND extraction_id = ? AND page_index = ?')
+        .prepare(
+          'UPDATE pages SET chunks_done = ?, doc = ? WHERE run_id = ? AND extraction_id = ? AND page_index = ?',
+        )
         .run(JSON.stringify(done), JSON.stringify(page), runId, extractionId, index);
       return done.length;
     });
@@ -150,7 +169,12 @@ export class SqliteRunStore implements RunStore {
     });
   }
 
-  async recordPageFailure(runId: string, extractionId: string, index: number, error: string): Promise<ExtractionRunState> {
+  async recordPageFailure(
+    runId: string,
+    extractionId: string,
+    index: number,
+    error: string,
+  ): Promise<ExtractionRunState> {
     return transaction(this.db, () => {
       const state = this.mustExtraction(runId, extractionId);
       if (!state.failedPage || index < state.failedPage.index) {

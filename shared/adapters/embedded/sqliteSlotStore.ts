@@ -4,16 +4,20 @@ import { type Database, transaction } from './database';
 /** Slots in the embedded database; one transaction per claim, so replicas sharing the file agree. */
 export class SqliteSlotStore implements SlotStore {
   constructor(private readonly db: Database) {
-    db.exec('CREATE TABLE IF NOT EXISTS schedule_slots (config_id TEXT PRIMARY KEY, last_slot TEXT NOT NULL)');
+    db.exec(
+      'CREATE TABLE IF NOT EXISTS schedule_slots (config_id TEXT PRIMARY KEY, last_slot TEXT NOT NULL)',
+    );
   }
 
   async claim(configId: string, slot: string): Promise<SlotClaim> {
     return transaction(this.db, () => {
-      const row = this.db.prepare('SELECT last_slot FROM schedule_slots WHERE config_id = ?').get(configId) as
-        | { last_slot: string }
-        | undefined;
+      const row = this.db
+        .prepare('SELECT last_slot FROM schedule_slots WHERE config_id = ?')
+        .get(configId) as { last_slot: string } | undefined;
       if (!row) {
-        this.db.prepare('INSERT INTO schedule_slots (config_id, last_slot) VALUES (?, ?)').run(configId, slot);
+        this.db
+          .prepare('INSERT INTO schedule_slots (config_id, last_slot) VALUES (?, ?)')
+          .run(configId, slot);
         return 'baseline';
       }
       if (row.last_slot >= slot) return 'taken';

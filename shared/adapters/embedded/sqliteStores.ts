@@ -7,13 +7,14 @@ export class SqliteLastRecordStore implements LastRecordStore {
   constructor(private readonly db: Database) {}
   async get(extractionId: string): Promise<unknown> {
     const row = this.db.prepare('SELECT doc FROM last_records WHERE extraction_id = ?').get(extractionId) as
-      | { doc: string }
-      | undefined;
+      { doc: string } | undefined;
     return row ? (JSON.parse(row.doc) as unknown) : undefined;
   }
   async set(extractionId: string, record: unknown): Promise<void> {
     this.db
-      .prepare('INSERT INTO last_records (extraction_id, doc) VALUES (?, ?) ON CONFLICT (extraction_id) DO UPDATE SET doc = excluded.doc')
+      .prepare(
+        'INSERT INTO last_records (extraction_id, doc) VALUES (?, ?) ON CONFLICT (extraction_id) DO UPDATE SET doc = excluded.doc',
+      )
       .run(extractionId, JSON.stringify(record));
   }
 }
@@ -21,12 +22,15 @@ export class SqliteLastRecordStore implements LastRecordStore {
 export class SqliteTokenStore implements TokenStore {
   constructor(private readonly db: Database) {}
   async get(key: string): Promise<StoredToken | undefined> {
-    const row = this.db.prepare('SELECT doc FROM tokens WHERE token_key = ?').get(key) as { doc: string } | undefined;
+    const row = this.db.prepare('SELECT doc FROM tokens WHERE token_key = ?').get(key) as
+      { doc: string } | undefined;
     return row ? (JSON.parse(row.doc) as StoredToken) : undefined;
   }
   async put(key: string, token: StoredToken): Promise<void> {
     this.db
-      .prepare('INSERT INTO tokens (token_key, doc) VALUES (?, ?) ON CONFLICT (token_key) DO UPDATE SET doc = excluded.doc')
+      .prepare(
+        'INSERT INTO tokens (token_key, doc) VALUES (?, ?) ON CONFLICT (token_key) DO UPDATE SET doc = excluded.doc',
+      )
       .run(key, JSON.stringify(token));
   }
 }

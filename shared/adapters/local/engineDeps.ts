@@ -22,7 +22,11 @@ export function defaultOutputBucket(env: NodeJS.ProcessEnv = process.env): strin
   return `api-extractor-output-${env.STAGE || 'local'}-${env.DEFAULT_OUTPUT_BUCKET_SUFFIX || '1'}`;
 }
 
-export function localEngineDeps(dataDir: string, logger: Logger, env: NodeJS.ProcessEnv = process.env): EngineDeps {
+export function localEngineDeps(
+  dataDir: string,
+  logger: Logger,
+  env: NodeJS.ProcessEnv = process.env,
+): EngineDeps {
   const layout = localLayout(dataDir);
   return {
     objects: new FileObjectStore(layout.objectsDir),

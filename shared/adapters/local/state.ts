@@ -48,7 +48,10 @@ export class FileExecutionLogStore implements ExecutionLogStore {
   constructor(private readonly dir: string) {}
   async append(log: ExecutionLog): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-    await appendFile(join(this.dir, `${encodeURIComponent(log.extraction_id)}.jsonl`), JSON.stringify(log) + '\n');
+    await appendFile(
+      join(this.dir, `${encodeURIComponent(log.extraction_id)}.jsonl`),
+      JSON.stringify(log) + '\n',
+    );
   }
   async list(extractionId: string): Promise<ExecutionLog[]> {
     let text: string;

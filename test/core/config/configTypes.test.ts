@@ -11,7 +11,14 @@ import * as schemas from '../../../shared/core/config/schema';
 const target = join(__dirname, '../../../shared/core/config/types.generated.ts');
 
 function generate(): string {
-  const settings = { defaultToRequired: false, treatDefaultedOptionalAsRequired: true, supplyDefaultsInType: false, sortPropertiesByName: false, commentEverything: false, unknownTypeForUnknownFields: true } as Record<string, unknown>;
+  const settings = {
+    defaultToRequired: false,
+    treatDefaultedOptionalAsRequired: true,
+    supplyDefaultsInType: false,
+    sortPropertiesByName: false,
+    commentEverything: false,
+    unknownTypeForUnknownFields: true,
+  } as Record<string, unknown>;
   const parts = (Object.values(schemas) as unknown[])
     .filter((s): s is AnySchema => Joi.isSchema(s))
     .map((s) => convertSchema(settings, s, undefined, true))
