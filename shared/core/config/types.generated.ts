@@ -64,15 +64,12 @@ export interface Endpoint {
   /**
    * JSON-encoded unless Content-Type says application/x-www-form-urlencoded.
    */
-  body?:
-    | {
-        /**
-         * Unknown Property
-         */
-        [x: string]: unknown;
-      }
-    | any[]
-    | string;
+  body?: {
+    /**
+     * Unknown Property
+     */
+    [x: string]: unknown;
+  } | any[] | string;
 }
 
 export interface Extraction {
