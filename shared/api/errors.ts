@@ -6,7 +6,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { ValidationIssue } from '../core/config/validate';
 import { ApiKeyExistsError, ApiKeyNotFoundError, RootApiKeyError } from '../ports/apiKeys';
-import { ConfigConflictError, ConfigNotFoundError } from '../ports/configs';
+import { ConfigConflictError, ConfigNotFoundError, ConfigTooLargeError } from '../ports/configs';
 import type { Logger } from '../ports/logger';
 
 export interface ErrorBody {
@@ -65,6 +65,7 @@ export function toApiError(err: unknown, bodyLimit: string): ApiError | undefine
     return new ApiError(409, { error: `${err.message}; read it again and retry` });
   }
   if (err instanceof ApiKeyExistsError) return new ApiError(409, { error: err.message });
+  if (err instanceof ConfigTooLargeError) return new ApiError(413, { error: err.message });
   if (err instanceof RootApiKeyError) return forbidden(err.message);
   if (isHttpError(err) && err.status >= 400 && err.status < 500) {
     if (err.type === 'entity.parse.failed') return badRequest(`malformed JSON body: ${err.message}`);

@@ -106,3 +106,15 @@ export class ConfigConflictError extends ConfigStoreError {
     super(message, options);
   }
 }
+
+/** A config document larger than the store can keep (DynamoDB: one item of 400 KB). */
+export class ConfigTooLargeError extends ConfigStoreError {
+  constructor(
+    readonly configId: string,
+    readonly bytes: number,
+    readonly limitBytes: number,
+  ) {
+    super(`config is ${Math.ceil(bytes / 1024)} KB as JSON; at most ${Math.floor(limitBytes / 1024)} KB can be stored`);
+    this.name = 'ConfigTooLargeError';
+  }
+}

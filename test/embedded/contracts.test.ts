@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { openDatabase } from '../../shared/adapters/embedded/database';
 import { SqliteQueueBroker } from '../../shared/adapters/embedded/sqliteQueue';
 import { SqliteRunStore } from '../../shared/adapters/embedded/sqliteRunStore';
+import { SqliteSlotStore } from '../../shared/adapters/embedded/sqliteSlotStore';
 import { SqliteExecutionLogStore, SqliteLastRecordStore, SqliteTokenStore } from '../../shared/adapters/embedded/sqliteStores';
 import { FileObjectStore } from '../../shared/adapters/local/objectStore';
 import { FileSecretStore } from '../../shared/adapters/local/state';
@@ -18,6 +19,7 @@ import { describeObjectStoreContract } from '../contract/objectStore.contract';
 import { describeQueueBrokerContract } from '../contract/queueBroker.contract';
 import { describeRunStoreContract } from '../contract/runStore.contract';
 import { describeSecretStoreContract } from '../contract/secretStore.contract';
+import { describeSlotStoreContract } from '../contract/slotStore.contract';
 import { describeTokenStoreContract } from '../contract/tokenStore.contract';
 import type { Fixture } from '../contract/fixture';
 
@@ -51,3 +53,4 @@ describeQueueBrokerContract('SqliteQueueBroker', async ({ maxReceiveCount }) => 
   const db = openDatabase(':memory:');
   return { subject: new SqliteQueueBroker(db, { maxReceiveCount, pollIntervalMs: 50 }), close: async () => db.close() };
 });
+describeSlotStoreContract('SqliteSlotStore', onDatabase((db) => new SqliteSlotStore(db)));

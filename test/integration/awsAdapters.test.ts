@@ -183,6 +183,7 @@ describe('AWS settings', () => {
         runs: 'api-extractor-dev-runs',
         executionLogs: 'api-extractor-dev-execution-logs',
         state: 'api-extractor-dev-state',
+        configs: 'api-extractor-dev-configs',
       },
       buckets: {
         output: 'api-extractor-output-dev-123456789012',
@@ -230,7 +231,7 @@ describe('AWS adapters beyond the contracts', () => {
       );
       const again = await bootstrapAwsResources({ ...settings, maxReceiveCount: 9 }, clients);
       expect(again.created).toEqual([]);
-      expect(again.existing).toHaveLength(6 + 3 + 2 + 1);
+      expect(again.existing).toHaveLength(6 + 4 + 2 + 1);
       expect(await new SecretsManagerStore(clients.secrets, settings.names.extractorSecret).getAll()).toEqual(
         { k: 'v' },
       );

@@ -1,6 +1,6 @@
 /**
  * Creates a stage's AWS resources: the three queues with their dead-letter queues
- * and RedrivePolicy, the three tables, both buckets and the extractor secret.
+ * and RedrivePolicy, the four tables, both buckets and the extractor secret.
  * Idempotent: what exists is kept (the secret's value included), what is missing is
  * created, and the RedrivePolicy is set again so a new `maxReceiveCount` applies.
  * It runs against whatever the clients point at: moto, LocalStack or AWS.
@@ -84,6 +84,7 @@ export async function bootstrapAwsResources(
     ensureTable(clients.dynamodb, runsTable(names.tables.runs), record),
     ensureTable(clients.dynamodb, executionLogsTable(names.tables.executionLogs), record),
     ensureTable(clients.dynamodb, stateTable(names.tables.state), record),
+    ensureTable(clients.dynamodb, configsTable(names.tables.configs), record),
     ensureBucket(clients.s3, settings.region, names.buckets.output, outputLifecycle, record),
     ensureBucket(clients.s3, settings.region, names.buckets.staging, stagingLifecycle, record),
     ensureSecret(clients.secrets, names.extractorSecret, record),
@@ -110,6 +111,8 @@ const pkSkTable = (TableName: string): CreateTableCommandInput => ({
 export const runsTable = pkSkTable;
 /** See dynamoStateStores.ts for the items. */
 export const stateTable = pkSkTable;
+/** Config versions, API keys and schedule slots; see dynamoConfigStore.ts, dynamoApiKeyStore.ts, dynamoSlotStore.ts. */
+export const configsTable = pkSkTable;
 
 /** pk = extraction_id, sk = run_id; the LSI orders a partition by `{created_at}#{run_id}`. */
 export function executionLogsTable(TableName: string): CreateTableCommandInput {

@@ -23,6 +23,8 @@ export interface AwsResourceNames {
     executionLogs: string;
     /** `last` records and refreshed tokens. */
     state: string;
+    /** Config versions, API keys (hashed) and schedule slots: the config API's and the scheduler's data. */
+    configs: string;
   };
   buckets: {
     /** Default destination of output files. */
@@ -70,7 +72,12 @@ export function resourceNames(stage: string, bucketSuffix: string): AwsResourceN
   return {
     queues,
     deadLetterQueues,
-    tables: { runs: `${prefix}-runs`, executionLogs: `${prefix}-execution-logs`, state: `${prefix}-state` },
+    tables: {
+      runs: `${prefix}-runs`,
+      executionLogs: `${prefix}-execution-logs`,
+      state: `${prefix}-state`,
+      configs: `${prefix}-configs`,
+    },
     buckets: {
       output: `api-extractor-output-${stage}-${bucketSuffix}`,
       staging: `api-extractor-staging-${stage}-${bucketSuffix}`,

@@ -1,0 +1,130 @@
+/**
+ * The scheduler service on AWS: `node dist/services/scheduler/main.js`
+ * (`npm run service:scheduler`). Every SCHEDULER_INTERVAL_SECONDS it claims each
+ * enabled config's latest due slot in DynamoDB (a conditional write, so any number
+ * of replicas start each run exactly once), starts the run onto SQS for the worker
+ * services, and fails runs without progress for STUCK_RUN_MINUTES. Configs without
+ * a `schedule` use DEFAULT_SCHEDULE (or the original tool's EVENT_BRIDGE_SCHEDULE).
+ * Configured by environment (docs/aws.md), validated at start-up with every problem
+ * listed (exit 2). SIGTERM lets the current tick finish, then exits 0.
+ */
+import { awsApiStores } from '../../shared/adapters/aws/apiStores';
+import { type AwsSettings, awsSettingsFromEnv, destroyAwsClients } from '../../shared/adapters/aws/config';
+import { awsPipelineDeps } from '../../shared/adapters/aws/pipelineDeps';
+import type { ApiConfig } from '../../shared/core/config/types';
+import { parseConfig } from '../../shared/core/config/validate';
+import { parseSchedule } from '../../shared/core/schedule';
+import { createLogger } from '../../shared/observability/logger';
+import { failRun } from '../../shared/pipeline/outcomes';
+import { RunContexts } from '../../shared/pipeline/runContext';
+import { Scheduler } from '../../shared/pipeline/scheduler';
+import { startRun } from '../../shared/pipeline/stages';
+import type { ConfigRepository } from '../../shared/ports/configs';
+import type { Logger } from '../../shared/ports/logger';
+import { EnvError, EnvReader, LOG_LEVELS } from '../env';
+import { stopOnSignals } from '../lifecycle';
+
+const SERVICE = 'scheduler';
+
+/** EventBridge writes schedules as `cron(0 1 * * ? *)`; the expression inside is what counts. */
+export function unwrapCron(expression: string): string {
+  const match = /^cron\((.*)\)$/i.exec(expression.trim());
+  return match ? match[1]!.trim() : expression.trim();
+}
+
+export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const read = new EnvReader(env);
+  const level = read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info');
+  const intervalSeconds = read.int('SCHEDULER_INTERVAL_SECONDS', 30, 1, 3600);
+  const stuckMinutes = read.int('STUCK_RUN_MINUTES', 60, 1, 7 * 24 * 60);
+  const detailChunkSize = read.int('DETAIL_CHUNK_SIZE', 50, 1, 10_000);
+  const allowLinkLocal = read.flag('ALLOW_LINK_LOCAL_REQUESTS');
+  const problems: string[] = [];
+  const scheduleVariable = read.text('DEFAULT_SCHEDULE') ? 'DEFAULT_SCHEDULE' : 'EVENT_BRIDGE_SCHEDULE';
+  const rawSchedule = read.text(scheduleVariable);
+  const defaultSchedule = rawSchedule === undefined ? undefined : unwrapCron(rawSchedule);
+  if (defaultSchedule !== undefined) {
+    try {
+      parseSchedule(defaultSchedule);
+    } catch (err) {
+      problems.push(`${scheduleVariable} is not a valid schedule: ${(err as Error).message}`);
+    }
+  }
+  let settings: AwsSettings | undefined;
+  try {
+    settings = awsSettingsFromEnv(env);
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
+  problems.push(...read.problems);
+  if (!settings || problems.length) {
+    process.stderr.write(`${SERVICE}: ${new EnvError(problems).message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+
+  const logger = createLogger({ level, service: SERVICE });
+  const { deps, clients } = awsPipelineDeps(settings, { logger, detailChunkSize, allowLinkLocal });
+  const stores = awsApiStores(settings, clients);
+  const contexts = new RunContexts(deps);
+  const scheduler = new Scheduler({
+    listConfigs: () => liveConfigs(stores.configs, logger),
+    slots: stores.slots,
+    runs: deps.runs,
+    startRun: (config) => startRun(config, deps, { trigger: 'schedule' }),
+    clock: deps.clock,
+    logger,
+    defaultSchedule,
+    stuck: {
+      afterMs: stuckMinutes * 60_000,
+      listRunning: () => deps.runs.listRunning(),
+      fail: async (run, reason) => {
+        try {
+          await failRun(await contexts.get(run.runId), reason, deps);
+        } catch (err) {
+          logger.error('cannot fail a stuck run', { run_id: run.runId, error: (err as Error).message });
+        } finally {
+          await contexts.evict(run.runId);
+        }
+      },
+    },
+  });
+  scheduler.start(intervalSeconds * 1000);
+  logger.info('scheduler started', {
+    stage: settings.stage,
+    interval_seconds: intervalSeconds,
+    stuck_run_minutes: stuckMinutes,
+    default_schedule: defaultSchedule ?? null,
+    pid: process.pid,
+  });
+
+  stopOnSignals(logger, async () => {
+    await scheduler.stop();
+    await contexts.closeAll();
+    destroyAwsClients(clients);
+  });
+}
+
+/** Every live config; one that no longer parses (saved by an older version) is logged and skipped, not fatal to the tick. */
+async function liveConfigs(configs: ConfigRepository, logger: Logger): Promise<ApiConfig[]> {
+  const parsed: ApiConfig[] = [];
+  for (const version of await configs.list()) {
+    try {
+      parsed.push(parseConfig(JSON.parse(version.json)));
+    } catch (err) {
+      logger.error('stored config is not valid; it is not scheduled', {
+        config_id: version.configId,
+        version: version.version,
+        error: (err as Error).message,
+      });
+    }
+  }
+  return parsed;
+}
+
+if (require.main === module) {
+  main().catch((err: Error) => {
+    process.stderr.write(`${SERVICE}: ${err.message}\n`);
+    process.exitCode = 1;
+  });
+}
