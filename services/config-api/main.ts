@@ -12,7 +12,7 @@
 import type { Server } from 'node:http';
 import type { Express } from 'express';
 import { awsApiStores } from '../../shared/adapters/aws/apiStores';
-import { type AwsSettings, awsSettingsFromEnv, destroyAwsClients } from '../../shared/adapters/aws/config';
+import { destroyAwsClients } from '../../shared/adapters/aws/config';
 import { awsPipelineDeps } from '../../shared/adapters/aws/pipelineDeps';
 import { SecretsManagerStore } from '../../shared/adapters/aws/secretsManagerStore';
 import { createApp } from '../../shared/api/app';
@@ -22,7 +22,7 @@ import { createLogger } from '../../shared/observability/logger';
 import { startRun } from '../../shared/pipeline/stages';
 import type { SecretStore } from '../../shared/ports/storage';
 import { causeChain } from '../causes';
-import { EnvError, EnvReader, LOG_LEVELS } from '../env';
+import { awsSettingsOrReport, EnvReader, LOG_LEVELS } from '../env';
 import { stopOnSignals } from '../lifecycle';
 
 const SERVICE = 'config-api';
@@ -41,18 +41,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   if (rootKey && rootKey.length < MIN_ROOT_KEY_LENGTH) {
     problems.push(`ROOT_API_KEY must be at least ${MIN_ROOT_KEY_LENGTH} characters long`);
   }
-  let settings: AwsSettings | undefined;
-  try {
-    settings = awsSettingsFromEnv(env);
-  } catch (err) {
-    problems.push((err as Error).message);
-  }
-  problems.push(...read.problems);
-  if (!settings || problems.length) {
-    process.stderr.write(`${SERVICE}: ${new EnvError(problems).message}\n`);
-    process.exitCode = 2;
-    return;
-  }
+  const settings = awsSettingsOrReport(SERVICE, env, read, problems);
+  if (!settings) return;
 
   const logger = createLogger({ level, service: SERVICE });
   const { deps, clients } = awsPipelineDeps(settings, { logger, detailChunkSize, allowLinkLocal });

@@ -9,7 +9,7 @@
  * listed (exit 2). SIGTERM lets the current tick finish, then exits 0.
  */
 import { awsApiStores } from '../../shared/adapters/aws/apiStores';
-import { type AwsSettings, awsSettingsFromEnv, destroyAwsClients } from '../../shared/adapters/aws/config';
+import { destroyAwsClients } from '../../shared/adapters/aws/config';
 import { awsPipelineDeps } from '../../shared/adapters/aws/pipelineDeps';
 import type { ApiConfig } from '../../shared/core/config/types';
 import { parseConfig } from '../../shared/core/config/validate';
@@ -21,7 +21,7 @@ import { Scheduler } from '../../shared/pipeline/scheduler';
 import { startRun } from '../../shared/pipeline/stages';
 import type { ConfigRepository } from '../../shared/ports/configs';
 import type { Logger } from '../../shared/ports/logger';
-import { EnvError, EnvReader, LOG_LEVELS } from '../env';
+import { awsSettingsOrReport, EnvReader, LOG_LEVELS } from '../env';
 import { stopOnSignals } from '../lifecycle';
 
 const SERVICE = 'scheduler';
@@ -50,18 +50,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
       problems.push(`${scheduleVariable} is not a valid schedule: ${(err as Error).message}`);
     }
   }
-  let settings: AwsSettings | undefined;
-  try {
-    settings = awsSettingsFromEnv(env);
-  } catch (err) {
-    problems.push((err as Error).message);
-  }
-  problems.push(...read.problems);
-  if (!settings || problems.length) {
-    process.stderr.write(`${SERVICE}: ${new EnvError(problems).message}\n`);
-    process.exitCode = 2;
-    return;
-  }
+  const settings = awsSettingsOrReport(SERVICE, env, read, problems);
+  if (!settings) return;
 
   const logger = createLogger({ level, service: SERVICE });
   const { deps, clients } = awsPipelineDeps(settings, { logger, detailChunkSize, allowLinkLocal });

@@ -4,13 +4,13 @@
  * dead letters). Configured by environment (see docs/aws.md); SIGTERM, as ECS sends
  * it, drains in-flight work and exits 0.
  */
-import { type AwsSettings, awsSettingsFromEnv, destroyAwsClients } from '../../shared/adapters/aws/config';
+import { destroyAwsClients } from '../../shared/adapters/aws/config';
 import { awsPipelineDeps } from '../../shared/adapters/aws/pipelineDeps';
 import { createLogger } from '../../shared/observability/logger';
 import { RunContexts } from '../../shared/pipeline/runContext';
 import { SERVICE_QUEUES, startDeadLetterWorkers, startWorker } from '../../shared/pipeline/workers';
 import type { Consumer } from '../../shared/ports/queue';
-import { EnvError, EnvReader, LOG_LEVELS } from '../env';
+import { awsSettingsOrReport, EnvReader, LOG_LEVELS } from '../env';
 import { stopOnSignals } from '../lifecycle';
 
 export type WorkerService = keyof typeof SERVICE_QUEUES;
@@ -30,18 +30,8 @@ export async function main(argv = process.argv, env = process.env): Promise<void
   const detailChunkSize = read.int('DETAIL_CHUNK_SIZE', 50, 1, 10_000);
   const waitTimeSeconds = read.int('SQS_WAIT_TIME_SECONDS', 20, 1, 20);
   const problems: string[] = [];
-  let settings: AwsSettings | undefined;
-  try {
-    settings = awsSettingsFromEnv(env);
-  } catch (err) {
-    problems.push((err as Error).message);
-  }
-  problems.push(...read.problems);
-  if (!settings || problems.length) {
-    process.stderr.write(`${service}: ${new EnvError(problems).message}\n`);
-    process.exitCode = 2;
-    return;
-  }
+  const settings = awsSettingsOrReport(service, env, read, problems);
+  if (!settings) return;
   const logger = createLogger({ level, service });
   const { deps, clients } = awsPipelineDeps(settings, {
     logger,
