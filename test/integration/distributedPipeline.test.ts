@@ -21,6 +21,9 @@ import { type FakeApi, makeRecord, startFakeApi } from '../support/fakeApi';
 import { makeHarness, parseCsv } from '../support/engineHarness';
 import { applyEnv, type MotoServer, startMoto } from '../support/moto';
 import { waitForRun, withoutTimestamps } from '../support/pipelineHarness';
+import { duplicating } from '../support/duplicatingBroker';
+import { RunContexts } from '../../shared/pipeline/runContext';
+import { startWorker } from '../../shared/pipeline/workers';
 
 jest.setTimeout(90_000);
 
@@ -299,6 +302,36 @@ test('a poison message goes to the dead-letter queue; a run during it and a 429/
     ).toEqual(ids(120));
     expect(d.stderr.get('pages')).toContain('invalid message sent to the dead-letter queue');
   } finally {
+    await d.close();
+  }
+});
+
+test('every message delivered twice through SQS: every row exactly once', async () => {
+  api = await startFakeApi({ records: 140, pageSize: 10 });
+  const d = await deploy();
+  // The stages run in this process here, so the SQS broker can be wrapped to send twice.
+  const deps = { ...d.deps, queues: duplicating(d.deps.queues) };
+  const contexts = new RunContexts(deps);
+  const options = { concurrency: 4, visibilityTimeoutSeconds: 5 };
+  const consumers = [
+    startWorker('pages', contexts, deps, options),
+    startWorker('details', contexts, deps, options),
+    startWorker('finalize', contexts, deps, options),
+  ];
+  try {
+    const started = await startRun(parseConfig(detailsConfig(api.url)), deps, { trigger: 'api' });
+    const run = await waitForRun(deps.runs, started.runId, 80_000);
+    expect(run.status).toBe('succeeded');
+    const log = (await deps.executionLogs.list(run.extractionIds[0]!))[0]!;
+    expect(log.data_inserted_len).toBe('140');
+    expect(
+      parseCsv(await s3Text(d, log.destiny!))
+        .slice(1)
+        .map((r) => r[0]),
+    ).toEqual(ids(140));
+  } finally {
+    await Promise.all(consumers.map((c) => c.stop()));
+    await contexts.closeAll();
     await d.close();
   }
 });

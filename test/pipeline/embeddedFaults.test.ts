@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { parseConfig } from '../../shared/core/config/validate';
 import { embeddedPipelineDeps } from '../../shared/adapters/embedded/pipelineDeps';
 import { startRun } from '../../shared/pipeline/stages';
-import type { QueueBroker } from '../../shared/ports/queue';
 import { silentLogger } from '../../shared/ports/logger';
 import { type FakeApi, makeRecord, startFakeApi } from '../support/fakeApi';
 import { parseCsv } from '../support/engineHarness';
+import { duplicating } from '../support/duplicatingBroker';
 import { makePipelineHarness, type PipelineHarness, waitForRun } from '../support/pipelineHarness';
 
 let api: FakeApi;
@@ -52,20 +52,6 @@ async function idsIn(h: PipelineHarness, logs: Array<{ destiny: string | null }>
   const rows = parseCsv(await h.output(logs[0] as never));
   expect(rows[0]).toEqual(['id', 'name', 'detail_score', 'd_score', 'ext__timestamp']);
   return rows.slice(1).map((r) => r[0]!);
-}
-
-/** A broker that sends every message twice: at-least-once at its worst. */
-function duplicating(inner: QueueBroker): QueueBroker {
-  return {
-    send: (queue, bodies) =>
-      inner.send(
-        queue,
-        bodies.flatMap((b) => [b, b]),
-      ),
-    consume: (queue, handler, options) => inner.consume(queue, handler, options),
-    deadLetter: (queue, message, reason) => inner.deadLetter(queue, message, reason),
-    consumeDeadLetters: (queue, handler, options) => inner.consumeDeadLetters(queue, handler, options),
-  };
 }
 
 test('every message delivered twice: every row exactly once', async () => {
