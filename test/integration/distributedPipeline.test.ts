@@ -278,7 +278,7 @@ test('the writer killed mid-upload: no partial object meanwhile; after a restart
   }
 });
 
-test('a poison message goes to the dead-letter queue; a run during it and a 429/503 storm succeed with every row once', async () => {
+test('a poison message goes to the dead-letter queue and fails the run it names, with the cause; another run through a 429/503 storm has every row once', async () => {
   api = await startFakeApi({
     records: 120,
     pageSize: 10,
@@ -293,6 +293,18 @@ test('a poison message goes to the dead-letter queue; a run during it and a 429/
     d.start('details', 'detail-mapper');
     d.start('writer', 'writer');
     await d.deps.queues.send('pages', ['{"v":1,"type":"page"', JSON.stringify({ v: 2, type: 'page' })]);
+    // A poison message naming a real run: that run fails with the cause.
+    const slow = await startFakeApi({ records: 500, pageSize: 10, latencyMs: 100 });
+    const victim = await startRun(parseConfig(detailsConfig(slow.url)), d.deps, { trigger: 'api' });
+    await d.deps.queues.send('pages', [
+      JSON.stringify({ v: 1, type: 'page', runId: victim.runId, extractionId: victim.extractionIds[0] }),
+    ]);
+    const failed = await waitForRun(d.deps.runs, victim.runId, 60_000);
+    await slow.close();
+    expect(failed).toMatchObject({
+      status: 'failed',
+      error: 'deals: invalid pages message: cursor is required',
+    });
     const { status, logs } = await runAndWait(d, detailsConfig(api.url));
     expect(status).toBe('succeeded');
     expect(
