@@ -347,3 +347,22 @@ test('every message delivered twice through SQS: every row exactly once', async 
     await d.close();
   }
 });
+
+test('a task that keeps failing (the output bucket does not exist) is dead-lettered and its run fails with the cause', async () => {
+  api = await startFakeApi({ records: 30, pageSize: 10 });
+  const d = await deploy();
+  try {
+    d.start('pages', 'page-fetcher');
+    d.start('writer', 'writer');
+    const config = detailsConfig(api.url);
+    const extraction = (config.extractions as Array<Record<string, unknown>>)[0]!;
+    delete extraction.mapping_fetch;
+    extraction.s3_destiny = { bucket: `no-such-bucket-${randomBytes(4).toString('hex')}` };
+    const { status, error, logs } = await runAndWait(d, config);
+    expect(status).toBe('failed');
+    expect(error).toMatch(/^deals: finalize task failed 4 times: /);
+    expect(logs[0]).toMatchObject({ success: 'false', destiny: null });
+  } finally {
+    await d.close();
+  }
+});
