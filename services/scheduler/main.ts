@@ -26,12 +26,6 @@ import { stopOnSignals } from '../lifecycle';
 
 const SERVICE = 'scheduler';
 
-/** EventBridge writes schedules as `cron(0 1 * * ? *)`; the expression inside is what counts. */
-export function unwrapCron(expression: string): string {
-  const match = /^cron\((.*)\)$/i.exec(expression.trim());
-  return match ? match[1]!.trim() : expression.trim();
-}
-
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const read = new EnvReader(env);
   const level = read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info');
@@ -42,7 +36,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   const problems: string[] = [];
   const scheduleVariable = read.text('DEFAULT_SCHEDULE') ? 'DEFAULT_SCHEDULE' : 'EVENT_BRIDGE_SCHEDULE';
   const rawSchedule = read.text(scheduleVariable);
-  const defaultSchedule = rawSchedule === undefined ? undefined : unwrapCron(rawSchedule);
+  const defaultSchedule = rawSchedule;
   if (defaultSchedule !== undefined) {
     try {
       parseSchedule(defaultSchedule);

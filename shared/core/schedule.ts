@@ -18,7 +18,9 @@ const YEAR_SEARCH_LIMIT = 400;
 
 /** @throws ConfigError naming what is wrong with the expression. */
 export function parseSchedule(source: string): Schedule {
-  const fields = source.trim().split(/\s+/);
+  // EventBridge writes `cron(0 1 * * ? *)`: the expression inside is what counts.
+  const wrapped = /^cron\((.*)\)$/i.exec(source.trim());
+  const fields = (wrapped ? wrapped[1]! : source).trim().split(/\s+/);
   if (fields.length !== 5 && fields.length !== 6) {
     throw new ConfigError(`expected 5 fields (cron) or 6 fields (AWS cron), got ${fields.length}`);
   }
