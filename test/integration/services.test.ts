@@ -505,7 +505,7 @@ describe('service start-up', () => {
         STUCK_RUN_MINUTES: 'x',
       },
       [
-        'EVENT_BRIDGE_SCHEDULE is not a valid schedule: invalid cron expression "0 25 * * ? *"',
+        'EVENT_BRIDGE_SCHEDULE is not a valid schedule: invalid cron expression "cron(0 25 * * ? *)"',
         'AWS_REGION is required; STAGE is required; DEFAULT_OUTPUT_BUCKET_SUFFIX is required',
         'SCHEDULER_INTERVAL_SECONDS must be an integer from 1 to 3600 (got "0")',
         'STUCK_RUN_MINUTES must be an integer from 1 to 10080 (got "x")',
