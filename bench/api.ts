@@ -35,11 +35,18 @@ function waitForLine(child: ChildProcess, pattern: RegExp, what: string): Promis
       }
     };
     child.stdout!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${what} exited (${code}) before it was ready: ${seen.slice(-500)}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`${what} exited (${code}) before it was ready: ${seen.slice(-500)}`)),
+    );
   });
 }
 
-async function call(base: string, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+async function call(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<Record<string, unknown>> {
   const res = await fetch(`${base}${path}`, {
     method,
     headers: { authorization: ROOT_KEY, 'content-type': 'application/json' },
@@ -52,13 +59,17 @@ async function call(base: string, method: string, path: string, body?: unknown):
 
 function load(url: string, connections: number, durationSeconds: number): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
-    autocannon({ url, connections, duration: durationSeconds, headers: { authorization: ROOT_KEY } }, (err, result) =>
-      err ? reject(err) : resolve(result),
+    autocannon(
+      { url, connections, duration: durationSeconds, headers: { authorization: ROOT_KEY } },
+      (err, result) => (err ? reject(err) : resolve(result)),
     );
   });
 }
 
-export async function runApiBench(options: { durationSeconds: number; connections: number }): Promise<ApiBenchResult[]> {
+export async function runApiBench(options: {
+  durationSeconds: number;
+  connections: number;
+}): Promise<ApiBenchResult[]> {
   const dataDir = await mkdtemp(join(tmpdir(), 'api-extractor-bench-api-'));
   const children: ChildProcess[] = [];
   const killAll = (): void => {
@@ -66,15 +77,30 @@ export async function runApiBench(options: { durationSeconds: number; connection
   };
   process.once('exit', killAll);
   try {
-    const fake = spawn(process.execPath, [join(__dirname, '../test/support/fakeApiMain.js'), '--port', '0', '--records', '500'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const fake = spawn(
+      process.execPath,
+      [join(__dirname, '../test/support/fakeApiMain.js'), '--port', '0', '--records', '500'],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     children.push(fake);
     const [, upstream] = await waitForLine(fake, /LISTENING (\S+)/, 'fake API');
-    const system = spawn(process.execPath, ['--max-semi-space-size=16', join(__dirname, '../services/embedded/main.js')], {
-      env: { ...process.env, PORT: '0', DATA_DIR: dataDir, ROOT_API_KEY: ROOT_KEY, SCHEDULER: 'off', LOG_LEVEL: 'error' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const system = spawn(
+      process.execPath,
+      ['--max-semi-space-size=8', join(__dirname, '../services/embedded/main.js')],
+      {
+        env: {
+          ...process.env,
+          PORT: '0',
+          DATA_DIR: dataDir,
+          ROOT_API_KEY: ROOT_KEY,
+          SCHEDULER: 'off',
+          LOG_LEVEL: 'error',
+        },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     children.push(system);
     const [, base] = await waitForLine(system, /listening on (http:\/\/\S+)/, 'embedded system');
     const config = await call(base!, 'POST', '/config', {
@@ -85,7 +111,10 @@ export async function runApiBench(options: { durationSeconds: number; connection
           endpoint: { url: `${upstream}/crm/v2/deals` },
           data_key: 'data',
           data_schema: { id: 'id', Deal_Name: 'name', Owner: { email: 'email' } },
-          pagination: { type: 'sequential', parameters: { param_name: 'page', there_are_more_pages: 'info.more_records' } },
+          pagination: {
+            type: 'sequential',
+            parameters: { param_name: 'page', there_are_more_pages: 'info.more_records' },
+          },
         },
       ],
     });

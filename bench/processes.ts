@@ -59,6 +59,18 @@ function closed(child: ChildProcess): Promise<number | string> {
   return new Promise((resolve) => child.once('close', (code, signal) => resolve(code ?? signal ?? -1)));
 }
 
+/** A `kB` field of `/proc/<pid>/status` (e.g. `VmHWM`, the peak RSS) in KiB; undefined when unreadable. */
+export function procStatusKb(pid: number | undefined, field: string): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status);
+    return match?.[1] === undefined ? undefined : Number(match[1]);
+  } catch {
+    return undefined;
+  }
+}
+
 /** User + system CPU seconds of a live process from /proc (Linux); undefined elsewhere. */
 export function procCpuSeconds(pid: number | undefined): number | undefined {
   if (pid === undefined) return undefined;
@@ -75,11 +87,28 @@ export function procCpuSeconds(pid: number | undefined): number | undefined {
   }
 }
 
+/** Busy CPU seconds of the whole machine so far (all cores, every process), from /proc/stat. */
+export function machineBusyCpuSeconds(): number | undefined {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+    const [label, user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/);
+    if (label !== 'cpu') return undefined;
+    const busy = [user, nice, system, irq, softirq, steal].reduce((sum, v) => sum + Number(v ?? 0), 0);
+    return Number.isFinite(busy) ? busy / 100 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface FakeApiProcess {
   url: string;
   pid: number | undefined;
   /** CPU seconds the server has used so far (Linux only). */
   cpuSeconds(): number | undefined;
+  /** False once it has exited. */
+  alive(): boolean;
+  /** Its stderr so far (last 4,000 characters). */
+  stderr(): string;
   stop(): Promise<void>;
 }
 
@@ -136,7 +165,14 @@ export function startFakeApiProcess(
       if (match?.[1]) {
         clearTimeout(timer);
         const url = match[1];
-        resolve({ url, pid: child.pid, cpuSeconds: () => procCpuSeconds(child.pid), stop });
+        resolve({
+          url,
+          pid: child.pid,
+          cpuSeconds: () => procCpuSeconds(child.pid),
+          alive: () => isAlive(child),
+          stderr: () => stderr,
+          stop,
+        });
       }
     });
     child.once('error', (error) => {
@@ -148,6 +184,92 @@ export function startFakeApiProcess(
       reject(new Error(`fake API exited early (${code ?? signal}); stderr: ${stderr}`));
     });
   });
+}
+
+/** A long-running child (a service, an emulator) tracked for the exit clean-up. */
+export interface ServiceProcess {
+  name: string;
+  child: ChildProcess;
+  pid: number | undefined;
+  /** The last 20,000 characters of stderr and stdout, interleaved. */
+  output(): string;
+  /** Resolves once `pattern` appears in its output; rejects if it exits or `timeoutMs` passes first. */
+  waitFor(pattern: RegExp, timeoutMs: number): Promise<void>;
+  alive(): boolean;
+  /** Sends `signal`, SIGKILLs after `graceMs`, resolves with the exit code or signal. */
+  stop(signal?: NodeJS.Signals, graceMs?: number): Promise<number | string>;
+}
+
+/** Spawns `command` with stdout and stderr piped into a bounded buffer; killed on the harness's exit. */
+export function startService(
+  name: string,
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): ServiceProcess {
+  const child = track(spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env }));
+  let text = '';
+  const listeners = new Set<() => void>();
+  const keep = (chunk: string): void => {
+    text = (text + chunk).slice(-20_000);
+    for (const listener of listeners) listener();
+  };
+  child.stdout?.setEncoding('utf8');
+  child.stderr?.setEncoding('utf8');
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  let spawnError: Error | undefined;
+  child.once('error', (error) => {
+    spawnError = error;
+    for (const listener of listeners) listener();
+  });
+  child.once('exit', () => {
+    for (const listener of listeners) listener();
+  });
+  return {
+    name,
+    child,
+    pid: child.pid,
+    output: () => text,
+    alive: () => isAlive(child) && spawnError === undefined,
+    waitFor(pattern, timeoutMs) {
+      return new Promise<void>((resolve, reject) => {
+        const finish = (error?: Error): void => {
+          clearTimeout(timer);
+          listeners.delete(check);
+          if (error) reject(error);
+          else resolve();
+        };
+        const check = (): void => {
+          if (pattern.test(text)) finish();
+          else if (spawnError) finish(new Error(`${name} could not start: ${spawnError.message}`));
+          else if (!isAlive(child))
+            finish(
+              new Error(
+                `${name} exited (${child.exitCode ?? child.signalCode}) before ${pattern}; output:\n${text.slice(-3000)}`,
+              ),
+            );
+        };
+        const timer = setTimeout(
+          () =>
+            finish(new Error(`${name}: no ${pattern} within ${timeoutMs} ms; output:\n${text.slice(-3000)}`)),
+          timeoutMs,
+        );
+        listeners.add(check);
+        check();
+      });
+    },
+    async stop(signal = 'SIGTERM', graceMs = 10_000) {
+      if (!isAlive(child)) return child.exitCode ?? child.signalCode ?? -1;
+      child.kill(signal);
+      const timer = setTimeout(() => {
+        if (isAlive(child)) child.kill('SIGKILL');
+      }, graceMs);
+      const code = await exited(child);
+      clearTimeout(timer);
+      return code;
+    },
+  };
 }
 
 export interface ChildOutput {

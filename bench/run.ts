@@ -4,10 +4,13 @@
  *
  *   npm run bench                      full run (100k and 1M rows, 200 pages, 2,000 details)
  *   npm run bench -- --quick           smoke run (1k and 10k rows, 50 pages, 200 details)
- *   npm run bench -- --only rows       one group: rows, pages or details (comma-separated)
+ *   npm run bench -- --only rows       one group: rows, pages, details, api or distributed (comma-separated)
  *   npm run bench -- --profile         also --cpu-prof every child; summaries by stage
- *   npm run bench -- --node-flags "--max-semi-space-size=16"   extra node flags for the engine children
+ *   npm run bench -- --node-flags "..."   node flags for the engine children (default: the CLI's, --max-semi-space-size=8)
  *   npm run bench -- --rows-in-flight 4   pages_in_flight of the throughput cases (default 1)
+ *
+ * The `distributed` group (bench/distributed.ts) runs last: the worker services as
+ * separate processes over SQS/S3/DynamoDB on moto (needs `moto_server` on PATH).
  *
  * Prints markdown tables, writes .bench/results.json, exits 0 whether targets are met
  * or missed, 1 when a run fails or writes the wrong number of rows.
@@ -17,6 +20,15 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { arch, cpus, freemem, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { BenchKind, EngineJob, EngineResult } from './cases';
+import {
+  DISTRIBUTED_FULL,
+  DISTRIBUTED_QUICK,
+  type DistributedCase,
+  type DistributedResults,
+  distributedMarkdown,
+  runDistributedGroup,
+} from './distributed';
+import { apiMarkdown, type ApiBenchResult, runApiBench } from './api';
 import { killAllChildren, runNodeScript, startFakeApiProcess } from './processes';
 import { profileMarkdown, summarizeProfile } from './profile';
 import { type CaseResult, checkTargets, markdownReport, TARGETS } from './report';
@@ -28,9 +40,13 @@ const BENCH_DIR = join(ROOT, '.bench');
 const PROFILE_DIR = join(BENCH_DIR, 'profiles');
 const RESULTS_FILE = join(BENCH_DIR, 'results.json');
 
+/** The groups `--only` selects: the engine's case kinds, and the distributed pipeline. */
+type Group = BenchKind | 'distributed' | 'api';
+const GROUPS: readonly Group[] = ['rows', 'pages', 'details', 'api', 'distributed'];
+
 interface Options {
   quick: boolean;
-  only: Set<BenchKind>;
+  only: Set<Group>;
   profile: boolean;
   rowsInFlight: number;
   /** Extra node flags for the engine children (V8 heap experiments). */
@@ -70,10 +86,11 @@ class BenchFailure extends Error {}
 function parseOptions(argv: readonly string[]): Options {
   const options: Options = {
     quick: false,
-    only: new Set(['rows', 'pages', 'details']),
+    only: new Set(GROUPS),
     profile: false,
     rowsInFlight: 1,
-    nodeFlags: [],
+    // The flags the api-extractor command runs the engine with (bin/api-extractor.js).
+    nodeFlags: ['--max-semi-space-size=8'],
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -81,9 +98,9 @@ function parseOptions(argv: readonly string[]): Options {
     else if (arg === '--profile') options.profile = true;
     else if (arg === '--only') {
       const kinds = (argv[++i] ?? '').split(',').filter(Boolean);
-      const valid = kinds.filter((k): k is BenchKind => k === 'rows' || k === 'pages' || k === 'details');
+      const valid = kinds.filter((k): k is Group => (GROUPS as readonly string[]).includes(k));
       if (valid.length === 0 || valid.length !== kinds.length)
-        throw new BenchFailure('--only takes rows, pages and/or details');
+        throw new BenchFailure(`--only takes ${GROUPS.join(', ')} (comma-separated)`);
       options.only = new Set(valid);
     } else if (arg === '--rows-in-flight') {
       const n = Number(argv[++i]);
@@ -93,10 +110,10 @@ function parseOptions(argv: readonly string[]): Options {
     } else if (arg === '--node-flags') {
       options.nodeFlags = (argv[++i] ?? '').split(/\s+/).filter(Boolean);
       if (options.nodeFlags.some((f) => !f.startsWith('--')))
-        throw new BenchFailure('--node-flags takes node options, e.g. "--max-semi-space-size=16"');
+        throw new BenchFailure('--node-flags takes node options, e.g. "--max-semi-space-size=8"');
     } else if (arg === '--help' || arg === '-h') {
       process.stdout.write(
-        'usage: npm run bench -- [--quick] [--only rows,pages,details] [--profile] [--rows-in-flight N] [--node-flags "..."]\n',
+        'usage: npm run bench -- [--quick] [--only rows,pages,details,api,distributed] [--profile] [--rows-in-flight N] [--node-flags "..."]\n',
       );
       process.exit(0);
     } else throw new BenchFailure(`unknown option ${arg}`);
@@ -309,7 +326,8 @@ async function main(): Promise<number> {
   const machine = machineInfo();
   const specs = casesOf(plan, options);
   process.stderr.write(
-    `bench (${options.quick ? 'quick' : 'full'}): node ${process.version}, ${String(machine.cpus)} CPUs, ${String(machine.totalMemMiB)} MiB; ${specs.length} cases` +
+    `bench (${options.quick ? 'quick' : 'full'}): node ${process.version}, ${String(machine.cpus)} CPUs, ${String(machine.totalMemMiB)} MiB; ${specs.length} engine cases` +
+      `${options.only.has('distributed') ? ' + the distributed group' : ''}` +
       `${options.rowsInFlight > 1 ? `; rows-in-flight ${options.rowsInFlight}` : ''}` +
       `${options.nodeFlags.length > 0 ? `; engine node flags ${options.nodeFlags.join(' ')}` : ''}\n`,
   );
@@ -325,6 +343,35 @@ async function main(): Promise<number> {
       failure = error instanceof Error ? error.message : String(error);
       process.stderr.write('FAILED\n');
       break;
+    }
+  }
+  let api: ApiBenchResult[] | undefined;
+  if (failure === undefined && options.only.has('api')) {
+    process.stderr.write('config API under load (embedded system and autocannon as separate processes):\n');
+    try {
+      api = await runApiBench({ durationSeconds: options.quick ? 2 : 10, connections: 20 });
+      if (api.some((r) => r.non2xx > 0 || r.errors > 0))
+        failure = 'the API answered non-2xx or failed under load';
+    } catch (error) {
+      failure = error instanceof Error ? error.message : String(error);
+    }
+  }
+  let distributed: DistributedResults | undefined;
+  if (failure === undefined && options.only.has('distributed')) {
+    const distributedPlan = options.quick ? DISTRIBUTED_QUICK : DISTRIBUTED_FULL;
+    const partial: DistributedCase[] = [];
+    process.stderr.write(
+      'distributed pipeline on moto (workers, moto and the fake API as separate processes):\n',
+    );
+    try {
+      distributed = await runDistributedGroup(
+        distributedPlan,
+        (text) => process.stderr.write(text),
+        (c) => partial.push(c),
+      );
+    } catch (error) {
+      failure = error instanceof Error ? error.message : String(error);
+      distributed = { plan: distributedPlan, cases: partial, notes: [] };
     }
   }
   const checks = checkTargets(results);
@@ -350,10 +397,15 @@ async function main(): Promise<number> {
     failure: failure ?? null,
     cases: results,
     checks,
+    api: api ?? null,
+    distributed: distributed ?? null,
     profiles,
   };
   writeFileSync(RESULTS_FILE, `${JSON.stringify(document, null, 2)}\n`);
   process.stdout.write(`\n${markdownReport(results, checks)}\n`);
+  if (api) process.stdout.write(`\n${apiMarkdown(api)}\n`);
+  if (distributed && distributed.cases.length > 0)
+    process.stdout.write(`${distributedMarkdown(distributed)}\n`);
   if (profileText) process.stdout.write(profileText);
   process.stdout.write(`results: ${RESULTS_FILE}\n`);
   if (failure !== undefined) {

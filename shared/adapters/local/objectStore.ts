@@ -5,11 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import type { Chunk, ObjectStore } from '../../ports/storage';
+import { SpooledFile } from './scratch';
 
 export class FileObjectStore implements ObjectStore {
   constructor(private readonly root: string) {}
@@ -26,7 +27,12 @@ export class FileObjectStore implements ObjectStore {
     await mkdir(dirname(target), { recursive: true });
     const temp = join(dirname(target), `.${randomUUID()}.partial`);
     try {
-      await pipeline(Readable.from(body, { objectMode: false }), createWriteStream(temp));
+      if (body instanceof SpooledFile && (await body.settle())) {
+        // The spool is complete: the kernel copies it, no bytes pass through the heap.
+        await copyFile(body.path, temp);
+      } else {
+        await pipeline(Readable.from(body, { objectMode: false }), createWriteStream(temp));
+      }
       await rename(temp, target);
     } catch (err) {
       await rm(temp, { force: true });

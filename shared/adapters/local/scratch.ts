@@ -17,6 +17,24 @@ export class LocalScratchSpace implements ScratchSpace {
   }
 }
 
+/**
+ * The contents of a local scratch file: a stream of chunks for any object store, and
+ * a path that the local object store can move into place without copying bytes
+ * through JavaScript (a long run's output is hundreds of megabytes).
+ */
+export class SpooledFile implements AsyncIterable<Buffer> {
+  constructor(
+    readonly path: string,
+    /** Flushes pending writes; false when nothing was ever written. */
+    readonly settle: () => Promise<boolean>,
+  ) {}
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    if (!(await this.settle())) return;
+    yield* createReadStream(this.path, { highWaterMark: 64 * 1024 }) as AsyncIterable<Buffer>;
+  }
+}
+
 class LocalScratchFile implements ScratchFile {
   private stream: WriteStream | undefined;
 
@@ -27,13 +45,14 @@ class LocalScratchFile implements ScratchFile {
     if (!this.stream.write(chunk)) await once(this.stream, 'drain');
   }
 
-  async *read(): AsyncIterable<Buffer> {
-    if (!this.stream) return;
-    if (!this.stream.writableFinished) {
-      this.stream.end();
-      await once(this.stream, 'finish');
-    }
-    yield* createReadStream(this.path, { highWaterMark: 64 * 1024 }) as AsyncIterable<Buffer>;
+  read(): SpooledFile {
+    return new SpooledFile(this.path, async () => {
+      if (this.stream && !this.stream.writableFinished) {
+        this.stream.end();
+        await once(this.stream, 'finish');
+      }
+      return this.stream !== undefined;
+    });
   }
 
   async dispose(): Promise<void> {
