@@ -25,7 +25,12 @@ export interface EmbeddedSystem {
 }
 
 export function startEmbeddedSystem(options: EmbeddedSystemOptions): EmbeddedSystem {
-  const { deps, db, broker } = embeddedPipelineDeps(options);
+  const { deps, objects, db, broker } = embeddedPipelineDeps(options);
+  // Temporary files of a writer killed in an earlier life of this process.
+  objects.sweepPartials().then(
+    (removed) => removed && options.logger.info('removed temporary files of interrupted writes', { removed }),
+    (err: Error) => options.logger.warn('could not sweep temporary files', { error: err.message }),
+  );
   const contexts = new RunContexts(deps);
   const visibility = options.visibilityTimeoutSeconds ?? 30;
   const consumers: Consumer[] = [

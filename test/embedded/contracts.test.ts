@@ -10,7 +10,11 @@ import { openDatabase } from '../../shared/adapters/embedded/database';
 import { SqliteQueueBroker } from '../../shared/adapters/embedded/sqliteQueue';
 import { SqliteRunStore } from '../../shared/adapters/embedded/sqliteRunStore';
 import { SqliteSlotStore } from '../../shared/adapters/embedded/sqliteSlotStore';
-import { SqliteExecutionLogStore, SqliteLastRecordStore, SqliteTokenStore } from '../../shared/adapters/embedded/sqliteStores';
+import {
+  SqliteExecutionLogStore,
+  SqliteLastRecordStore,
+  SqliteTokenStore,
+} from '../../shared/adapters/embedded/sqliteStores';
 import { FileObjectStore } from '../../shared/adapters/local/objectStore';
 import { FileSecretStore } from '../../shared/adapters/local/state';
 import { describeExecutionLogStoreContract } from '../contract/executionLogStore.contract';
@@ -39,10 +43,22 @@ describeObjectStoreContract('FileObjectStore', async () => {
   const tmp = await tempDir();
   return { subject: { store: new FileObjectStore(tmp.dir), bucket: 'contract-bucket' }, close: tmp.remove };
 });
-describeRunStoreContract('SqliteRunStore', onDatabase((db) => new SqliteRunStore(db)));
-describeLastRecordStoreContract('SqliteLastRecordStore', onDatabase((db) => new SqliteLastRecordStore(db)));
-describeTokenStoreContract('SqliteTokenStore', onDatabase((db) => new SqliteTokenStore(db)));
-describeExecutionLogStoreContract('SqliteExecutionLogStore', onDatabase((db) => new SqliteExecutionLogStore(db)));
+describeRunStoreContract(
+  'SqliteRunStore',
+  onDatabase((db) => new SqliteRunStore(db)),
+);
+describeLastRecordStoreContract(
+  'SqliteLastRecordStore',
+  onDatabase((db) => new SqliteLastRecordStore(db)),
+);
+describeTokenStoreContract(
+  'SqliteTokenStore',
+  onDatabase((db) => new SqliteTokenStore(db)),
+);
+describeExecutionLogStoreContract(
+  'SqliteExecutionLogStore',
+  onDatabase((db) => new SqliteExecutionLogStore(db)),
+);
 describeSecretStoreContract('FileSecretStore', async (stored) => {
   const tmp = await tempDir();
   const path = join(tmp.dir, 'secrets.json');
@@ -51,6 +67,33 @@ describeSecretStoreContract('FileSecretStore', async (stored) => {
 });
 describeQueueBrokerContract('SqliteQueueBroker', async ({ maxReceiveCount }) => {
   const db = openDatabase(':memory:');
-  return { subject: new SqliteQueueBroker(db, { maxReceiveCount, pollIntervalMs: 50 }), close: async () => db.close() };
+  return {
+    subject: new SqliteQueueBroker(db, { maxReceiveCount, pollIntervalMs: 50 }),
+    close: async () => db.close(),
+  };
 });
-describeSlotStoreContract('SqliteSlotStore', onDatabase((db) => new SqliteSlotStore(db)));
+describeSlotStoreContract(
+  'SqliteSlotStore',
+  onDatabase((db) => new SqliteSlotStore(db)),
+);
+
+describe('FileObjectStore.sweepPartials', () => {
+  test('removes stale temporary files of interrupted writes and keeps fresh ones and objects', async () => {
+    const tmp = await tempDir();
+    try {
+      const store = new FileObjectStore(tmp.dir);
+      await store.put('b', 'folder/object.csv', ['a,b\n']);
+      const { utimes } = await import('node:fs/promises');
+      await writeFile(join(tmp.dir, 'b/folder/.stale.partial'), 'x');
+      await writeFile(join(tmp.dir, 'b/folder/.fresh.partial'), 'x');
+      const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+      await utimes(join(tmp.dir, 'b/folder/.stale.partial'), twoHoursAgo, twoHoursAgo);
+      expect(await store.sweepPartials()).toBe(1);
+      const { readdir } = await import('node:fs/promises');
+      expect((await readdir(join(tmp.dir, 'b/folder'))).sort()).toEqual(['.fresh.partial', 'object.csv']);
+      expect(await store.list('b', '')).toEqual(['folder/object.csv']);
+    } finally {
+      await tmp.remove();
+    }
+  });
+});

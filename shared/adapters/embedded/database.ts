@@ -70,6 +70,7 @@ const MIGRATIONS: string[] = [
      created_at TEXT NOT NULL,
      updated_at TEXT NOT NULL
    );`,
+  `CREATE TABLE IF NOT EXISTS schedule_slots (config_id TEXT PRIMARY KEY, last_slot TEXT NOT NULL);`,
 ];
 
 export type Database = DatabaseSync;

@@ -21,6 +21,7 @@ export interface EmbeddedOptions {
 
 export interface EmbeddedDeps {
   deps: PipelineDeps;
+  objects: FileObjectStore;
   db: Database;
   broker: SqliteQueueBroker;
 }
@@ -31,8 +32,9 @@ export function embeddedPipelineDeps(options: EmbeddedOptions): EmbeddedDeps {
   const db = openDatabase(join(layout.dataDir, 'api-extractor.db'));
   const maxReceiveCount = options.queue?.maxReceiveCount ?? 5;
   const broker = new SqliteQueueBroker(db, { ...options.queue, maxReceiveCount, logger: options.logger });
+  const objects = new FileObjectStore(layout.objectsDir);
   const deps: PipelineDeps = {
-    objects: new FileObjectStore(layout.objectsDir),
+    objects,
     scratch: new LocalScratchSpace(join(layout.dataDir, 'tmp')),
     lastRecords: new SqliteLastRecordStore(db),
     executionLogs: new SqliteExecutionLogStore(db),
@@ -48,5 +50,5 @@ export function embeddedPipelineDeps(options: EmbeddedOptions): EmbeddedDeps {
     maxReceiveCount,
     allowLinkLocal: env.ALLOW_LINK_LOCAL_REQUESTS === 'true',
   };
-  return { deps, db, broker };
+  return { deps, objects, db, broker };
 }

@@ -3,11 +3,7 @@ import { type Database, transaction } from './database';
 
 /** Slots in the embedded database; one transaction per claim, so replicas sharing the file agree. */
 export class SqliteSlotStore implements SlotStore {
-  constructor(private readonly db: Database) {
-    db.exec(
-      'CREATE TABLE IF NOT EXISTS schedule_slots (config_id TEXT PRIMARY KEY, last_slot TEXT NOT NULL)',
-    );
-  }
+  constructor(private readonly db: Database) {}
 
   async claim(configId: string, slot: string): Promise<SlotClaim> {
     return transaction(this.db, () => {

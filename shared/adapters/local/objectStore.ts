@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -67,6 +67,31 @@ export class FileObjectStore implements ObjectStore {
 
   async deletePrefix(bucket: string, prefix: string): Promise<void> {
     for (const key of await this.list(bucket, prefix)) await rm(this.pathOf(bucket, key), { force: true });
+  }
+
+  /**
+   * Removes temporary files that a killed writer left behind (they are never listed
+   * or visible as objects). Only files older than `olderThanMs` go, so a write in
+   * progress in another process is safe. Returns how many were removed.
+   */
+  async sweepPartials(olderThanMs = 60 * 60 * 1000, now = Date.now()): Promise<number> {
+    let entries;
+    try {
+      entries = await readdir(this.root, { recursive: true, withFileTypes: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      throw err;
+    }
+    let removed = 0;
+    for (const entry of entries) {
+      if (!entry.isFile() || !entry.name.endsWith('.partial')) continue;
+      const path = join(entry.parentPath, entry.name);
+      const { mtimeMs } = await stat(path).catch(() => ({ mtimeMs: now }));
+      if (now - mtimeMs < olderThanMs) continue;
+      await rm(path, { force: true });
+      removed++;
+    }
+    return removed;
   }
 
   describe(bucket: string, key: string): string {
