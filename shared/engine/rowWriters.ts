@@ -163,21 +163,40 @@ class CsvWriter implements RowWriter {
 
 class JsonWriter implements RowWriter {
   rowCount = 0;
+  /** Integer-like column names ("7") would come first in a JS object: write schema columns in order. */
+  private readonly ordered: boolean;
+  private readonly columns: readonly string[];
+  private readonly known: Set<string>;
+
   constructor(
     private readonly scratch: ScratchFile,
     private readonly options: WriterOptions,
-  ) {}
+  ) {
+    this.columns = options.initialColumns ?? [];
+    this.known = new Set([...this.columns, TIMESTAMP_COLUMN]);
+    this.ordered = this.columns.some((c) => /^(0|[1-9]\d*)$/.test(c));
+  }
+
+  private encode(row: Row): string {
+    if (!this.ordered) {
+      if (TIMESTAMP_COLUMN in row) delete row[TIMESTAMP_COLUMN];
+      row[TIMESTAMP_COLUMN] = this.options.timestamp;
+      return JSON.stringify(row);
+    }
+    const parts: string[] = [];
+    const add = (key: string, value: unknown): void => {
+      if (value !== undefined) parts.push(`${JSON.stringify(key)}:${JSON.stringify(value)}`);
+    };
+    for (const column of this.columns) if (Object.hasOwn(row, column)) add(column, row[column]);
+    for (const key of Object.keys(row)) if (!this.known.has(key)) add(key, row[key]);
+    add(TIMESTAMP_COLUMN, this.options.timestamp);
+    return `{${parts.join(',')}}`;
+  }
 
   async write(rows: readonly Row[]): Promise<void> {
     if (rows.length === 0) return;
     const lines: string[] = new Array(rows.length);
-    const ts = this.options.timestamp;
-    for (let r = 0; r < rows.length; r++) {
-      const row = rows[r]!;
-      if (TIMESTAMP_COLUMN in row) delete row[TIMESTAMP_COLUMN];
-      row[TIMESTAMP_COLUMN] = ts;
-      lines[r] = JSON.stringify(row);
-    }
+    for (let r = 0; r < rows.length; r++) lines[r] = this.encode(rows[r]!);
     const jsonl = this.options.format === 'jsonl';
     const lead = jsonl ? '' : this.rowCount === 0 ? '[\n' : ',\n';
     const text = lead + lines.join(jsonl ? '\n' : ',\n') + (jsonl ? '\n' : '');

@@ -290,3 +290,26 @@ describe('runs, last and de-duplication', () => {
     }
   });
 });
+
+describe('JSON key order', () => {
+  test('schema columns keep their order even when a column name is a number', async () => {
+    const server = await startServer(() => ({ body: [{ name: 'a', code: 7, extra: { x: 1 } }] }));
+    try {
+      const report = await h.run({
+        name: 'order',
+        extractions: [
+          {
+            name: 'x',
+            endpoint: { url: `${server.url}/x` },
+            format: 'jsonl',
+            data_schema: { name: 'name', code: '7' },
+          },
+        ],
+      });
+      const line = (await h.output(report.logs[0]!)).trimEnd();
+      expect(line).toBe(`{"name":"a","7":7,"ext__timestamp":"${report.logs[0]!.started_at}"}`);
+    } finally {
+      await server.close();
+    }
+  });
+});
