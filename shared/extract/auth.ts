@@ -93,9 +93,13 @@ export class TokenManager {
 
   /**
    * After a 401 with `usedToken`: refreshes once (concurrent callers share one refresh)
-   * and says whether a retry makes sense.
+   * and says whether a retry makes sense. With `refresh: false` it only adopts a newer
+   * token that another worker stored.
    */
-  async recoverFrom401(usedToken: string): Promise<boolean> {
+  async recoverFrom401(
+    usedToken: string,
+    options: { refresh: boolean } = { refresh: true },
+  ): Promise<boolean> {
     if (!this.canRefresh) return false;
     if (this.token !== usedToken) return true;
     // Another worker of the run may have refreshed already: its token is in the store.
@@ -104,6 +108,7 @@ export class TokenManager {
       this.adopt(stored.accessToken, stored.expiresAt);
       return true;
     }
+    if (!options.refresh) return false;
     await this.refresh();
     return true;
   }
@@ -164,7 +169,12 @@ export class TokenManager {
   }
 }
 
-/** Sends data and detail requests with the current token; one refresh and one retry on 401. */
+/**
+ * Sends data and detail requests with the current token; one refresh and one retry
+ * on 401. When workers of one run refresh at the same moment, a token endpoint that
+ * revokes the previous token can reject the retry too: then the newer token another
+ * worker stored is adopted for one last try (never a second refresh).
+ */
 export class AuthenticatedClient {
   constructor(
     private readonly client: RetryingClient,
@@ -174,9 +184,12 @@ export class AuthenticatedClient {
   async send(build: () => HttpRequest, signal?: AbortSignal): Promise<HttpResponse> {
     await this.tokens.ensureFresh();
     const used = this.tokens.current();
-    const res = await this.client.send(build, signal);
-    if (res.status === 401 && (await this.tokens.recoverFrom401(used))) {
-      return this.client.send(build, signal);
+    let res = await this.client.send(build, signal);
+    if (res.status !== 401 || !(await this.tokens.recoverFrom401(used))) return res;
+    const retried = this.tokens.current();
+    res = await this.client.send(build, signal);
+    if (res.status === 401 && (await this.tokens.recoverFrom401(retried, { refresh: false }))) {
+      res = await this.client.send(build, signal);
     }
     return res;
   }
