@@ -115,7 +115,7 @@ export async function handlePageTask(
         throw new PaginationLimitError(ex.paginator.maxPages);
       records = view.records;
     } catch (err) {
-      await deps.runs.addCounters(runId, ex.takeCounters());
+      await deps.runs.addCounters(runId, ex.takeCounters(), extractionId);
       if (!isPermanentFailure(err)) throw err;
       await failPage(ctx, extractionId, cursor.index, errorMessage(err), deps);
       return;
@@ -136,7 +136,11 @@ export async function handlePageTask(
       chunksDone: 0,
     };
     if (await deps.runs.savePage(page)) {
-      await deps.runs.addCounters(runId, { ...ex.takeCounters(), pages: 1, rows: records.length });
+      await deps.runs.addCounters(
+        runId,
+        { ...ex.takeCounters(), pages: 1, rows: records.length },
+        extractionId,
+      );
     } else {
       page = (await deps.runs.getPage(runId, extractionId, cursor.index))!;
     }
@@ -213,17 +217,21 @@ export async function handleDetailTask(
         ),
       );
     } catch (err) {
-      await deps.runs.addCounters(runId, ex.takeCounters());
+      await deps.runs.addCounters(runId, ex.takeCounters(), extractionId);
       if (!isPermanentFailure(err)) throw err;
       await failPage(ctx, extractionId, index, errorMessage(err), deps);
       return;
     }
     await deps.objects.put(deps.stagingBucket, key, [JSON.stringify(staged)]);
-    await deps.runs.addCounters(runId, {
-      ...ex.takeCounters(),
-      details: slice.length,
-      warnings: staged.filter((s) => 'w' in s).length,
-    });
+    await deps.runs.addCounters(
+      runId,
+      {
+        ...ex.takeCounters(),
+        details: slice.length,
+        warnings: staged.filter((s) => 'w' in s).length,
+      },
+      extractionId,
+    );
   }
   const done = await deps.runs.completeChunk(runId, extractionId, index, chunk);
   const chunksDone = done ?? (await deps.runs.getPage(runId, extractionId, index))!.chunksDone;
@@ -320,7 +328,7 @@ export async function handleFinalizeTask(
       await deps.objects.put(bucket, key, body);
       destiny = deps.objects.describe(bucket, key);
     }
-    const run = (await deps.runs.getRun(runId))!;
+    const counted = (await deps.runs.getExtraction(runId, extractionId))?.counters;
     const log = buildExecutionLog(
       {
         extractionName: extraction.name,
@@ -336,8 +344,8 @@ export async function handleFinalizeTask(
         destiny,
         last: lastRecord ?? state.previousLast ?? null,
         pages: state.endIndex + 1,
-        requests: run.counters.requests,
-        retries: run.counters.retries,
+        requests: counted?.requests ?? 0,
+        retries: counted?.retries ?? 0,
         detailRequests,
         warnings: warningCount,
         warningMessages: warnings,

@@ -54,6 +54,8 @@ export interface ExtractionRunState {
   failedPage?: { index: number; error: string };
   /** The previous successful run's `last` record, as of this run's start. */
   previousLast: unknown;
+  /** This extraction's share of the run's counters (absent until something is counted). */
+  counters?: RunCounters;
   log?: ExecutionLog;
 }
 
@@ -118,7 +120,8 @@ export interface RunStore {
     to: ExtractionStatus,
     log?: ExecutionLog,
   ): Promise<boolean>;
-  addCounters(runId: string, deltas: Partial<RunCounters>): Promise<void>;
+  /** Adds to the run's counters and, with `extractionId`, to that extraction's too. */
+  addCounters(runId: string, deltas: Partial<RunCounters>, extractionId?: string): Promise<void>;
   /** running -> succeeded/failed, once. */
   finishRun(runId: string, status: Exclude<RunStatus, 'running'>, error?: string): Promise<boolean>;
 }

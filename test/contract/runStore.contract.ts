@@ -286,6 +286,23 @@ export function describeRunStoreContract(name: string, makeStore: MakeFixture<Ru
     );
 
     it(
+      'adds counters to an extraction as well as to its run',
+      withStore(async (store) => {
+        const run = await started(store);
+        await store.addCounters(run.runId, { requests: 3, retries: 1 }, 'ext-deals');
+        await store.addCounters(run.runId, { requests: 2 });
+        await store.addCounters(run.runId, { requests: 4, pages: 1 }, 'ext-deals');
+        expect((await store.getRun(run.runId))?.counters).toMatchObject({ requests: 9, retries: 1, pages: 1 });
+        expect((await store.getExtraction(run.runId, 'ext-deals'))?.counters).toEqual({
+          ...ZERO_COUNTERS,
+          requests: 7,
+          retries: 1,
+          pages: 1,
+        });
+      }),
+    );
+
+    it(
       'rejects page and extraction changes for records that do not exist, rather than reporting "already done"',
       withStore(async (store) => {
         const run = await started(store);

@@ -126,7 +126,7 @@ type ExtractionItem = Key & {
   failedError?: string;
   previousLastJson?: string;
   logJson?: string;
-};
+} & Partial<Record<string, unknown>>;
 
 type PageItem = Key & {
   runId: string;
@@ -177,6 +177,13 @@ function extractionFromItem(item: ExtractionItem): ExtractionRunState {
       : {}),
     previousLast: fromJson(item.previousLastJson),
     ...(item.logJson !== undefined ? { log: fromJson(item.logJson) as ExecutionLog } : {}),
+    ...(COUNTER_NAMES.some((name) => item[counterAttribute(name)] !== undefined)
+      ? {
+          counters: Object.fromEntries(
+            COUNTER_NAMES.map((name) => [name, Number(item[counterAttribute(name)] ?? 0)]),
+          ) as unknown as RunCounters,
+        }
+      : {}),
   };
 }
 
@@ -258,7 +265,10 @@ export class DynamoRunStore implements RunStore {
     try {
       await this.documents.send(
         new TransactWriteCommand({
-          TransactItems: (run.status === 'running' ? [runItem, listEntry, activeEntry] : [runItem, listEntry]).map((Item) => ({
+          TransactItems: (run.status === 'running'
+            ? [runItem, listEntry, activeEntry]
+            : [runItem, listEntry]
+          ).map((Item) => ({
             Put: { TableName: this.table, Item, ConditionExpression: 'attribute_not_exists(pk)' },
           })),
         }),
@@ -322,7 +332,9 @@ export class DynamoRunStore implements RunStore {
     }
     const running: RunRecord[] = [];
     for (let start = 0; start < runIds.length; start += BATCH_GET_LIMIT) {
-      for (const item of await this.batchGet<RunItem>(runIds.slice(start, start + BATCH_GET_LIMIT).map(runKey))) {
+      for (const item of await this.batchGet<RunItem>(
+        runIds.slice(start, start + BATCH_GET_LIMIT).map(runKey),
+      )) {
         const run = runFromItem(item);
         // An entry whose clean-up was interrupted still points at a finished run.
         if (run.status === 'running') running.push(run);
@@ -577,28 +589,37 @@ export class DynamoRunStore implements RunStore {
     }
   }
 
-  async addCounters(runId: string, deltas: Partial<RunCounters>): Promise<void> {
-    const e = new Expression();
-    const adds = COUNTER_NAMES.flatMap((name) => {
-      const delta = deltas[name];
-      return delta ? [`${e.name(counterAttribute(name))} ${e.value(delta)}`] : [];
-    });
-    if (adds.length === 0) return;
-    try {
-      await this.documents.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: runKey(runId),
-          UpdateExpression: `ADD ${adds.join(', ')} SET ${e.name('updatedAt')} = ${e.value(this.now())}`,
-          ConditionExpression: 'attribute_exists(pk)',
-          ...e.attributes(),
-        }),
-      );
-    } catch (err) {
-      // The condition only keeps a stray item from being created: counters of a run
-      // that does not exist have nothing to count towards (as in the embedded store).
-      if (isConditionFailure(err)) return;
-      throw new RunStoreError(`cannot add counters to run ${runId}`, { cause: err });
+  async addCounters(runId: string, deltas: Partial<RunCounters>, extractionId?: string): Promise<void> {
+    const targets: Array<{ key: Key; what: string }> = [{ key: runKey(runId), what: `run ${runId}` }];
+    if (extractionId !== undefined) {
+      targets.push({
+        key: extractionKey(runId, extractionId),
+        what: `extraction ${extractionId} of run ${runId}`,
+      });
+    }
+    for (const { key, what } of targets) {
+      const e = new Expression();
+      const adds = COUNTER_NAMES.flatMap((name) => {
+        const delta = deltas[name];
+        return delta ? [`${e.name(counterAttribute(name))} ${e.value(delta)}`] : [];
+      });
+      if (adds.length === 0) return;
+      try {
+        await this.documents.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: key,
+            UpdateExpression: `ADD ${adds.join(', ')} SET ${e.name('updatedAt')} = ${e.value(this.now())}`,
+            ConditionExpression: 'attribute_exists(pk)',
+            ...e.attributes(),
+          }),
+        );
+      } catch (err) {
+        // The condition only keeps a stray item from being created: counters of a run
+        // that does not exist have nothing to count towards (as in the embedded store).
+        if (isConditionFailure(err)) return;
+        throw new RunStoreError(`cannot add counters to ${what}`, { cause: err });
+      }
     }
   }
 

@@ -10,6 +10,7 @@ import type {
   RunStatus,
   RunStore,
 } from '../../ports/runs';
+import { ZERO_COUNTERS } from '../../ports/runs';
 import { type Database, transaction } from './database';
 
 const PAGE_ORDER: Record<PageState, number> = { staged: 0, dispatched: 1, done: 2 };
@@ -211,15 +212,19 @@ export class SqliteRunStore implements RunStore {
     });
   }
 
-  async addCounters(runId: string, deltas: Partial<RunCounters>): Promise<void> {
+  async addCounters(runId: string, deltas: Partial<RunCounters>, extractionId?: string): Promise<void> {
     transaction(this.db, () => {
       const run = this.readRun(runId);
       if (!run) return;
-      for (const [name, delta] of Object.entries(deltas) as Array<[keyof RunCounters, number]>) {
-        run.counters[name] += delta;
-      }
+      const entries = Object.entries(deltas) as Array<[keyof RunCounters, number]>;
+      for (const [name, delta] of entries) run.counters[name] += delta;
       run.updatedAt = new Date().toISOString();
       this.writeRun(run);
+      const state = extractionId === undefined ? undefined : this.readExtraction(runId, extractionId);
+      if (!state) return;
+      const counters = (state.counters ??= { ...ZERO_COUNTERS });
+      for (const [name, delta] of entries) counters[name] += delta;
+      this.writeExtraction(state);
     });
   }
 
