@@ -1,0 +1,146 @@
+/**
+ * The stack's Pulumi config (`pulumi config set …`, see infra/README.md) turned
+ * into `createStack`'s arguments, validated like the services validate their
+ * environment: every problem at once.
+ */
+import * as pulumi from '@pulumi/pulumi';
+import { awsSettingsFromEnv, DEFAULT_MAX_RECEIVE_COUNT } from '../shared/adapters/aws/config';
+import { AwsSettingsError } from '../shared/adapters/aws/errors';
+import { InfraConfigError } from './errors';
+import { SERVICE_NAMES, type ServiceName } from './policies';
+import type { ServiceSizing, StackArgs } from './stack';
+
+export const DEFAULT_SIZING: Record<ServiceName, ServiceSizing> = {
+  'config-api': { cpu: 512, memory: 1024, desiredCount: 1 },
+  scheduler: { cpu: 256, memory: 512, desiredCount: 1 },
+  'page-fetcher': { cpu: 512, memory: 1024, desiredCount: 2 },
+  'detail-mapper': { cpu: 512, memory: 1024, desiredCount: 2 },
+  writer: { cpu: 512, memory: 1024, desiredCount: 1 },
+};
+
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+/** CloudWatch Logs accepts only these retention periods. */
+const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * @example
+ * const args = stackArgsFromConfig(new pulumi.Config());
+ */
+export function stackArgsFromConfig(config: pulumi.Config): StackArgs {
+  const problems: string[] = [];
+  const stage = config.require('stage');
+  const bucketSuffix = config.require('bucketSuffix');
+  const maxReceiveCount = config.getNumber('maxReceiveCount') ?? DEFAULT_MAX_RECEIVE_COUNT;
+  // The services validate these at start-up; the same check here fails `pulumi up`
+  // before anything is created (name syntax, bucket and queue name lengths, the count).
+  try {
+    awsSettingsFromEnv({
+      AWS_REGION: 'checked-by-the-aws-provider',
+      STAGE: stage,
+      DEFAULT_OUTPUT_BUCKET_SUFFIX: bucketSuffix,
+      MAX_RECEIVE_COUNT: String(maxReceiveCount),
+    });
+  } catch (err) {
+    if (!(err instanceof AwsSettingsError)) throw err;
+    problems.push(
+      `${err.message} (STAGE is the stage key, DEFAULT_OUTPUT_BUCKET_SUFFIX bucketSuffix, MAX_RECEIVE_COUNT maxReceiveCount)`,
+    );
+  }
+  const logRetentionDays = config.getNumber('logRetentionDays') ?? 30;
+  if (!LOG_RETENTION_DAYS.includes(logRetentionDays)) {
+    problems.push(
+      `logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(', ')} (got ${logRetentionDays})`,
+    );
+  }
+  const logLevel = config.get('logLevel') ?? 'info';
+  const isLogLevel = (v: string): v is StackArgs['logLevel'] => (LOG_LEVELS as readonly string[]).includes(v);
+  if (!isLogLevel(logLevel))
+    problems.push(`logLevel must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
+
+  const services = servicesFromConfig(config.getObject<unknown>('services'), problems);
+  const subnetIds = config.getObject<unknown>('subnetIds');
+  if (
+    subnetIds !== undefined &&
+    !(Array.isArray(subnetIds) && subnetIds.every((s) => typeof s === 'string'))
+  ) {
+    problems.push('subnetIds must be a list of subnet ids');
+  }
+  const vpcId = config.get('vpcId');
+  if ((vpcId === undefined) !== (subnetIds === undefined)) problems.push('vpcId and subnetIds go together');
+  const ingressCidrs = config.getObject<unknown>('ingressCidrs') ?? ['0.0.0.0/0'];
+  if (!(Array.isArray(ingressCidrs) && ingressCidrs.every((s) => typeof s === 'string'))) {
+    problems.push('ingressCidrs must be a list of CIDRs');
+  }
+  const extraOutputBuckets = config.getObject<unknown>('extraOutputBuckets') ?? [];
+  if (!(
+    Array.isArray(extraOutputBuckets) &&
+    extraOutputBuckets.every((s) => typeof s === 'string' && s.length > 0)
+  )) {
+    problems.push('extraOutputBuckets must be a list of bucket names');
+  }
+  if (problems.length > 0) throw new InfraConfigError(`invalid stack config: ${problems.join('; ')}`);
+
+  const rootApiKey = config.requireSecret('rootApiKey').apply((key) => {
+    // Checked when the value is known; the config-api refuses a shorter key at start-up too.
+    if (key.length < 24) throw new InfraConfigError('rootApiKey must be at least 24 characters');
+    return key;
+  });
+  const image = config.get('image');
+  const certificateArn = config.get('certificateArn');
+  const assignPublicIp = config.getBoolean('assignPublicIp');
+  return {
+    stage,
+    bucketSuffix,
+    maxReceiveCount,
+    rootApiKey,
+    services,
+    ingressCidrs: ingressCidrs as string[],
+    extraOutputBuckets: extraOutputBuckets as string[],
+    logRetentionDays,
+    logLevel: logLevel as StackArgs['logLevel'],
+    ...(image ? { image } : {}),
+    ...(certificateArn ? { certificateArn } : {}),
+    ...(vpcId && subnetIds ? { vpcId, subnetIds: subnetIds as string[] } : {}),
+    ...(assignPublicIp !== undefined ? { assignPublicIp } : {}),
+  };
+}
+
+/** `services` config: `{ "page-fetcher": { "desiredCount": 4, "cpu": 1024, "memory": 2048 }, … }`, each key optional. */
+function servicesFromConfig(value: unknown, problems: string[]): Record<ServiceName, ServiceSizing> {
+  const result = structuredClone(DEFAULT_SIZING);
+  if (value === undefined) return result;
+  if (!isRecord(value)) {
+    problems.push('services must be an object keyed by service name');
+    return result;
+  }
+  for (const [service, sizing] of Object.entries(value)) {
+    if (!(SERVICE_NAMES as readonly string[]).includes(service)) {
+      problems.push(`services.${service}: unknown service (one of ${SERVICE_NAMES.join(', ')})`);
+      continue;
+    }
+    if (!isRecord(sizing)) {
+      problems.push(`services.${service} must be an object`);
+      continue;
+    }
+    const target = result[service as ServiceName];
+    for (const key of ['cpu', 'memory', 'desiredCount'] as const) {
+      const n = sizing[key];
+      if (n === undefined) continue;
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < (key === 'desiredCount' ? 0 : 1)) {
+        problems.push(
+          `services.${service}.${key} must be a ${key === 'desiredCount' ? 'non-negative' : 'positive'} integer`,
+        );
+        continue;
+      }
+      target[key] = n;
+    }
+    const unknown = Object.keys(sizing).filter((k) => !['cpu', 'memory', 'desiredCount'].includes(k));
+    if (unknown.length) problems.push(`services.${service}: unknown keys ${unknown.join(', ')}`);
+  }
+  return result;
+}

@@ -1,0 +1,28 @@
+/**
+ * The Pulumi program (infra/Pulumi.yaml's `main`): reads the stack's config and
+ * declares the deployment. `createStack` is re-exported for tests and other programs;
+ * importing it from `./stack` declares nothing by itself.
+ */
+import * as pulumi from '@pulumi/pulumi';
+import { stackArgsFromConfig } from './config';
+import { createStack } from './stack';
+
+export { createStack, type Stack, type StackArgs } from './stack';
+export { stackArgsFromConfig } from './config';
+
+const stack = createStack(stackArgsFromConfig(new pulumi.Config()));
+
+/** The config API: `curl $(pulumi stack output apiUrl)/health`. */
+export const apiUrl = stack.apiUrl;
+/** Where `docker push` sends the image (see README.md). */
+export const repositoryUrl = stack.repository.repositoryUrl;
+export const clusterName = stack.cluster.name;
+export const logGroupName = stack.logGroup.name;
+export const queueUrls = pulumi.all({
+  pages: stack.queues.pages.url,
+  details: stack.queues.details.url,
+  finalize: stack.queues.finalize.url,
+});
+export const outputBucket = stack.buckets.output.bucket;
+export const stagingBucket = stack.buckets.staging.bucket;
+export const extractorSecretName = stack.extractorSecret.name;

@@ -1,0 +1,613 @@
+/**
+ * The Pulumi program under Pulumi's own mocks (no engine, no CLI, no cloud): every
+ * resource registration is recorded with its inputs, and the assertions read those.
+ */
+import * as pulumi from '@pulumi/pulumi';
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { configsTable, executionLogsTable, runsTable, stateTable } from '../../shared/adapters/aws/bootstrap';
+import { awsSettingsFromEnv, resourceNames } from '../../shared/adapters/aws/config';
+import { stackArgsFromConfig, DEFAULT_SIZING } from '../../infra/config';
+import { InfraConfigError } from '../../infra/errors';
+import { WILDCARD_RESOURCE_SIDS } from '../../infra/policies';
+import { createStack, SERVICE_NAMES, type Stack, type StackArgs } from '../../infra/stack';
+import { tableArgs } from '../../infra/tables';
+
+const ACCOUNT = '123456789012';
+const REGION = 'eu-west-1';
+const STAGE = 'dev';
+const SUFFIX = 'acme';
+const ROOT_KEY = 'root-key-with-at-least-24-characters';
+const names = resourceNames(STAGE, SUFFIX);
+
+interface Recorded {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+  state: Record<string, unknown>;
+}
+
+/** type token → the state the mock adds to the inputs (what the provider would compute). */
+function computedState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  const physical = String(inputs.name ?? inputs.bucket ?? name);
+  const service = type.split(':')[1]?.split('/')[0] ?? 'unknown';
+  const state: Record<string, unknown> = {
+    arn: `arn:aws:${service}:${REGION}:${ACCOUNT}:${physical}`,
+    name: physical,
+  };
+  if (type === 'aws:sqs/queue:Queue')
+    state.url = `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${physical}`;
+  if (type === 'aws:lb/loadBalancer:LoadBalancer') state.dnsName = `${physical}.${REGION}.elb.amazonaws.com`;
+  if (type === 'aws:ecr/repository:Repository')
+    state.repositoryUrl = `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${physical}`;
+  if (type === 'aws:s3/bucket:Bucket') state.arn = `arn:aws:s3:::${physical}`;
+  return state;
+}
+
+class Recorder implements pulumi.runtime.Mocks {
+  readonly resources: Recorded[] = [];
+  /** Resource options by resource name, as the SDK passed them (see `deploy`). */
+  readonly options = new Map<string, pulumi.CustomResourceOptions>();
+
+  newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
+    const inputs = args.inputs as Record<string, unknown>;
+    const state = { ...inputs, ...computedState(args.type, args.name, inputs) };
+    this.resources.push({ type: args.type, name: args.name, inputs, state });
+    // Security groups and buckets are addressed by id; an id that is the name keeps assertions readable.
+    return { id: `${args.name}-id`, state };
+  }
+
+  call(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
+    switch (args.token) {
+      case 'aws:index/getCallerIdentity:getCallerIdentity':
+        return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/test`, userId: 'AIDA', id: ACCOUNT };
+      case 'aws:index/getRegion:getRegion':
+        return { region: REGION, name: REGION, id: REGION };
+      case 'aws:index/getPartition:getPartition':
+        return { partition: 'aws', dnsSuffix: 'amazonaws.com', id: 'aws' };
+      case 'aws:ec2/getVpc:getVpc':
+        return { id: 'vpc-default', cidrBlock: '172.31.0.0/16', default: true };
+      case 'aws:ec2/getSubnets:getSubnets':
+        return { ids: ['subnet-a', 'subnet-b', 'subnet-c'], id: REGION };
+      default:
+        throw new Error(`unexpected call ${args.token}`);
+    }
+  }
+
+  ofType(type: string): Recorded[] {
+    return this.resources.filter((r) => r.type === type);
+  }
+
+  one(type: string, name: string): Recorded {
+    const found = this.resources.find((r) => r.type === type && r.name === name);
+    if (!found) throw new Error(`no ${type} named ${name}`);
+    return found;
+  }
+}
+
+/** How the mock monitor receives a secret input: Pulumi's signature key with the secret signature. */
+const secretValue = (value: unknown) => ({
+  '4dabf18193072939515e22adb298388d': '1b47061264138c4ac30d75fd1eb44270',
+  value,
+});
+
+const valueOf = <T>(output: pulumi.Output<T>): Promise<T> => new Promise((resolve) => output.apply(resolve));
+
+/** Waits until every resource of the stack is registered (its URN known), so the recorder has them all. */
+async function settled(stack: Stack): Promise<void> {
+  const resources: pulumi.Resource[] = [];
+  const walk = (value: unknown): void => {
+    if (pulumi.Resource.isInstance(value)) resources.push(value);
+    else if (Array.isArray(value)) value.forEach(walk);
+    else if (typeof value === 'object' && value !== null && !pulumi.Output.isInstance(value)) {
+      Object.values(value).forEach(walk);
+    }
+  };
+  walk(stack);
+  await Promise.all(resources.map((r) => valueOf(r.urn)));
+  await valueOf(stack.apiUrl);
+}
+
+const baseArgs: StackArgs = {
+  stage: STAGE,
+  bucketSuffix: SUFFIX,
+  maxReceiveCount: 7,
+  rootApiKey: ROOT_KEY,
+  services: DEFAULT_SIZING,
+  ingressCidrs: ['0.0.0.0/0'],
+  logRetentionDays: 30,
+  logLevel: 'info',
+};
+
+async function deploy(args: StackArgs = baseArgs): Promise<{ mocks: Recorder; stack: Stack }> {
+  const mocks = new Recorder();
+  await pulumi.runtime.setMocks(mocks, 'api-extractor', STAGE, false);
+  let stack: Stack | undefined;
+  // As the Pulumi runtime runs a program: inside the root stack resource.
+  await pulumi.runtime.runInPulumiStack(async () => {
+    pulumi.runtime.registerStackTransformation((t) => {
+      if (t.type === 'aws:secretsmanager/secretVersion:SecretVersion') mocks.options.set(t.name, t.opts);
+      return undefined;
+    });
+    stack = createStack(args);
+    await settled(stack);
+    return { apiUrl: stack.apiUrl };
+  });
+  if (!stack) throw new Error('the program did not run');
+  return { mocks, stack };
+}
+
+interface ContainerDefinition {
+  name: string;
+  image: string;
+  command: string[];
+  environment: { name: string; value: string }[];
+  secrets: { name: string; valueFrom: string }[];
+  portMappings: { containerPort: number }[];
+  stopTimeout: number;
+  logConfiguration: { logDriver: string; options: Record<string, string> };
+}
+interface PolicyStatement {
+  Sid: string;
+  Effect: string;
+  Action: string[];
+  Resource: string[];
+}
+
+const container = (mocks: Recorder, service: string): ContainerDefinition => {
+  const definitions = JSON.parse(
+    String(mocks.one('aws:ecs/taskDefinition:TaskDefinition', `${service}-task`).inputs.containerDefinitions),
+  ) as ContainerDefinition[];
+  expect(definitions).toHaveLength(1);
+  return definitions[0] as ContainerDefinition;
+};
+const statements = (mocks: Recorder, resourceName: string): PolicyStatement[] =>
+  (
+    JSON.parse(String(mocks.one('aws:iam/rolePolicy:RolePolicy', resourceName).inputs.policy)) as {
+      Statement: PolicyStatement[];
+    }
+  ).Statement;
+const allows = (list: PolicyStatement[], action: string, resource: string): boolean =>
+  list.some((s) => s.Effect === 'Allow' && s.Action.includes(action) && s.Resource.includes(resource));
+
+/** A table's inputs as the DynamoDB API spells them, to compare with bootstrap.ts. */
+function asCreateTable(inputs: Record<string, unknown>): Partial<CreateTableCommandInput> {
+  const attributes = inputs.attributes as { name: string; type: string }[];
+  const lsis = (inputs.localSecondaryIndexes ?? []) as {
+    name: string;
+    rangeKey: string;
+    projectionType: string;
+  }[];
+  const key = (hash: string, range: unknown) => [
+    { AttributeName: hash, KeyType: 'HASH' as const },
+    ...(typeof range === 'string' ? [{ AttributeName: range, KeyType: 'RANGE' as const }] : []),
+  ];
+  return {
+    TableName: String(inputs.name),
+    BillingMode: inputs.billingMode as 'PAY_PER_REQUEST',
+    AttributeDefinitions: attributes.map((a) => ({ AttributeName: a.name, AttributeType: a.type as 'S' })),
+    KeySchema: key(String(inputs.hashKey), inputs.rangeKey),
+    ...(lsis.length
+      ? {
+          LocalSecondaryIndexes: lsis.map((i) => ({
+            IndexName: i.name,
+            KeySchema: key(String(inputs.hashKey), i.rangeKey),
+            Projection: { ProjectionType: i.projectionType as 'ALL' },
+          })),
+        }
+      : {}),
+  };
+}
+
+describe('infra stack (Pulumi mocks)', () => {
+  let mocks: Recorder;
+  let stack: Stack;
+
+  beforeAll(async () => {
+    ({ mocks, stack } = await deploy());
+  });
+
+  it('creates the three queues, each with a dead-letter queue named in its RedrivePolicy', () => {
+    const queues = mocks.ofType('aws:sqs/queue:Queue');
+    expect(queues.map((q) => q.inputs.name).sort()).toEqual(
+      [...Object.values(names.queues), ...Object.values(names.deadLetterQueues)].sort(),
+    );
+    for (const q of ['pages', 'details', 'finalize'] as const) {
+      const queue = mocks.one('aws:sqs/queue:Queue', q);
+      const dlq = mocks.one('aws:sqs/queue:Queue', `${q}-dlq`);
+      expect(JSON.parse(String(queue.inputs.redrivePolicy))).toEqual({
+        deadLetterTargetArn: `arn:aws:sqs:${REGION}:${ACCOUNT}:${names.deadLetterQueues[q]}`,
+        maxReceiveCount: 7,
+      });
+      expect(dlq.inputs.redrivePolicy).toBeUndefined();
+      expect(dlq.inputs.messageRetentionSeconds).toBe(14 * 24 * 3600);
+      // The worker receives with the same visibility timeout (VISIBILITY_TIMEOUT_SECONDS).
+      expect(Number(queue.inputs.visibilityTimeoutSeconds)).toBeGreaterThanOrEqual(60);
+    }
+  });
+
+  it("creates the four tables with bootstrap.ts's keys and indexes, on demand", () => {
+    const expected = [
+      runsTable(names.tables.runs),
+      executionLogsTable(names.tables.executionLogs),
+      stateTable(names.tables.state),
+      configsTable(names.tables.configs),
+    ];
+    const tables = mocks.ofType('aws:dynamodb/table:Table');
+    expect(tables).toHaveLength(4);
+    for (const definition of expected) {
+      const table = tables.find((t) => t.inputs.name === definition.TableName);
+      expect(table).toBeDefined();
+      expect(asCreateTable(table?.inputs ?? {})).toEqual(definition);
+    }
+    expect(
+      tables.find((t) => t.inputs.name === names.tables.executionLogs)?.inputs.localSecondaryIndexes,
+    ).toEqual([{ name: 'byCreatedAt', rangeKey: 'createdAtSk', projectionType: 'ALL' }]);
+  });
+
+  it('refuses a table definition it cannot translate faithfully', () => {
+    expect(() =>
+      tableArgs({
+        ...runsTable('t'),
+        GlobalSecondaryIndexes: [{ IndexName: 'g', KeySchema: [], Projection: {} }],
+      }),
+    ).toThrow(InfraConfigError);
+  });
+
+  it('creates both buckets private and encrypted; staging objects expire after 7 days', () => {
+    const buckets = mocks.ofType('aws:s3/bucket:Bucket').map((b) => b.inputs.bucket);
+    expect(buckets.sort()).toEqual([names.buckets.output, names.buckets.staging].sort());
+    for (const key of ['output', 'staging']) {
+      expect(
+        mocks.one('aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock', `${key}-bucket-public-access`)
+          .inputs,
+      ).toMatchObject({
+        bucket: `${key}-bucket-id`,
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      });
+      expect(
+        mocks.one(
+          'aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration',
+          `${key}-bucket-sse`,
+        ).inputs.rules,
+      ).toEqual([{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' }, bucketKeyEnabled: true }]);
+    }
+    const staging = mocks.one(
+      'aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration',
+      'staging-bucket-lifecycle',
+    );
+    expect(staging.inputs.bucket).toBe('staging-bucket-id');
+    expect(staging.inputs.rules).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ status: 'Enabled', expiration: { days: 7 }, filter: { prefix: '' } }),
+        expect.objectContaining({
+          status: 'Enabled',
+          abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+        }),
+      ]),
+    );
+    const output = mocks.one(
+      'aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration',
+      'output-bucket-lifecycle',
+    );
+    expect(output.inputs.rules).toEqual([
+      expect.objectContaining({ abortIncompleteMultipartUpload: { daysAfterInitiation: 1 } }),
+    ]);
+  });
+
+  it('creates the extractor secret as {} and leaves later values to the config-api', () => {
+    const secret = mocks.one('aws:secretsmanager/secret:Secret', 'extractor-secrets');
+    expect(secret.inputs.name).toBe(names.extractorSecret);
+    const version = mocks.one('aws:secretsmanager/secretVersion:SecretVersion', 'extractor-secrets-initial');
+    expect(version.inputs.secretString).toEqual(secretValue('{}'));
+    // The root key reaches Secrets Manager as a Pulumi secret (encrypted in the state).
+    expect(
+      mocks.one('aws:secretsmanager/secretVersion:SecretVersion', 'root-api-key').inputs.secretString,
+    ).toEqual(secretValue(ROOT_KEY));
+    // Resource options never reach the mock monitor; the SDK-side transformation saw them.
+    expect(mocks.options.get('extractor-secrets-initial')?.ignoreChanges).toEqual([
+      'secretString',
+      'versionStages',
+    ]);
+    expect(mocks.options.get('root-api-key')?.ignoreChanges).toBeUndefined();
+  });
+
+  it('runs the five services on Fargate with the command of docker/README.md and a 120 s stop timeout', () => {
+    const services = mocks.ofType('aws:ecs/service:Service');
+    expect(services.map((s) => s.inputs.name).sort()).toEqual([...SERVICE_NAMES].sort());
+    const commands = Object.fromEntries(SERVICE_NAMES.map((s) => [s, container(mocks, s).command.join(' ')]));
+    expect(commands).toEqual({
+      'config-api': 'dist/services/config-api/main.js',
+      scheduler: 'dist/services/scheduler/main.js',
+      'page-fetcher': 'dist/services/worker/main.js page-fetcher',
+      'detail-mapper': 'dist/services/worker/main.js detail-mapper',
+      writer: 'dist/services/worker/main.js writer',
+    });
+    for (const service of SERVICE_NAMES) {
+      const def = container(mocks, service);
+      expect(def.stopTimeout).toBe(120);
+      expect(def.image).toBe(`${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/api-extractor-${STAGE}:latest`);
+      expect(def.logConfiguration).toEqual({
+        logDriver: 'awslogs',
+        options: {
+          'awslogs-group': `/ecs/api-extractor-${STAGE}`,
+          'awslogs-region': REGION,
+          'awslogs-stream-prefix': service,
+        },
+      });
+      const task = mocks.one('aws:ecs/taskDefinition:TaskDefinition', `${service}-task`).inputs;
+      expect(task).toMatchObject({
+        networkMode: 'awsvpc',
+        requiresCompatibilities: ['FARGATE'],
+        cpu: String(DEFAULT_SIZING[service].cpu),
+        memory: String(DEFAULT_SIZING[service].memory),
+        taskRoleArn: `arn:aws:iam:${REGION}:${ACCOUNT}:api-extractor-${STAGE}-${service}`,
+      });
+      const svc = mocks.one('aws:ecs/service:Service', service).inputs;
+      expect(svc).toMatchObject({
+        launchType: 'FARGATE',
+        desiredCount: DEFAULT_SIZING[service].desiredCount,
+      });
+      // The environment is what the services validate at start-up: it must pass.
+      const env = Object.fromEntries(def.environment.map((e) => [e.name, e.value]));
+      const settings = awsSettingsFromEnv(env);
+      expect(settings).toMatchObject({
+        region: REGION,
+        stage: STAGE,
+        bucketSuffix: SUFFIX,
+        maxReceiveCount: 7,
+      });
+      expect(settings.names).toEqual(names);
+    }
+    const workerEnv = (s: string) =>
+      Object.fromEntries(container(mocks, s).environment.map((e) => [e.name, e.value]));
+    expect(workerEnv('page-fetcher').VISIBILITY_TIMEOUT_SECONDS).toBe('60');
+    expect(workerEnv('writer').VISIBILITY_TIMEOUT_SECONDS).toBe('300');
+  });
+
+  it('passes ROOT_API_KEY to the config-api as a Secrets Manager secret, never as an environment variable', () => {
+    const api = container(mocks, 'config-api');
+    expect(api.secrets).toEqual([
+      {
+        name: 'ROOT_API_KEY',
+        valueFrom: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:api-extractor-config/${STAGE}/root-api-key`,
+      },
+    ]);
+    const env = Object.fromEntries(api.environment.map((e) => [e.name, e.value]));
+    expect(env).toMatchObject({ HOST: '0.0.0.0', PORT: '8080' });
+    expect(Object.keys(env)).not.toContain('ROOT_API_KEY');
+    expect(api.portMappings).toEqual([{ containerPort: 8080, protocol: 'tcp' }]);
+    for (const service of SERVICE_NAMES) {
+      const text = String(
+        mocks.one('aws:ecs/taskDefinition:TaskDefinition', `${service}-task`).inputs.containerDefinitions,
+      );
+      expect(text).not.toContain(ROOT_KEY);
+    }
+    // The execution role (ECS agent) reads that secret, the task roles do not.
+    const exec = statements(mocks, 'task-execution-policy');
+    const rootArn = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:api-extractor-config/${STAGE}/root-api-key`;
+    expect(allows(exec, 'secretsmanager:GetSecretValue', rootArn)).toBe(true);
+    for (const service of SERVICE_NAMES) {
+      expect(JSON.stringify(statements(mocks, `${service}-task-policy`))).not.toContain('root-api-key');
+    }
+  });
+
+  it('lets the config-api write the extractor secret and no other service', () => {
+    const secretArn = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:${names.extractorSecret}`;
+    const api = statements(mocks, 'config-api-task-policy');
+    expect(allows(api, 'secretsmanager:PutSecretValue', secretArn)).toBe(true);
+    for (const service of SERVICE_NAMES) {
+      const list = statements(mocks, `${service}-task-policy`);
+      expect(allows(list, 'secretsmanager:GetSecretValue', secretArn)).toBe(true);
+      if (service === 'config-api') continue;
+      const actions = list.flatMap((s) => s.Action);
+      expect(actions).not.toContain('secretsmanager:PutSecretValue');
+      expect(actions).not.toContain('secretsmanager:CreateSecret');
+    }
+  });
+
+  it('grants each service its own queues, tables and buckets only', () => {
+    const arn = (kind: string, name: string) => `arn:aws:${kind}:${REGION}:${ACCOUNT}:${name}`;
+    const pf = statements(mocks, 'page-fetcher-task-policy');
+    expect(allows(pf, 'sqs:ReceiveMessage', arn('sqs', names.queues.pages))).toBe(true);
+    expect(allows(pf, 'sqs:ChangeMessageVisibility', arn('sqs', names.queues.pages))).toBe(true);
+    expect(allows(pf, 'sqs:SendMessage', arn('sqs', names.queues.details))).toBe(true);
+    expect(allows(pf, 'sqs:ReceiveMessage', arn('sqs', names.queues.details))).toBe(false);
+    expect(allows(pf, 'dynamodb:UpdateItem', arn('dynamodb', names.tables.runs))).toBe(true);
+    expect(allows(pf, 'dynamodb:GetItem', arn('dynamodb', names.tables.configs))).toBe(false);
+    expect(allows(pf, 's3:PutObject', `arn:aws:s3:::${names.buckets.staging}/*`)).toBe(true);
+    expect(allows(pf, 's3:PutObject', `arn:aws:s3:::${names.buckets.output}/*`)).toBe(false);
+
+    const writer = statements(mocks, 'writer-task-policy');
+    expect(allows(writer, 's3:PutObject', `arn:aws:s3:::${names.buckets.output}/*`)).toBe(true);
+    for (const dlq of Object.values(names.deadLetterQueues)) {
+      expect(allows(writer, 'sqs:ReceiveMessage', arn('sqs', dlq))).toBe(true);
+    }
+    const scheduler = statements(mocks, 'scheduler-task-policy');
+    expect(allows(scheduler, 'dynamodb:Scan', arn('dynamodb', names.tables.configs))).toBe(true);
+    expect(allows(scheduler, 'sqs:ReceiveMessage', arn('sqs', names.queues.pages))).toBe(false);
+  });
+
+  it('uses Resource "*" only where AWS requires it (ecr:GetAuthorizationToken)', () => {
+    const policies = mocks.ofType('aws:iam/rolePolicy:RolePolicy');
+    expect(policies).toHaveLength(SERVICE_NAMES.length + 1);
+    const wildcards = policies.flatMap((p) =>
+      (JSON.parse(String(p.inputs.policy)) as { Statement: PolicyStatement[] }).Statement.filter((s) =>
+        s.Resource.includes('*'),
+      ),
+    );
+    expect(wildcards.map((s) => s.Sid)).toEqual([...WILDCARD_RESOURCE_SIDS]);
+    expect(wildcards.flatMap((s) => s.Action)).toEqual(['ecr:GetAuthorizationToken']);
+    for (const role of mocks.ofType('aws:iam/role:Role')) {
+      const trust = JSON.parse(String(role.inputs.assumeRolePolicy)) as {
+        Statement: { Principal: unknown; Condition: unknown }[];
+      };
+      expect(trust.Statement).toEqual([
+        expect.objectContaining({
+          Principal: { Service: 'ecs-tasks.amazonaws.com' },
+          Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT } },
+        }),
+      ]);
+    }
+  });
+
+  it('puts the config-api behind an internet-facing ALB that forwards to it, health-checked on GET /health', () => {
+    const alb = mocks.one('aws:lb/loadBalancer:LoadBalancer', 'alb').inputs;
+    expect(alb).toMatchObject({
+      internal: false,
+      loadBalancerType: 'application',
+      subnets: ['subnet-a', 'subnet-b', 'subnet-c'],
+    });
+    const tg = mocks.one('aws:lb/targetGroup:TargetGroup', 'config-api-tg');
+    expect(tg.inputs).toMatchObject({ port: 8080, protocol: 'HTTP', targetType: 'ip', vpcId: 'vpc-default' });
+    expect(tg.inputs.healthCheck).toMatchObject({ path: '/health', matcher: '200' });
+    const listeners = mocks.ofType('aws:lb/listener:Listener');
+    expect(listeners).toHaveLength(1);
+    expect(listeners[0]?.inputs).toMatchObject({
+      port: 80,
+      protocol: 'HTTP',
+      loadBalancerArn: alb.name ? `arn:aws:lb:${REGION}:${ACCOUNT}:${String(alb.name)}` : undefined,
+      defaultActions: [{ type: 'forward', targetGroupArn: tg.state.arn }],
+    });
+    const api = mocks.one('aws:ecs/service:Service', 'config-api').inputs;
+    expect(api.loadBalancers).toEqual([
+      { targetGroupArn: tg.state.arn, containerName: 'config-api', containerPort: 8080 },
+    ]);
+    expect(mocks.one('aws:ecs/service:Service', 'writer').inputs.loadBalancers).toBeUndefined();
+  });
+
+  it('lets only the ALB reach the config-api, on its port only; workers take no inbound traffic', () => {
+    const ingress = mocks.ofType('aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule');
+    const toApi = ingress.filter((r) => r.inputs.securityGroupId === 'config-api-sg-id');
+    expect(toApi.map((r) => r.inputs)).toEqual([
+      expect.objectContaining({
+        ipProtocol: 'tcp',
+        fromPort: 8080,
+        toPort: 8080,
+        referencedSecurityGroupId: 'alb-sg-id',
+      }),
+    ]);
+    expect(ingress.filter((r) => r.inputs.securityGroupId === 'workers-sg-id')).toEqual([]);
+    expect(
+      ingress.filter((r) => r.inputs.securityGroupId === 'alb-sg-id').map((r) => r.inputs.fromPort),
+    ).toEqual([80]);
+    const albOut = mocks
+      .ofType('aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule')
+      .filter((r) => r.inputs.securityGroupId === 'alb-sg-id');
+    expect(albOut.map((r) => r.inputs)).toEqual([
+      expect.objectContaining({
+        fromPort: 8080,
+        toPort: 8080,
+        referencedSecurityGroupId: 'config-api-sg-id',
+      }),
+    ]);
+    const net = (s: string) => mocks.one('aws:ecs/service:Service', s).inputs.networkConfiguration;
+    expect(net('config-api')).toMatchObject({ securityGroups: ['config-api-sg-id'], assignPublicIp: true });
+    expect(net('writer')).toMatchObject({
+      securityGroups: ['workers-sg-id'],
+      subnets: ['subnet-a', 'subnet-b', 'subnet-c'],
+    });
+  });
+
+  it('exposes the API URL', async () => {
+    expect(await valueOf(stack.apiUrl)).toBe(`http://api-extractor-${STAGE}-alb.${REGION}.elb.amazonaws.com`);
+  });
+});
+
+describe('infra stack with a certificate and an existing VPC', () => {
+  it('serves HTTPS, redirects HTTP, and uses the given subnets', async () => {
+    const { mocks, stack } = await deploy({
+      ...baseArgs,
+      certificateArn: `arn:aws:acm:${REGION}:${ACCOUNT}:certificate/abc`,
+      vpcId: 'vpc-own',
+      subnetIds: ['subnet-x', 'subnet-y'],
+      image: 'registry.example/api-extractor:1.2.3',
+      extraOutputBuckets: ['team-exports'],
+    });
+    const tgArn = mocks.one('aws:lb/targetGroup:TargetGroup', 'config-api-tg').state.arn;
+    expect(mocks.one('aws:lb/listener:Listener', 'https').inputs).toMatchObject({
+      port: 443,
+      protocol: 'HTTPS',
+      certificateArn: `arn:aws:acm:${REGION}:${ACCOUNT}:certificate/abc`,
+      defaultActions: [{ type: 'forward', targetGroupArn: tgArn }],
+    });
+    expect(mocks.one('aws:lb/listener:Listener', 'http').inputs.defaultActions).toEqual([
+      { type: 'redirect', redirect: { protocol: 'HTTPS', port: '443', statusCode: 'HTTP_301' } },
+    ]);
+    expect(mocks.one('aws:lb/targetGroup:TargetGroup', 'config-api-tg').inputs.vpcId).toBe('vpc-own');
+    expect(mocks.one('aws:ecs/service:Service', 'scheduler').inputs.networkConfiguration).toMatchObject({
+      subnets: ['subnet-x', 'subnet-y'],
+      assignPublicIp: false,
+    });
+    expect(container(mocks, 'writer').image).toBe('registry.example/api-extractor:1.2.3');
+    expect(
+      allows(statements(mocks, 'writer-task-policy'), 's3:PutObject', 'arn:aws:s3:::team-exports/*'),
+    ).toBe(true);
+    expect(
+      allows(statements(mocks, 'page-fetcher-task-policy'), 's3:PutObject', 'arn:aws:s3:::team-exports/*'),
+    ).toBe(false);
+    expect(await valueOf(stack.apiUrl)).toMatch(/^https:\/\//);
+  });
+});
+
+describe('stack config', () => {
+  const project = 'api-extractor';
+  const set = (values: Record<string, string>): void => {
+    pulumi.runtime.setAllConfig(
+      Object.fromEntries(Object.entries(values).map(([k, v]) => [`${project}:${k}`, v])),
+      [`${project}:rootApiKey`],
+    );
+  };
+
+  beforeAll(async () => {
+    await pulumi.runtime.setMocks(new Recorder(), project, STAGE, false);
+  });
+
+  it('reads the keys, with defaults, and keeps the root key secret', async () => {
+    set({
+      stage: 'prod',
+      bucketSuffix: ACCOUNT,
+      rootApiKey: ROOT_KEY,
+      maxReceiveCount: '9',
+      services: JSON.stringify({ 'page-fetcher': { desiredCount: 6, cpu: 1024, memory: 2048 } }),
+    });
+    const args = stackArgsFromConfig(new pulumi.Config(project));
+    expect(args).toMatchObject({
+      stage: 'prod',
+      bucketSuffix: ACCOUNT,
+      maxReceiveCount: 9,
+      logLevel: 'info',
+    });
+    expect(args.services['page-fetcher']).toEqual({ cpu: 1024, memory: 2048, desiredCount: 6 });
+    expect(args.services.writer).toEqual(DEFAULT_SIZING.writer);
+    expect(args.image).toBeUndefined();
+    const key = args.rootApiKey as pulumi.Output<string>;
+    expect(await pulumi.isSecret(key)).toBe(true);
+    expect(await valueOf(key)).toBe(ROOT_KEY);
+  });
+
+  it('reports every invalid value at once', () => {
+    set({
+      stage: 'Prod',
+      bucketSuffix: ACCOUNT,
+      rootApiKey: ROOT_KEY,
+      maxReceiveCount: '0',
+      services: JSON.stringify({ 'page-fetcher': { desiredCount: -1 }, mailer: {} }),
+      vpcId: 'vpc-1',
+    });
+    let message = '';
+    try {
+      stackArgsFromConfig(new pulumi.Config(project));
+    } catch (err) {
+      expect(err).toBeInstanceOf(InfraConfigError);
+      message = (err as Error).message;
+    }
+    expect(message).toContain('STAGE must be lower-case');
+    expect(message).toContain('MAX_RECEIVE_COUNT must be an integer');
+    expect(message).toContain('services.page-fetcher.desiredCount');
+    expect(message).toContain('services.mailer: unknown service');
+    expect(message).toContain('vpcId and subnetIds go together');
+  });
+});
