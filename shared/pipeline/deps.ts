@@ -22,6 +22,8 @@ export const staging = {
     `runs/${runId}/${encodeURIComponent(extractionId)}/`,
   page: (runId: string, extractionId: string, index: number): string =>
     `${staging.prefix(runId, extractionId)}page-${String(index).padStart(8, '0')}.json`,
+  detailsPrefix: (runId: string, extractionId: string, index: number): string =>
+    `${staging.prefix(runId, extractionId)}page-${String(index).padStart(8, '0')}.details-`,
   details: (runId: string, extractionId: string, index: number, chunk: number): string =>
-    `${staging.prefix(runId, extractionId)}page-${String(index).padStart(8, '0')}.details-${String(chunk).padStart(5, '0')}.json`,
+    `${staging.detailsPrefix(runId, extractionId, index)}${String(chunk).padStart(5, '0')}.json`,
 };

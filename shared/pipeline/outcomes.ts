@@ -51,8 +51,8 @@ export async function finalizeIfReady(
   if (state.status !== 'running' || state.endIndex === undefined) return;
   if (state.failedPage && state.failedPage.index <= state.endIndex) return;
   const needed = state.endIndex + 1;
-  // Pages past the end may be done too: count only those up to it.
-  if (state.pagesDone < needed) return;
+  // Count the page records themselves, not `pagesDone`: each page is its own item, so
+  // concurrent completions cannot lose one, and pages past the end are left out.
   if ((await deps.runs.countDonePagesBelow(ctx.run.runId, state.extractionId, needed)) < needed) return;
   // Enqueue before any state change: a crash in between re-sends rather than loses it.
   const task: FinalizeTask = {

@@ -233,9 +233,14 @@ export async function handleDetailTask(
       extractionId,
     );
   }
-  const done = await deps.runs.completeChunk(runId, extractionId, index, chunk);
-  const chunksDone = done ?? (await deps.runs.getPage(runId, extractionId, index))!.chunksDone;
-  if (chunksDone >= page.chunks) await completePage(ctx, extractionId, index, deps);
+  await deps.runs.completeChunk(runId, extractionId, index, chunk);
+  // Decide from the staged chunk files, one object each, rather than from a counter
+  // that concurrent chunk completions all update: the files cannot lose an update.
+  const staged = await deps.objects.list(
+    deps.stagingBucket,
+    staging.detailsPrefix(runId, extractionId, index),
+  );
+  if (staged.length >= page.chunks) await completePage(ctx, extractionId, index, deps);
 }
 
 async function readStagedPage(
