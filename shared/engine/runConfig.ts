@@ -4,11 +4,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ApiConfig, Extraction } from '../core/config/types';
-import { readJsonField } from '../core/jsonField';
 import { Redactor } from '../core/redact';
-import type { ReferenceLookup } from '../core/references';
 import { TokenManager } from '../extract/auth';
-import { HttpTransport, RetryingClient } from '../extract/http';
+import { createTokenEndpointHttp } from '../extract/clientFactory';
+import { referenceLookup } from './lookup';
 import type { ExecutionLog } from '../ports/executionLog';
 import type { EngineDeps } from './deps';
 import { redactingLogger } from './redactingLogger';
@@ -57,21 +56,12 @@ export async function runConfig(
   const deps: EngineDeps = { ...baseDeps, logger: redactingLogger(baseDeps.logger, redactor) };
   const secrets = await deps.secrets.getAll();
   redactor.addAll(secrets);
-  const lookup: ReferenceLookup = (type, path) => {
-    if (type === 'secret') return readJsonField(secrets, path);
-    if (type === 'self') return path === 'auth.access_token' ? tokens.current() : readJsonField(config, path);
-    return undefined;
-  };
-  const transport = new HttpTransport({ connectTimeoutMs: 10_000, allowLinkLocal: deps.allowLinkLocal });
+  const lookup = referenceLookup({ config, secrets, previousLast: undefined, token: () => tokens.current() });
+  const { transport, client } = createTokenEndpointHttp({ allowLinkLocal: deps.allowLinkLocal });
   const tokens = new TokenManager({
     auth: config.auth,
     lookup,
-    client: new RetryingClient(transport, {
-      maxAttempts: 3,
-      backoffBaseMs: 500,
-      backoffMaxMs: 10_000,
-      timeoutMs: 30_000,
-    }),
+    client,
     redactor,
     clock: deps.clock,
     store: deps.tokens,

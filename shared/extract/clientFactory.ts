@@ -23,3 +23,18 @@ export function createExtractionHttp(
   );
   return { transport, client };
 }
+
+/** The token endpoint's pool and client: a few quick tries, a run cannot start without it. */
+export function createTokenEndpointHttp(options: { allowLinkLocal?: boolean }): {
+  transport: HttpTransport;
+  client: RetryingClient;
+} {
+  const transport = new HttpTransport({ connectTimeoutMs: 10_000, allowLinkLocal: options.allowLinkLocal });
+  const client = new RetryingClient(transport, {
+    maxAttempts: 3,
+    backoffBaseMs: 500,
+    backoffMaxMs: 10_000,
+    timeoutMs: 30_000,
+  });
+  return { transport, client };
+}

@@ -9,9 +9,9 @@ import { compileRecordMapper, type RecordMapper } from '../core/rowMapping';
 import { referenceLookup } from '../engine/lookup';
 import { redactingLogger } from '../engine/redactingLogger';
 import { AuthenticatedClient, TokenManager } from '../extract/auth';
-import { createExtractionHttp } from '../extract/clientFactory';
+import { createExtractionHttp, createTokenEndpointHttp } from '../extract/clientFactory';
 import { DetailFetcher } from '../extract/detailFetcher';
-import { HttpTransport, RetryingClient } from '../extract/http';
+import type { HttpTransport } from '../extract/http';
 import { PageFetcher } from '../extract/pageFetcher';
 import { createPaginator, type Paginator } from '../extract/pagination';
 import type { Logger } from '../ports/logger';
@@ -47,8 +47,7 @@ export class RunContext {
   ) {
     this.redactor.addAll(secrets);
     this.logger = redactingLogger(deps.logger, this.redactor);
-    const tokenTransport = new HttpTransport({
-      connectTimeoutMs: 10_000,
+    const { transport: tokenTransport, client: tokenClient } = createTokenEndpointHttp({
       allowLinkLocal: deps.allowLinkLocal,
     });
     this.transports.push(tokenTransport);
@@ -60,12 +59,7 @@ export class RunContext {
         previousLast: undefined,
         token: () => this.tokens.current(),
       }),
-      client: new RetryingClient(tokenTransport, {
-        maxAttempts: 3,
-        backoffBaseMs: 500,
-        backoffMaxMs: 10_000,
-        timeoutMs: 30_000,
-      }),
+      client: tokenClient,
       redactor: this.redactor,
       clock: deps.clock,
       store: deps.tokens,
