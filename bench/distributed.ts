@@ -12,7 +12,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
-import net from 'node:net';
 import { join } from 'node:path';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { bootstrapAwsResources } from '../shared/adapters/aws/bootstrap';
@@ -23,7 +22,7 @@ import { startRun } from '../shared/pipeline/stages';
 import type { ExecutionLog } from '../shared/ports/executionLog';
 import { silentLogger } from '../shared/ports/logger';
 import type { RunRecord, RunStore } from '../shared/ports/runs';
-import { applyEnv } from '../test/support/moto';
+import { applyEnv, freePort } from '../test/support/moto';
 import { benchConfig, type EngineJob } from './cases';
 import {
   machineBusyCpuSeconds,
@@ -190,18 +189,6 @@ export interface DistributedResults {
   notes: string[];
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function answers(url: string): Promise<boolean> {
   try {

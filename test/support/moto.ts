@@ -35,7 +35,8 @@ const DUMMY_AWS_ENV = {
 };
 const CLEARED_AWS_ENV = ['AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_DEFAULT_PROFILE'];
 
-function freePort(): Promise<number> {
+/** A free TCP port on 127.0.0.1 (for servers that need it before they start). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();
