@@ -34,20 +34,9 @@ import { describeSlotStoreContract } from '../contract/slotStore.contract';
 import { describeApiKeyRepositoryContract } from '../api/contracts/apiKeyRepository.contract';
 import { describeConfigRepositoryContract } from '../api/contracts/configRepository.contract';
 import { describeSecretAdminContract } from '../api/contracts/secretAdmin.contract';
-import { applyEnv, type MotoServer, startMoto } from '../support/moto';
+import { useMoto } from './motoLifecycle';
 
-let moto: MotoServer;
-let restoreEnv: (() => void) | undefined;
-
-beforeAll(async () => {
-  moto = await startMoto();
-  restoreEnv = applyEnv(moto.env);
-}, 40_000);
-
-afterAll(async () => {
-  restoreEnv?.();
-  await moto?.stop();
-});
+const moto = useMoto();
 
 interface Stage {
   settings: AwsSettings;

@@ -40,20 +40,9 @@ import { describeQueueBrokerContract } from '../contract/queueBroker.contract';
 import { describeRunStoreContract } from '../contract/runStore.contract';
 import { describeSecretStoreContract } from '../contract/secretStore.contract';
 import { describeTokenStoreContract } from '../contract/tokenStore.contract';
-import { applyEnv, startMoto, type MotoServer } from '../support/moto';
+import { useMoto } from './motoLifecycle';
 
-let moto: MotoServer;
-let restoreEnv: (() => void) | undefined;
-
-beforeAll(async () => {
-  moto = await startMoto();
-  restoreEnv = applyEnv(moto.env);
-}, 40_000);
-
-afterAll(async () => {
-  restoreEnv?.();
-  await moto?.stop();
-});
+const moto = useMoto();
 
 interface Deployment {
   settings: AwsSettings;

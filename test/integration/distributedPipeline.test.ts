@@ -19,7 +19,7 @@ import { silentLogger } from '../../shared/ports/logger';
 import type { ExecutionLog } from '../../shared/ports/executionLog';
 import { type FakeApi, makeRecord, startFakeApi } from '../support/fakeApi';
 import { makeHarness, parseCsv } from '../support/engineHarness';
-import { applyEnv, type MotoServer, startMoto } from '../support/moto';
+import { useMoto } from './motoLifecycle';
 import { waitForRun, withoutTimestamps } from '../support/pipelineHarness';
 import { duplicating } from '../support/duplicatingBroker';
 import { RunContexts } from '../../shared/pipeline/runContext';
@@ -28,18 +28,8 @@ import { startWorker } from '../../shared/pipeline/workers';
 jest.setTimeout(90_000);
 
 const WORKER = join(__dirname, '../../dist/services/worker/main.js');
-let moto: MotoServer;
-let restoreEnv: (() => void) | undefined;
+const moto = useMoto();
 let api: FakeApi;
-
-beforeAll(async () => {
-  moto = await startMoto();
-  restoreEnv = applyEnv(moto.env);
-}, 40_000);
-afterAll(async () => {
-  restoreEnv?.();
-  await moto?.stop();
-});
 
 interface Deployment {
   settings: AwsSettings;

@@ -40,7 +40,7 @@ import { badRequestCases, type BadRequestContext, validConfig } from '../api/bad
 import { type ApiResponse, dealsConfig, eventually, ROOT_KEY, type RequestOptions } from '../api/harness';
 import { type FakeApi, makeRecord, startFakeApi } from '../support/fakeApi';
 import { parseCsv } from '../support/engineHarness';
-import { applyEnv, type MotoServer, startMoto } from '../support/moto';
+import { useMoto } from './motoLifecycle';
 
 jest.setTimeout(60_000);
 
@@ -50,20 +50,13 @@ const SCHEDULER = join(DIST, 'scheduler/main.js');
 const WORKER = join(DIST, 'worker/main.js');
 const REFRESH_TOKEN = 'rt-zoho-refresh-secret-4711';
 
-let moto: MotoServer;
-let restoreEnv: (() => void) | undefined;
+const moto = useMoto();
 
-beforeAll(async () => {
+beforeAll(() => {
   for (const script of [CONFIG_API, SCHEDULER, WORKER]) {
     if (!existsSync(script))
       throw new Error(`${script} is missing: build first (npx tsc -p tsconfig.build.json)`);
   }
-  moto = await startMoto();
-  restoreEnv = applyEnv(moto.env);
-}, 40_000);
-afterAll(async () => {
-  restoreEnv?.();
-  await moto?.stop();
 });
 
 interface Stage {
