@@ -53,24 +53,7 @@ export async function startApiHarness(overrides: Partial<ApiDeps> = {}): Promise
     baseUrl,
     pipeline,
     stores,
-    async request(method, path, options = {}) {
-      const headers: Record<string, string> = { ...options.headers };
-      const auth = options.auth === undefined ? ROOT_KEY : options.auth;
-      if (auth !== null) headers.authorization = auth;
-      let body: string | undefined;
-      if (options.raw !== undefined) body = options.raw;
-      else if (options.json !== undefined) body = JSON.stringify(options.json);
-      if (body !== undefined) headers['content-type'] ??= 'application/json';
-      const res = await fetch(`${baseUrl}${path}`, { method, headers, body });
-      const text = await res.text();
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        parsed = undefined;
-      }
-      return { status: res.status, headers: res.headers, text, body: parsed };
-    },
+    request: apiClient(baseUrl),
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -81,6 +64,28 @@ export async function startApiHarness(overrides: Partial<ApiDeps> = {}): Promise
 }
 
 /** Polls `probe` until it returns a value (a condition, never a fixed sleep). */
+/** An HTTP client of the API: the root key by default, `auth: null` sends none; the body parsed when it is JSON. */
+export function apiClient(baseUrl: string) {
+  return async (method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse> => {
+    const headers: Record<string, string> = { ...options.headers };
+    const auth = options.auth === undefined ? ROOT_KEY : options.auth;
+    if (auth !== null) headers.authorization = auth;
+    let body: string | undefined;
+    if (options.raw !== undefined) body = options.raw;
+    else if (options.json !== undefined) body = JSON.stringify(options.json);
+    if (body !== undefined) headers['content-type'] ??= 'application/json';
+    const res = await fetch(`${baseUrl}${path}`, { method, headers, body });
+    const text = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    return { status: res.status, headers: res.headers, text, body: parsed };
+  };
+}
+
 export async function eventually<T>(
   probe: () => Promise<T | undefined>,
   what: string,

@@ -37,7 +37,7 @@ import { Scheduler } from '../../shared/pipeline/scheduler';
 import { silentLogger } from '../../shared/ports/logger';
 import { type RunRecord, ZERO_COUNTERS } from '../../shared/ports/runs';
 import { badRequestCases, type BadRequestContext, validConfig } from '../api/badRequestCases';
-import { type ApiResponse, dealsConfig, eventually, ROOT_KEY, type RequestOptions } from '../api/harness';
+import { apiClient, type ApiResponse, dealsConfig, eventually, ROOT_KEY } from '../api/harness';
 import { type FakeApi, makeRecord, startFakeApi } from '../support/fakeApi';
 import { parseCsv } from '../support/engineHarness';
 import { useMoto } from './motoLifecycle';
@@ -137,33 +137,11 @@ async function startConfigApi(stage: Stage): Promise<{ service: Service; baseUrl
   return { service, baseUrl: baseUrl! };
 }
 
-/** An HTTP client of the API with the harness's conventions: root key by default, `auth: null` sends none. */
-function client(baseUrl: string) {
-  return async (method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse> => {
-    const headers: Record<string, string> = { ...options.headers };
-    const auth = options.auth === undefined ? ROOT_KEY : options.auth;
-    if (auth !== null) headers.authorization = auth;
-    let body: string | undefined;
-    if (options.raw !== undefined) body = options.raw;
-    else if (options.json !== undefined) body = JSON.stringify(options.json);
-    if (body !== undefined) headers['content-type'] ??= 'application/json';
-    const res = await fetch(`${baseUrl}${path}`, { method, headers, body });
-    const text = await res.text();
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
-    return { status: res.status, headers: res.headers, text, body: parsed };
-  };
-}
-
 describe('the five services as OS processes: the original workflow over HTTP', () => {
   let stage: Stage;
   let upstream: FakeApi;
   const services = new Map<string, Service>();
-  let request: ReturnType<typeof client>;
+  let request: ReturnType<typeof apiClient>;
 
   beforeAll(async () => {
     upstream = await startFakeApi({ records: 45, pageSize: 20, token: { refreshToken: REFRESH_TOKEN } });
@@ -183,7 +161,7 @@ describe('the five services as OS processes: the original workflow over HTTP', (
     );
     const api = await startConfigApi(stage);
     services.set('config-api', api.service);
-    request = client(api.baseUrl);
+    request = apiClient(api.baseUrl);
     await services.get('scheduler')!.waitFor(/scheduler started/, 'started');
   }, 40_000);
 
@@ -327,14 +305,14 @@ describe('the five services as OS processes: the original workflow over HTTP', (
 describe('the table of refused requests against the config-api process', () => {
   let stage: Stage;
   let service: Service;
-  let request: ReturnType<typeof client>;
+  let request: ReturnType<typeof apiClient>;
   const ctx: BadRequestContext = { configId: '', extractionId: '', anaKey: '' };
 
   beforeAll(async () => {
     stage = await bootstrappedStage();
     const api = await startConfigApi(stage);
     service = api.service;
-    request = client(api.baseUrl);
+    request = apiClient(api.baseUrl);
     ctx.anaKey = (
       (await request('POST', '/api-keys', { json: { name: 'ana' } })).body as { api_key: string }
     ).api_key;
@@ -465,13 +443,15 @@ describe('service start-up', () => {
         'the root key',
       );
       const [, firstUrl] = await first.waitFor(/listening on (http:\/\/\S+)/, 'listening');
-      expect((await client(firstUrl!)('GET', '/config', { auth: rootKey! })).status).toBe(200);
+      expect((await apiClient(firstUrl!)('GET', '/config', { auth: rootKey! })).status).toBe(200);
       expect(await first.stop('SIGTERM')).toBe(0);
 
       const second = new Service('config-api', [CONFIG_API], env);
       const [, secondUrl] = await second.waitFor(/listening on (http:\/\/\S+)/, 'listening');
       expect(second.stdout).not.toMatch(/Root API key/);
-      expect((await client(secondUrl!)('GET', '/config', { auth: `Bearer ${rootKey!}` })).status).toBe(200);
+      expect((await apiClient(secondUrl!)('GET', '/config', { auth: `Bearer ${rootKey!}` })).status).toBe(
+        200,
+      );
       expect(await second.stop('SIGTERM')).toBe(0);
     } finally {
       destroyAwsClients(stage.clients);
