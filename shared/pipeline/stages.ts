@@ -233,9 +233,8 @@ export async function handleDetailTask(
       extractionId,
     );
   }
-  await deps.runs.completeChunk(runId, extractionId, index, chunk);
-  // Decide from the staged chunk files, one object each, rather than from a counter
-  // that concurrent chunk completions all update: the files cannot lose an update.
+  // Whether the page is complete is decided from the staged chunk files, one object
+  // each, rather than from a counter that concurrent chunk completions all update.
   const staged = await deps.objects.list(
     deps.stagingBucket,
     staging.detailsPrefix(runId, extractionId, index),
