@@ -22,7 +22,7 @@ import { startRun } from '../shared/pipeline/stages';
 import type { ExecutionLog } from '../shared/ports/executionLog';
 import { silentLogger } from '../shared/ports/logger';
 import type { RunRecord, RunStore } from '../shared/ports/runs';
-import { applyEnv, freePort } from '../test/support/moto';
+import { applyEnv, freePort, MOTO_LAUNCHER } from '../test/support/moto';
 import { benchConfig, type EngineJob } from './cases';
 import {
   machineBusyCpuSeconds,
@@ -213,13 +213,13 @@ interface Moto {
 }
 
 /**
- * moto_server on a free port, tracked so the harness kills it on exit (the same
- * command as test/support/moto.ts, which does not expose the pid this group measures).
+ * moto on a free port, tracked so the harness kills it on exit (the same serialized
+ * launcher as test/support/moto.ts, which does not expose the pid this group measures).
  */
 async function startMotoProcess(): Promise<Moto> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const service = startService('moto_server', 'moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
+  const service = startService('moto_server', 'python3', [MOTO_LAUNCHER, '-H', '127.0.0.1', '-p', String(port)], {
     ...cleanEnv(),
     ...DUMMY_AWS_ENV,
   });
@@ -227,12 +227,12 @@ async function startMotoProcess(): Promise<Moto> {
   while (!(await answers(`${endpoint}/moto-api/`))) {
     if (!service.alive()) {
       throw new DistributedFailure(
-        `moto_server did not start (install it with  pip install "moto[server]"); output:\n${service.output().slice(-2000)}`,
+        `moto did not start (install it with  pip install "moto[server]==5.2.5"); output:\n${service.output().slice(-2000)}`,
       );
     }
     if (Date.now() > deadline) {
       await service.stop('SIGKILL');
-      throw new DistributedFailure(`moto_server did not answer on ${endpoint} within 30 s`);
+      throw new DistributedFailure(`moto did not answer on ${endpoint} within 30 s`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -1,16 +1,30 @@
 /**
- * A moto server (the AWS emulator) for one test file: `moto_server` on 127.0.0.1 and
- * a free port, ready once it answers HTTP. Nothing else in the code base knows it
+ * A moto server (the AWS emulator) for one test file: moto on 127.0.0.1 and a free
+ * port, ready once it answers HTTP. It runs through `moto_serialized.py` beside this
+ * file, which serves every request but SQS long polls one at a time: moto's own
+ * threaded server does not make conditional writes atomic (real AWS does), and the
+ * tests must fail because of our code, never because of the emulator. Nothing else in the code base knows it
  * is moto: the adapters only see `AWS_ENDPOINT_URL`. When `AWS_ENDPOINT_URL` is
  * already set (a developer's LocalStack), that endpoint is used instead and no moto
  * is started, so the same tests run against either emulator.
  *
- * moto_server must be installed (`pip install "moto[server]"`, which `.ci/run`
- * does); without it the tests fail, with that instruction, rather than skip.
+ * moto must be installed for `python3` (`pip install "moto[server]"`, which `.ci/run`
+ * does, pinned); without it the tests fail, with that instruction, rather than skip.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
+import fs from 'node:fs';
+import path from 'node:path';
+
+/**
+ * The serialized moto launcher (see its docstring for why): beside this file, or, when
+ * this file runs compiled from `dist/test/support` (the bench), in the source tree.
+ */
+export const MOTO_LAUNCHER = [
+  path.join(__dirname, 'moto_serialized.py'),
+  path.resolve(__dirname, '../../../test/support/moto_serialized.py'),
+].find((candidate) => fs.existsSync(candidate)) ?? path.join(__dirname, 'moto_serialized.py');
 
 export interface MotoServer {
   /** `http://127.0.0.1:<port>` */
@@ -62,7 +76,7 @@ function answers(url: string): Promise<boolean> {
 }
 
 /**
- * Starts moto_server and resolves once it serves requests.
+ * Starts moto and resolves once it serves requests.
  *
  * @example
  * let moto: MotoServer;
@@ -75,7 +89,7 @@ export async function startMoto(): Promise<MotoServer> {
   const endpoint = `http://127.0.0.1:${port}`;
   const output: string[] = [];
   let exit: string | undefined;
-  const child: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
+  const child: ChildProcess = spawn('python3', [MOTO_LAUNCHER, '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...DUMMY_AWS_ENV },
   });
@@ -92,8 +106,8 @@ export async function startMoto(): Promise<MotoServer> {
   child.once('error', (err: NodeJS.ErrnoException) => {
     exit =
       err.code === 'ENOENT'
-        ? 'moto_server is not installed (not found on PATH): install it with  pip install "moto[server]"'
-        : `moto_server could not start: ${err.message}`;
+        ? 'moto could not start: python3 is not on PATH'
+        : `moto could not start: ${err.message}`;
   });
 
   const deadline = Date.now() + READY_TIMEOUT_MS;
@@ -101,8 +115,12 @@ export async function startMoto(): Promise<MotoServer> {
     if (exit !== undefined || Date.now() > deadline) {
       child.kill('SIGKILL');
       const why = exit ?? `did not answer on ${endpoint} within ${READY_TIMEOUT_MS} ms`;
-      const message = why.startsWith('moto_server') ? why : `moto_server ${why}`;
-      throw new Error(`${message}\n${output.join('').slice(-2000)}`);
+      const message = why.startsWith('moto') ? why : `moto ${why}`;
+      const log = output.join('');
+      const hint = log.includes('ModuleNotFoundError')
+        ? '\nmoto is not installed for python3: install it with  pip install "moto[server]==5.2.5"'
+        : '';
+      throw new Error(`${message}${hint}\n${log.slice(-2000)}`);
     }
     await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
   }
