@@ -10,6 +10,7 @@ import { createApp } from '../../shared/api/app';
 import type { ApiDeps } from '../../shared/api/deps';
 import { ensureRootKey } from '../../shared/api/rootKey';
 import { makePipelineHarness, type PipelineHarness } from '../support/pipelineHarness';
+import { pollUntil } from '../support/poll';
 
 export const ROOT_KEY = 'root-key-for-tests-0123456789abcdef';
 
@@ -89,15 +90,9 @@ export function apiClient(baseUrl: string) {
 export async function eventually<T>(
   probe: () => Promise<T | undefined>,
   what: string,
-  timeoutMs = 20_000,
+  timeoutMs = 60_000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+  return pollUntil(probe, () => `timed out after ${timeoutMs} ms waiting for ${what}`, { timeoutMs });
 }
 
 /** A small config against the fake upstream: Zoho-like deals, paged, with a token endpoint. */

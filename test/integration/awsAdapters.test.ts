@@ -326,7 +326,7 @@ describe('AWS adapters beyond the contracts', () => {
     );
     try {
       await broker.send('details', ['{"v":0}']);
-      const message = await within(15_000, 'the handler', handled.promise);
+      const message = await within(60_000, 'the handler', handled.promise);
       await expect(broker.deadLetter('details', message, 'too late')).rejects.toBeInstanceOf(
         QueueBrokerError,
       );
@@ -370,11 +370,11 @@ describe('AWS adapters beyond the contracts', () => {
       visibilityTimeoutSeconds: 5,
     });
     try {
-      expect(await within(10_000, 'the error report', reported.promise)).toMatchObject({
+      expect(await within(60_000, 'the error report', reported.promise)).toMatchObject({
         queueName: 'api-extractor-never-bootstrapped-pages',
         error: 'cannot find queue api-extractor-never-bootstrapped-pages',
       });
-      await within(1_000, 'stop()', consumer.stop());
+      await within(15_000, 'stop()', consumer.stop());
     } finally {
       destroyAwsClients(clients);
     }
@@ -395,7 +395,7 @@ describe('AWS adapters beyond the contracts', () => {
     );
     try {
       await broker.send('finalize', ['x']);
-      await within(15_000, 'the failing handler', failed.promise);
+      await within(60_000, 'the failing handler', failed.promise);
     } finally {
       await consumer.stop();
       await deployment.close();
