@@ -2,12 +2,20 @@
  * HTTP for extraction: pooled keep-alive connections (one undici Agent per
  * extraction run), connect/header/body timeouts, bounded retries with exponential
  * backoff and jitter on network errors, 429 and 5xx (honouring Retry-After), an
- * optional request rate limit, and a guard that refuses link-local and cloud
- * metadata addresses so a config cannot read the task's credentials.
+ * optional request rate limit, and a guard (see ./addressGuard) that refuses link-local
+ * and cloud metadata addresses so a config cannot read the task's credentials.
  */
-import dns from 'node:dns';
 import net from 'node:net';
-import { Agent, request } from 'undici';
+import { Agent, buildConnector, request } from 'undici';
+import { AddressPolicy, BlockedAddressError, DEFAULT_ADDRESS_POLICY, guardedLookup } from './addressGuard';
+
+export {
+  AddressPolicy,
+  BlockedAddressError,
+  DEFAULT_BLOCKED_IPV4,
+  DEFAULT_BLOCKED_IPV6,
+  isBlockedAddress,
+} from './addressGuard';
 
 export interface HttpRequest {
   method: string;
@@ -30,6 +38,8 @@ export interface TransportOptions {
   connections?: number;
   /** Deployment-level escape hatch (ALLOW_LINK_LOCAL_REQUESTS); configs cannot set it. */
   allowLinkLocal?: boolean;
+  /** Which addresses are refused (unless `allowLinkLocal`); default {@link DEFAULT_ADDRESS_POLICY}. */
+  addressPolicy?: AddressPolicy;
   /** Largest response body accepted, in bytes. */
   maxResponseBytes?: number;
 }
@@ -62,51 +72,33 @@ export class HttpRequestError extends Error {
   }
 }
 
-export class BlockedAddressError extends Error {
-  readonly code = 'EBLOCKEDADDRESS';
-  constructor(address: string) {
-    super(`requests to link-local and metadata addresses are refused (${address})`);
-    this.name = 'BlockedAddressError';
-  }
-}
-
 const DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 /** A Retry-After longer than this is not worth waiting for: the request fails instead. */
 const MAX_RETRY_AFTER_MS = 10 * 60 * 1000;
 
-/** 169.254.0.0/16 (IPv4 link-local, EC2 and ECS metadata), fe80::/10, fd00:ec2::254. */
-export function isBlockedAddress(address: string): boolean {
-  const ip = address.replace(/^\[|\]$/g, '').toLowerCase();
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(ip);
-  const v4 = mapped ? mapped[1]! : ip;
-  if (net.isIPv4(v4)) return v4.startsWith('169.254.');
-  if (!net.isIPv6(ip)) return false;
-  if (/^fe[89ab][0-9a-f]:/.test(ip)) return true;
-  return expandIPv6(ip) === 'fd00:0ec2:0000:0000:0000:0000:0000:0254';
-}
-
-function expandIPv6(ip: string): string {
-  const [head = '', tail = ''] = ip.split('::');
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const groups = ip.includes('::') ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : h;
-  return groups.map((g) => g.padStart(4, '0')).join(':');
-}
-
-type LookupCallback = (
-  err: NodeJS.ErrnoException | null,
-  address: string | dns.LookupAddress[],
-  family?: number,
-) => void;
-
-function guardedLookup(hostname: string, options: dns.LookupOptions, callback: LookupCallback): void {
-  dns.lookup(hostname, options, (err, address, family) => {
-    if (err) return callback(err, '', 0);
-    const addresses = Array.isArray(address) ? address.map((a) => a.address) : [address];
-    const blocked = addresses.find(isBlockedAddress);
-    if (blocked) return callback(new BlockedAddressError(`${hostname} -> ${blocked}`), '', 0);
-    callback(null, address, family);
-  });
+/**
+ * undici's connector with the address policy applied where the socket is made: an IP
+ * literal is checked before connecting, a name through {@link guardedLookup} (the
+ * socket uses exactly the answers checked), and the connected peer once more.
+ */
+function guardedConnector(timeout: number, policy: AddressPolicy): buildConnector.connector {
+  const connect = buildConnector({ timeout, lookup: guardedLookup(policy) });
+  return (options, callback) => {
+    const host = options.hostname.replace(/^\[|\]$/g, '');
+    if (net.isIP(host) && policy.isBlocked(host)) {
+      callback(new BlockedAddressError(options.hostname), null);
+      return;
+    }
+    connect(options, (err, socket) => {
+      if (err) return callback(err, null);
+      const peer = socket.remoteAddress;
+      if (peer && policy.isBlocked(peer)) {
+        socket.destroy();
+        return callback(new BlockedAddressError(`${options.hostname} -> ${peer}`), null);
+      }
+      callback(null, socket);
+    });
+  };
 }
 
 /** One attempt per call; owns the connection pool. */
@@ -121,7 +113,7 @@ export class HttpTransport {
       keepAliveTimeout: 30_000,
       connect: options.allowLinkLocal
         ? { timeout: options.connectTimeoutMs }
-        : { timeout: options.connectTimeoutMs, lookup: guardedLookup },
+        : guardedConnector(options.connectTimeoutMs, options.addressPolicy ?? DEFAULT_ADDRESS_POLICY),
     });
   }
 
@@ -129,10 +121,6 @@ export class HttpTransport {
     const url = new URL(req.url);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new HttpRequestError(`unsupported URL scheme "${url.protocol}"`, req.url);
-    }
-    // IP literals skip DNS, so the lookup guard never sees them.
-    if (!this.options.allowLinkLocal && isBlockedAddress(url.hostname)) {
-      throw new BlockedAddressError(url.hostname);
     }
     const res = await request(url, {
       dispatcher: this.agent,
