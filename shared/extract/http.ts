@@ -44,12 +44,32 @@ export interface TransportOptions {
   maxResponseBytes?: number;
 }
 
+/** Time limits of one attempt. */
+export interface RequestLimits {
+  /** Idle timeout for the response headers and for each body chunk. */
+  idleTimeoutMs: number;
+  /** Deadline for the whole attempt, headers and body; default {@link DEFAULT_REQUEST_TIMEOUT_MS}. */
+  totalTimeoutMs?: number;
+  /**
+   * Slowest body accepted: every window of `idleTimeoutMs` must bring at least this many
+   * bytes per second (a body that ends first is never judged); 0 turns it off. Default
+   * {@link DEFAULT_MIN_BYTES_PER_SECOND}.
+   */
+  minBytesPerSecond?: number;
+}
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
+export const DEFAULT_MIN_BYTES_PER_SECOND = 100;
+
 export interface RetryPolicy {
   maxAttempts: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
   /** Idle timeout for the response headers and for each body chunk. */
   timeoutMs: number;
+  /** See {@link RequestLimits}. */
+  requestTimeoutMs?: number;
+  minBytesPerSecond?: number;
 }
 
 export interface RetryEvent {
@@ -69,6 +89,17 @@ export class HttpRequestError extends Error {
   ) {
     super(message, options);
     this.name = 'HttpRequestError';
+  }
+}
+
+/** A response that missed its deadline or came too slowly: retried like a network error. */
+export class SlowResponseError extends Error {
+  constructor(
+    readonly code: 'ERESPONSEDEADLINE' | 'ERESPONSETOOSLOW',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SlowResponseError';
   }
 }
 
@@ -117,40 +148,76 @@ export class HttpTransport {
     });
   }
 
-  async send(req: HttpRequest, timeoutMs: number, signal?: AbortSignal): Promise<HttpResponse> {
+  async send(req: HttpRequest, limits: RequestLimits, signal?: AbortSignal): Promise<HttpResponse> {
     const url = new URL(req.url);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new HttpRequestError(`unsupported URL scheme "${url.protocol}"`, req.url);
     }
-    const res = await request(url, {
-      dispatcher: this.agent,
-      method: req.method as 'GET',
-      headers: req.headers,
-      body: req.body,
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-      signal,
-    });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of res.body) {
-      size += (chunk as Buffer).length;
-      if (size > this.maxResponseBytes) {
-        res.body.destroy();
-        throw new HttpRequestError(
-          `response larger than ${this.maxResponseBytes} bytes`,
-          req.url,
-          res.statusCode,
-        );
+    const totalMs = limits.totalTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    const minRate = limits.minBytesPerSecond ?? DEFAULT_MIN_BYTES_PER_SECOND;
+    const deadline = new AbortController();
+    const timer = setTimeout(
+      () =>
+        deadline.abort(
+          new SlowResponseError(
+            'ERESPONSEDEADLINE',
+            `no complete response within ${totalMs} ms (http.request_timeout_ms)`,
+          ),
+        ),
+      totalMs,
+    );
+    try {
+      const res = await request(url, {
+        dispatcher: this.agent,
+        method: req.method as 'GET',
+        headers: req.headers,
+        body: req.body,
+        headersTimeout: limits.idleTimeoutMs,
+        bodyTimeout: limits.idleTimeoutMs,
+        signal: signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal,
+      });
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let windowStart = Date.now();
+      let windowBytes = 0;
+      for await (const chunk of res.body) {
+        size += (chunk as Buffer).length;
+        if (size > this.maxResponseBytes) {
+          res.body.destroy();
+          throw new HttpRequestError(
+            `response larger than ${this.maxResponseBytes} bytes`,
+            req.url,
+            res.statusCode,
+          );
+        }
+        chunks.push(chunk as Buffer);
+        windowBytes += (chunk as Buffer).length;
+        const elapsed = Date.now() - windowStart;
+        if (minRate > 0 && elapsed >= limits.idleTimeoutMs) {
+          if ((windowBytes * 1000) / elapsed < minRate) {
+            res.body.destroy();
+            throw new SlowResponseError(
+              'ERESPONSETOOSLOW',
+              `response body slower than ${minRate} bytes/s (${windowBytes} bytes in ${elapsed} ms; http.min_bytes_per_second)`,
+            );
+          }
+          windowStart += elapsed;
+          windowBytes = 0;
+        }
       }
-      chunks.push(chunk as Buffer);
+      return {
+        status: res.statusCode,
+        headers: res.headers,
+        body: chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'),
+        url: req.url,
+      };
+    } catch (err) {
+      // The deadline's own error, whichever way undici surfaced the abort.
+      if (deadline.signal.aborted && !signal?.aborted) throw deadline.signal.reason;
+      throw err;
+    } finally {
+      clearTimeout(timer);
     }
-    return {
-      status: res.statusCode,
-      headers: res.headers,
-      body: chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'),
-      url: req.url,
-    };
   }
 
   close(): Promise<void> {
@@ -241,7 +308,15 @@ export class RetryingClient {
       let outcome: HttpResponse | undefined;
       let failure: unknown;
       try {
-        outcome = await this.transport.send(req, this.policy.timeoutMs, signal);
+        outcome = await this.transport.send(
+          req,
+          {
+            idleTimeoutMs: this.policy.timeoutMs,
+            totalTimeoutMs: this.policy.requestTimeoutMs,
+            minBytesPerSecond: this.policy.minBytesPerSecond,
+          },
+          signal,
+        );
         verdict = classifyStatus(outcome);
       } catch (err) {
         failure = err;

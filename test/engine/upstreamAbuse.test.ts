@@ -1,4 +1,6 @@
 /** Hostile upstreams against the in-process engine: deep nesting, trickling bodies, link loops. */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { type Harness, makeHarness, startServer } from '../support/engineHarness';
 
 let h: Harness;
@@ -42,6 +44,85 @@ describe('deeply nested JSON', () => {
         });
         expect(report.logs[0]).toMatchObject({ success: 'true', data_inserted_len: '1' });
       }
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+/** Answers `[`, then one space every 25 ms (400 of them), then `]`: valid JSON, 1 byte at a time. */
+async function startTrickle(): Promise<{ url: string; requests(): number; close(): Promise<void> }> {
+  let requests = 0;
+  const server = http.createServer((_req, res) => {
+    requests++;
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.write('[');
+    let sent = 0;
+    const timer = setInterval(() => {
+      if (sent++ < 400) res.write(' ');
+      else {
+        clearInterval(timer);
+        res.end(']');
+      }
+    }, 25);
+    res.on('close', () => clearInterval(timer));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests: () => requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe('a body that trickles', () => {
+  const trickled = (url: string, httpOptions: Record<string, unknown>) => ({
+    name: 'trickle',
+    extractions: [
+      {
+        name: 'x',
+        endpoint: { url: `${url}/x` },
+        http: { backoff_base_ms: 1, backoff_max_ms: 5, max_attempts: 2, ...httpOptions },
+      },
+    ],
+  });
+
+  test('fails on the minimum transfer rate, retried as a timeout', async () => {
+    const server = await startTrickle();
+    try {
+      const report = await h.run(trickled(server.url, { timeout_ms: 200, min_bytes_per_second: 100 }));
+      expect(report.logs[0]!.success).toBe('false');
+      expect(report.logs[0]!.error).toMatch(
+        new RegExp(
+          `^GET ${server.url}/x failed after 2 attempts: ERESPONSETOOSLOW response body slower than 100 bytes/s \\(\\d+ bytes in \\d+ ms; http.min_bytes_per_second\\)$`,
+        ),
+      );
+      expect(report.logs[0]!.retries).toBe(1);
+      expect(server.requests()).toBe(2);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('fails on the total deadline per request, retried as a timeout', async () => {
+    const server = await startTrickle();
+    try {
+      const report = await h.run(
+        trickled(server.url, { timeout_ms: 5000, request_timeout_ms: 300, min_bytes_per_second: 0 }),
+      );
+      expect(report.logs[0]!.success).toBe('false');
+      expect(report.logs[0]!.error).toBe(
+        `GET ${server.url}/x failed after 2 attempts: ERESPONSEDEADLINE no complete response within 300 ms (http.request_timeout_ms)`,
+      );
+      expect(report.logs[0]!.retries).toBe(1);
+      expect(server.requests()).toBe(2);
+      expect(h.logLines.find((l) => l.message === 'retrying request')!.fields!.reason).toBe(
+        'ERESPONSEDEADLINE',
+      );
     } finally {
       await server.close();
     }

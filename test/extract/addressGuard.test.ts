@@ -91,7 +91,7 @@ describe('HttpTransport refuses before connecting', () => {
     'http://[::]/',
     'https://[::ffff:169.254.169.254]/',
   ])('%s', async (url) => {
-    await expect(transport.send({ method: 'GET', url, headers: {} }, 500)).rejects.toThrow(
+    await expect(transport.send({ method: 'GET', url, headers: {} }, { idleTimeoutMs: 500 })).rejects.toThrow(
       BlockedAddressError,
     );
   });
@@ -122,7 +122,7 @@ describe('the guard applies to the address the socket connects to', () => {
       for (const host of ['127.0.0.1', '[::ffff:127.0.0.1]', '[::ffff:7f00:1]', '2130706433', '0x7f.1']) {
         const res = await transport.send(
           { method: 'GET', url: `http://${host}:${port}/`, headers: {} },
-          2000,
+          { idleTimeoutMs: 2000 },
         );
         expect(res.status).toBe(200);
       }
@@ -152,7 +152,10 @@ describe('the guard applies to the address the socket connects to', () => {
         'localhost',
       ]) {
         await expect(
-          transport.send({ method: 'GET', url: `http://${host}:${port}/`, headers: {} }, 2000),
+          transport.send(
+            { method: 'GET', url: `http://${host}:${port}/`, headers: {} },
+            { idleTimeoutMs: 2000 },
+          ),
         ).rejects.toThrow(BlockedAddressError);
       }
     } finally {
@@ -171,7 +174,7 @@ describe('the guard applies to the address the socket connects to', () => {
     try {
       const res = await transport.send(
         { method: 'GET', url: `http://127.0.0.1:${port}/`, headers: {} },
-        2000,
+        { idleTimeoutMs: 2000 },
       );
       expect(res.status).toBe(200);
     } finally {
