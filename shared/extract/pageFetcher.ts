@@ -6,7 +6,7 @@ import type { Extraction } from '../core/config/types';
 import { compileJsonField } from '../core/jsonField';
 import type { ReferenceLookup } from '../core/references';
 import type { AuthenticatedClient } from './auth';
-import { excerpt, HttpRequestError } from './http';
+import { excerpt, type HttpRequest, HttpRequestError } from './http';
 import { isEndStatus, type PageCursor, type PageView } from './pagination';
 import { renderEndpoint } from './render';
 
@@ -76,15 +76,22 @@ export class PageFetcher {
     this.selectRecords = extraction.data_key ? compileJsonField(extraction.data_key) : (body) => body;
   }
 
+  /** The URL the request for `cursor` goes to, rendered as it would be sent now. */
+  requestUrl(cursor: PageCursor): string {
+    return this.render(cursor).url;
+  }
+
+  private render(cursor: PageCursor): HttpRequest {
+    return renderEndpoint(this.extraction.endpoint, this.lookup, {
+      defaultMethod: 'GET',
+      defaultBodyEncoding: 'json',
+      url: cursor.url,
+      query: cursor.query,
+    });
+  }
+
   async fetch(cursor: PageCursor, signal?: AbortSignal): Promise<PageView> {
-    const build = () =>
-      renderEndpoint(this.extraction.endpoint, this.lookup, {
-        defaultMethod: 'GET',
-        defaultBodyEncoding: 'json',
-        url: cursor.url,
-        query: cursor.query,
-      });
-    const res = await this.client.send(build, signal);
+    const res = await this.client.send(() => this.render(cursor), signal);
     if (isEndStatus(res.status)) {
       return {
         status: res.status,

@@ -2,6 +2,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Harness, makeHarness, startServer } from '../support/engineHarness';
+import { loopingUpstream } from '../support/loopingUpstream';
 
 let h: Harness;
 beforeEach(async () => {
@@ -127,4 +128,46 @@ describe('a body that trickles', () => {
       await server.close();
     }
   });
+});
+
+describe('pagination loops', () => {
+  test.each([
+    ['a link back to the first page', 'link', '/pingpong?page=1', 3, 1, 2, '/pingpong?page=1'],
+    ['a link to itself', 'link', '/self?page=1', 2, 1, 1, '/self?page=1'],
+    ['a Link header back to page 2', 'header_link', '/header?page=1', 4, 2, 3, '/header?page=2'],
+    ['a repeated cursor', 'cursor', '/cursor', 3, 2, 2, '/cursor?cursor=again'],
+  ])(
+    '%s fails at once with the default max_pages',
+    async (_name, type, path, page, earlier, requests, repeated) => {
+      const server = await startServer(loopingUpstream);
+      try {
+        const parameters =
+          type === 'link'
+            ? { next_link: 'next' }
+            : type === 'cursor'
+              ? { cursor_key: 'next_cursor', param_name: 'cursor' }
+              : {};
+        const report = await h.run({
+          name: 'loop',
+          extractions: [
+            {
+              name: 'x',
+              endpoint: { url: `${server.url}${path}` },
+              data_key: type === 'header_link' ? undefined : 'results',
+              pagination: { type, parameters },
+              http: FAST_HTTP,
+            },
+          ],
+        });
+        expect(report.logs[0]!.success).toBe('false');
+        expect(report.logs[0]!.error).toBe(
+          `pagination loops: page ${page} would repeat the request of page ${earlier} (${server.url}${repeated}); the upstream's next link or cursor points back`,
+        );
+        expect(server.requests).toHaveLength(requests);
+        expect(await h.objectFiles()).toEqual([]);
+      } finally {
+        await server.close();
+      }
+    },
+  );
 });
