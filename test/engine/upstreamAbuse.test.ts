@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Harness, makeHarness, startServer } from '../support/engineHarness';
 import { loopingUpstream } from '../support/loopingUpstream';
+import { formatIssue, validateConfig } from '../../shared/core/config/validate';
 
 let h: Harness;
 beforeEach(async () => {
@@ -81,6 +82,21 @@ async function startTrickle(): Promise<{ url: string; requests(): number; close(
 }
 
 describe('a body that trickles', () => {
+  test.each([
+    ['request_timeout_ms', 0, 'must be an integer between 1 and 3600000'],
+    ['request_timeout_ms', 3_600_001, 'must be an integer between 1 and 3600000'],
+    ['min_bytes_per_second', -1, 'must be an integer between 0 and 1000000000'],
+    ['min_bytes_per_second', 0.5, 'must be an integer between 0 and 1000000000'],
+  ])('http.%s %p is refused with the field named', (field, value, message) => {
+    const result = validateConfig({
+      name: 'c',
+      extractions: [{ name: 'x', endpoint: { url: 'https://example.com' }, http: { [field]: value } }],
+    });
+    expect(result.ok ? [] : result.issues.map(formatIssue)).toEqual([
+      `extractions[0].http.${field}: ${message}`,
+    ]);
+  });
+
   const trickled = (url: string, httpOptions: Record<string, unknown>) => ({
     name: 'trickle',
     extractions: [
