@@ -316,6 +316,7 @@ export async function handleFinalizeTask(
   const transform = compileTransformations(extraction.transformations);
   const hasTransformations = extraction.transformations.length > 0;
   const scratch = await deps.scratch.create(`${runId}-${extraction.name}`);
+  let failure: string | undefined;
   try {
     const writer = createRowWriter(scratch, {
       format: extraction.format,
@@ -407,11 +408,13 @@ export async function handleFinalizeTask(
       rows: writer.rowCount,
       destiny,
     });
-    await settleExtraction(ctx, extractionId, deps);
   } catch (err) {
     if (!isPermanentFailure(err)) throw err;
-    await failExtraction(ctx, extractionId, errorMessage(err), deps);
+    failure = errorMessage(err);
   } finally {
     await scratch.dispose();
   }
+  // Only once the scratch files are gone: a finished run leaves nothing behind.
+  if (failure === undefined) await settleExtraction(ctx, extractionId, deps);
+  else await failExtraction(ctx, extractionId, failure, deps);
 }
