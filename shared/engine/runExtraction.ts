@@ -171,6 +171,7 @@ export async function runExtraction(run: ExtractionRun, deps: EngineDeps): Promi
       createPaginator(extraction.pagination),
       (c, s) => fetcher.fetch(c, s),
       abort.signal,
+      (c) => fetcher.requestUrl(c),
     )) {
       progress.pages++;
       let records = page.records as unknown[];

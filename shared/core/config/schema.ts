@@ -168,6 +168,12 @@ export const transformationSchema = Joi.object({
 export const httpOptionsSchema = Joi.object({
   timeout_ms: integerBetween(1, 600_000).default(30_000).description('Headers and body idle timeout.'),
   connect_timeout_ms: integerBetween(1, 120_000).default(10_000),
+  request_timeout_ms: integerBetween(1, 3_600_000)
+    .default(120_000)
+    .description('Deadline for one request, headers and whole body, per attempt.'),
+  min_bytes_per_second: integerBetween(0, 1_000_000_000)
+    .default(100)
+    .description('Slowest accepted body, judged over each timeout_ms window; 0 = off.'),
   max_attempts: integerBetween(1, 20).default(5).description('Tries per request, first included.'),
   backoff_base_ms: integerBetween(0, 60_000).default(500),
   backoff_max_ms: integerBetween(0, 600_000).default(30_000),

@@ -104,6 +104,14 @@ export interface HttpOptions {
   timeout_ms: number;
   connect_timeout_ms: number;
   /**
+   * Deadline for one request, headers and whole body, per attempt.
+   */
+  request_timeout_ms: number;
+  /**
+   * Slowest accepted body, judged over each timeout_ms window; 0 = off.
+   */
+  min_bytes_per_second: number;
+  /**
    * Tries per request, first included.
    */
   max_attempts: number;

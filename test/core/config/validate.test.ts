@@ -62,6 +62,8 @@ const clone = <T>(value: T): T => structuredClone(value);
 const HTTP_DEFAULTS = {
   timeout_ms: 30_000,
   connect_timeout_ms: 10_000,
+  request_timeout_ms: 120_000,
+  min_bytes_per_second: 100,
   max_attempts: 5,
   backoff_base_ms: 500,
   backoff_max_ms: 30_000,
