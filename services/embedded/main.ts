@@ -35,6 +35,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   const stuckMinutes = read.int('STUCK_RUN_MINUTES', 60, 1, 7 * 24 * 60);
   const schedulerOn = read.oneOf('SCHEDULER', ['on', 'off'] as const, 'on') === 'on';
   const defaultSchedule = read.text('DEFAULT_SCHEDULE') ?? read.text('EVENT_BRIDGE_SCHEDULE');
+  // Read here so a bad value is reported with the others (the pipeline deps read it again).
+  read.bucketList('ALLOWED_OUTPUT_BUCKETS');
   try {
     read.done();
   } catch (err) {

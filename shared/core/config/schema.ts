@@ -6,6 +6,7 @@
  * interface; keep the class names stable, the engine imports them.
  */
 import Joi from 'joi';
+import { BUCKET_NAME_PATTERN, BUCKET_NAME_RULE, bucketNameProblem } from '../bucketName';
 
 /** Hard ceiling for `max_pages`, so a typo cannot ask for an endless loop. */
 export const MAX_PAGES_LIMIT = 1_000_000;
@@ -175,7 +176,20 @@ export const httpOptionsSchema = Joi.object({
 }).meta({ className: 'HttpOptions' });
 
 export const s3DestinySchema = Joi.object({
-  bucket: Joi.string().min(1).description("Absent = the deployment's output bucket."),
+  bucket: Joi.string()
+    .pattern(BUCKET_NAME_PATTERN)
+    .custom((name: string, helpers) => {
+      const problem = bucketNameProblem(name);
+      return problem ? helpers.error('string.bucket', { problem }) : name;
+    })
+    .messages({
+      'string.empty': BUCKET_NAME_RULE,
+      'string.pattern.base': BUCKET_NAME_RULE,
+      'string.bucket': '{#problem}',
+    })
+    .description(
+      "Absent = the deployment's output bucket. S3's bucket naming rules: 3 to 63 lower-case letters, digits, dots or hyphens, starting and ending with a letter or digit, no `..`, not an IP address, no reserved prefix (`xn--`, `sthree-`, `amzn-s3-demo-`) or suffix (`-s3alias`, `--ol-s3`, `.mrap`, `--x-s3`, `--table-s3`).",
+    ),
   folder: Joi.string().allow('').default(''),
   filename: Joi.string().min(1).default('{timestamp}'),
 }).meta({ className: 'S3Destiny' });

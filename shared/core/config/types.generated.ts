@@ -156,7 +156,7 @@ export interface RefreshToken {
 
 export interface S3Destiny {
   /**
-   * Absent = the deployment's output bucket.
+   * Absent = the deployment's output bucket. S3's bucket naming rules: 3 to 63 lower-case letters, digits, dots or hyphens, starting and ending with a letter or digit, no `..`, not an IP address, no reserved prefix (`xn--`, `sthree-`, `amzn-s3-demo-`) or suffix (`-s3alias`, `--ol-s3`, `.mrap`, `--x-s3`, `--table-s3`).
    */
   bucket?: string;
   folder: string;

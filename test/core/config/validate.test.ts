@@ -68,6 +68,8 @@ const HTTP_DEFAULTS = {
 };
 
 const REFERENCE_TYPE_LIST = 'self, secret, last, extracted_item';
+const BUCKET_RULE =
+  'must be an S3 bucket name: 3 to 63 lower-case letters, digits, dots or hyphens, starting and ending with a letter or digit';
 const ACTION_LIST = 'replace, trim, ltrim, rtrim, lower, upper, title, capitalize, split, join, slice';
 
 describe('seed configs', () => {
@@ -320,6 +322,19 @@ describe('accepted configs', () => {
           data_schema: { id: 'id' },
         },
       }),
+    ],
+    [
+      'S3 bucket names: dotted, hyphenated, 3 and 63 characters',
+      config(
+        {},
+        {
+          extractions: ['team.exports-2026', 'abc', 'a'.repeat(63), '10.0.0.1.exports'].map((bucket, i) => ({
+            name: `e${i}`,
+            endpoint: { url: 'https://api.example.com/items' },
+            s3_destiny: { bucket },
+          })),
+        },
+      ),
     ],
     ['header_link without parameters', config({ pagination: { type: 'header_link' } })],
     ['none without parameters', config({ pagination: { type: 'none' } })],
@@ -777,6 +792,27 @@ describe('invalid configs', () => {
       config({ s3_destiny: { filename: '' } }),
       ['extractions[0].s3_destiny.filename: is not allowed to be empty'],
     ],
+    ...(
+      [
+        ['..', BUCKET_RULE],
+        ['../../../X', BUCKET_RULE],
+        ['/etc', BUCKET_RULE],
+        ['ab', BUCKET_RULE],
+        ['a'.repeat(64), BUCKET_RULE],
+        ['My-Bucket', BUCKET_RULE],
+        ['-exports', BUCKET_RULE],
+        ['exports.', BUCKET_RULE],
+        ['team/exports', BUCKET_RULE],
+        ['team..exports', 'must not contain two adjacent dots (S3 bucket naming rules)'],
+        ['192.168.5.4', 'must not be formatted as an IP address (S3 bucket naming rules)'],
+        ['xn--exports', 'must not start with "xn--" (reserved by S3)'],
+        ['exports-s3alias', 'must not end with "-s3alias" (reserved by S3)'],
+      ] as const
+    ).map(([bucket, message]): [string, Json, string[]] => [
+      `s3_destiny.bucket ${JSON.stringify(bucket.length > 20 ? `${bucket.slice(0, 8)}…` : bucket)} is refused by S3's naming rules`,
+      config({ s3_destiny: { bucket } }),
+      [`extractions[0].s3_destiny.bucket: ${message}`],
+    ]),
     [
       'http options say their range',
       config({ http: { max_attempts: 0 } }),
