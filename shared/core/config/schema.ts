@@ -28,6 +28,12 @@ const integerBetween = (min: number, max: number, what = 'an integer'): Joi.Numb
     .messages({ 'number.integer': message, 'number.min': message, 'number.max': message });
 };
 
+/** A number (fractions allowed) in `[min, max]`, with the same kind of message. */
+const numberBetween = (min: number, max: number): Joi.NumberSchema => {
+  const message = `must be a number between ${min} and ${max}`;
+  return Joi.number().min(min).max(max).messages({ 'number.min': message, 'number.max': message });
+};
+
 /**
  * Parameters of one pagination type; a parameter that belongs to another type (or a
  * typo) names the type and lists the parameters it does take.
@@ -78,8 +84,8 @@ const pageBudget = {
 
 export const sequentialParametersSchema = parametersOf('sequential', {
   param_name: Joi.string().min(1).required(),
-  start_from: Joi.number().default(1),
-  step: Joi.number().invalid(0).default(1),
+  start_from: integerBetween(0, 1_000_000_000).default(1),
+  step: integerBetween(-1_000_000, 1_000_000).invalid(0).default(1),
   there_are_more_pages: Joi.string()
     .min(1)
     .description('ConditionExpression or JsonField on the body: continue while true.'),
@@ -160,19 +166,21 @@ export const mappingFetchSchema = Joi.object({
 
 export const transformationSchema = Joi.object({
   action: Joi.string().required(),
-  priority: Joi.number().default(0),
+  priority: integerBetween(-1_000_000, 1_000_000).default(0),
   on: Joi.array().items(Joi.string()),
   new_column_prefix: Joi.string().min(1),
   params: Joi.object().unknown(true).default({}),
 }).meta({ className: 'Transformation' });
 
 export const httpOptionsSchema = Joi.object({
-  timeout_ms: integerBetween(1, 600_000).default(30_000).description('Headers and body idle timeout.'),
-  connect_timeout_ms: integerBetween(1, 120_000).default(10_000),
+  timeout_ms: integerBetween(100, 600_000).default(30_000).description('Headers and body idle timeout.'),
+  connect_timeout_ms: integerBetween(100, 120_000).default(10_000),
   max_attempts: integerBetween(1, 20).default(5).description('Tries per request, first included.'),
   backoff_base_ms: integerBetween(0, 60_000).default(500),
   backoff_max_ms: integerBetween(0, 600_000).default(30_000),
-  requests_per_second: Joi.number().positive().description('Rate limit for this extraction; absent = none.'),
+  requests_per_second: numberBetween(0.01, 1000).description(
+    'Rate limit for this extraction (0.01 = one request per 100 s); absent = none.',
+  ),
 }).meta({ className: 'HttpOptions' });
 
 export const s3DestinySchema = Joi.object({

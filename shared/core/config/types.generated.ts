@@ -110,7 +110,7 @@ export interface HttpOptions {
   backoff_base_ms: number;
   backoff_max_ms: number;
   /**
-   * Rate limit for this extraction; absent = none.
+   * Rate limit for this extraction (0.01 = one request per 100 s); absent = none.
    */
   requests_per_second?: number;
 }
