@@ -55,7 +55,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   });
   const stores = openEmbeddedApiStores(dataDir);
   const slotsDb = openDatabase(join(localLayout(dataDir).dataDir, 'api-extractor.db'));
-  await ensureRootKey(stores.apiKeys, env, (line) => process.stdout.write(`${line}\n`));
+  const rootKey = await ensureRootKey(stores.apiKeys, env, (line) => process.stdout.write(`${line}\n`));
 
   const scheduler = new Scheduler({
     listConfigs: async () => (await stores.configs.list()).map((v) => parseConfig(JSON.parse(v.json))),
@@ -78,6 +78,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     configs: stores.configs,
     apiKeys: stores.apiKeys,
     secretAdmin: stores.secretAdmin,
+    rootKeySource: rootKey.source,
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(port, host, () => resolve(s));
