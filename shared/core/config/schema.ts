@@ -12,6 +12,12 @@ import { BUCKET_NAME_PATTERN, BUCKET_NAME_RULE, bucketNameProblem } from '../buc
 export const MAX_PAGES_LIMIT = 1_000_000;
 export const DEFAULT_MAX_PAGES = 10_000;
 
+/**
+ * The shape of a schedule, for the OpenAPI document: 5 or 6 fields, optionally in
+ * `cron(…)`. Validation parses the expression itself (`parseSchedule`).
+ */
+export const SCHEDULE_SHAPE = String.raw`^\s*(?:[cC][rR][oO][nN]\(\s*)?[^\s()]+(?:\s+[^\s()]+){4,5}\s*\)?\s*$`;
+
 const jsonField = Joi.string().min(1).description('A dot path into JSON: `user.account.number`.');
 
 const scalar = Joi.alternatives()
@@ -231,7 +237,12 @@ export const extractionSchema = Joi.object({
 export const apiConfigSchema = Joi.object({
   id: Joi.string().min(1),
   name: Joi.string().min(1).required(),
-  schedule: Joi.string().min(1).description('Cron (AWS 6-field or 5-field, UTC); absent = global default.'),
+  schedule: Joi.string()
+    .min(1)
+    .meta({ openapi: { pattern: SCHEDULE_SHAPE } })
+    .description(
+      'Cron (AWS 6-field or 5-field, UTC, optionally wrapped as `cron(…)`); absent = global default. The pattern is the shape; the fields are checked when the config is saved.',
+    ),
   enabled: Joi.boolean().default(true),
   auth: authSchema.default({ access_token: '' }),
   extractions: Joi.array()

@@ -5,7 +5,7 @@ export interface ApiConfig {
   id?: string;
   name: string;
   /**
-   * Cron (AWS 6-field or 5-field, UTC); absent = global default.
+   * Cron (AWS 6-field or 5-field, UTC, optionally wrapped as `cron(…)`); absent = global default. The pattern is the shape; the fields are checked when the config is saved.
    */
   schedule?: string;
   enabled: boolean;
