@@ -58,9 +58,6 @@ beforeAll(async () => {
 afterAll(() => api.close());
 
 test('schemathesis finds no failure against the live /openapi.json', async () => {
-  const version = await run(SCHEMATHESIS, ['--version'], 30_000);
-  expect(version.output).toMatch(/version 4\./);
-
   const result = await run(
     SCHEMATHESIS,
     [
@@ -73,7 +70,7 @@ test('schemathesis finds no failure against the live /openapi.json', async () =>
       '--phases',
       'examples,coverage,fuzzing',
       '--max-examples',
-      '8',
+      '5',
       '--seed',
       '20261129',
       '--workers',
@@ -91,5 +88,8 @@ test('schemathesis finds no failure against the live /openapi.json', async () =>
   if (result.code !== 0) {
     throw new Error(`schemathesis exited ${result.code}:\n${result.output}`);
   }
-  expect(result.output).toMatch(/No issues found|passed/i);
+  // The summary line, e.g. "1736 generated, 1736 passed": every generated case passed.
+  const [, generated, passed] = /(\d+) generated, (\d+) passed/.exec(result.output) ?? [];
+  expect(Number(generated)).toBeGreaterThan(100);
+  expect(passed).toBe(generated);
 }, 120_000);
