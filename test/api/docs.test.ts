@@ -116,6 +116,21 @@ test('a method a documented path does not serve answers 405 with Allow (TRACE an
   }
 });
 
+test('schedule documents the shape of a cron expression: what it rules out, the service refuses', () => {
+  const apiConfig = buildOpenApiDocument().components.schemas.ApiConfig as {
+    properties: { schedule: { pattern: string } };
+  };
+  const shape = new RegExp(apiConfig.properties.schedule.pattern);
+  for (const schedule of ['0 1 * * ? *', 'cron(0 1 * * ? *)', '*/5 * * * *', ' 0 12 * * MON-FRI ']) {
+    expect(`${schedule}: ${shape.test(schedule)}`).toBe(`${schedule}: true`);
+    expect(validateConfig({ ...EXAMPLE_CONFIG, schedule }).ok).toBe(true);
+  }
+  for (const schedule of ['0', '* * * *', '0 1 * * ? * 2026', 'every day', 'cron()']) {
+    expect(`${schedule}: ${shape.test(schedule)}`).toBe(`${schedule}: false`);
+    expect(validateConfig({ ...EXAMPLE_CONFIG, schedule }).ok).toBe(false);
+  }
+});
+
 test('routes with a query string document its 400', () => {
   const { paths } = buildOpenApiDocument();
   for (const route of ROUTE_DOCS.filter((r) => r.query)) {
