@@ -10,6 +10,7 @@
  *   current extraction with the same name, when no other claims it, so editing a
  *   config without its ids keeps each extraction's logs and `last`; otherwise a new id.
  */
+import { outputBucketProblem, type OutputBuckets } from '../core/bucketName';
 import { apiConfigSchema } from '../core/config/schema';
 import type { ApiConfig, Extraction } from '../core/config/types';
 import { formatPath, validateConfig, type ValidationIssue } from '../core/config/validate';
@@ -123,4 +124,15 @@ export function prepareUpdatedConfig(
     return withIdFirst(extraction, newId());
   });
   return { ok: true, config };
+}
+
+/**
+ * `s3_destiny.bucket`s this deployment does not write to (`ALLOWED_OUTPUT_BUCKETS`);
+ * the bucket naming rules themselves are the schema's.
+ */
+export function outputBucketIssues(config: ApiConfig, deployment: OutputBuckets): ValidationIssue[] {
+  return config.extractions.flatMap((extraction, i) => {
+    const problem = outputBucketProblem(extraction.s3_destiny.bucket, deployment);
+    return problem ? [{ path: `extractions[${i}].s3_destiny.bucket`, message: problem }] : [];
+  });
 }

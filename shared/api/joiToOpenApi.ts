@@ -9,6 +9,8 @@
  *   `otherwise` branch only shapes error messages and is left out.
  * - `Joi.link('#id')` becomes a `$ref` to the component of the schema with that id.
  * - `.without()` becomes `not: { required: [a, b] }`.
+ * - `.meta({ openapi: {…} })` is merged into the schema object, for what joi checks
+ *   in code but OpenAPI can state (the shape of a cron expression).
  */
 import type Joi from 'joi';
 
@@ -31,7 +33,7 @@ interface Flags {
 interface Description {
   type: string;
   flags?: Flags;
-  metas?: Array<{ className?: string }>;
+  metas?: Array<{ className?: string; openapi?: SchemaObject }>;
   rules?: Rule[];
   allow?: unknown[];
   invalid?: unknown[];
@@ -101,6 +103,8 @@ export class OpenApiSchemas {
     if (d.flags?.only && values.length > 0) out.enum = values;
     if (values.includes(null)) out.nullable = true;
     if (d.invalid?.length) out.not = { enum: d.invalid };
+    // What joi checks in code (a custom rule, a parser) but a schema can still say.
+    for (const meta of d.metas ?? []) if (meta.openapi) Object.assign(out, meta.openapi);
     return out;
   }
 

@@ -13,6 +13,7 @@ import { compileTransformations } from '../core/transformations';
 import { configIdOf, extractionIdOf } from '../engine/runConfig';
 import { buildExecutionLog, errorMessage } from '../engine/executionLog';
 import { PaginationLimitError, PaginationLoopError, requestDigest } from '../engine/pageStream';
+import { outputBucket } from '../engine/outputBucket';
 import { outputKey } from '../engine/runExtraction';
 import { createRowWriter } from '../engine/rowWriters';
 import { Semaphore } from '../engine/concurrency';
@@ -367,7 +368,7 @@ export async function handleFinalizeTask(
       await writer.write(out);
     }
     const body = await writer.finish();
-    const bucket = extraction.s3_destiny.bucket ?? deps.defaultBucket;
+    const bucket = outputBucket(extraction, deps);
     const key = outputKey(extraction, startedAt);
     let destiny: string | null = null;
     if (body) {

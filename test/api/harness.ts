@@ -9,6 +9,7 @@ import { type EmbeddedApiStores, openEmbeddedApiStores } from '../../shared/adap
 import { createApp } from '../../shared/api/app';
 import type { ApiDeps } from '../../shared/api/deps';
 import { ensureRootKey } from '../../shared/api/rootKey';
+import type { EmbeddedSystemOptions } from '../../services/embedded/system';
 import { makePipelineHarness, type PipelineHarness } from '../support/pipelineHarness';
 import { pollUntil } from '../support/poll';
 
@@ -40,8 +41,11 @@ export interface ApiHarness {
   close(): Promise<void>;
 }
 
-export async function startApiHarness(overrides: Partial<ApiDeps> = {}): Promise<ApiHarness> {
-  const pipeline = await makePipelineHarness({ detailChunkSize: 7 });
+export async function startApiHarness(
+  overrides: Partial<ApiDeps> = {},
+  pipelineOptions: Partial<EmbeddedSystemOptions> = {},
+): Promise<ApiHarness> {
+  const pipeline = await makePipelineHarness({ detailChunkSize: 7, ...pipelineOptions });
   const stores = openEmbeddedApiStores(pipeline.dataDir);
   await ensureRootKey(stores.apiKeys, { ROOT_API_KEY: ROOT_KEY }, () => undefined);
   const app = createApp({ pipeline: pipeline.deps, ...stores, ...overrides });

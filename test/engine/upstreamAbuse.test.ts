@@ -83,8 +83,8 @@ async function startTrickle(): Promise<{ url: string; requests(): number; close(
 
 describe('a body that trickles', () => {
   test.each([
-    ['request_timeout_ms', 0, 'must be an integer between 1 and 3600000'],
-    ['request_timeout_ms', 3_600_001, 'must be an integer between 1 and 3600000'],
+    ['request_timeout_ms', 99, 'must be an integer between 100 and 3600000'],
+    ['request_timeout_ms', 3_600_001, 'must be an integer between 100 and 3600000'],
     ['min_bytes_per_second', -1, 'must be an integer between 0 and 1000000000'],
     ['min_bytes_per_second', 0.5, 'must be an integer between 0 and 1000000000'],
   ])('http.%s %p is refused with the field named', (field, value, message) => {

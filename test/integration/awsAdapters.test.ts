@@ -186,6 +186,11 @@ describe('AWS settings', () => {
       endpoint: 'http://127.0.0.1:4566',
       maxReceiveCount: 3,
     });
+    expect(settings.allowedOutputBuckets).toBeUndefined();
+    expect(
+      awsSettingsFromEnv({ ...complete, ALLOWED_OUTPUT_BUCKETS: ' team-exports , audit.exports ' })
+        .allowedOutputBuckets,
+    ).toEqual(['team-exports', 'audit.exports']);
   });
 
   it.each([
@@ -204,6 +209,10 @@ describe('AWS settings', () => {
       'MAX_RECEIVE_COUNT must be an integer from 1 to 1000 (got "0")',
     ],
     [{ ...complete, DEFAULT_OUTPUT_BUCKET_SUFFIX: 'x'.repeat(40) }, 'is longer than 63'],
+    [
+      { ...complete, ALLOWED_OUTPUT_BUCKETS: 'team-exports,../x' },
+      'ALLOWED_OUTPUT_BUCKETS: "../x" must be an S3 bucket name',
+    ],
   ])('rejects %j naming each problem', (env, expected) => {
     expect(() => awsSettingsFromEnv(env)).toThrow(AwsSettingsError);
     expect(() => awsSettingsFromEnv(env)).toThrow(expected);

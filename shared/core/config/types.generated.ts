@@ -5,7 +5,7 @@ export interface ApiConfig {
   id?: string;
   name: string;
   /**
-   * Cron (AWS 6-field or 5-field, UTC); absent = global default.
+   * Cron (AWS 6-field or 5-field, UTC, optionally wrapped as `cron(…)`); absent = global default. The pattern is the shape; the fields are checked when the config is saved.
    */
   schedule?: string;
   enabled: boolean;
@@ -118,7 +118,7 @@ export interface HttpOptions {
   backoff_base_ms: number;
   backoff_max_ms: number;
   /**
-   * Rate limit for this extraction; absent = none.
+   * Rate limit for this extraction (0.01 = one request per 100 s); absent = none.
    */
   requests_per_second?: number;
 }
@@ -164,7 +164,7 @@ export interface RefreshToken {
 
 export interface S3Destiny {
   /**
-   * Absent = the deployment's output bucket.
+   * Absent = the deployment's output bucket. S3's bucket naming rules: 3 to 63 lower-case letters, digits, dots or hyphens, starting and ending with a letter or digit, no `..`, not an IP address, no reserved prefix (`xn--`, `sthree-`, `amzn-s3-demo-`) or suffix (`-s3alias`, `--ol-s3`, `.mrap`, `--x-s3`, `--table-s3`).
    */
   bucket?: string;
   folder: string;
