@@ -14,6 +14,7 @@ import type { ApiDeps } from './deps';
 import { pathParam } from './params';
 import { invalidConfig, methodNotAllowed, notFound } from './errors';
 import { previewConfig } from './preview';
+import { admitSecrets } from './secretGate';
 import { parseWith, previewQuerySchema, runsQuerySchema } from './schemas';
 import { configDocument, historyItem, runSummary } from './views';
 
@@ -47,6 +48,7 @@ export function configRoutes(deps: ApiDeps): Router {
       const body: unknown = req.body;
       const prepared = prepareNewConfig(body, randomUUID);
       if (!prepared.ok) throw invalidConfig(prepared.issues);
+      await admitSecrets(prepared.config, deps.secretAdmin);
       const saved = await configs.create({
         configId: prepared.config.id!,
         json: JSON.stringify(prepared.config),
@@ -72,6 +74,7 @@ export function configRoutes(deps: ApiDeps): Router {
         randomUUID,
       );
       if (!prepared.ok) throw invalidConfig(prepared.issues);
+      await admitSecrets(prepared.config, deps.secretAdmin);
       const saved = await configs.update({
         configId: version.configId,
         expectedVersion: version.version,
@@ -160,6 +163,7 @@ export function configRoutes(deps: ApiDeps): Router {
       ) {
         throw notFound(`config ${config.id} has no extraction "${options.extraction}"`);
       }
+      await admitSecrets(config, deps.secretAdmin);
       res.json({ Items: await previewConfig(config, pipeline, options) });
     })
     .all(methodNotAllowed(['POST']));

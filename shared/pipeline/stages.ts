@@ -16,6 +16,7 @@ import { PaginationLimitError } from '../engine/pageStream';
 import { outputKey } from '../engine/runExtraction';
 import { createRowWriter } from '../engine/rowWriters';
 import { Semaphore } from '../engine/concurrency';
+import { loadSecrets } from '../engine/secrets';
 import type { PageCursor } from '../extract/pagination';
 import type { ExtractionRunState, PageRecord, RunRecord } from '../ports/runs';
 import { ZERO_COUNTERS } from '../ports/runs';
@@ -63,10 +64,11 @@ export async function startRun(
     })),
   );
   await deps.runs.createRun(run, states);
-  const secrets = await deps.secrets.getAll();
+  const secrets = await loadSecrets(deps.secrets);
   const ctx = RunContext.forNewRun(run, config, secrets, deps);
   try {
     try {
+      ctx.scope.assertConfig();
       await ctx.tokens.start();
     } catch (err) {
       for (const id of extractionIds) await failExtraction(ctx, id, errorMessage(err), deps);

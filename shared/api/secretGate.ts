@@ -1,0 +1,46 @@
+/**
+ * Where a config may send secrets, checked when it is saved or previewed: every
+ * secret it references must exist, and every origin it would reach must be written
+ * literally and be one the secret is bound to. A secret written without origins is
+ * bound here, on first use, to the origins this config sends it to (persisted, shown
+ * to the root key by `GET /secrets`); runs check the same rules again per request.
+ */
+import type { ApiConfig } from '../core/config/types';
+import type { ValidationIssue } from '../core/config/validate';
+import { type SecretBindings, SecretScope } from '../core/secretOrigins';
+import type { SecretAdmin } from '../ports/secrets';
+import { invalidConfig } from './errors';
+
+/** Bindings can change between our read and our bind (another admin): re-read this often at most. */
+const MAX_ROUNDS = 3;
+
+/**
+ * @throws ApiError 400 naming the field, the secret and its allowed origins.
+ * @example
+ * await admitSecrets(prepared.config, deps.secretAdmin); // before configs.create
+ */
+export async function admitSecrets(config: ApiConfig, admin: SecretAdmin): Promise<void> {
+  for (let round = 1; round <= MAX_ROUNDS; round++) {
+    const listing = await admin.list();
+    const bindings: SecretBindings = {};
+    for (const secret of listing) if (secret.origins) bindings[secret.name] = secret.origins;
+    const scope = new SecretScope(
+      config,
+      bindings,
+      listing.map((s) => s.name),
+    );
+    const issues: ValidationIssue[] = [
+      ...scope.missing().map(({ name, field }) => ({
+        path: field,
+        message: `reads secret "${name}", which does not exist; the root key writes it first (PUT /secrets/${name}, with the origins it may be sent to)`,
+      })),
+      ...scope.issues(),
+    ];
+    if (issues.length > 0) throw invalidConfig(issues);
+    const unbound = Object.entries(scope.unboundInUse());
+    if (unbound.length === 0) return;
+    // First use: bind, then check again against what is stored (another admin may have bound it first).
+    for (const [name, origins] of unbound) await admin.bind(name, origins);
+  }
+  throw invalidConfig([{ path: '', message: 'secret bindings kept changing while checking this config; try again' }]);
+}
