@@ -110,6 +110,7 @@ export function configRoutes(deps: ApiDeps): Router {
     .route('/:id/execute')
     .post(async (req: Request, res: Response) => {
       const config = runnable(await current(req));
+      await admitSecrets(config, deps.secretAdmin);
       const runId = randomUUID();
       const start = deps.startRun ?? pipelineStartRun;
       const started = start(config, pipeline, { runId, trigger: 'api' });

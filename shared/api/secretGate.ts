@@ -1,12 +1,12 @@
 /**
- * Where a config may send secrets, checked when it is saved or previewed: every
- * secret it references must exist, and every origin it would reach must be written
- * literally and be one the secret is bound to. A secret written without origins is
- * bound here, on first use, to the origins this config sends it to (persisted, shown
- * to the root key by `GET /secrets`); runs check the same rules again per request.
+ * Where a config may send secrets, checked when it is saved, previewed or executed
+ * through the API: every origin it would send a secret to must be written literally
+ * and be one the secret is bound to. A secret written without origins is bound here,
+ * on first use, to the origins this config sends it to (persisted, shown to the root
+ * key by `GET /secrets`); a secret that does not exist yet is bound when it is first
+ * used after it was written. Runs check the same rules again, request by request.
  */
 import type { ApiConfig } from '../core/config/types';
-import type { ValidationIssue } from '../core/config/validate';
 import { type SecretBindings, SecretScope } from '../core/secretOrigins';
 import type { SecretAdmin } from '../ports/secrets';
 import { invalidConfig } from './errors';
@@ -29,13 +29,7 @@ export async function admitSecrets(config: ApiConfig, admin: SecretAdmin): Promi
       bindings,
       listing.map((s) => s.name),
     );
-    const issues: ValidationIssue[] = [
-      ...scope.missing().map(({ name, field }) => ({
-        path: field,
-        message: `reads secret "${name}", which does not exist; the root key writes it first (PUT /secrets/${name}, with the origins it may be sent to)`,
-      })),
-      ...scope.issues(),
-    ];
+    const issues = scope.issues();
     if (issues.length > 0) throw invalidConfig(issues);
     const unbound = Object.entries(scope.unboundInUse());
     if (unbound.length === 0) return;

@@ -253,17 +253,6 @@ export class SecretScope {
     return found;
   }
 
-  /** Names the config references that do not exist in the document. */
-  missing(): Array<{ name: string; field: string }> {
-    const found: Array<{ name: string; field: string }> = [];
-    for (const { endpoint } of endpointsOf(this.config)) {
-      for (const [name, where] of this.carriedBy(endpoint)) {
-        if (name !== '' && !this.names.includes(name)) found.push({ name, field: where[0]! });
-      }
-    }
-    return found;
-  }
-
   /** Every place where the config would send a secret where it may not go. */
   issues(): ValidationIssue[] {
     const issues: ValidationIssue[] = [];
