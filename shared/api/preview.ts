@@ -164,7 +164,13 @@ async function previewExtraction(
   const raw = page.records.slice(0, options.limit);
   let rows = raw.map((record) => mapper.map(record));
   if (extraction.mapping_fetch) {
-    const details = new DetailFetcher(extraction.mapping_fetch, authed, lookup, ctx.scope, extraction.format === 'csv');
+    const details = new DetailFetcher(
+      extraction.mapping_fetch,
+      authed,
+      lookup,
+      ctx.scope,
+      extraction.format === 'csv',
+    );
     const slots = new Semaphore(extraction.mapping_fetch.concurrency);
     rows = await Promise.all(
       rows.map((row, i) =>

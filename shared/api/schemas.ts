@@ -95,7 +95,7 @@ export const secretNamesSchema = Joi.object({
   Origins: Joi.object()
     .pattern(Joi.string(), Joi.array().items(Joi.string()).allow(null))
     .required()
-    .description('Each secret\'s origins (where it may be sent); null while it is unbound.'),
+    .description("Each secret's origins (where it may be sent); null while it is unbound."),
 }).meta({ className: 'SecretNames' });
 
 export const secretSavedSchema = Joi.object({

@@ -36,5 +36,7 @@ export async function admitSecrets(config: ApiConfig, admin: SecretAdmin): Promi
     // First use: bind, then check again against what is stored (another admin may have bound it first).
     for (const [name, origins] of unbound) await admin.bind(name, origins);
   }
-  throw invalidConfig([{ path: '', message: 'secret bindings kept changing while checking this config; try again' }]);
+  throw invalidConfig([
+    { path: '', message: 'secret bindings kept changing while checking this config; try again' },
+  ]);
 }

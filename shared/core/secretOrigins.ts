@@ -56,7 +56,10 @@ export function parseOrigin(text: string): { ok: true; origin: string } | { ok: 
   }
   if (url.username || url.password) return { ok: false, reason: 'must not hold a user or password' };
   if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || /[?#]/.test(text)) {
-    return { ok: false, reason: 'must be an origin only (scheme://host:port), without path, query or fragment' };
+    return {
+      ok: false,
+      reason: 'must be an origin only (scheme://host:port), without path, query or fragment',
+    };
   }
   return { ok: true, origin: url.origin };
 }
@@ -166,7 +169,10 @@ export function endpointsOf(config: ApiConfig): ConfigEndpoint[] {
   config.extractions.forEach((extraction, i) => {
     found.push({ field: `extractions[${i}].endpoint`, endpoint: extraction.endpoint });
     if (extraction.mapping_fetch) {
-      found.push({ field: `extractions[${i}].mapping_fetch.endpoint`, endpoint: extraction.mapping_fetch.endpoint });
+      found.push({
+        field: `extractions[${i}].mapping_fetch.endpoint`,
+        endpoint: extraction.mapping_fetch.endpoint,
+      });
     }
   });
   return found;
@@ -222,7 +228,12 @@ export class SecretScope {
   ) {
     this.collectSecrets(config.auth.access_token ?? '', 'auth.access_token', this.tokenSecrets, false);
     if (config.auth.refresh_token) {
-      this.collectSecrets(config.auth.refresh_token.endpoint, 'auth.refresh_token.endpoint', this.tokenSecrets, false);
+      this.collectSecrets(
+        config.auth.refresh_token.endpoint,
+        'auth.refresh_token.endpoint',
+        this.tokenSecrets,
+        false,
+      );
     }
     for (const { endpoint } of endpointsOf(config)) {
       const origin = literalOrigin(endpoint.url);

@@ -87,12 +87,7 @@ export class RunContext {
   }
 
   /** Used by startRun, which creates the run rather than loading it. */
-  static forNewRun(
-    run: RunRecord,
-    config: ApiConfig,
-    secrets: RunSecrets,
-    deps: PipelineDeps,
-  ): RunContext {
+  static forNewRun(run: RunRecord, config: ApiConfig, secrets: RunSecrets, deps: PipelineDeps): RunContext {
     return new RunContext(run, config, secrets, deps);
   }
 

@@ -400,7 +400,8 @@ describe('secrets', () => {
     const list = await api.request('GET', '/secrets');
     expectShape(secretNamesSchema, list.body);
     // zoho_refresh_token was bound, on first use, by the config saved in beforeAll.
-    const zohoOrigins = (list.body as { Origins: Record<string, string[] | null> }).Origins.zoho_refresh_token;
+    const zohoOrigins = (list.body as { Origins: Record<string, string[] | null> }).Origins
+      .zoho_refresh_token;
     expect(zohoOrigins).toEqual([expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/)]);
     expect(list.body).toEqual({
       Items: ['client_id', 'nested', 'zoho_refresh_token'],

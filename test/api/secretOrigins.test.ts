@@ -5,7 +5,7 @@
  * bound on first use; preview never shows a secret, transformed or not.
  */
 import { startServer } from '../support/engineHarness';
-import { type ApiHarness, startApiHarness } from './harness';
+import { type ApiHarness, eventually, startApiHarness } from './harness';
 
 const TOKEN = 'tok-Secret-value-12345';
 
@@ -18,8 +18,9 @@ const seen: Record<'allowed' | 'other', string[]> = { allowed: [], other: [] };
 beforeAll(async () => {
   api = await startApiHarness();
   // Echoes the header carrying the secret, as an httpbin-like upstream does.
-  allowed = await startServer((req) => {
+  allowed = await startServer((req, url) => {
     seen.allowed.push(String(req.headers['x-token'] ?? ''));
+    if (url.pathname === '/linked') return { body: { data: [{ id: 1 }], next: `${other.url}/page2` } };
     return { body: [{ id: 1, echo: req.headers['x-token'] ?? null, access_token: 'tok-abc' }] };
   });
   other = await startServer((req) => {
@@ -116,7 +117,11 @@ describe('a config that would send a secret elsewhere is refused when saved', ()
       'extraction body',
       () =>
         config({
-          endpoint: { url: `${elsewhere()}/items`, method: 'POST', body: { auth: { key: '${secret::tok}' } } },
+          endpoint: {
+            url: `${elsewhere()}/items`,
+            method: 'POST',
+            body: { auth: { key: '${secret::tok}' } },
+          },
         }),
       'extractions[0].endpoint.body.auth.key',
     ],
@@ -125,7 +130,11 @@ describe('a config that would send a secret elsewhere is refused when saved', ()
       () =>
         config(
           { endpoint: { url: `${allowed.url}/items` } },
-          { refresh_token: { endpoint: { url: `${elsewhere()}/token`, body: { refresh_token: '${secret::tok}' } } } },
+          {
+            refresh_token: {
+              endpoint: { url: `${elsewhere()}/token`, body: { refresh_token: '${secret::tok}' } },
+            },
+          },
         ),
       'auth.refresh_token.endpoint.body.refresh_token',
     ],
@@ -134,7 +143,11 @@ describe('a config that would send a secret elsewhere is refused when saved', ()
       () =>
         config(
           { endpoint: { url: `${allowed.url}/items` } },
-          { refresh_token: { endpoint: { url: `${elsewhere()}/token`, query_params: { rt: '${secret::tok}' } } } },
+          {
+            refresh_token: {
+              endpoint: { url: `${elsewhere()}/token`, query_params: { rt: '${secret::tok}' } },
+            },
+          },
         ),
       'auth.refresh_token.endpoint.query_params.rt',
     ],
@@ -144,7 +157,10 @@ describe('a config that would send a secret elsewhere is refused when saved', ()
         config({
           endpoint: { url: `${allowed.url}/items` },
           mapping_fetch: {
-            endpoint: { url: `${elsewhere()}/detail/\${extracted_item::id}`, headers: { 'X-Token': '${secret::tok}' } },
+            endpoint: {
+              url: `${elsewhere()}/detail/\${extracted_item::id}`,
+              headers: { 'X-Token': '${secret::tok}' },
+            },
           },
         }),
       'extractions[0].mapping_fetch.endpoint.headers.X-Token',
@@ -162,23 +178,31 @@ describe('a config that would send a secret elsewhere is refused when saved', ()
       'access token made from the secret, sent by an extraction',
       () =>
         config(
-          { endpoint: { url: `${elsewhere()}/items`, headers: { Authorization: 'Bearer ${self::auth.access_token}' } } },
+          {
+            endpoint: {
+              url: `${elsewhere()}/items`,
+              headers: { Authorization: 'Bearer ${self::auth.access_token}' },
+            },
+          },
           { access_token: '${secret::tok}' },
         ),
       'extractions[0].endpoint.headers.Authorization',
     ],
   ];
 
-  test.each(cases)('in the %s: 400 naming the field, the secret and the allowed origins', async (_w, make, path) => {
-    const res = await api.request('POST', '/config', { json: make() });
-    expect(res.status).toBe(400);
-    const details = (res.body as { details: Details }).details;
-    expect(details).toContainEqual({
-      path: expect.stringContaining(path),
-      message: `sends secret "tok" to ${origin(other.url)}; it may only be sent to ${origin(allowed.url)}`,
-    });
-    expect(res.text).not.toContain(TOKEN);
-  });
+  test.each(cases)(
+    'in the %s: 400 naming the field, the secret and the allowed origins',
+    async (_w, make, path) => {
+      const res = await api.request('POST', '/config', { json: make() });
+      expect(res.status).toBe(400);
+      const details = (res.body as { details: Details }).details;
+      expect(details).toContainEqual({
+        path: expect.stringContaining(path),
+        message: `sends secret "tok" to ${origin(other.url)}; it may only be sent to ${origin(allowed.url)}`,
+      });
+      expect(res.text).not.toContain(TOKEN);
+    },
+  );
 
   test.each([
     ['the whole URL is a reference', '${secret::base_url}/items'],
@@ -191,7 +215,9 @@ describe('a config that would send a secret elsewhere is refused when saved', ()
     expect(res.status).toBe(400);
     expect((res.body as { details: Details }).details).toContainEqual({
       path: 'extractions[0].endpoint.headers.X-Token',
-      message: expect.stringMatching(/^sends secret "tok" to an origin that extractions\[0\]\.endpoint\.url does not write literally/),
+      message: expect.stringMatching(
+        /^sends secret "tok" to an origin that extractions\[0\]\.endpoint\.url does not write literally/,
+      ),
     });
   });
 
@@ -205,7 +231,9 @@ describe('a config that would send a secret elsewhere is refused when saved', ()
       json: config({ endpoint: { url: `${other.url}/items`, headers: { 'X-Token': '${secret::tok}' } } }),
     });
     expect(edited.status).toBe(400);
-    expect((edited.body as { details: Details }).details[0]!.path).toBe('extractions[0].endpoint.headers.X-Token');
+    expect((edited.body as { details: Details }).details[0]!.path).toBe(
+      'extractions[0].endpoint.headers.X-Token',
+    );
   });
 });
 
@@ -273,6 +301,34 @@ describe('a secret written with a value only', () => {
   });
 });
 
+test('a run in the workers refuses a next link to another origin, which never sees the secret', async () => {
+  await putSecret('paged', { value: 'paged-secret-value-555', origins: [origin(allowed.url)] });
+  const saved = await api.request('POST', '/config', {
+    json: config({
+      endpoint: { url: `${allowed.url}/linked`, headers: { 'X-Token': '${secret::paged}' } },
+      data_key: 'data',
+      pagination: { type: 'link', parameters: { next_link: 'next' } },
+    }),
+  });
+  expect(saved.status).toBe(200);
+  const { id } = saved.body as { id: string };
+  const executed = await api.request('POST', `/config/${id}/execute`);
+  expect(executed.status).toBe(200);
+  const { run_id: runId } = executed.body as { run_id: string };
+  const run = await eventually(async () => {
+    const res = await api.request('GET', `/runs/${runId}`);
+    const body = res.body as {
+      status: string;
+      extractions: Array<{ failed_page: { error: string } | null }>;
+    };
+    return body.status === 'failed' ? body : undefined;
+  }, 'the run to fail');
+  expect(run.extractions[0]!.failed_page!.error).toContain(
+    `request to ${origin(other.url)} refused: it carries secret "paged"; it may only be sent to ${origin(allowed.url)}`,
+  );
+  expect(seen.other).toEqual([]);
+});
+
 describe('preview', () => {
   test('a personal key cannot read a secret through an echo and transformations', async () => {
     await putSecret('echoed', { value: TOKEN });
@@ -296,7 +352,8 @@ describe('preview', () => {
     expect(text).not.toContain(TOKEN.toLowerCase());
     expect(text).not.toContain(TOKEN.slice(1, 20).toLowerCase());
     for (const part of TOKEN.split('-')) if (part.length >= 5) expect(text).not.toContain(part.toLowerCase());
-    const [preview] = (res.body as { Items: Array<{ ok: boolean; rows: Array<Record<string, unknown>> }> }).Items;
+    const [preview] = (res.body as { Items: Array<{ ok: boolean; rows: Array<Record<string, unknown>> }> })
+      .Items;
     expect(preview!.ok).toBe(true);
     expect(preview!.rows[0]!.echo).toBe('***');
     expect(await originsOf('echoed')).toEqual([origin(allowed.url)]);

@@ -1,6 +1,11 @@
 /** The pure rules of secrets bound to origins: origins as written, literal origins of URL templates, taint through the access token. */
 import { parseConfig } from '../../shared/core/config/validate';
-import { literalOrigin, parseOrigin, SecretScope, splitSecretDocument } from '../../shared/core/secretOrigins';
+import {
+  literalOrigin,
+  parseOrigin,
+  SecretScope,
+  splitSecretDocument,
+} from '../../shared/core/secretOrigins';
 
 test.each([
   ['https://api.example.com', 'https://api.example.com'],
@@ -11,12 +16,15 @@ test.each([
   expect(parseOrigin(text)).toEqual({ ok: true, origin });
 });
 
-test.each(['https://api.example.com/v1', 'https://api.example.com/?', 'https://a.example.com#x', 'file:///etc', 'x'])(
-  'parseOrigin refuses %s',
-  (text) => {
-    expect(parseOrigin(text).ok).toBe(false);
-  },
-);
+test.each([
+  'https://api.example.com/v1',
+  'https://api.example.com/?',
+  'https://a.example.com#x',
+  'file:///etc',
+  'x',
+])('parseOrigin refuses %s', (text) => {
+  expect(parseOrigin(text).ok).toBe(false);
+});
 
 test.each([
   ['https://api.example.com/v1/${secret::x}', 'https://api.example.com'],
@@ -34,9 +42,15 @@ test.each([
 });
 
 test('a document written by the original tool (values only) has every secret unbound', () => {
-  expect(splitSecretDocument({ a: 'x', b: { k: 1 } })).toEqual({ values: { a: 'x', b: { k: 1 } }, bindings: {} });
+  expect(splitSecretDocument({ a: 'x', b: { k: 1 } })).toEqual({
+    values: { a: 'x', b: { k: 1 } },
+    bindings: {},
+  });
   expect(
-    splitSecretDocument({ a: 'x', '@origins': { a: ['https://a.example.com'], gone: ['https://g.example.com'] } }),
+    splitSecretDocument({
+      a: 'x',
+      '@origins': { a: ['https://a.example.com'], gone: ['https://g.example.com'] },
+    }),
   ).toEqual({ values: { a: 'x' }, bindings: { a: ['https://a.example.com'] } });
 });
 
@@ -62,15 +76,20 @@ test('the access token carries the secrets it is made from, refresh endpoint inc
   expect(only.issues()).toEqual([
     {
       path: 'extractions[0].endpoint.headers.Authorization (the access token)',
-      message: 'sends secret "rt" to https://data.example.com; it may only be sent to https://accounts.example.com',
+      message:
+        'sends secret "rt" to https://data.example.com; it may only be sent to https://accounts.example.com',
     },
   ]);
-  const both = new SecretScope(config, { rt: ['https://accounts.example.com', 'https://data.example.com'] }, ['rt']);
+  const both = new SecretScope(config, { rt: ['https://accounts.example.com', 'https://data.example.com'] }, [
+    'rt',
+  ]);
   expect(both.issues()).toEqual([]);
   // Unbound: allowed to the origins the config names, which first use then binds.
   const unbound = new SecretScope(config, {}, ['rt']);
   expect(unbound.issues()).toEqual([]);
-  expect(unbound.unboundInUse()).toEqual({ rt: ['https://accounts.example.com', 'https://data.example.com'] });
+  expect(unbound.unboundInUse()).toEqual({
+    rt: ['https://accounts.example.com', 'https://data.example.com'],
+  });
   expect(() => unbound.assertRequest(config.extractions[0]!.endpoint, 'https://evil.example.com/x')).toThrow(
     'request to https://evil.example.com refused: it carries secret "rt"; it may only be sent to https://accounts.example.com, https://data.example.com',
   );
