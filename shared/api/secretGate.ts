@@ -7,6 +7,7 @@
  * used after it was written. Runs check the same rules again, request by request.
  */
 import type { ApiConfig } from '../core/config/types';
+import { setOwnProperty } from '../core/objects';
 import { type SecretBindings, SecretScope } from '../core/secretOrigins';
 import type { SecretAdmin } from '../ports/secrets';
 import { invalidConfig } from './errors';
@@ -23,7 +24,7 @@ export async function admitSecrets(config: ApiConfig, admin: SecretAdmin): Promi
   for (let round = 1; round <= MAX_ROUNDS; round++) {
     const listing = await admin.list();
     const bindings: SecretBindings = {};
-    for (const secret of listing) if (secret.origins) bindings[secret.name] = secret.origins;
+    for (const secret of listing) if (secret.origins) setOwnProperty(bindings, secret.name, secret.origins);
     const scope = new SecretScope(
       config,
       bindings,

@@ -20,6 +20,7 @@
 import type { ApiConfig, Endpoint } from './config/types';
 import type { ValidationIssue } from './config/validate';
 import { ConfigError } from './errors';
+import { setOwnProperty } from './objects';
 import { collectReferences, findReferences } from './references';
 
 /** The reserved entry of the secrets document; not a valid secret name (see `SECRET_NAME_PATTERN`). */
@@ -70,13 +71,19 @@ export function splitSecretDocument(document: Record<string, unknown>): {
   bindings: SecretBindings;
 } {
   const values: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(document)) if (name !== ORIGINS_KEY) values[name] = value;
+  for (const [name, value] of Object.entries(document)) {
+    if (name !== ORIGINS_KEY) setOwnProperty(values, name, value);
+  }
   const bindings: SecretBindings = {};
   const stored = document[ORIGINS_KEY];
   if (stored && typeof stored === 'object' && !Array.isArray(stored)) {
     for (const [name, origins] of Object.entries(stored)) {
       if (Object.hasOwn(values, name) && Array.isArray(origins)) {
-        bindings[name] = origins.filter((o): o is string => typeof o === 'string');
+        setOwnProperty(
+          bindings,
+          name,
+          origins.filter((o): o is string => typeof o === 'string'),
+        );
       }
     }
   }
@@ -94,7 +101,7 @@ export function listSecretEntries(document: Record<string, unknown>): SecretList
   const { values, bindings } = splitSecretDocument(document);
   return Object.keys(values)
     .sort()
-    .map((name) => ({ name, origins: bindings[name] ?? null }));
+    .map((name) => ({ name, origins: Object.hasOwn(bindings, name) ? bindings[name]! : null }));
 }
 
 /**
@@ -107,7 +114,7 @@ export function setSecretEntry(
   value: unknown,
   origins?: readonly string[],
 ): void {
-  document[name] = value;
+  setOwnProperty(document, name, value);
   if (origins !== undefined) writeBinding(document, name, [...origins]);
 }
 
@@ -132,8 +139,7 @@ export function bindSecretEntry(
 ): { origins: string[]; changed: boolean } | undefined {
   const { values, bindings } = splitSecretDocument(document);
   if (!Object.hasOwn(values, name)) return undefined;
-  const existing = bindings[name];
-  if (existing) return { origins: existing, changed: false };
+  if (Object.hasOwn(bindings, name)) return { origins: bindings[name]!, changed: false };
   writeBinding(document, name, [...origins]);
   return { origins: [...origins], changed: true };
 }
@@ -143,7 +149,7 @@ function writeBinding(document: Record<string, unknown>, name: string, origins: 
   const map: Record<string, unknown> =
     stored && typeof stored === 'object' && !Array.isArray(stored) ? { ...stored } : {};
   if (origins === undefined) delete map[name];
-  else map[name] = origins;
+  else setOwnProperty(map, name, origins);
   if (Object.keys(map).length === 0) delete document[ORIGINS_KEY];
   else document[ORIGINS_KEY] = map;
 }
@@ -248,7 +254,9 @@ export class SecretScope {
 
   /** The origins a secret may reach in this config: its binding, or (unbound) the config's literal origins. */
   allowedOrigins(name: string): string[] {
-    return this.bindings[name] ?? [...(this.literalOrigins.get(name) ?? [])];
+    // Own entries only: a secret may be called `constructor`.
+    if (Object.hasOwn(this.bindings, name)) return this.bindings[name]!;
+    return [...(this.literalOrigins.get(name) ?? [])];
   }
 
   /** Secrets this config sends somewhere that are not bound yet, with the origins they would be bound to. */
@@ -256,8 +264,8 @@ export class SecretScope {
     const found: SecretBindings = {};
     for (const { endpoint } of endpointsOf(this.config)) {
       for (const name of this.carriedBy(endpoint).keys()) {
-        if (name !== '' && this.names.includes(name) && !this.bindings[name]) {
-          found[name] = this.allowedOrigins(name);
+        if (name !== '' && this.names.includes(name) && !Object.hasOwn(this.bindings, name)) {
+          setOwnProperty(found, name, this.allowedOrigins(name));
         }
       }
     }

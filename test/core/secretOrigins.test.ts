@@ -94,3 +94,22 @@ test('the access token carries the secrets it is made from, refresh endpoint inc
     'request to https://evil.example.com refused: it carries secret "rt"; it may only be sent to https://accounts.example.com, https://data.example.com',
   );
 });
+
+test('secrets named like Object.prototype members are ordinary secrets', () => {
+  const document: Record<string, unknown> = JSON.parse('{"constructor":"c-value","__proto__":"p-value"}');
+  const { values, bindings } = splitSecretDocument(document);
+  expect(Object.keys(values)).toEqual(['constructor', '__proto__']);
+  expect(bindings).toEqual({});
+  const config = parseConfig({
+    name: 'c',
+    extractions: [
+      { name: 'e', endpoint: { url: 'https://a.example.com/x', headers: { A: '${secret::constructor}' } } },
+    ],
+  });
+  const scope = new SecretScope(config, bindings, Object.keys(values));
+  expect(scope.issues()).toEqual([]);
+  expect(scope.unboundInUse()).toEqual({ constructor: ['https://a.example.com'] });
+  expect(() => scope.assertRequest(config.extractions[0]!.endpoint, 'https://b.example.com/x')).toThrow(
+    'secret "constructor"',
+  );
+});
