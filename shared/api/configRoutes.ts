@@ -20,6 +20,7 @@ import type { ApiDeps } from './deps';
 import { pathParam } from './params';
 import { invalidConfig, methodNotAllowed, notFound } from './errors';
 import { previewConfig } from './preview';
+import { admitSecrets } from './secretGate';
 import { parseWith, previewQuerySchema, runsQuerySchema } from './schemas';
 import { configDocument, historyItem, runSummary } from './views';
 
@@ -57,6 +58,7 @@ export function configRoutes(deps: ApiDeps): Router {
     .post(async (req: Request, res: Response) => {
       const body: unknown = req.body;
       const config = accepted(prepareNewConfig(body, randomUUID));
+      await admitSecrets(config, deps.secretAdmin);
       const saved = await configs.create({
         configId: config.id!,
         json: JSON.stringify(config),
@@ -78,6 +80,7 @@ export function configRoutes(deps: ApiDeps): Router {
       const config = accepted(
         prepareUpdatedConfig(body, configDocument(version) as ApiConfig, version.configId, randomUUID),
       );
+      await admitSecrets(config, deps.secretAdmin);
       const saved = await configs.update({
         configId: version.configId,
         expectedVersion: version.version,
@@ -113,6 +116,7 @@ export function configRoutes(deps: ApiDeps): Router {
     .route('/:id/execute')
     .post(async (req: Request, res: Response) => {
       const config = runnable(await current(req));
+      await admitSecrets(config, deps.secretAdmin);
       const runId = randomUUID();
       const start = deps.startRun ?? pipelineStartRun;
       const started = start(config, pipeline, { runId, trigger: 'api' });
@@ -166,6 +170,7 @@ export function configRoutes(deps: ApiDeps): Router {
       ) {
         throw notFound(`config ${config.id} has no extraction "${options.extraction}"`);
       }
+      await admitSecrets(config, deps.secretAdmin);
       res.json({ Items: await previewConfig(config, pipeline, options) });
     })
     .all(methodNotAllowed(['POST']));

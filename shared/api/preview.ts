@@ -3,11 +3,17 @@
  * fetcher, paginator, row mapper, detail fetcher and transformations a run uses,
  * with nothing written (no run, no token stored, no file, no `last`).
  *
- * Secrets are resolved for the requests but every string that comes back passes
- * through the run's redactor, so a secret or token echoed by the upstream shows as
- * `***`. Retries are capped: a preview answers a person waiting on it.
+ * Secrets are resolved for the requests, kept on their origins as in a run, and
+ * every string that comes back passes through the run's redactor, so a secret or
+ * token echoed by the upstream shows as `***`. Transformations could turn an echoed
+ * secret into a form the redactor does not know (`upper`, `slice`, `split`), so a row
+ * whose cells hold a secret in any form the redactor detects (another letter case,
+ * URL- or base64-encoded) is shown untransformed, and masked; after the
+ * transformations, any cell that still holds a detectable form is masked whole.
+ * Retries are capped: a preview answers a person waiting on it.
  */
 import type { ApiConfig, Extraction } from '../core/config/types';
+import { setOwnProperty } from '../core/objects';
 import { Redactor } from '../core/redact';
 import { compileRecordMapper, type Row } from '../core/rowMapping';
 import { compileTransformations } from '../core/transformations';
@@ -15,6 +21,8 @@ import { Semaphore } from '../engine/concurrency';
 import type { EngineDeps } from '../engine/deps';
 import { errorMessage } from '../engine/executionLog';
 import { referenceLookup } from '../engine/lookup';
+import { loadSecrets, secretScope } from '../engine/secrets';
+import type { SecretScope } from '../core/secretOrigins';
 import { AuthenticatedClient, TokenManager } from '../extract/auth';
 import { createExtractionHttp } from '../extract/clientFactory';
 import { DetailFetcher } from '../extract/detailFetcher';
@@ -60,14 +68,17 @@ export async function previewConfig(
     (e) => options.extraction === undefined || e.id === options.extraction || e.name === options.extraction,
   );
   const redactor = new Redactor();
-  const secrets = await deps.secrets.getAll();
+  const loaded = await loadSecrets(deps.secrets);
+  const secrets = loaded.values;
   redactor.addAll(secrets);
+  const scope = secretScope(config, loaded);
   const transports: HttpTransport[] = [];
   const tokenTransport = new HttpTransport({ connectTimeoutMs: 10_000, allowLinkLocal: deps.allowLinkLocal });
   transports.push(tokenTransport);
   const tokens: TokenManager = new TokenManager({
     auth: config.auth,
     lookup: referenceLookup({ config, secrets, previousLast: undefined, token: () => tokens.current() }),
+    scope,
     client: new RetryingClient(tokenTransport, {
       maxAttempts: PREVIEW_MAX_ATTEMPTS,
       backoffBaseMs: 200,
@@ -88,6 +99,7 @@ export async function previewConfig(
   });
   try {
     try {
+      scope.assertConfig();
       await tokens.start();
     } catch (err) {
       return extractions.map((e) => failed(e, err));
@@ -99,7 +111,7 @@ export async function previewConfig(
           await previewExtraction(
             config,
             extraction,
-            { deps, secrets, tokens, redactor, transports },
+            { deps, secrets, scope, tokens, redactor, transports },
             options,
           ),
         );
@@ -116,6 +128,7 @@ export async function previewConfig(
 interface PreviewContext {
   deps: PreviewDeps;
   secrets: Record<string, unknown>;
+  scope: SecretScope;
   tokens: TokenManager;
   redactor: Redactor;
   transports: HttpTransport[];
@@ -146,13 +159,19 @@ async function previewExtraction(
   });
   const paginator = createPaginator(extraction.pagination);
   const cursor = paginator.first();
-  const page = await new PageFetcher(extraction, authed, lookup).fetch(cursor);
+  const page = await new PageFetcher(extraction, authed, lookup, ctx.scope).fetch(cursor);
   const decision = paginator.decide(cursor, page);
   const mapper = compileRecordMapper(extraction);
   const raw = page.records.slice(0, options.limit);
   let rows = raw.map((record) => mapper.map(record));
   if (extraction.mapping_fetch) {
-    const details = new DetailFetcher(extraction.mapping_fetch, authed, lookup, extraction.format === 'csv');
+    const details = new DetailFetcher(
+      extraction.mapping_fetch,
+      authed,
+      lookup,
+      ctx.scope,
+      extraction.format === 'csv',
+    );
     const slots = new Semaphore(extraction.mapping_fetch.concurrency);
     rows = await Promise.all(
       rows.map((row, i) =>
@@ -164,7 +183,8 @@ async function previewExtraction(
     );
   }
   const transform = compileTransformations(extraction.transformations);
-  rows = rows.map((row) => transform(row));
+  // A row holding a secret in any form is not transformed: see the module comment.
+  rows = rows.map((row) => (ctx.redactor.mentions(row) ? row : transform(row)));
   return {
     extraction_id: extraction.id ?? null,
     extraction_name: extraction.name,
@@ -173,8 +193,17 @@ async function previewExtraction(
     records_on_page: page.records.length,
     more_pages: !decision.last,
     columns: columnsOf(mapper.columns, rows),
-    rows: ctx.redactor.redactDeep(rows),
+    rows: rows.map((row) => maskRow(ctx.redactor, row)),
   };
+}
+
+/** Redacts every cell, then masks whole any cell that still holds a secret in another form. */
+function maskRow(redactor: Redactor, row: Row): Row {
+  const out: Row = {};
+  for (const [column, value] of Object.entries(redactor.redactDeep(row))) {
+    setOwnProperty(out, column, redactor.mentions(value) ? '***' : value);
+  }
+  return out;
 }
 
 /** The schema's columns, then any other column in first-seen order (as the CSV header is built). */

@@ -4,6 +4,7 @@ import { prepareUnsavedConfig } from './configDocuments';
 import type { ApiDeps } from './deps';
 import { badRequest, invalidConfig, methodNotAllowed } from './errors';
 import { previewConfig } from './preview';
+import { admitSecrets } from './secretGate';
 import { parseWith, previewQuerySchema } from './schemas';
 
 export function previewRoutes(deps: ApiDeps): Router {
@@ -26,6 +27,7 @@ export function previewRoutes(deps: ApiDeps): Router {
       ) {
         throw badRequest(`the config has no extraction "${extraction}"`);
       }
+      await admitSecrets(result.config, deps.secretAdmin);
       res.json({ Items: await previewConfig(result.config, deps.pipeline, options) });
     })
     .all(methodNotAllowed(['POST']));

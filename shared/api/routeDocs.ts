@@ -299,21 +299,30 @@ export const ROUTE_DOCS: RouteDoc[] = [
   {
     method: 'GET',
     path: '/secrets',
-    summary: 'List secret names',
+    summary: 'List secret names and origins',
     tag: 'Secrets',
     access: 'root',
     responses: [
-      { status: 200, description: 'Names only; values never leave the store.', schema: secretNamesSchema },
+      {
+        status: 200,
+        description: 'Names and the origins each may be sent to; values never leave the store.',
+        schema: secretNamesSchema,
+      },
     ],
   },
   {
     method: 'PUT',
     path: '/secrets/{name}',
     summary: 'Set secret',
-    description: 'Creates or replaces one extractor secret (`${secret::name}`); the value is never returned.',
+    description:
+      'Creates or replaces one extractor secret (`${secret::name}`) and, with `origins`, the origins it may be sent to; the value is never returned.',
     tag: 'Secrets',
     access: 'root',
-    body: { schema: secretSetSchema, example: { value: 'the-refresh-token' }, required: true },
+    body: {
+      schema: secretSetSchema,
+      example: { value: 'the-refresh-token', origins: ['https://accounts.zoho.com'] },
+      required: true,
+    },
     responses: [
       { status: 200, description: 'Saved.', schema: secretSavedSchema },
       { status: 400, description: 'Invalid name or body.' },

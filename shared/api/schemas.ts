@@ -7,6 +7,7 @@
  */
 import Joi from 'joi';
 import { formatPath, type ValidationIssue } from '../core/config/validate';
+import { parseOrigin } from '../core/secretOrigins';
 import { SECRET_NAME_PATTERN } from '../ports/secrets';
 import { invalidRequest } from './errors';
 
@@ -28,11 +29,27 @@ export const secretParamsSchema = Joi.object({
     .description('The name configs use in `${secret::name}`.'),
 });
 
+/** One origin a secret may be sent to, normalised (`https://API.example.com:443/` → `https://api.example.com`). */
+const originSchema = Joi.string()
+  .custom((text: string, helpers) => {
+    const parsed = parseOrigin(text);
+    return parsed.ok ? parsed.origin : helpers.message({ custom: parsed.reason });
+  })
+  .example('https://api.example.com');
+
 export const secretSetSchema = Joi.object({
   value: Joi.any()
     .required()
     .description(
       'Any JSON value; read in configs as `${secret::name}` (or `${secret::name.key}` for an object).',
+    ),
+  origins: Joi.array()
+    .items(originSchema)
+    .min(1)
+    .max(50)
+    .unique()
+    .description(
+      'The origins (`scheme://host:port`) the secret may be sent to; replaces its binding. Absent: a bound secret keeps its origins, an unbound one is bound by the first config saved or previewed that uses it.',
     ),
 }).meta({ className: 'SecretSet' });
 
@@ -75,6 +92,10 @@ export const secretNamesSchema = Joi.object({
     .required()
     .description('Secret names, sorted; values are never returned.'),
   Count: Joi.number().integer().required(),
+  Origins: Joi.object()
+    .pattern(Joi.string(), Joi.array().items(Joi.string()).allow(null))
+    .required()
+    .description("Each secret's origins (where it may be sent); null while it is unbound."),
 }).meta({ className: 'SecretNames' });
 
 export const secretSavedSchema = Joi.object({

@@ -1,6 +1,6 @@
 /**
  * `/secrets`: the extractor secrets `${secret::…}` reads. Root only, and write-only:
- * values go in, names come out.
+ * values go in, names and the origins each secret is bound to come out.
  */
 import { type Request, type Response, Router } from 'express';
 import type { SecretValue } from '../ports/secrets';
@@ -18,8 +18,12 @@ export function secretRoutes(deps: ApiDeps): Router {
   router
     .route('/')
     .get(async (_req: Request, res: Response) => {
-      const names = await secretAdmin.listNames();
-      res.json({ Items: names, Count: names.length });
+      const secrets = await secretAdmin.list();
+      res.json({
+        Items: secrets.map((s) => s.name),
+        Count: secrets.length,
+        Origins: Object.fromEntries(secrets.map((s) => [s.name, s.origins])),
+      });
     })
     .all(methodNotAllowed(['GET']));
 
@@ -31,8 +35,11 @@ export function secretRoutes(deps: ApiDeps): Router {
         { name: pathParam(req, 'name') },
         'path',
       );
-      const { value } = parseWith<{ value: SecretValue }>(secretSetSchema, req.body);
-      await secretAdmin.set(name, value);
+      const { value, origins } = parseWith<{ value: SecretValue; origins?: string[] }>(
+        secretSetSchema,
+        req.body,
+      );
+      await secretAdmin.set(name, value, origins);
       res.json({ name, saved: true });
     })
     .delete(async (req: Request, res: Response) => {

@@ -10,22 +10,42 @@ const MIN_SECRET_LENGTH = 4;
 export class Redactor {
   private readonly secrets = new Set<string>();
   private pattern: RegExp | undefined;
+  /** Lower-cased forms {@link mentions} looks for. */
+  private readonly detectable = new Set<string>();
 
   /** Registers a value (and its URL-encoded form, which appears in query strings). */
   add(value: unknown): void {
     if (typeof value !== 'string' && typeof value !== 'number') return;
     const text = String(value);
     if (text.length < MIN_SECRET_LENGTH) return;
-    for (const form of [
-      text,
-      encodeURIComponent(text),
-      new URLSearchParams({ x: text }).toString().slice(2),
-    ]) {
+    const forms = [text, encodeURIComponent(text), new URLSearchParams({ x: text }).toString().slice(2)];
+    for (const form of forms) {
       if (!this.secrets.has(form)) {
         this.secrets.add(form);
         this.pattern = undefined;
       }
     }
+    const base64 = Buffer.from(text, 'utf8').toString('base64').replace(/=+$/, '');
+    for (const form of [...forms, base64, base64.replaceAll('+', '-').replaceAll('/', '_')]) {
+      this.detectable.add(form.toLowerCase());
+    }
+  }
+
+  /**
+   * True when any string inside `value` holds a registered value in any letter case,
+   * URL-encoded or base64-encoded: forms an upstream echo or a transformation
+   * (`upper`, `lower`) can produce, which {@link redact} does not mask.
+   */
+  mentions(value: unknown): boolean {
+    if (typeof value === 'string') {
+      if (this.detectable.size === 0) return false;
+      const lower = value.toLowerCase();
+      for (const form of this.detectable) if (lower.includes(form)) return true;
+      return false;
+    }
+    if (Array.isArray(value)) return value.some((v) => this.mentions(v));
+    if (value && typeof value === 'object') return Object.values(value).some((v) => this.mentions(v));
+    return false;
   }
 
   /** Registers every string or number leaf of a JSON value. */

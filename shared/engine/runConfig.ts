@@ -8,6 +8,7 @@ import { Redactor } from '../core/redact';
 import { TokenManager } from '../extract/auth';
 import { createTokenEndpointHttp } from '../extract/clientFactory';
 import { referenceLookup } from './lookup';
+import { loadSecrets, secretScope } from './secrets';
 import type { ExecutionLog } from '../ports/executionLog';
 import type { EngineDeps } from './deps';
 import { redactingLogger } from './redactingLogger';
@@ -54,13 +55,15 @@ export async function runConfig(
   const configId = configIdOf(config);
   const redactor = new Redactor();
   const deps: EngineDeps = { ...baseDeps, logger: redactingLogger(baseDeps.logger, redactor) };
-  const secrets = await deps.secrets.getAll();
+  const { values: secrets, bindings } = await loadSecrets(deps.secrets);
   redactor.addAll(secrets);
+  const scope = secretScope(config, { values: secrets, bindings });
   const lookup = referenceLookup({ config, secrets, previousLast: undefined, token: () => tokens.current() });
   const { transport, client } = createTokenEndpointHttp({ allowLinkLocal: deps.allowLinkLocal });
   const tokens = new TokenManager({
     auth: config.auth,
     lookup,
+    scope,
     client,
     redactor,
     clock: deps.clock,
@@ -73,6 +76,7 @@ export async function runConfig(
   try {
     let startError: string | undefined;
     try {
+      scope.assertConfig();
       await tokens.start();
     } catch (err) {
       startError = redactor.redact(errorMessage(err));
@@ -107,6 +111,7 @@ export async function runConfig(
             startedAt,
             tokens,
             secrets,
+            scope,
             redactor,
             onProgress: options.onProgress,
             signal: options.signal,

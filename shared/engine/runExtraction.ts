@@ -8,6 +8,7 @@ import type { ApiConfig, Extraction } from '../core/config/types';
 import { compileRecordMapper } from '../core/rowMapping';
 import { sameRecordAsText } from '../core/records';
 import type { Redactor } from '../core/redact';
+import type { SecretScope } from '../core/secretOrigins';
 import { formatFilenameTimestamp, formatLogTimestamp } from '../core/time';
 import { buildExecutionLog, errorMessage } from './executionLog';
 import { outputBucket } from './outputBucket';
@@ -46,6 +47,8 @@ export interface ExtractionRun {
   startedAt: Date;
   tokens: TokenManager;
   secrets: Record<string, unknown>;
+  /** Keeps each secret on the origins it is bound to. */
+  scope: SecretScope;
   redactor: Redactor;
   onProgress?: (progress: ExtractionProgress) => void;
   signal?: AbortSignal;
@@ -115,7 +118,7 @@ export async function runExtraction(run: ExtractionRun, deps: EngineDeps): Promi
   const transform = compileTransformations(extraction.transformations);
   const hasTransformations = extraction.transformations.length > 0;
   const details = extraction.mapping_fetch
-    ? new DetailFetcher(extraction.mapping_fetch, authed, lookup, flatten)
+    ? new DetailFetcher(extraction.mapping_fetch, authed, lookup, run.scope, flatten)
     : undefined;
   const detailSlots = new Semaphore(extraction.mapping_fetch?.concurrency ?? 1);
   const timestamp = formatLogTimestamp(run.startedAt);
@@ -157,7 +160,7 @@ export async function runExtraction(run: ExtractionRun, deps: EngineDeps): Promi
   };
 
   try {
-    const fetcher = new PageFetcher(extraction, authed, lookup);
+    const fetcher = new PageFetcher(extraction, authed, lookup, run.scope);
     const pending: Array<{ rows: Promise<Row[]>; size: number }> = [];
     let pendingRows = 0;
     // Enough rows queued that every detail slot stays busy across page boundaries.

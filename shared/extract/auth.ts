@@ -9,6 +9,7 @@ import { readJsonField } from '../core/jsonField';
 import type { Redactor } from '../core/redact';
 import type { ReferenceLookup } from '../core/references';
 import { resolveString } from '../core/references';
+import type { SecretScope } from '../core/secretOrigins';
 import type { Clock } from '../ports/logger';
 import type { TokenStore } from '../ports/storage';
 import { excerpt, type HttpRequest, type HttpResponse, type RetryingClient } from './http';
@@ -28,6 +29,8 @@ export interface TokenManagerOptions {
   auth: Auth;
   /** Resolves `secret` and `self` references in the token endpoint and the literal token. */
   lookup: ReferenceLookup;
+  /** Where the token endpoint's secrets may go. */
+  scope: SecretScope;
   client: RetryingClient;
   redactor: Redactor;
   clock: Clock;
@@ -126,6 +129,7 @@ export class TokenManager {
       renderEndpoint(refresh.endpoint, this.options.lookup, {
         defaultMethod: 'POST',
         defaultBodyEncoding: 'form',
+        scope: this.options.scope,
       });
     let res: HttpResponse;
     try {

@@ -7,6 +7,7 @@ import type { MappingFetch } from '../core/config/types';
 import { compileDataSchema, type DataSchema, flattenRecord } from '../core/dataSchema';
 import { readJsonField } from '../core/jsonField';
 import type { ReferenceLookup } from '../core/references';
+import type { SecretScope } from '../core/secretOrigins';
 import type { AuthenticatedClient } from './auth';
 import { excerpt, HttpRequestError } from './http';
 import { parseJsonBody } from './pageFetcher';
@@ -22,6 +23,7 @@ export class DetailFetcher {
     private readonly mapping: MappingFetch,
     private readonly client: AuthenticatedClient,
     private readonly lookup: ReferenceLookup,
+    private readonly scope: SecretScope,
     flatten: boolean,
   ) {
     if (mapping.data_schema) {
@@ -45,6 +47,7 @@ export class DetailFetcher {
       renderEndpoint(this.mapping.endpoint, itemLookup, {
         defaultMethod: 'GET',
         defaultBodyEncoding: 'json',
+        scope: this.scope,
       });
     const res = await this.client.send(build, signal);
     if (res.status === 404) return { found: false, reason: `HTTP 404 from ${res.url}` };

@@ -5,6 +5,7 @@
 import type { Extraction } from '../core/config/types';
 import { compileJsonField } from '../core/jsonField';
 import type { ReferenceLookup } from '../core/references';
+import type { SecretScope } from '../core/secretOrigins';
 import type { AuthenticatedClient } from './auth';
 import { excerpt, type HttpRequest, HttpRequestError } from './http';
 import { isEndStatus, type PageCursor, type PageView } from './pagination';
@@ -72,6 +73,7 @@ export class PageFetcher {
     private readonly extraction: Extraction,
     private readonly client: AuthenticatedClient,
     private readonly lookup: ReferenceLookup,
+    private readonly scope: SecretScope,
   ) {
     this.selectRecords = extraction.data_key ? compileJsonField(extraction.data_key) : (body) => body;
   }
@@ -87,6 +89,7 @@ export class PageFetcher {
       defaultBodyEncoding: 'json',
       url: cursor.url,
       query: cursor.query,
+      scope: this.scope,
     });
   }
 

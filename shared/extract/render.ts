@@ -3,6 +3,7 @@
  */
 import type { Endpoint } from '../core/config/types';
 import { type ReferenceLookup, resolveDeep } from '../core/references';
+import type { SecretScope } from '../core/secretOrigins';
 import type { HttpRequest } from './http';
 
 export interface RenderOptions {
@@ -14,6 +15,8 @@ export interface RenderOptions {
   url?: string;
   /** Set last, over everything (page number, cursor). */
   query?: Record<string, string>;
+  /** Refuses the request when it would carry a secret to an origin the secret is not bound to. */
+  scope: SecretScope;
 }
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -59,6 +62,8 @@ export function renderEndpoint(
       if (!contentTypeName) headers['content-type'] = 'application/json';
     }
   }
+  // Checked on the final URL: a next link or a URL-valued reference may point anywhere.
+  options.scope.assertRequest(endpoint, request.url);
   return request;
 }
 

@@ -8,6 +8,8 @@ import { Redactor } from '../core/redact';
 import { compileRecordMapper, type RecordMapper } from '../core/rowMapping';
 import { referenceLookup } from '../engine/lookup';
 import { redactingLogger } from '../engine/redactingLogger';
+import { loadSecrets, type RunSecrets, secretScope } from '../engine/secrets';
+import type { SecretScope } from '../core/secretOrigins';
 import { AuthenticatedClient, TokenManager } from '../extract/auth';
 import { createExtractionHttp, createTokenEndpointHttp } from '../extract/clientFactory';
 import { DetailFetcher } from '../extract/detailFetcher';
@@ -38,14 +40,19 @@ export class RunContext {
   private readonly extractions = new Map<string, Promise<ExtractionContext>>();
   private readonly transports: HttpTransport[] = [];
   readonly tokens: TokenManager;
+  readonly secrets: Record<string, unknown>;
+  /** Keeps each secret on the origins it is bound to. */
+  readonly scope: SecretScope;
 
   private constructor(
     readonly run: RunRecord,
     readonly config: ApiConfig,
-    readonly secrets: Record<string, unknown>,
+    secrets: RunSecrets,
     private readonly deps: PipelineDeps,
   ) {
-    this.redactor.addAll(secrets);
+    this.secrets = secrets.values;
+    this.scope = secretScope(config, secrets);
+    this.redactor.addAll(this.secrets);
     this.logger = redactingLogger(deps.logger, this.redactor);
     const { transport: tokenTransport, client: tokenClient } = createTokenEndpointHttp({
       allowLinkLocal: deps.allowLinkLocal,
@@ -55,10 +62,11 @@ export class RunContext {
       auth: config.auth,
       lookup: referenceLookup({
         config,
-        secrets,
+        secrets: this.secrets,
         previousLast: undefined,
         token: () => this.tokens.current(),
       }),
+      scope: this.scope,
       client: tokenClient,
       redactor: this.redactor,
       clock: deps.clock,
@@ -72,19 +80,14 @@ export class RunContext {
     const run = await deps.runs.getRun(runId);
     if (!run) throw new RunGoneError(`run ${runId} does not exist`);
     const config = JSON.parse(run.configJson) as ApiConfig;
-    const secrets = await deps.secrets.getAll();
+    const secrets = await loadSecrets(deps.secrets);
     const context = new RunContext(run, config, secrets, deps);
     await context.tokens.resume();
     return context;
   }
 
   /** Used by startRun, which creates the run rather than loading it. */
-  static forNewRun(
-    run: RunRecord,
-    config: ApiConfig,
-    secrets: Record<string, unknown>,
-    deps: PipelineDeps,
-  ): RunContext {
+  static forNewRun(run: RunRecord, config: ApiConfig, secrets: RunSecrets, deps: PipelineDeps): RunContext {
     return new RunContext(run, config, secrets, deps);
   }
 
@@ -135,9 +138,9 @@ export class RunContext {
       extractionId,
       previousLast: state.previousLast,
       paginator: createPaginator(extraction.pagination),
-      fetcher: new PageFetcher(extraction, authed, lookup),
+      fetcher: new PageFetcher(extraction, authed, lookup, this.scope),
       details: extraction.mapping_fetch
-        ? new DetailFetcher(extraction.mapping_fetch, authed, lookup, extraction.format === 'csv')
+        ? new DetailFetcher(extraction.mapping_fetch, authed, lookup, this.scope, extraction.format === 'csv')
         : undefined,
       mapper: compileRecordMapper(extraction),
       takeCounters: () => {

@@ -17,6 +17,7 @@ import { outputBucket } from '../engine/outputBucket';
 import { outputKey } from '../engine/runExtraction';
 import { createRowWriter } from '../engine/rowWriters';
 import { Semaphore } from '../engine/concurrency';
+import { loadSecrets } from '../engine/secrets';
 import type { PageCursor } from '../extract/pagination';
 import type { ExtractionRunState, PageRecord, RunRecord } from '../ports/runs';
 import { ZERO_COUNTERS } from '../ports/runs';
@@ -64,10 +65,11 @@ export async function startRun(
     })),
   );
   await deps.runs.createRun(run, states);
-  const secrets = await deps.secrets.getAll();
+  const secrets = await loadSecrets(deps.secrets);
   const ctx = RunContext.forNewRun(run, config, secrets, deps);
   try {
     try {
+      ctx.scope.assertConfig();
       await ctx.tokens.start();
     } catch (err) {
       for (const id of extractionIds) await failExtraction(ctx, id, errorMessage(err), deps);

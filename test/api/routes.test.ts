@@ -419,7 +419,15 @@ describe('secrets', () => {
     await api.request('PUT', '/secrets/client_id', { json: { value: 'cid-rotated-secret-100' } });
     const list = await api.request('GET', '/secrets');
     expectShape(secretNamesSchema, list.body);
-    expect(list.body).toEqual({ Items: ['client_id', 'nested', 'zoho_refresh_token'], Count: 3 });
+    // zoho_refresh_token was bound, on first use, by the config saved in beforeAll.
+    const zohoOrigins = (list.body as { Origins: Record<string, string[] | null> }).Origins
+      .zoho_refresh_token;
+    expect(zohoOrigins).toEqual([expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/)]);
+    expect(list.body).toEqual({
+      Items: ['client_id', 'nested', 'zoho_refresh_token'],
+      Count: 3,
+      Origins: { client_id: null, nested: null, zoho_refresh_token: zohoOrigins },
+    });
     expect(list.text).not.toMatch(/cid-/);
 
     const file = join(api.pipeline.dataDir, 'secrets.json');
@@ -427,6 +435,7 @@ describe('secrets', () => {
       zoho_refresh_token: REFRESH_TOKEN,
       client_id: 'cid-rotated-secret-100',
       nested: { a: 1, b: 'x' },
+      '@origins': { zoho_refresh_token: zohoOrigins },
     });
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     // The pipeline's secret store reads what the API wrote.
@@ -437,6 +446,7 @@ describe('secrets', () => {
     expect((await api.request('GET', '/secrets')).body).toEqual({
       Items: ['client_id', 'zoho_refresh_token'],
       Count: 2,
+      Origins: { client_id: null, zoho_refresh_token: zohoOrigins },
     });
   });
 });

@@ -76,7 +76,12 @@ test('root creates a key per person; A creates, root sets the secret, A runs it,
       saved: true,
     },
   );
-  expect((await call('GET', '/secrets', ROOT_KEY)).body).toEqual({ Items: ['zoho_refresh_token'], Count: 1 });
+  // Written the original tool's way (a value only): not bound to any origin yet.
+  expect((await call('GET', '/secrets', ROOT_KEY)).body).toEqual({
+    Items: ['zoho_refresh_token'],
+    Count: 1,
+    Origins: { zoho_refresh_token: null },
+  });
 
   // Ana runs it; the run proceeds in the workers.
   const executed = await call('POST', `/config/${config.id}/execute`, anaKey);
@@ -86,6 +91,10 @@ test('root creates a key per person; A creates, root sets the secret, A runs it,
     extraction_ids: string[];
   };
   expect(extractionIds).toEqual([extractionId]);
+  // Its first use bound it to the origin the config sends it to, and root sees that.
+  expect(((await call('GET', '/secrets', ROOT_KEY)).body as { Origins: unknown }).Origins).toEqual({
+    zoho_refresh_token: [new URL(upstream.url).origin],
+  });
 
   // Poll the logs (as a user would) until the run's log says how it went.
   const log = await eventually(async () => {

@@ -6,6 +6,7 @@
 import { MemoryTokenStore } from '../../shared/adapters/local/state';
 import { parseConfig } from '../../shared/core/config/validate';
 import { Redactor } from '../../shared/core/redact';
+import { SecretScope } from '../../shared/core/secretOrigins';
 import { AuthenticatedClient, TokenManager } from '../../shared/extract/auth';
 import { HttpTransport, RetryingClient } from '../../shared/extract/http';
 import { systemClock } from '../../shared/ports/logger';
@@ -49,6 +50,7 @@ test('a retry rejected because another worker refreshed adopts that worker’s s
     const tokens = new TokenManager({
       auth: config.auth,
       lookup: () => undefined,
+      scope: new SecretScope(config, {}, []),
       client,
       redactor: new Redactor(),
       clock: systemClock,

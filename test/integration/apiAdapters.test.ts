@@ -29,6 +29,7 @@ import { DynamoLease, LeaseBusyError } from '../../shared/adapters/aws/dynamoLea
 import { DynamoSlotStore } from '../../shared/adapters/aws/dynamoSlotStore';
 import { SecretAdminError, SecretsManagerAdmin } from '../../shared/adapters/aws/secretsManagerAdmin';
 import { SecretsManagerStore } from '../../shared/adapters/aws/secretsManagerStore';
+import { splitSecretDocument } from '../../shared/core/secretOrigins';
 import { hashApiKey } from '../../shared/ports/apiKeys';
 import { describeSlotStoreContract } from '../contract/slotStore.contract';
 import { describeApiKeyRepositoryContract } from '../api/contracts/apiKeyRepository.contract';
@@ -154,6 +155,30 @@ describe('config API adapters on AWS beyond the contracts', () => {
     expect(changes).toBe(3);
     const stored = await stage.clients.secrets.send(new GetSecretValueCommand({ SecretId: secretId }));
     expect(JSON.parse(stored.SecretString ?? '')).toEqual({ other: { a: 1 } });
+  });
+
+  it('SecretsManagerAdmin reads a secret the original tool wrote (values only) as unbound, and binds it inside the value', async () => {
+    const secretId = `${stage.settings.names.extractorSecret}-legacy`;
+    await stage.clients.secrets.send(
+      new CreateSecretCommand({ Name: secretId, SecretString: '{"tok":"legacy-value","obj":{"k":1}}' }),
+    );
+    const admin = new SecretsManagerAdmin(stage.clients.secrets, secretId);
+    expect(await admin.list()).toEqual([
+      { name: 'obj', origins: null },
+      { name: 'tok', origins: null },
+    ]);
+    expect(await admin.bind('tok', ['https://api.example.com'])).toEqual(['https://api.example.com']);
+    const stored = await stage.clients.secrets.send(new GetSecretValueCommand({ SecretId: secretId }));
+    expect(JSON.parse(stored.SecretString ?? '')).toEqual({
+      tok: 'legacy-value',
+      obj: { k: 1 },
+      '@origins': { tok: ['https://api.example.com'] },
+    });
+    const reader = new SecretsManagerStore(stage.clients.secrets, secretId, { ttlMs: 0 });
+    expect(splitSecretDocument(await reader.getAll())).toEqual({
+      values: { tok: 'legacy-value', obj: { k: 1 } },
+      bindings: { tok: ['https://api.example.com'] },
+    });
   });
 
   it('SecretsManagerAdmin: three admins (three replicas) writing at once lose no entry', async () => {

@@ -213,6 +213,7 @@ describe('the five services as OS processes: the original workflow over HTTP', (
     expect((await call('GET', '/secrets', ROOT_KEY)).body).toEqual({
       Items: ['zoho_refresh_token'],
       Count: 1,
+      Origins: { zoho_refresh_token: null },
     });
 
     // Ana runs it: the config-api queues it, the worker processes do the rest.
@@ -345,7 +346,7 @@ describe('the table of refused requests against the config-api process', () => {
       1,
     );
     expect((await request('POST', '/api-keys/bob/refresh')).status).toBe(404);
-    expect((await request('GET', '/secrets')).body).toEqual({ Items: [], Count: 0 });
+    expect((await request('GET', '/secrets')).body).toEqual({ Items: [], Count: 0, Origins: {} });
     expect(service.stderr).not.toContain('request failed');
   });
 });

@@ -21,7 +21,13 @@ import {
   ResourceNotFoundException,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import type { SecretAdmin, SecretValue } from '../../ports/secrets';
+import {
+  bindSecretEntry,
+  listSecretEntries,
+  removeSecretEntry,
+  setSecretEntry,
+} from '../../core/secretOrigins';
+import type { SecretAdmin, SecretListing, SecretValue } from '../../ports/secrets';
 import type { Mutex } from './dynamoLease';
 import { AwsAdapterError } from './errors';
 
@@ -58,22 +64,33 @@ export class SecretsManagerAdmin implements SecretAdmin {
   ) {}
 
   async listNames(): Promise<string[]> {
-    return Object.keys((await this.read()).secrets).sort();
+    return (await this.list()).map((secret) => secret.name);
   }
 
-  async set(name: string, value: SecretValue): Promise<void> {
+  async list(): Promise<SecretListing[]> {
+    return listSecretEntries((await this.read()).secrets);
+  }
+
+  /** The origins go in the same JSON object (a reserved entry), so a value and its binding change together. */
+  async set(name: string, value: SecretValue, origins?: readonly string[]): Promise<void> {
     await this.change(name, (secrets) => {
-      secrets[name] = value;
+      setSecretEntry(secrets, name, value, origins);
       return true;
     });
   }
 
   remove(name: string): Promise<boolean> {
-    return this.change(name, (secrets) => {
-      if (!Object.hasOwn(secrets, name)) return false;
-      delete secrets[name];
-      return true;
+    return this.change(name, (secrets) => removeSecretEntry(secrets, name));
+  }
+
+  async bind(name: string, origins: readonly string[]): Promise<string[] | undefined> {
+    let bound: string[] | undefined;
+    await this.change(name, (secrets) => {
+      const result = bindSecretEntry(secrets, name, origins);
+      bound = result?.origins;
+      return result?.changed ?? false;
     });
+    return bound;
   }
 
   /** Applies `edit` to the current object and saves it; false when `edit` found nothing to change. */

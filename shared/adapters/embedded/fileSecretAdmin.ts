@@ -7,7 +7,13 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { SecretAdmin, SecretValue } from '../../ports/secrets';
+import {
+  bindSecretEntry,
+  listSecretEntries,
+  removeSecretEntry,
+  setSecretEntry,
+} from '../../core/secretOrigins';
+import type { SecretAdmin, SecretListing, SecretValue } from '../../ports/secrets';
 
 export class SecretFileError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -22,13 +28,17 @@ export class FileSecretAdmin implements SecretAdmin {
   constructor(private readonly path: string) {}
 
   async listNames(): Promise<string[]> {
-    return Object.keys(await this.read()).sort();
+    return (await this.list()).map((secret) => secret.name);
   }
 
-  set(name: string, value: SecretValue): Promise<void> {
+  async list(): Promise<SecretListing[]> {
+    return listSecretEntries(await this.read());
+  }
+
+  set(name: string, value: SecretValue, origins?: readonly string[]): Promise<void> {
     return this.exclusive(async () => {
       const secrets = await this.read();
-      secrets[name] = value;
+      setSecretEntry(secrets, name, value, origins);
       await this.write(secrets);
     });
   }
@@ -36,10 +46,18 @@ export class FileSecretAdmin implements SecretAdmin {
   remove(name: string): Promise<boolean> {
     return this.exclusive(async () => {
       const secrets = await this.read();
-      if (!Object.hasOwn(secrets, name)) return false;
-      delete secrets[name];
+      if (!removeSecretEntry(secrets, name)) return false;
       await this.write(secrets);
       return true;
+    });
+  }
+
+  bind(name: string, origins: readonly string[]): Promise<string[] | undefined> {
+    return this.exclusive(async () => {
+      const secrets = await this.read();
+      const bound = bindSecretEntry(secrets, name, origins);
+      if (bound?.changed) await this.write(secrets);
+      return bound?.origins;
     });
   }
 

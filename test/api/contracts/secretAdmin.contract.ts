@@ -1,10 +1,12 @@
 /**
  * The SecretAdmin contract: named secrets set and removed one at a time, names
- * listed without values, and what is set is what the SecretStore reads.
+ * listed without values, and what is set is what the SecretStore reads; each
+ * secret's origins travel with it in the same document.
  *
  * Hook: `make()` returns an admin over an empty secret, and the SecretStore that
  * reads the same secret.
  */
+import { splitSecretDocument } from '../../../shared/core/secretOrigins';
 import type { SecretAdmin } from '../../../shared/ports/secrets';
 import type { SecretStore } from '../../../shared/ports/storage';
 import { type MakeFixture, withFixture } from '../../contract/fixture';
@@ -37,6 +39,42 @@ export function describeSecretAdminContract(name: string, make: MakeFixture<Secr
         expect(await admin.remove('zeta')).toBe(true);
         expect(await admin.remove('zeta')).toBe(false);
         expect(await reader.getAll()).toEqual({ alpha: { client_id: 'cid', n: 1 } });
+      }),
+    );
+
+    it(
+      'keeps origins with the secret: set binds, a value-only rewrite keeps them, remove drops them',
+      withAdmin(async ({ admin, reader }) => {
+        await admin.set('plain', 'written-the-original-way');
+        await admin.set('scoped', 'v1', ['https://api.example.com', 'http://127.0.0.1:8080']);
+        expect(await admin.list()).toEqual([
+          { name: 'plain', origins: null },
+          { name: 'scoped', origins: ['https://api.example.com', 'http://127.0.0.1:8080'] },
+        ]);
+        await admin.set('scoped', 'v2');
+        const read = splitSecretDocument(await reader.getAll());
+        expect(read.values).toEqual({ plain: 'written-the-original-way', scoped: 'v2' });
+        expect(read.bindings).toEqual({ scoped: ['https://api.example.com', 'http://127.0.0.1:8080'] });
+        await admin.set('scoped', 'v3', ['https://other.example.com']);
+        expect(splitSecretDocument(await reader.getAll()).bindings).toEqual({
+          scoped: ['https://other.example.com'],
+        });
+        expect(await admin.remove('scoped')).toBe(true);
+        expect(await admin.list()).toEqual([{ name: 'plain', origins: null }]);
+        // No bindings left: the document is the original tool's plain object again.
+        expect(await reader.getAll()).toEqual({ plain: 'written-the-original-way' });
+      }),
+    );
+
+    it(
+      'binds on first use only an existing, unbound secret',
+      withAdmin(async ({ admin }) => {
+        expect(await admin.bind('absent', ['https://a.example.com'])).toBeUndefined();
+        await admin.set('legacy', 'value-only');
+        expect(await admin.bind('legacy', ['https://a.example.com'])).toEqual(['https://a.example.com']);
+        expect(await admin.bind('legacy', ['https://b.example.com'])).toEqual(['https://a.example.com']);
+        expect(await admin.list()).toEqual([{ name: 'legacy', origins: ['https://a.example.com'] }]);
+        expect(await admin.listNames()).toEqual(['legacy']);
       }),
     );
 

@@ -1,0 +1,43 @@
+/**
+ * Where a config may send secrets, checked when it is saved, previewed or executed
+ * through the API: every origin it would send a secret to must be written literally
+ * and be one the secret is bound to. A secret written without origins is bound here,
+ * on first use, to the origins this config sends it to (persisted, shown to the root
+ * key by `GET /secrets`); a secret that does not exist yet is bound when it is first
+ * used after it was written. Runs check the same rules again, request by request.
+ */
+import type { ApiConfig } from '../core/config/types';
+import { setOwnProperty } from '../core/objects';
+import { type SecretBindings, SecretScope } from '../core/secretOrigins';
+import type { SecretAdmin } from '../ports/secrets';
+import { invalidConfig } from './errors';
+
+/** Bindings can change between our read and our bind (another admin): re-read this often at most. */
+const MAX_ROUNDS = 3;
+
+/**
+ * @throws ApiError 400 naming the field, the secret and its allowed origins.
+ * @example
+ * await admitSecrets(prepared.config, deps.secretAdmin); // before configs.create
+ */
+export async function admitSecrets(config: ApiConfig, admin: SecretAdmin): Promise<void> {
+  for (let round = 1; round <= MAX_ROUNDS; round++) {
+    const listing = await admin.list();
+    const bindings: SecretBindings = {};
+    for (const secret of listing) if (secret.origins) setOwnProperty(bindings, secret.name, secret.origins);
+    const scope = new SecretScope(
+      config,
+      bindings,
+      listing.map((s) => s.name),
+    );
+    const issues = scope.issues();
+    if (issues.length > 0) throw invalidConfig(issues);
+    const unbound = Object.entries(scope.unboundInUse());
+    if (unbound.length === 0) return;
+    // First use: bind, then check again against what is stored (another admin may have bound it first).
+    for (const [name, origins] of unbound) await admin.bind(name, origins);
+  }
+  throw invalidConfig([
+    { path: '', message: 'secret bindings kept changing while checking this config; try again' },
+  ]);
+}

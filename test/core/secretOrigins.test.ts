@@ -1,0 +1,115 @@
+/** The pure rules of secrets bound to origins: origins as written, literal origins of URL templates, taint through the access token. */
+import { parseConfig } from '../../shared/core/config/validate';
+import {
+  literalOrigin,
+  parseOrigin,
+  SecretScope,
+  splitSecretDocument,
+} from '../../shared/core/secretOrigins';
+
+test.each([
+  ['https://api.example.com', 'https://api.example.com'],
+  ['HTTPS://API.Example.COM:443/', 'https://api.example.com'],
+  ['http://127.0.0.1:8080', 'http://127.0.0.1:8080'],
+  ['http://[::1]:80', 'http://[::1]'],
+])('parseOrigin(%s) is %s', (text, origin) => {
+  expect(parseOrigin(text)).toEqual({ ok: true, origin });
+});
+
+test.each([
+  'https://api.example.com/v1',
+  'https://api.example.com/?',
+  'https://a.example.com#x',
+  'file:///etc',
+  'x',
+])('parseOrigin refuses %s', (text) => {
+  expect(parseOrigin(text).ok).toBe(false);
+});
+
+test.each([
+  ['https://api.example.com/v1/${secret::x}', 'https://api.example.com'],
+  ['https://api.example.com?k=${secret::x}', 'https://api.example.com'],
+  ['https://api.example.com', 'https://api.example.com'],
+  ['http://127.0.0.1:9/a', 'http://127.0.0.1:9'],
+  ['${secret::base}/x', undefined],
+  ['https://${self::host}/x', undefined],
+  ['https://api.example.com${self::path}', undefined],
+  ['https://api.example.com:${self::port}/x', undefined],
+  ['https://${secret::user}@api.example.com/x', undefined],
+  ['https://user:pw@api.example.com/x', undefined],
+])('the literal origin of %s is %s', (url, origin) => {
+  expect(literalOrigin(url)).toBe(origin);
+});
+
+test('a document written by the original tool (values only) has every secret unbound', () => {
+  expect(splitSecretDocument({ a: 'x', b: { k: 1 } })).toEqual({
+    values: { a: 'x', b: { k: 1 } },
+    bindings: {},
+  });
+  expect(
+    splitSecretDocument({
+      a: 'x',
+      '@origins': { a: ['https://a.example.com'], gone: ['https://g.example.com'] },
+    }),
+  ).toEqual({ values: { a: 'x' }, bindings: { a: ['https://a.example.com'] } });
+});
+
+test('the access token carries the secrets it is made from, refresh endpoint included', () => {
+  const config = parseConfig({
+    name: 'c',
+    auth: {
+      refresh_token: {
+        endpoint: { url: 'https://accounts.example.com/token', body: { refresh_token: '${secret::rt}' } },
+      },
+    },
+    extractions: [
+      {
+        name: 'e',
+        endpoint: {
+          url: 'https://data.example.com/items',
+          headers: { Authorization: 'Bearer ${self::auth.access_token}' },
+        },
+      },
+    ],
+  });
+  const only = new SecretScope(config, { rt: ['https://accounts.example.com'] }, ['rt']);
+  expect(only.issues()).toEqual([
+    {
+      path: 'extractions[0].endpoint.headers.Authorization (the access token)',
+      message:
+        'sends secret "rt" to https://data.example.com; it may only be sent to https://accounts.example.com',
+    },
+  ]);
+  const both = new SecretScope(config, { rt: ['https://accounts.example.com', 'https://data.example.com'] }, [
+    'rt',
+  ]);
+  expect(both.issues()).toEqual([]);
+  // Unbound: allowed to the origins the config names, which first use then binds.
+  const unbound = new SecretScope(config, {}, ['rt']);
+  expect(unbound.issues()).toEqual([]);
+  expect(unbound.unboundInUse()).toEqual({
+    rt: ['https://accounts.example.com', 'https://data.example.com'],
+  });
+  expect(() => unbound.assertRequest(config.extractions[0]!.endpoint, 'https://evil.example.com/x')).toThrow(
+    'request to https://evil.example.com refused: it carries secret "rt"; it may only be sent to https://accounts.example.com, https://data.example.com',
+  );
+});
+
+test('secrets named like Object.prototype members are ordinary secrets', () => {
+  const document: Record<string, unknown> = JSON.parse('{"constructor":"c-value","__proto__":"p-value"}');
+  const { values, bindings } = splitSecretDocument(document);
+  expect(Object.keys(values)).toEqual(['constructor', '__proto__']);
+  expect(bindings).toEqual({});
+  const config = parseConfig({
+    name: 'c',
+    extractions: [
+      { name: 'e', endpoint: { url: 'https://a.example.com/x', headers: { A: '${secret::constructor}' } } },
+    ],
+  });
+  const scope = new SecretScope(config, bindings, Object.keys(values));
+  expect(scope.issues()).toEqual([]);
+  expect(scope.unboundInUse()).toEqual({ constructor: ['https://a.example.com'] });
+  expect(() => scope.assertRequest(config.extractions[0]!.endpoint, 'https://b.example.com/x')).toThrow(
+    'secret "constructor"',
+  );
+});
