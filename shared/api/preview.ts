@@ -22,7 +22,7 @@ import { HttpTransport, RetryingClient } from '../extract/http';
 import { PageFetcher } from '../extract/pageFetcher';
 import { createPaginator } from '../extract/pagination';
 
-export type PreviewDeps = Pick<EngineDeps, 'secrets' | 'lastRecords' | 'clock' | 'allowLinkLocal'>;
+export type PreviewDeps = Pick<EngineDeps, 'secrets' | 'lastRecords' | 'clock' | 'allowLinkLocal' | 'responseBudget'>;
 
 export interface PreviewOptions {
   /** Rows returned per extraction (the page may hold more). */
@@ -63,7 +63,11 @@ export async function previewConfig(
   const secrets = await deps.secrets.getAll();
   redactor.addAll(secrets);
   const transports: HttpTransport[] = [];
-  const tokenTransport = new HttpTransport({ connectTimeoutMs: 10_000, allowLinkLocal: deps.allowLinkLocal });
+  const tokenTransport = new HttpTransport({
+    connectTimeoutMs: 10_000,
+    allowLinkLocal: deps.allowLinkLocal,
+    budget: deps.responseBudget,
+  });
   transports.push(tokenTransport);
   const tokens: TokenManager = new TokenManager({
     auth: config.auth,
@@ -132,7 +136,10 @@ async function previewExtraction(
     max_attempts: Math.min(extraction.http.max_attempts, PREVIEW_MAX_ATTEMPTS),
     timeout_ms: Math.min(extraction.http.timeout_ms, PREVIEW_TIMEOUT_MS),
   };
-  const { transport, client } = createExtractionHttp(http, { allowLinkLocal: ctx.deps.allowLinkLocal });
+  const { transport, client } = createExtractionHttp(http, {
+    allowLinkLocal: ctx.deps.allowLinkLocal,
+    budget: ctx.deps.responseBudget,
+  });
   ctx.transports.push(transport);
   const authed = new AuthenticatedClient(client, ctx.tokens);
   const previousLast =

@@ -57,7 +57,10 @@ export async function runConfig(
   const secrets = await deps.secrets.getAll();
   redactor.addAll(secrets);
   const lookup = referenceLookup({ config, secrets, previousLast: undefined, token: () => tokens.current() });
-  const { transport, client } = createTokenEndpointHttp({ allowLinkLocal: deps.allowLinkLocal });
+  const { transport, client } = createTokenEndpointHttp({
+    allowLinkLocal: deps.allowLinkLocal,
+    budget: deps.responseBudget,
+  });
   const tokens = new TokenManager({
     auth: config.auth,
     lookup,

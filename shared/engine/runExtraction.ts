@@ -93,6 +93,7 @@ export async function runExtraction(run: ExtractionRun, deps: EngineDeps): Promi
 
   const { transport, client } = createExtractionHttp(extraction.http, {
     allowLinkLocal: deps.allowLinkLocal,
+    budget: deps.responseBudget,
     events: {
       onRequest: () => progress.requests++,
       onRetry: (e) => {

@@ -138,6 +138,8 @@ export class TokenManager {
       body = res.body.trim() ? JSON.parse(res.body) : undefined;
     } catch {
       body = undefined;
+    } finally {
+      res.release();
     }
     const token = readJsonField(body, refresh.response_token_key);
     if (
@@ -185,12 +187,15 @@ export class AuthenticatedClient {
     await this.tokens.ensureFresh();
     const used = this.tokens.current();
     let res = await this.client.send(build, signal);
-    if (res.status !== 401 || !(await this.tokens.recoverFrom401(used))) return res;
+    if (res.status !== 401) return res;
+    // Released before the refresh: a body held while waiting for another could starve the budget.
+    res.release();
+    if (!(await this.tokens.recoverFrom401(used))) return res;
     const retried = this.tokens.current();
     res = await this.client.send(build, signal);
-    if (res.status === 401 && (await this.tokens.recoverFrom401(retried, { refresh: false }))) {
-      res = await this.client.send(build, signal);
-    }
+    if (res.status !== 401) return res;
+    res.release();
+    if (await this.tokens.recoverFrom401(retried, { refresh: false })) res = await this.client.send(build, signal);
     return res;
   }
 }

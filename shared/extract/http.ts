@@ -8,6 +8,13 @@
 import dns from 'node:dns';
 import net from 'node:net';
 import { Agent, request } from 'undici';
+import {
+  type BodyReservation,
+  formatBytes,
+  MEMORY_PER_BODY_BYTE,
+  processResponseBudget,
+  type ResponseBudget,
+} from './responseBudget';
 
 export interface HttpRequest {
   method: string;
@@ -22,6 +29,11 @@ export interface HttpResponse {
   /** The body as text ('' when empty). */
   body: string;
   url: string;
+  /**
+   * Gives the body's memory back to the response budget; call it once the body is
+   * parsed (idempotent). Bodies not released are released when the transport closes.
+   */
+  release(): void;
 }
 
 export interface TransportOptions {
@@ -30,8 +42,8 @@ export interface TransportOptions {
   connections?: number;
   /** Deployment-level escape hatch (ALLOW_LINK_LOCAL_REQUESTS); configs cannot set it. */
   allowLinkLocal?: boolean;
-  /** Largest response body accepted, in bytes. */
-  maxResponseBytes?: number;
+  /** Memory budget for response bodies; default the process-wide one. */
+  budget?: ResponseBudget;
 }
 
 export interface RetryPolicy {
@@ -62,6 +74,36 @@ export class HttpRequestError extends Error {
   }
 }
 
+/** A body over the per-response limit: permanent, the same answer would come again. */
+export class ResponseTooLargeError extends HttpRequestError {
+  constructor(url: string, status: number, limit: number, contentLength: number | undefined) {
+    const size =
+      contentLength !== undefined
+        ? `its Content-Length is ${contentLength} bytes`
+        : `more than ${limit} bytes arrived`;
+    super(
+      `response from ${withoutCredentials(url)} is larger than the per-response limit of ${formatBytes(limit)} (${size}); ` +
+        `raise RESPONSE_MAX_BODY_MB (and RESPONSE_MEMORY_BUDGET_MB, at least ${MEMORY_PER_BODY_BYTE} times as large) if such responses are expected, or request smaller pages`,
+      withoutCredentials(url),
+      status,
+    );
+    this.name = 'ResponseTooLargeError';
+  }
+}
+
+/** The URL without `user:password@`. */
+export function withoutCredentials(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.username && !parsed.password) return url;
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
 export class BlockedAddressError extends Error {
   readonly code = 'EBLOCKEDADDRESS';
   constructor(address: string) {
@@ -70,7 +112,6 @@ export class BlockedAddressError extends Error {
   }
 }
 
-const DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 /** A Retry-After longer than this is not worth waiting for: the request fails instead. */
 const MAX_RETRY_AFTER_MS = 10 * 60 * 1000;
 
@@ -109,13 +150,18 @@ function guardedLookup(hostname: string, options: dns.LookupOptions, callback: L
   });
 }
 
-/** One attempt per call; owns the connection pool. */
+/**
+ * One attempt per call; owns the connection pool. Each body reserves memory from the
+ * response budget as it arrives (reading pauses while the budget is spent) and keeps
+ * it until the caller releases the response.
+ */
 export class HttpTransport {
   private readonly agent: Agent;
-  private readonly maxResponseBytes: number;
+  private readonly budget: ResponseBudget;
+  private readonly reservations = new Set<BodyReservation>();
 
   constructor(private readonly options: TransportOptions) {
-    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.budget = options.budget ?? processResponseBudget();
     this.agent = new Agent({
       connections: options.connections ?? 64,
       keepAliveTimeout: 30_000,
@@ -134,40 +180,57 @@ export class HttpTransport {
     if (!this.options.allowLinkLocal && isBlockedAddress(url.hostname)) {
       throw new BlockedAddressError(url.hostname);
     }
-    const res = await request(url, {
-      dispatcher: this.agent,
-      method: req.method as 'GET',
-      headers: req.headers,
-      body: req.body,
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-      signal,
-    });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of res.body) {
-      size += (chunk as Buffer).length;
-      if (size > this.maxResponseBytes) {
-        res.body.destroy();
-        throw new HttpRequestError(
-          `response larger than ${this.maxResponseBytes} bytes`,
-          req.url,
-          res.statusCode,
-        );
-      }
-      chunks.push(chunk as Buffer);
-    }
-    return {
-      status: res.statusCode,
-      headers: res.headers,
-      body: chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'),
-      url: req.url,
+    const reservation = this.budget.open();
+    this.reservations.add(reservation);
+    const release = (): void => {
+      reservation.release();
+      this.reservations.delete(reservation);
     };
+    try {
+      const res = await request(url, {
+        dispatcher: this.agent,
+        method: req.method as 'GET',
+        headers: req.headers,
+        body: req.body,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        signal,
+      });
+      const limit = this.budget.maxResponseBytes;
+      const declared = contentLength(res.headers['content-length']);
+      if (declared !== undefined && declared > limit) {
+        res.body.destroy();
+        throw new ResponseTooLargeError(req.url, res.statusCode, limit, declared);
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        if (size + chunk.length > limit) throw new ResponseTooLargeError(req.url, res.statusCode, limit, undefined);
+        // Not reading while this waits is the backpressure: undici pauses the socket.
+        await reservation.reserve(chunk.length, signal);
+        size += chunk.length;
+        chunks.push(chunk);
+      }
+      const body = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+      chunks.length = 0;
+      return { status: res.statusCode, headers: res.headers, body, url: req.url, release };
+    } catch (err) {
+      release();
+      throw err;
+    }
   }
 
   close(): Promise<void> {
+    for (const reservation of this.reservations) reservation.release();
+    this.reservations.clear();
     return this.agent.close();
   }
+}
+
+function contentLength(value: string | string[] | undefined): number | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  if (!text || !/^\d+$/.test(text.trim())) return undefined;
+  return Number(text);
 }
 
 /** Spaces requests evenly: at most `perSecond` starts in any second. */
@@ -259,6 +322,7 @@ export class RetryingClient {
         failure = err;
         verdict = classifyError(err);
       }
+      // The caller owns a returned response; one that is dropped gives its memory back now.
       if (!verdict.retry) {
         if (outcome) return outcome;
         throw failure instanceof HttpRequestError || failure instanceof BlockedAddressError
@@ -272,6 +336,7 @@ export class RetryingClient {
               },
             );
       }
+      outcome?.release();
       const wait = verdict.retryAfterMs ?? backoffDelay(attempt, this.policy);
       if (attempt >= this.policy.maxAttempts || wait > MAX_RETRY_AFTER_MS) {
         const why = outcome ? `HTTP ${outcome.status}: ${excerpt(outcome.body)}` : describeError(failure);

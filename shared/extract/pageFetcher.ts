@@ -6,7 +6,7 @@ import type { Extraction } from '../core/config/types';
 import { compileJsonField } from '../core/jsonField';
 import type { ReferenceLookup } from '../core/references';
 import type { AuthenticatedClient } from './auth';
-import { excerpt, HttpRequestError } from './http';
+import { excerpt, HttpRequestError, type HttpResponse } from './http';
 import { isEndStatus, type PageCursor, type PageView } from './pagination';
 import { renderEndpoint } from './render';
 
@@ -52,6 +52,14 @@ export class PageFetcher {
         query: cursor.query,
       });
     const res = await this.client.send(build, signal);
+    try {
+      return this.view(res);
+    } finally {
+      res.release();
+    }
+  }
+
+  private view(res: HttpResponse): PageView {
     if (isEndStatus(res.status)) {
       return {
         status: res.status,

@@ -39,6 +39,8 @@ export interface ResponseBudgetStats {
   holders: number;
   /** Reservations waiting for memory. */
   waiting: number;
+  /** How many reservations ever had to wait. */
+  waited: number;
 }
 
 interface Waiter {
@@ -63,6 +65,7 @@ export class ResponseBudget {
   readonly claim: number;
   private reserved = 0;
   private highWater = 0;
+  private waited = 0;
   private readonly holders = new Set<BodyReservation>();
   private readonly waiters: Waiter[] = [];
 
@@ -88,6 +91,7 @@ export class ResponseBudget {
       highWater: this.highWater,
       holders: this.holders.size,
       waiting: this.waiters.length,
+      waited: this.waited,
     };
   }
 
@@ -121,6 +125,7 @@ export class ResponseBudget {
         },
       };
       signal?.addEventListener('abort', onAbort, { once: true });
+      this.waited++;
       this.waiters.push(waiter);
       this.pump();
     });

@@ -25,10 +25,10 @@ describe('ResponseBudget', () => {
     await a.reserve(10);
     await a.reserve(15);
     expect(a.held).toBe(25 * M);
-    expect(budget.stats()).toEqual({ reserved: 25 * M, highWater: 25 * M, holders: 1, waiting: 0 });
+    expect(budget.stats()).toEqual({ reserved: 25 * M, highWater: 25 * M, holders: 1, waiting: 0, waited: 0 });
     a.release();
     a.release();
-    expect(budget.stats()).toEqual({ reserved: 0, highWater: 25 * M, holders: 0, waiting: 0 });
+    expect(budget.stats()).toEqual({ reserved: 0, highWater: 25 * M, holders: 0, waiting: 0, waited: 0 });
   });
 
   test('a reservation that does not fit waits until another releases', async () => {
@@ -40,7 +40,7 @@ describe('ResponseBudget', () => {
     const c = budget.open();
     const waiting = c.reserve(20);
     expect(await state(waiting)).toBe('pending');
-    expect(budget.stats().waiting).toBe(1);
+    expect(budget.stats()).toMatchObject({ waiting: 1, waited: 1 });
     a.release();
     expect(await state(waiting)).toBe('resolved');
     expect(budget.stats()).toMatchObject({ reserved: 60 * M, waiting: 0 });
