@@ -16,7 +16,7 @@ import { createLogger } from '../../shared/observability/logger';
 import { failRun } from '../../shared/pipeline/outcomes';
 import { Scheduler } from '../../shared/pipeline/scheduler';
 import { startRun } from '../../shared/pipeline/stages';
-import { EnvError, EnvReader, LOG_LEVELS } from '../env';
+import { EnvError, EnvReader, installResponseBudget, LOG_LEVELS } from '../env';
 import { stopOnSignals } from '../lifecycle';
 import { startEmbeddedSystem } from './system';
 import { join } from 'node:path';
@@ -35,6 +35,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   const stuckMinutes = read.int('STUCK_RUN_MINUTES', 60, 1, 7 * 24 * 60);
   const schedulerOn = read.oneOf('SCHEDULER', ['on', 'off'] as const, 'on') === 'on';
   const defaultSchedule = read.text('DEFAULT_SCHEDULE') ?? read.text('EVENT_BRIDGE_SCHEDULE');
+  installResponseBudget(read);
   try {
     read.done();
   } catch (err) {
