@@ -22,7 +22,10 @@ import { HttpTransport, RetryingClient } from '../extract/http';
 import { PageFetcher } from '../extract/pageFetcher';
 import { createPaginator } from '../extract/pagination';
 
-export type PreviewDeps = Pick<EngineDeps, 'secrets' | 'lastRecords' | 'clock' | 'allowLinkLocal' | 'responseBudget'>;
+export type PreviewDeps = Pick<
+  EngineDeps,
+  'secrets' | 'lastRecords' | 'clock' | 'allowLinkLocal' | 'responseBudget'
+>;
 
 export interface PreviewOptions {
   /** Rows returned per extraction (the page may hold more). */

@@ -195,7 +195,8 @@ export class AuthenticatedClient {
     res = await this.client.send(build, signal);
     if (res.status !== 401) return res;
     res.release();
-    if (await this.tokens.recoverFrom401(retried, { refresh: false })) res = await this.client.send(build, signal);
+    if (await this.tokens.recoverFrom401(retried, { refresh: false }))
+      res = await this.client.send(build, signal);
     return res;
   }
 }

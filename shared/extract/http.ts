@@ -205,7 +205,8 @@ export class HttpTransport {
       const chunks: Buffer[] = [];
       let size = 0;
       for await (const chunk of res.body as AsyncIterable<Buffer>) {
-        if (size + chunk.length > limit) throw new ResponseTooLargeError(req.url, res.statusCode, limit, undefined);
+        if (size + chunk.length > limit)
+          throw new ResponseTooLargeError(req.url, res.statusCode, limit, undefined);
         // Not reading while this waits is the backpressure: undici pauses the socket.
         await reservation.reserve(chunk.length, signal);
         size += chunk.length;

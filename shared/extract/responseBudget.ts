@@ -99,7 +99,9 @@ export class ResponseBudget {
   request(reservation: BodyReservation, amount: number, signal?: AbortSignal): Promise<void> {
     if (reservation.held + amount > this.claim) {
       return Promise.reject(
-        new RangeError(`a response may reserve at most ${this.claim} bytes (asked ${reservation.held + amount})`),
+        new RangeError(
+          `a response may reserve at most ${this.claim} bytes (asked ${reservation.held + amount})`,
+        ),
       );
     }
     if (signal?.aborted) return Promise.reject(signal.reason);
@@ -165,7 +167,7 @@ export class ResponseBudget {
   }
 
   private pump(): void {
-    for (let i = 0; i < this.waiters.length; ) {
+    for (let i = 0; i < this.waiters.length;) {
       const w = this.waiters[i]!;
       if (this.allows(w.reservation, w.amount)) {
         this.waiters.splice(i, 1);

@@ -17,9 +17,7 @@ interface Upstream {
 }
 
 /** Answers each request with `respond`, which writes the body in 64 KiB chunks. */
-async function startUpstream(
-  respond: (url: URL, res: http.ServerResponse) => void,
-): Promise<Upstream> {
+async function startUpstream(respond: (url: URL, res: http.ServerResponse) => void): Promise<Upstream> {
   const requests: string[] = [];
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
@@ -88,27 +86,32 @@ describe('a response larger than the per-response limit', () => {
   test.each([
     ['streamed without Content-Length', false],
     ['announced by Content-Length', true],
-  ])('%s fails at once with the URL, the size and the limit, and is not retried', async (_name, withLength) => {
-    const budget = new ResponseBudget({ budgetBytes: 8 * MB, maxResponseBytes: 2 * MB });
-    h.deps.responseBudget = budget;
-    const upstream = await startUpstream((_url, res) => streamJson(res, 10 * MB, withLength));
-    try {
-      const report = await h.run(oneExtraction(`${upstream.url}/huge?page=1`));
-      const log = report.logs[0]!;
-      expect(log.success).toBe('false');
-      const size = withLength ? `its Content-Length is ${10 * MB} bytes` : `more than ${2 * MB} bytes arrived`;
-      expect(log.error).toBe(
-        `response from ${upstream.url}/huge?page=1 is larger than the per-response limit of 2 MB (${size}); ` +
-          'raise RESPONSE_MAX_BODY_MB (and RESPONSE_MEMORY_BUDGET_MB, at least 3 times as large) if such responses are expected, or request smaller pages',
-      );
-      expect(upstream.requests).toEqual(['/huge?page=1']);
-      expect(budget.stats()).toMatchObject({ reserved: 0, holders: 0, waiting: 0 });
-      expect(budget.stats().highWater).toBeLessThanOrEqual(2 * MB * MEMORY_PER_BODY_BYTE);
-      expect(await h.objectFiles()).toEqual([]);
-    } finally {
-      await upstream.close();
-    }
-  });
+  ])(
+    '%s fails at once with the URL, the size and the limit, and is not retried',
+    async (_name, withLength) => {
+      const budget = new ResponseBudget({ budgetBytes: 8 * MB, maxResponseBytes: 2 * MB });
+      h.deps.responseBudget = budget;
+      const upstream = await startUpstream((_url, res) => streamJson(res, 10 * MB, withLength));
+      try {
+        const report = await h.run(oneExtraction(`${upstream.url}/huge?page=1`));
+        const log = report.logs[0]!;
+        expect(log.success).toBe('false');
+        const size = withLength
+          ? `its Content-Length is ${10 * MB} bytes`
+          : `more than ${2 * MB} bytes arrived`;
+        expect(log.error).toBe(
+          `response from ${upstream.url}/huge?page=1 is larger than the per-response limit of 2 MB (${size}); ` +
+            'raise RESPONSE_MAX_BODY_MB (and RESPONSE_MEMORY_BUDGET_MB, at least 3 times as large) if such responses are expected, or request smaller pages',
+        );
+        expect(upstream.requests).toEqual(['/huge?page=1']);
+        expect(budget.stats()).toMatchObject({ reserved: 0, holders: 0, waiting: 0 });
+        expect(budget.stats().highWater).toBeLessThanOrEqual(2 * MB * MEMORY_PER_BODY_BYTE);
+        expect(await h.objectFiles()).toEqual([]);
+      } finally {
+        await upstream.close();
+      }
+    },
+  );
 
   test('credentials in the URL are not repeated in the error', async () => {
     h.deps.responseBudget = new ResponseBudget({ budgetBytes: 8 * MB, maxResponseBytes: 2 * MB });

@@ -25,7 +25,13 @@ describe('ResponseBudget', () => {
     await a.reserve(10);
     await a.reserve(15);
     expect(a.held).toBe(25 * M);
-    expect(budget.stats()).toEqual({ reserved: 25 * M, highWater: 25 * M, holders: 1, waiting: 0, waited: 0 });
+    expect(budget.stats()).toEqual({
+      reserved: 25 * M,
+      highWater: 25 * M,
+      holders: 1,
+      waiting: 0,
+      waited: 0,
+    });
     a.release();
     a.release();
     expect(budget.stats()).toEqual({ reserved: 0, highWater: 25 * M, holders: 0, waiting: 0, waited: 0 });
@@ -175,11 +181,11 @@ describe('ResponseBudget', () => {
   });
 
   test('a budget smaller than one response of the largest size is refused with the variable names', () => {
-    expect(() => new ResponseBudget({ budgetBytes: 10 * 1024 * 1024, maxResponseBytes: 8 * 1024 * 1024 })).toThrow(
-      ResponseBudgetSettingsError,
-    );
-    expect(() => new ResponseBudget({ budgetBytes: 10 * 1024 * 1024, maxResponseBytes: 8 * 1024 * 1024 })).toThrow(
-      /RESPONSE_MEMORY_BUDGET_MB \(10 MB\) must be at least 3 times RESPONSE_MAX_BODY_MB \(8 MB\)/,
-    );
+    expect(
+      () => new ResponseBudget({ budgetBytes: 10 * 1024 * 1024, maxResponseBytes: 8 * 1024 * 1024 }),
+    ).toThrow(ResponseBudgetSettingsError);
+    expect(
+      () => new ResponseBudget({ budgetBytes: 10 * 1024 * 1024, maxResponseBytes: 8 * 1024 * 1024 }),
+    ).toThrow(/RESPONSE_MEMORY_BUDGET_MB \(10 MB\) must be at least 3 times RESPONSE_MAX_BODY_MB \(8 MB\)/);
   });
 });

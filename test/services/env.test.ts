@@ -20,7 +20,10 @@ describe('installResponseBudget', () => {
   });
 
   test.each([
-    [{ RESPONSE_MEMORY_BUDGET_MB: 'lots' }, 'RESPONSE_MEMORY_BUDGET_MB must be an integer from 3 to 1048576 (got "lots")'],
+    [
+      { RESPONSE_MEMORY_BUDGET_MB: 'lots' },
+      'RESPONSE_MEMORY_BUDGET_MB must be an integer from 3 to 1048576 (got "lots")',
+    ],
     [{ RESPONSE_MAX_BODY_MB: '0' }, 'RESPONSE_MAX_BODY_MB must be an integer from 1 to 349525 (got "0")'],
     [
       { RESPONSE_MEMORY_BUDGET_MB: '100', RESPONSE_MAX_BODY_MB: '64' },
