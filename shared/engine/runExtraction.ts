@@ -170,7 +170,7 @@ export async function runExtraction(run: ExtractionRun, deps: EngineDeps): Promi
 
     for await (const page of pageStream(
       createPaginator(extraction.pagination),
-      (c, s) => fetcher.fetch(c, s),
+      (c, s, hold) => fetcher.fetch(c, s, hold),
       abort.signal,
     )) {
       progress.pages++;

@@ -13,6 +13,7 @@ import type { Clock } from '../ports/logger';
 import type { TokenStore } from '../ports/storage';
 import { excerpt, type HttpRequest, type HttpResponse, type RetryingClient } from './http';
 import { renderEndpoint } from './render';
+import type { PageHold } from './responseBudget';
 
 export class TokenRefreshError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -183,20 +184,20 @@ export class AuthenticatedClient {
     private readonly tokens: TokenManager,
   ) {}
 
-  async send(build: () => HttpRequest, signal?: AbortSignal): Promise<HttpResponse> {
+  async send(build: () => HttpRequest, signal?: AbortSignal, hold?: PageHold): Promise<HttpResponse> {
     await this.tokens.ensureFresh();
     const used = this.tokens.current();
-    let res = await this.client.send(build, signal);
+    let res = await this.client.send(build, signal, hold);
     if (res.status !== 401) return res;
     // Released before the refresh: a body held while waiting for another could starve the budget.
     res.release();
     if (!(await this.tokens.recoverFrom401(used))) return res;
     const retried = this.tokens.current();
-    res = await this.client.send(build, signal);
+    res = await this.client.send(build, signal, hold);
     if (res.status !== 401) return res;
     res.release();
     if (await this.tokens.recoverFrom401(retried, { refresh: false }))
-      res = await this.client.send(build, signal);
+      res = await this.client.send(build, signal, hold);
     return res;
   }
 }

@@ -12,6 +12,7 @@ import {
   type BodyReservation,
   formatBytes,
   MEMORY_PER_BODY_BYTE,
+  type PageHold,
   processResponseBudget,
   type ResponseBudget,
 } from './responseBudget';
@@ -171,7 +172,13 @@ export class HttpTransport {
     });
   }
 
-  async send(req: HttpRequest, timeoutMs: number, signal?: AbortSignal): Promise<HttpResponse> {
+  /** `hold`: a prefetched page's stream, which then owns the body's memory (see PageHold). */
+  async send(
+    req: HttpRequest,
+    timeoutMs: number,
+    signal?: AbortSignal,
+    hold?: PageHold,
+  ): Promise<HttpResponse> {
     const url = new URL(req.url);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new HttpRequestError(`unsupported URL scheme "${url.protocol}"`, req.url);
@@ -180,8 +187,9 @@ export class HttpTransport {
     if (!this.options.allowLinkLocal && isBlockedAddress(url.hostname)) {
       throw new BlockedAddressError(url.hostname);
     }
-    const reservation = this.budget.open();
+    const reservation = this.budget.open({ prefetch: hold?.prefetch });
     this.reservations.add(reservation);
+    hold?.attach(reservation);
     const release = (): void => {
       reservation.release();
       this.reservations.delete(reservation);
@@ -307,7 +315,7 @@ export class RetryingClient {
     private readonly events: ClientEvents = {},
   ) {}
 
-  async send(build: () => HttpRequest, signal?: AbortSignal): Promise<HttpResponse> {
+  async send(build: () => HttpRequest, signal?: AbortSignal, hold?: PageHold): Promise<HttpResponse> {
     for (let attempt = 1; ; attempt++) {
       const req = build();
       if (this.limiter) await this.limiter.acquire();
@@ -317,7 +325,7 @@ export class RetryingClient {
       let outcome: HttpResponse | undefined;
       let failure: unknown;
       try {
-        outcome = await this.transport.send(req, this.policy.timeoutMs, signal);
+        outcome = await this.transport.send(req, this.policy.timeoutMs, signal, hold);
         verdict = classifyStatus(outcome);
       } catch (err) {
         failure = err;

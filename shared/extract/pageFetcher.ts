@@ -9,6 +9,7 @@ import type { AuthenticatedClient } from './auth';
 import { excerpt, HttpRequestError, type HttpResponse } from './http';
 import { isEndStatus, type PageCursor, type PageView } from './pagination';
 import { renderEndpoint } from './render';
+import type { PageHold } from './responseBudget';
 
 /** The records at `data_key`: a list is the records, an object one record, absent/null none. */
 export function recordsOf(value: unknown): unknown[] {
@@ -43,7 +44,8 @@ export class PageFetcher {
     this.selectRecords = extraction.data_key ? compileJsonField(extraction.data_key) : (body) => body;
   }
 
-  async fetch(cursor: PageCursor, signal?: AbortSignal): Promise<PageView> {
+  /** With `hold` (a prefetched page) the body's memory stays reserved until the hold is released. */
+  async fetch(cursor: PageCursor, signal?: AbortSignal, hold?: PageHold): Promise<PageView> {
     const build = () =>
       renderEndpoint(this.extraction.endpoint, this.lookup, {
         defaultMethod: 'GET',
@@ -51,11 +53,14 @@ export class PageFetcher {
         url: cursor.url,
         query: cursor.query,
       });
-    const res = await this.client.send(build, signal);
+    const res = await this.client.send(build, signal, hold);
     try {
-      return this.view(res);
-    } finally {
+      const view = this.view(res);
+      if (!hold) res.release();
+      return view;
+    } catch (err) {
       res.release();
+      throw err;
     }
   }
 

@@ -13,6 +13,13 @@
  * released, `free >= claim`, so the next one can finish, and so on (the banker's
  * algorithm with one resource and equal claims). Waiters are served first come,
  * first served among those the rule allows; the largest holder is always allowed.
+ *
+ * Prefetched pages. A page received ahead of an earlier, slower page keeps its memory
+ * until the run takes it, and it cannot give it back before the earlier page
+ * finishes: it is not a holder that "can always finish". Such reservations are
+ * `prefetched`: they are left out of the rule above, and together they may hold at
+ * most `budgetBytes - claim`, so one whole claim always remains for the others.
+ * When the earlier page has been taken, the page is promoted to an ordinary holder.
  */
 
 /** Memory a body costs per received byte: the bytes, the decoded text, the parsed JSON values. */
@@ -41,6 +48,8 @@ export interface ResponseBudgetStats {
   waiting: number;
   /** How many reservations ever had to wait. */
   waited: number;
+  /** Memory held by prefetched pages (at most `budgetBytes - claim`). */
+  prefetched: number;
 }
 
 interface Waiter {
@@ -66,6 +75,7 @@ export class ResponseBudget {
   private reserved = 0;
   private highWater = 0;
   private waited = 0;
+  private prefetched = 0;
   private readonly holders = new Set<BodyReservation>();
   private readonly waiters: Waiter[] = [];
 
@@ -81,8 +91,8 @@ export class ResponseBudget {
   }
 
   /** A reservation for one response body; release it once the body is no longer needed. */
-  open(): BodyReservation {
-    return new BodyReservation(this);
+  open(options: { prefetch?: boolean } = {}): BodyReservation {
+    return new BodyReservation(this, options.prefetch ?? false);
   }
 
   stats(): ResponseBudgetStats {
@@ -92,6 +102,7 @@ export class ResponseBudget {
       holders: this.holders.size,
       waiting: this.waiters.length,
       waited: this.waited,
+      prefetched: this.prefetched,
     };
   }
 
@@ -140,7 +151,16 @@ export class ResponseBudget {
       this.dropWaiter(w);
       w.fail(new Error('response body reservation released while waiting'));
     }
-    if (this.holders.delete(reservation)) this.reserved -= reservation.held;
+    if (this.holders.delete(reservation)) {
+      this.reserved -= reservation.held;
+      if (reservation.prefetch) this.prefetched -= reservation.held;
+    }
+    this.pump();
+  }
+
+  /** @internal */
+  promote(reservation: BodyReservation): void {
+    if (this.holders.has(reservation)) this.prefetched -= reservation.held;
     this.pump();
   }
 
@@ -154,14 +174,18 @@ export class ResponseBudget {
   private allows(reservation: BodyReservation, amount: number): boolean {
     const freeAfter = this.budgetBytes - this.reserved - amount;
     if (freeAfter < 0) return false;
-    let largest = reservation.held + amount;
-    for (const h of this.holders) if (h !== reservation && h.held > largest) largest = h.held;
+    if (reservation.prefetch && this.prefetched + amount > this.budgetBytes - this.claim) return false;
+    let largest = reservation.prefetch ? -1 : reservation.held + amount;
+    for (const h of this.holders) if (h !== reservation && !h.prefetch && h.held > largest) largest = h.held;
+    // No ordinary holder: what prefetched pages leave free is at least one claim.
+    if (largest < 0) return true;
     return freeAfter >= this.claim - largest;
   }
 
   private apply(reservation: BodyReservation, amount: number): void {
     reservation.held += amount;
     this.reserved += amount;
+    if (reservation.prefetch) this.prefetched += amount;
     this.holders.add(reservation);
     if (this.reserved > this.highWater) this.highWater = this.reserved;
   }
@@ -186,7 +210,18 @@ export class BodyReservation {
   held = 0;
   private released = false;
 
-  constructor(private readonly budget: ResponseBudget) {}
+  constructor(
+    private readonly budget: ResponseBudget,
+    /** A page fetched ahead of an earlier one (see the file comment). */
+    public prefetch: boolean,
+  ) {}
+
+  /** The earlier pages are done: this one becomes an ordinary holder. */
+  promote(): void {
+    if (!this.prefetch || this.released) return;
+    this.prefetch = false;
+    this.budget.promote(this);
+  }
 
   /** Waits until `bodyBytes` more received bytes fit; rejects when `signal` aborts. */
   reserve(bodyBytes: number, signal?: AbortSignal): Promise<void> {
@@ -221,4 +256,36 @@ export function formatBytes(bytes: number): string {
   if (bytes >= MB && bytes % MB === 0) return `${bytes / MB} MB`;
   if (bytes >= MB) return `${(bytes / MB).toFixed(1)} MB (${bytes} bytes)`;
   return `${bytes} bytes`;
+}
+
+/**
+ * Ties the reservations of one page fetch (one per attempt) to the page stream that
+ * keeps its result: a prefetched page holds its memory until the stream releases it.
+ */
+export class PageHold {
+  private current: BodyReservation | undefined;
+  private promoted = false;
+  private released = false;
+
+  /** Whether a reservation opened now is a prefetch. */
+  get prefetch(): boolean {
+    return !this.promoted;
+  }
+
+  /** Called by the transport for each attempt's reservation. */
+  attach(reservation: BodyReservation): void {
+    this.current = reservation;
+    if (this.released) reservation.release();
+    else if (this.promoted) reservation.promote();
+  }
+
+  promote(): void {
+    this.promoted = true;
+    this.current?.promote();
+  }
+
+  release(): void {
+    this.released = true;
+    this.current?.release();
+  }
 }

@@ -31,10 +31,18 @@ describe('ResponseBudget', () => {
       holders: 1,
       waiting: 0,
       waited: 0,
+      prefetched: 0,
     });
     a.release();
     a.release();
-    expect(budget.stats()).toEqual({ reserved: 0, highWater: 25 * M, holders: 0, waiting: 0, waited: 0 });
+    expect(budget.stats()).toEqual({
+      reserved: 0,
+      highWater: 25 * M,
+      holders: 0,
+      waiting: 0,
+      waited: 0,
+      prefetched: 0,
+    });
   });
 
   test('a reservation that does not fit waits until another releases', async () => {
@@ -178,6 +186,46 @@ describe('ResponseBudget', () => {
     expect(budget.stats()).toMatchObject({ reserved: 0, holders: 0, waiting: 0 });
     expect(budget.stats().highWater).toBeLessThanOrEqual(64 * M);
     expect(budget.stats().highWater).toBeGreaterThanOrEqual(32 * M);
+  });
+
+  test('prefetched pages hold at most the budget less one claim, and an ordinary body still gets a whole claim', async () => {
+    // Budget 40, limit 30 (claims of 30 body bytes): prefetched pages may hold 10 in all.
+    const budget = new ResponseBudget({ budgetBytes: 40 * M, maxResponseBytes: 30 });
+    const p1 = budget.open({ prefetch: true });
+    const p2 = budget.open({ prefetch: true });
+    await p1.reserve(6);
+    const p2Waits = p2.reserve(6);
+    expect(await state(p2Waits)).toBe('pending');
+    expect(budget.stats()).toMatchObject({ prefetched: 6 * M, waiting: 1 });
+    // An ordinary body receives its whole limit beside them.
+    const head = budget.open();
+    for (let i = 0; i < 30; i++) await head.reserve(1);
+    expect(head.held).toBe(30 * M);
+    head.release();
+    // Promoted (the pages before it were taken), p1 is ordinary: p2 now fits.
+    p1.promote();
+    expect(await state(p2Waits)).toBe('resolved');
+    expect(budget.stats()).toMatchObject({ prefetched: 6 * M, reserved: 12 * M });
+    p1.release();
+    p2.release();
+    expect(budget.stats()).toMatchObject({ reserved: 0, prefetched: 0, holders: 0 });
+  });
+
+  test('a promoted page that waits while holding memory is served once it is the largest holder', async () => {
+    const budget = new ResponseBudget({ budgetBytes: 40 * M, maxResponseBytes: 30 });
+    const page = budget.open({ prefetch: true });
+    await page.reserve(9);
+    const rest = page.reserve(3);
+    expect(await state(rest)).toBe('pending');
+    const other = budget.open();
+    await other.reserve(1);
+    page.promote();
+    expect(await state(rest)).toBe('resolved');
+    await page.reserve(18);
+    expect(page.held).toBe(30 * M);
+    page.release();
+    other.release();
+    expect(budget.stats()).toMatchObject({ reserved: 0, prefetched: 0, holders: 0, waiting: 0 });
   });
 
   test('a budget smaller than one response of the largest size is refused with the variable names', () => {
