@@ -5,8 +5,8 @@
  * must fail with the per-response limit's error; the figure is the peak RSS.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { listenLocal } from '../test/support/listen';
 import { runNodeScript } from './processes';
 
 const CHILD_SCRIPT = join(__dirname, 'largeBodyRun.js');
@@ -42,16 +42,7 @@ async function startLargeBodyServer(bytes: number): Promise<{ url: string; close
     };
     pump();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listenLocal(server);
 }
 
 export async function runLargeBodyCase(dataDir: string, nodeFlags: string[]): Promise<LargeBodyResult> {

@@ -4,9 +4,9 @@
  * exceed the process budget. Small limits keep the tests fast.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { MEMORY_PER_BODY_BYTE, ResponseBudget } from '../../shared/extract/responseBudget';
 import { type Harness, makeHarness, parseCsv } from '../support/engineHarness';
+import { listenLocal } from '../support/listen';
 
 const MB = 1024 * 1024;
 
@@ -24,17 +24,7 @@ async function startUpstream(respond: (url: URL, res: http.ServerResponse) => vo
     requests.push(url.pathname + url.search);
     respond(url, res);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { ...(await listenLocal(server)), requests };
 }
 
 /** Writes `total` bytes of a JSON document `{"data":[{"pad":"xxx…"}]}` with backpressure. */
