@@ -187,13 +187,14 @@ export class HttpTransport {
     if (!this.options.allowLinkLocal && isBlockedAddress(url.hostname)) {
       throw new BlockedAddressError(url.hostname);
     }
-    const reservation = this.budget.open({ prefetch: hold?.prefetch });
+    // Whoever releases it (the caller, the page stream or close()), the pool forgets it.
+    const reservation = this.budget.open({
+      prefetch: hold?.prefetch,
+      onRelease: () => this.reservations.delete(reservation),
+    });
     this.reservations.add(reservation);
     hold?.attach(reservation);
-    const release = (): void => {
-      reservation.release();
-      this.reservations.delete(reservation);
-    };
+    const release = (): void => reservation.release();
     try {
       const res = await request(url, {
         dispatcher: this.agent,
@@ -230,8 +231,7 @@ export class HttpTransport {
   }
 
   close(): Promise<void> {
-    for (const reservation of this.reservations) reservation.release();
-    this.reservations.clear();
+    for (const reservation of [...this.reservations]) reservation.release();
     return this.agent.close();
   }
 }

@@ -91,8 +91,8 @@ export class ResponseBudget {
   }
 
   /** A reservation for one response body; release it once the body is no longer needed. */
-  open(options: { prefetch?: boolean } = {}): BodyReservation {
-    return new BodyReservation(this, options.prefetch ?? false);
+  open(options: { prefetch?: boolean; onRelease?: () => void } = {}): BodyReservation {
+    return new BodyReservation(this, options.prefetch ?? false, options.onRelease);
   }
 
   stats(): ResponseBudgetStats {
@@ -214,6 +214,7 @@ export class BodyReservation {
     private readonly budget: ResponseBudget,
     /** A page fetched ahead of an earlier one (see the file comment). */
     public prefetch: boolean,
+    private readonly onRelease?: () => void,
   ) {}
 
   /** The earlier pages are done: this one becomes an ordinary holder. */
@@ -233,6 +234,7 @@ export class BodyReservation {
     if (this.released) return;
     this.released = true;
     this.budget.release(this);
+    this.onRelease?.();
   }
 }
 
