@@ -182,3 +182,64 @@ describe('pages in flight whose bodies together exceed the process budget', () =
     }
   });
 });
+
+describe('detail requests of concurrent runs share the process budget', () => {
+  test('two runs with mapping_fetch concurrency 8 never reserve more than the budget and both complete', async () => {
+    const budget = new ResponseBudget({ budgetBytes: 8 * MB, maxResponseBytes: 2 * MB });
+    h.deps.responseBudget = budget;
+    const DETAIL_BYTES = 1 * MB;
+    // The first 8 detail requests send half their body, then the rest once all 8 have
+    // arrived: 8 half bodies (12 MiB reserved) cannot all fit, so some must wait.
+    const gate: Array<() => void> = [];
+    const upstream = await startUpstream((url, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.on('error', () => undefined);
+      if (url.pathname === '/list') {
+        const run = url.searchParams.get('run');
+        return void res.end(JSON.stringify(Array.from({ length: 8 }, (_, i) => ({ id: `${run}${i}` }))));
+      }
+      const id = url.pathname.split('/').pop()!;
+      const bytes = Buffer.from(JSON.stringify({ id, pad: 'd'.repeat(DETAIL_BYTES - 100) }));
+      const half = bytes.length >> 1;
+      if (gate.length >= 8) return void res.end(bytes);
+      res.write(bytes.subarray(0, half));
+      gate.push(() => res.end(bytes.subarray(half)));
+      if (gate.length === 8) for (const open of gate) open();
+    });
+    const config = (run: string): Record<string, unknown> => ({
+      name: `details ${run}`,
+      extractions: [
+        {
+          name: `details-${run}`,
+          endpoint: { url: `${upstream.url}/list?run=${run}` },
+          data_schema: { id: 'id' },
+          mapping_fetch: {
+            endpoint: { url: `${upstream.url}/detail/\${extracted_item::id}` },
+            prefix: 'd_',
+            data_schema: { id: 'id' },
+            concurrency: 8,
+          },
+          format: 'csv',
+          s3_destiny: { folder: 'details', filename: `run-${run}` },
+        },
+      ],
+    });
+    try {
+      const reports = await Promise.all([h.run(config('a')), h.run(config('b'))]);
+      for (const [i, run] of ['a', 'b'].entries()) {
+        const log = reports[i]!.logs[0]!;
+        expect(log.error).toBeNull();
+        const rows = parseCsv(await h.output(log)).slice(1);
+        expect(rows.map((r) => [r[0], r[1]])).toEqual(
+          Array.from({ length: 8 }, (_, k) => [`${run}${k}`, `${run}${k}`]),
+        );
+      }
+      const stats = budget.stats();
+      expect(stats.highWater).toBeLessThanOrEqual(8 * MB);
+      expect(stats.waited).toBeGreaterThan(0);
+      expect(stats).toMatchObject({ reserved: 0, holders: 0, waiting: 0, prefetched: 0 });
+    } finally {
+      await upstream.close();
+    }
+  });
+});
