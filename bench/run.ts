@@ -4,7 +4,7 @@
  *
  *   npm run bench                      full run (100k and 1M rows, 200 pages, 2,000 details)
  *   npm run bench -- --quick           smoke run (1k and 10k rows, 50 pages, 200 details)
- *   npm run bench -- --only rows       one group: rows, pages, details, api or distributed (comma-separated)
+ *   npm run bench -- --only rows       one group: rows, pages, details, memory, api or distributed (comma-separated)
  *   npm run bench -- --profile         also --cpu-prof every child; summaries by stage
  *   npm run bench -- --node-flags "..."   node flags for the engine children (default: the CLI's, --max-semi-space-size=8)
  *   npm run bench -- --rows-in-flight 4   pages_in_flight of the throughput cases (default 1)
@@ -29,6 +29,7 @@ import {
   runDistributedGroup,
 } from './distributed';
 import { apiMarkdown, type ApiBenchResult, runApiBench } from './api';
+import { largeBodyMarkdown, type LargeBodyResult, runLargeBodyCase } from './largeBodies';
 import { killAllChildren, runNodeScript, startFakeApiProcess } from './processes';
 import { profileMarkdown, summarizeProfile } from './profile';
 import { type CaseResult, checkTargets, markdownReport, TARGETS } from './report';
@@ -41,8 +42,8 @@ const PROFILE_DIR = join(BENCH_DIR, 'profiles');
 const RESULTS_FILE = join(BENCH_DIR, 'results.json');
 
 /** The groups `--only` selects: the engine's case kinds, and the distributed pipeline. */
-type Group = BenchKind | 'distributed' | 'api';
-const GROUPS: readonly Group[] = ['rows', 'pages', 'details', 'api', 'distributed'];
+type Group = BenchKind | 'memory' | 'distributed' | 'api';
+const GROUPS: readonly Group[] = ['rows', 'pages', 'details', 'memory', 'api', 'distributed'];
 
 interface Options {
   quick: boolean;
@@ -113,7 +114,7 @@ function parseOptions(argv: readonly string[]): Options {
         throw new BenchFailure('--node-flags takes node options, e.g. "--max-semi-space-size=8"');
     } else if (arg === '--help' || arg === '-h') {
       process.stdout.write(
-        'usage: npm run bench -- [--quick] [--only rows,pages,details,api,distributed] [--profile] [--rows-in-flight N] [--node-flags "..."]\n',
+        'usage: npm run bench -- [--quick] [--only rows,pages,details,memory,api,distributed] [--profile] [--rows-in-flight N] [--node-flags "..."]\n',
       );
       process.exit(0);
     } else throw new BenchFailure(`unknown option ${arg}`);
@@ -345,6 +346,18 @@ async function main(): Promise<number> {
       break;
     }
   }
+  let memory: LargeBodyResult | undefined;
+  if (failure === undefined && options.only.has('memory')) {
+    process.stderr.write('  memory: 2 GiB streamed bodies, pages_in_flight 8 ... ');
+    try {
+      memory = await runLargeBodyCase(join(BENCH_DIR, 'tmp', 'memory'), options.nodeFlags);
+      process.stderr.write(`peak RSS ${(memory.maxRssKb / 1024).toFixed(0)} MiB\n`);
+      if (memory.success) failure = 'the large-body run succeeded: its bodies were not limited';
+    } catch (error) {
+      failure = error instanceof Error ? error.message : String(error);
+      process.stderr.write('FAILED\n');
+    }
+  }
   let api: ApiBenchResult[] | undefined;
   if (failure === undefined && options.only.has('api')) {
     process.stderr.write('config API under load (embedded system and autocannon as separate processes):\n');
@@ -397,12 +410,14 @@ async function main(): Promise<number> {
     failure: failure ?? null,
     cases: results,
     checks,
+    memory: memory ?? null,
     api: api ?? null,
     distributed: distributed ?? null,
     profiles,
   };
   writeFileSync(RESULTS_FILE, `${JSON.stringify(document, null, 2)}\n`);
   process.stdout.write(`\n${markdownReport(results, checks)}\n`);
+  if (memory) process.stdout.write(`\n${largeBodyMarkdown(memory)}\n`);
   if (api) process.stdout.write(`\n${apiMarkdown(api)}\n`);
   if (distributed && distributed.cases.length > 0)
     process.stdout.write(`${distributedMarkdown(distributed)}\n`);

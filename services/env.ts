@@ -1,5 +1,11 @@
 import { parseBucketList } from '../shared/core/bucketName';
 import { type AwsSettings, awsSettingsFromEnv } from '../shared/adapters/aws/config';
+import {
+  configureProcessResponseBudget,
+  DEFAULT_MAX_RESPONSE_MB,
+  DEFAULT_RESPONSE_BUDGET_MB,
+  ResponseBudgetSettingsError,
+} from '../shared/extract/responseBudget';
 
 /** Environment parsing for service entry points: every problem reported at once, by name. */
 
@@ -81,4 +87,20 @@ export function awsSettingsOrReport(
   process.stderr.write(`${service}: ${new EnvError(problems).message}\n`);
   process.exitCode = 2;
   return undefined;
+}
+
+/**
+ * Installs this process's response memory budget from `RESPONSE_MEMORY_BUDGET_MB` and
+ * `RESPONSE_MAX_BODY_MB` (see docs/config.md); a problem is added to the reader's.
+ */
+export function installResponseBudget(read: EnvReader): void {
+  const mb = 1024 * 1024;
+  const budget = read.int('RESPONSE_MEMORY_BUDGET_MB', DEFAULT_RESPONSE_BUDGET_MB, 3, 1_048_576);
+  const maxBody = read.int('RESPONSE_MAX_BODY_MB', DEFAULT_MAX_RESPONSE_MB, 1, 349_525);
+  try {
+    configureProcessResponseBudget({ budgetBytes: budget * mb, maxResponseBytes: maxBody * mb });
+  } catch (err) {
+    if (!(err instanceof ResponseBudgetSettingsError)) throw err;
+    read.problems.push(err.message);
+  }
 }

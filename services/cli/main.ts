@@ -9,6 +9,7 @@ import type { ApiConfig } from '../../shared/core/config/types';
 import { localEngineDeps, localLayout } from '../../shared/adapters/local/engineDeps';
 import { runConfig } from '../../shared/engine/runConfig';
 import { createLogger } from '../../shared/observability/logger';
+import { EnvReader, installResponseBudget } from '../env';
 import { ProgressLine } from './progress';
 import { runDemo } from './demo';
 
@@ -58,6 +59,9 @@ export async function runCommand(path: string, flags: RunFlags): Promise<number>
     }
     config.extractions = config.extractions.filter((e) => names.has(e.name));
   }
+  const read = new EnvReader(process.env);
+  installResponseBudget(read);
+  if (read.problems.length) throw new CliInputError(read.problems.join('; '));
   const logger = createLogger({ level: flags.logLevel, pretty: Boolean(process.stderr.isTTY) });
   const deps = localEngineDeps(flags.dataDir, logger);
   const progress = flags.progress ? new ProgressLine(process.stderr) : undefined;

@@ -22,7 +22,7 @@ import { createLogger } from '../../shared/observability/logger';
 import { startRun } from '../../shared/pipeline/stages';
 import type { SecretStore } from '../../shared/ports/storage';
 import { causeChain } from '../causes';
-import { awsSettingsOrReport, EnvReader, LOG_LEVELS } from '../env';
+import { awsSettingsOrReport, EnvReader, installResponseBudget, LOG_LEVELS } from '../env';
 import { stopOnSignals } from '../lifecycle';
 
 const SERVICE = 'config-api';
@@ -36,6 +36,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   const executeWaitMs = read.int('EXECUTE_WAIT_MS', 2000, 1, 60_000);
   const drainSeconds = read.int('SHUTDOWN_GRACE_SECONDS', 25, 1, 600);
   const allowLinkLocal = read.flag('ALLOW_LINK_LOCAL_REQUESTS');
+  installResponseBudget(read);
   const problems: string[] = [];
   const rootKey = env.ROOT_API_KEY?.trim();
   if (rootKey && rootKey.length < MIN_ROOT_KEY_LENGTH) {

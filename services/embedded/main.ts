@@ -16,7 +16,7 @@ import { createLogger } from '../../shared/observability/logger';
 import { failRun } from '../../shared/pipeline/outcomes';
 import { Scheduler } from '../../shared/pipeline/scheduler';
 import { startRun } from '../../shared/pipeline/stages';
-import { EnvError, EnvReader, LOG_LEVELS } from '../env';
+import { EnvError, EnvReader, installResponseBudget, LOG_LEVELS } from '../env';
 import { stopOnSignals } from '../lifecycle';
 import { startEmbeddedSystem } from './system';
 import { join } from 'node:path';
@@ -37,6 +37,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   const defaultSchedule = read.text('DEFAULT_SCHEDULE') ?? read.text('EVENT_BRIDGE_SCHEDULE');
   // Read here so a bad value is reported with the others (the pipeline deps read it again).
   read.bucketList('ALLOWED_OUTPUT_BUCKETS');
+  installResponseBudget(read);
   try {
     read.done();
   } catch (err) {

@@ -21,7 +21,7 @@ import { Scheduler } from '../../shared/pipeline/scheduler';
 import { startRun } from '../../shared/pipeline/stages';
 import type { ConfigRepository } from '../../shared/ports/configs';
 import type { Logger } from '../../shared/ports/logger';
-import { awsSettingsOrReport, EnvReader, LOG_LEVELS } from '../env';
+import { awsSettingsOrReport, EnvReader, installResponseBudget, LOG_LEVELS } from '../env';
 import { stopOnSignals } from '../lifecycle';
 
 const SERVICE = 'scheduler';
@@ -33,6 +33,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   const stuckMinutes = read.int('STUCK_RUN_MINUTES', 60, 1, 7 * 24 * 60);
   const detailChunkSize = read.int('DETAIL_CHUNK_SIZE', 50, 1, 10_000);
   const allowLinkLocal = read.flag('ALLOW_LINK_LOCAL_REQUESTS');
+  installResponseBudget(read);
   const problems: string[] = [];
   const scheduleVariable = read.text('DEFAULT_SCHEDULE') ? 'DEFAULT_SCHEDULE' : 'EVENT_BRIDGE_SCHEDULE';
   const rawSchedule = read.text(scheduleVariable);

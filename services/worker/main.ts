@@ -10,7 +10,7 @@ import { createLogger } from '../../shared/observability/logger';
 import { RunContexts } from '../../shared/pipeline/runContext';
 import { SERVICE_QUEUES, startDeadLetterWorkers, startWorker } from '../../shared/pipeline/workers';
 import type { Consumer } from '../../shared/ports/queue';
-import { awsSettingsOrReport, EnvReader, LOG_LEVELS } from '../env';
+import { awsSettingsOrReport, EnvReader, installResponseBudget, LOG_LEVELS } from '../env';
 import { stopOnSignals } from '../lifecycle';
 
 export type WorkerService = keyof typeof SERVICE_QUEUES;
@@ -29,6 +29,7 @@ export async function main(argv = process.argv, env = process.env): Promise<void
   const visibility = read.int('VISIBILITY_TIMEOUT_SECONDS', 60, 1, 43_200);
   const detailChunkSize = read.int('DETAIL_CHUNK_SIZE', 50, 1, 10_000);
   const waitTimeSeconds = read.int('SQS_WAIT_TIME_SECONDS', 20, 1, 20);
+  installResponseBudget(read);
   const problems: string[] = [];
   const settings = awsSettingsOrReport(service, env, read, problems);
   if (!settings) return;

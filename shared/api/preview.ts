@@ -30,7 +30,10 @@ import { HttpTransport, RetryingClient } from '../extract/http';
 import { PageFetcher } from '../extract/pageFetcher';
 import { createPaginator } from '../extract/pagination';
 
-export type PreviewDeps = Pick<EngineDeps, 'secrets' | 'lastRecords' | 'clock' | 'allowLinkLocal'>;
+export type PreviewDeps = Pick<
+  EngineDeps,
+  'secrets' | 'lastRecords' | 'clock' | 'allowLinkLocal' | 'responseBudget'
+>;
 
 export interface PreviewOptions {
   /** Rows returned per extraction (the page may hold more). */
@@ -73,7 +76,11 @@ export async function previewConfig(
   redactor.addAll(secrets);
   const scope = secretScope(config, loaded);
   const transports: HttpTransport[] = [];
-  const tokenTransport = new HttpTransport({ connectTimeoutMs: 10_000, allowLinkLocal: deps.allowLinkLocal });
+  const tokenTransport = new HttpTransport({
+    connectTimeoutMs: 10_000,
+    allowLinkLocal: deps.allowLinkLocal,
+    budget: deps.responseBudget,
+  });
   transports.push(tokenTransport);
   const tokens: TokenManager = new TokenManager({
     auth: config.auth,
@@ -146,7 +153,10 @@ async function previewExtraction(
     timeout_ms: Math.min(extraction.http.timeout_ms, PREVIEW_TIMEOUT_MS),
     request_timeout_ms: Math.min(extraction.http.request_timeout_ms, 2 * PREVIEW_TIMEOUT_MS),
   };
-  const { transport, client } = createExtractionHttp(http, { allowLinkLocal: ctx.deps.allowLinkLocal });
+  const { transport, client } = createExtractionHttp(http, {
+    allowLinkLocal: ctx.deps.allowLinkLocal,
+    budget: ctx.deps.responseBudget,
+  });
   ctx.transports.push(transport);
   const authed = new AuthenticatedClient(client, ctx.tokens);
   const previousLast =

@@ -1,4 +1,5 @@
 /** What the engine needs from the outside world; the composition root supplies adapters. */
+import type { ResponseBudget } from '../extract/responseBudget';
 import type { ExecutionLogStore } from '../ports/executionLog';
 import type { Clock, Logger } from '../ports/logger';
 import type { LastRecordStore, ObjectStore, ScratchSpace, SecretStore, TokenStore } from '../ports/storage';
@@ -21,4 +22,6 @@ export interface EngineDeps {
   allowedOutputBuckets?: readonly string[];
   /** Deployment-level: let configs reach link-local/metadata addresses (off by default). */
   allowLinkLocal?: boolean;
+  /** Memory budget for response bodies; default the process-wide one (tests pass their own). */
+  responseBudget?: ResponseBudget;
 }

@@ -2,10 +2,13 @@
  * Walks a paginator, yielding pages in page order. Sequential pagination may keep
  * several pages in flight: page n+k is requested before page n answers. The first
  * page that says "no more" fixes the end; pages past it are aborted and discarded,
- * errors included.
+ * errors included. A page received ahead of an earlier one keeps its body's memory
+ * reserved (a prefetch, see PageHold) until it is handed over, so pages waiting in the
+ * window count against the response budget whatever `pages_in_flight` is.
  */
 import { createHash } from 'node:crypto';
 import type { PageCursor, PageView, Paginator } from '../extract/pagination';
+import { PageHold } from '../extract/responseBudget';
 import { settleLater } from './concurrency';
 
 export class PaginationLimitError extends Error {
@@ -33,7 +36,7 @@ export function requestDigest(url: string): string {
   return createHash('sha256').update(url).digest().subarray(0, 16).toString('base64url');
 }
 
-export type FetchPage = (cursor: PageCursor, signal: AbortSignal) => Promise<PageView>;
+export type FetchPage = (cursor: PageCursor, signal: AbortSignal, hold?: PageHold) => Promise<PageView>;
 
 /**
  * `requestUrl` (the URL a cursor would request) turns on loop detection for paginations
@@ -90,26 +93,41 @@ async function* windowed(
   fetch: FetchPage,
   signal: AbortSignal,
 ): AsyncGenerator<PageView> {
-  const inFlight: Array<{ cursor: PageCursor; page: Promise<PageView> }> = [];
+  const inFlight: Array<{ cursor: PageCursor; page: Promise<PageView>; hold: PageHold }> = [];
   let nextIndex = 0;
   const refill = (): void => {
     while (inFlight.length < paginator.pagesInFlight && nextIndex < paginator.maxPages) {
       const cursor = at(nextIndex++);
-      inFlight.push({ cursor, page: settleLater(fetch(cursor, signal)) });
+      const hold = new PageHold();
+      // The oldest page in flight waits for nothing but its own bytes.
+      if (inFlight.length === 0) hold.promote();
+      inFlight.push({ cursor, page: settleLater(fetch(cursor, signal, hold)), hold });
     }
   };
-  refill();
-  for (;;) {
-    const head = inFlight.shift();
-    if (!head) throw new PaginationLimitError(paginator.maxPages);
-    const page = await head.page;
-    const decision = paginator.decide(head.cursor, page);
-    if (decision.last) {
-      yield page;
-      return;
-    }
-    if (head.cursor.index + 1 >= paginator.maxPages) throw new PaginationLimitError(paginator.maxPages);
+  try {
     refill();
-    yield page;
+    for (;;) {
+      const head = inFlight.shift();
+      if (!head) throw new PaginationLimitError(paginator.maxPages);
+      let page: PageView;
+      try {
+        page = await head.page;
+      } finally {
+        // Handed over (or failed): its memory goes back, and the next page is the oldest.
+        head.hold.release();
+        inFlight[0]?.hold.promote();
+      }
+      const decision = paginator.decide(head.cursor, page);
+      if (decision.last) {
+        yield page;
+        return;
+      }
+      if (head.cursor.index + 1 >= paginator.maxPages) throw new PaginationLimitError(paginator.maxPages);
+      refill();
+      yield page;
+    }
+  } finally {
+    // Pages past the end, or after a failure: discarded with their memory.
+    for (const entry of inFlight) entry.hold.release();
   }
 }

@@ -59,7 +59,10 @@ export async function runConfig(
   redactor.addAll(secrets);
   const scope = secretScope(config, { values: secrets, bindings });
   const lookup = referenceLookup({ config, secrets, previousLast: undefined, token: () => tokens.current() });
-  const { transport, client } = createTokenEndpointHttp({ allowLinkLocal: deps.allowLinkLocal });
+  const { transport, client } = createTokenEndpointHttp({
+    allowLinkLocal: deps.allowLinkLocal,
+    budget: deps.responseBudget,
+  });
   const tokens = new TokenManager({
     auth: config.auth,
     lookup,

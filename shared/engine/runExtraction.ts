@@ -97,6 +97,7 @@ export async function runExtraction(run: ExtractionRun, deps: EngineDeps): Promi
 
   const { transport, client } = createExtractionHttp(extraction.http, {
     allowLinkLocal: deps.allowLinkLocal,
+    budget: deps.responseBudget,
     events: {
       onRequest: () => progress.requests++,
       onRetry: (e) => {
@@ -173,7 +174,7 @@ export async function runExtraction(run: ExtractionRun, deps: EngineDeps): Promi
 
     for await (const page of pageStream(
       createPaginator(extraction.pagination),
-      (c, s) => fetcher.fetch(c, s),
+      (c, s, hold) => fetcher.fetch(c, s, hold),
       abort.signal,
       (c) => fetcher.requestUrl(c),
     )) {

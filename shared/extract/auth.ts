@@ -14,6 +14,7 @@ import type { Clock } from '../ports/logger';
 import type { TokenStore } from '../ports/storage';
 import { excerpt, type HttpRequest, type HttpResponse, type RetryingClient } from './http';
 import { renderEndpoint } from './render';
+import type { PageHold } from './responseBudget';
 
 export class TokenRefreshError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -142,6 +143,8 @@ export class TokenManager {
       body = res.body.trim() ? JSON.parse(res.body) : undefined;
     } catch {
       body = undefined;
+    } finally {
+      res.release();
     }
     const token = readJsonField(body, refresh.response_token_key);
     if (
@@ -185,16 +188,20 @@ export class AuthenticatedClient {
     private readonly tokens: TokenManager,
   ) {}
 
-  async send(build: () => HttpRequest, signal?: AbortSignal): Promise<HttpResponse> {
+  async send(build: () => HttpRequest, signal?: AbortSignal, hold?: PageHold): Promise<HttpResponse> {
     await this.tokens.ensureFresh();
     const used = this.tokens.current();
-    let res = await this.client.send(build, signal);
-    if (res.status !== 401 || !(await this.tokens.recoverFrom401(used))) return res;
+    let res = await this.client.send(build, signal, hold);
+    if (res.status !== 401) return res;
+    // Released before the refresh: a body held while waiting for another could starve the budget.
+    res.release();
+    if (!(await this.tokens.recoverFrom401(used))) return res;
     const retried = this.tokens.current();
-    res = await this.client.send(build, signal);
-    if (res.status === 401 && (await this.tokens.recoverFrom401(retried, { refresh: false }))) {
-      res = await this.client.send(build, signal);
-    }
+    res = await this.client.send(build, signal, hold);
+    if (res.status !== 401) return res;
+    res.release();
+    if (await this.tokens.recoverFrom401(retried, { refresh: false }))
+      res = await this.client.send(build, signal, hold);
     return res;
   }
 }

@@ -1,14 +1,16 @@
 import type { HttpOptions } from '../core/config/types';
 import { type ClientEvents, HttpTransport, RateLimiter, RetryingClient } from './http';
+import type { ResponseBudget } from './responseBudget';
 
 /** The connection pool and retrying client of one extraction, from its `http` options. */
 export function createExtractionHttp(
   http: HttpOptions,
-  options: { allowLinkLocal?: boolean; events?: ClientEvents },
+  options: { allowLinkLocal?: boolean; budget?: ResponseBudget; events?: ClientEvents },
 ): { transport: HttpTransport; client: RetryingClient } {
   const transport = new HttpTransport({
     connectTimeoutMs: http.connect_timeout_ms,
     allowLinkLocal: options.allowLinkLocal,
+    budget: options.budget,
   });
   const client = new RetryingClient(
     transport,
@@ -27,11 +29,15 @@ export function createExtractionHttp(
 }
 
 /** The token endpoint's pool and client: a few quick tries, a run cannot start without it. */
-export function createTokenEndpointHttp(options: { allowLinkLocal?: boolean }): {
+export function createTokenEndpointHttp(options: { allowLinkLocal?: boolean; budget?: ResponseBudget }): {
   transport: HttpTransport;
   client: RetryingClient;
 } {
-  const transport = new HttpTransport({ connectTimeoutMs: 10_000, allowLinkLocal: options.allowLinkLocal });
+  const transport = new HttpTransport({
+    connectTimeoutMs: 10_000,
+    allowLinkLocal: options.allowLinkLocal,
+    budget: options.budget,
+  });
   const client = new RetryingClient(transport, {
     maxAttempts: 3,
     backoffBaseMs: 500,

@@ -9,7 +9,7 @@ import { readJsonField } from '../core/jsonField';
 import type { ReferenceLookup } from '../core/references';
 import type { SecretScope } from '../core/secretOrigins';
 import type { AuthenticatedClient } from './auth';
-import { excerpt, HttpRequestError } from './http';
+import { excerpt, HttpRequestError, type HttpResponse } from './http';
 import { parseJsonBody } from './pageFetcher';
 import { renderEndpoint } from './render';
 
@@ -50,6 +50,14 @@ export class DetailFetcher {
         scope: this.scope,
       });
     const res = await this.client.send(build, signal);
+    try {
+      return this.outcome(res);
+    } finally {
+      res.release();
+    }
+  }
+
+  private outcome(res: HttpResponse): DetailOutcome {
     if (res.status === 404) return { found: false, reason: `HTTP 404 from ${res.url}` };
     if (res.status < 200 || res.status >= 300) {
       throw new HttpRequestError(

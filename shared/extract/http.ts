@@ -8,6 +8,14 @@
 import net from 'node:net';
 import { Agent, buildConnector, request } from 'undici';
 import { AddressPolicy, BlockedAddressError, DEFAULT_ADDRESS_POLICY, guardedLookup } from './addressGuard';
+import {
+  type BodyReservation,
+  formatBytes,
+  MEMORY_PER_BODY_BYTE,
+  type PageHold,
+  processResponseBudget,
+  type ResponseBudget,
+} from './responseBudget';
 
 export {
   AddressPolicy,
@@ -30,6 +38,11 @@ export interface HttpResponse {
   /** The body as text ('' when empty). */
   body: string;
   url: string;
+  /**
+   * Gives the body's memory back to the response budget; call it once the body is
+   * parsed (idempotent). Bodies not released are released when the transport closes.
+   */
+  release(): void;
 }
 
 export interface TransportOptions {
@@ -40,8 +53,8 @@ export interface TransportOptions {
   allowLinkLocal?: boolean;
   /** Which addresses are refused (unless `allowLinkLocal`); default {@link DEFAULT_ADDRESS_POLICY}. */
   addressPolicy?: AddressPolicy;
-  /** Largest response body accepted, in bytes. */
-  maxResponseBytes?: number;
+  /** Memory budget for response bodies; default the process-wide one. */
+  budget?: ResponseBudget;
 }
 
 /** Time limits of one attempt. */
@@ -103,7 +116,36 @@ export class SlowResponseError extends Error {
   }
 }
 
-const DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+/** A body over the per-response limit: permanent, the same answer would come again. */
+export class ResponseTooLargeError extends HttpRequestError {
+  constructor(url: string, status: number, limit: number, contentLength: number | undefined) {
+    const size =
+      contentLength !== undefined
+        ? `its Content-Length is ${contentLength} bytes`
+        : `more than ${limit} bytes arrived`;
+    super(
+      `response from ${withoutCredentials(url)} is larger than the per-response limit of ${formatBytes(limit)} (${size}); ` +
+        `raise RESPONSE_MAX_BODY_MB (and RESPONSE_MEMORY_BUDGET_MB, at least ${MEMORY_PER_BODY_BYTE} times as large) if such responses are expected, or request smaller pages`,
+      withoutCredentials(url),
+      status,
+    );
+    this.name = 'ResponseTooLargeError';
+  }
+}
+
+/** The URL without `user:password@`. */
+export function withoutCredentials(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.username && !parsed.password) return url;
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
 /** A Retry-After longer than this is not worth waiting for: the request fails instead. */
 const MAX_RETRY_AFTER_MS = 10 * 60 * 1000;
 
@@ -132,13 +174,18 @@ function guardedConnector(timeout: number, policy: AddressPolicy): buildConnecto
   };
 }
 
-/** One attempt per call; owns the connection pool. */
+/**
+ * One attempt per call; owns the connection pool. Each body reserves memory from the
+ * response budget as it arrives (reading pauses while the budget is spent) and keeps
+ * it until the caller releases the response.
+ */
 export class HttpTransport {
   private readonly agent: Agent;
-  private readonly maxResponseBytes: number;
+  private readonly budget: ResponseBudget;
+  private readonly reservations = new Set<BodyReservation>();
 
   constructor(private readonly options: TransportOptions) {
-    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.budget = options.budget ?? processResponseBudget();
     this.agent = new Agent({
       connections: options.connections ?? 64,
       keepAliveTimeout: 30_000,
@@ -148,11 +195,25 @@ export class HttpTransport {
     });
   }
 
-  async send(req: HttpRequest, limits: RequestLimits, signal?: AbortSignal): Promise<HttpResponse> {
+  /** `hold`: a prefetched page's stream, which then owns the body's memory (see PageHold). */
+  async send(
+    req: HttpRequest,
+    limits: RequestLimits,
+    signal?: AbortSignal,
+    hold?: PageHold,
+  ): Promise<HttpResponse> {
     const url = new URL(req.url);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new HttpRequestError(`unsupported URL scheme "${url.protocol}"`, req.url);
     }
+    // Whoever releases it (the caller, the page stream or close()), the pool forgets it.
+    const reservation = this.budget.open({
+      prefetch: hold?.prefetch,
+      onRelease: () => this.reservations.delete(reservation),
+    });
+    this.reservations.add(reservation);
+    hold?.attach(reservation);
+    const release = (): void => reservation.release();
     const totalMs = limits.totalTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     const minRate = limits.minBytesPerSecond ?? DEFAULT_MIN_BYTES_PER_SECOND;
     const deadline = new AbortController();
@@ -166,6 +227,7 @@ export class HttpTransport {
         ),
       totalMs,
     );
+    const aborted = signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal;
     try {
       const res = await request(url, {
         dispatcher: this.agent,
@@ -174,24 +236,31 @@ export class HttpTransport {
         body: req.body,
         headersTimeout: limits.idleTimeoutMs,
         bodyTimeout: limits.idleTimeoutMs,
-        signal: signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal,
+        signal: aborted,
       });
+      const limit = this.budget.maxResponseBytes;
+      const declared = contentLength(res.headers['content-length']);
+      if (declared !== undefined && declared > limit) {
+        res.body.destroy();
+        throw new ResponseTooLargeError(req.url, res.statusCode, limit, declared);
+      }
       const chunks: Buffer[] = [];
       let size = 0;
       let windowStart = Date.now();
       let windowBytes = 0;
-      for await (const chunk of res.body) {
-        size += (chunk as Buffer).length;
-        if (size > this.maxResponseBytes) {
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        if (size + chunk.length > limit) {
           res.body.destroy();
-          throw new HttpRequestError(
-            `response larger than ${this.maxResponseBytes} bytes`,
-            req.url,
-            res.statusCode,
-          );
+          throw new ResponseTooLargeError(req.url, res.statusCode, limit, undefined);
         }
-        chunks.push(chunk as Buffer);
-        windowBytes += (chunk as Buffer).length;
+        // Not reading while this waits is the backpressure: undici pauses the socket. The
+        // wait is the budget's, not the upstream's: it does not count against the rate.
+        const waitStart = Date.now();
+        await reservation.reserve(chunk.length, aborted);
+        windowStart += Date.now() - waitStart;
+        size += chunk.length;
+        chunks.push(chunk);
+        windowBytes += chunk.length;
         const elapsed = Date.now() - windowStart;
         if (minRate > 0 && elapsed >= limits.idleTimeoutMs) {
           if ((windowBytes * 1000) / elapsed < minRate) {
@@ -205,13 +274,11 @@ export class HttpTransport {
           windowBytes = 0;
         }
       }
-      return {
-        status: res.statusCode,
-        headers: res.headers,
-        body: chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'),
-        url: req.url,
-      };
+      const body = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+      chunks.length = 0;
+      return { status: res.statusCode, headers: res.headers, body, url: req.url, release };
     } catch (err) {
+      release();
       // The deadline's own error, whichever way undici surfaced the abort.
       if (deadline.signal.aborted && !signal?.aborted) throw deadline.signal.reason;
       throw err;
@@ -221,8 +288,15 @@ export class HttpTransport {
   }
 
   close(): Promise<void> {
+    for (const reservation of [...this.reservations]) reservation.release();
     return this.agent.close();
   }
+}
+
+function contentLength(value: string | string[] | undefined): number | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  if (!text || !/^\d+$/.test(text.trim())) return undefined;
+  return Number(text);
 }
 
 /** Spaces requests evenly: at most `perSecond` starts in any second. */
@@ -298,7 +372,7 @@ export class RetryingClient {
     private readonly events: ClientEvents = {},
   ) {}
 
-  async send(build: () => HttpRequest, signal?: AbortSignal): Promise<HttpResponse> {
+  async send(build: () => HttpRequest, signal?: AbortSignal, hold?: PageHold): Promise<HttpResponse> {
     for (let attempt = 1; ; attempt++) {
       const req = build();
       if (this.limiter) await this.limiter.acquire();
@@ -316,12 +390,14 @@ export class RetryingClient {
             minBytesPerSecond: this.policy.minBytesPerSecond,
           },
           signal,
+          hold,
         );
         verdict = classifyStatus(outcome);
       } catch (err) {
         failure = err;
         verdict = classifyError(err);
       }
+      // The caller owns a returned response; one that is dropped gives its memory back now.
       if (!verdict.retry) {
         if (outcome) return outcome;
         throw failure instanceof HttpRequestError || failure instanceof BlockedAddressError
@@ -335,6 +411,7 @@ export class RetryingClient {
               },
             );
       }
+      outcome?.release();
       const wait = verdict.retryAfterMs ?? backoffDelay(attempt, this.policy);
       if (attempt >= this.policy.maxAttempts || wait > MAX_RETRY_AFTER_MS) {
         const why = outcome ? `HTTP ${outcome.status}: ${excerpt(outcome.body)}` : describeError(failure);

@@ -7,9 +7,10 @@ import { compileJsonField } from '../core/jsonField';
 import type { ReferenceLookup } from '../core/references';
 import type { SecretScope } from '../core/secretOrigins';
 import type { AuthenticatedClient } from './auth';
-import { excerpt, type HttpRequest, HttpRequestError } from './http';
+import { excerpt, type HttpRequest, HttpRequestError, type HttpResponse } from './http';
 import { isEndStatus, type PageCursor, type PageView } from './pagination';
 import { renderEndpoint } from './render';
+import type { PageHold } from './responseBudget';
 
 /** The records at `data_key`: a list is the records, an object one record, absent/null none. */
 export function recordsOf(value: unknown): unknown[] {
@@ -93,8 +94,20 @@ export class PageFetcher {
     });
   }
 
-  async fetch(cursor: PageCursor, signal?: AbortSignal): Promise<PageView> {
-    const res = await this.client.send(() => this.render(cursor), signal);
+  /** With `hold` (a prefetched page) the body's memory stays reserved until the hold is released. */
+  async fetch(cursor: PageCursor, signal?: AbortSignal, hold?: PageHold): Promise<PageView> {
+    const res = await this.client.send(() => this.render(cursor), signal, hold);
+    try {
+      const view = this.view(res);
+      if (!hold) res.release();
+      return view;
+    } catch (err) {
+      res.release();
+      throw err;
+    }
+  }
+
+  private view(res: HttpResponse): PageView {
     if (isEndStatus(res.status)) {
       return {
         status: res.status,

@@ -56,6 +56,7 @@ export class RunContext {
     this.logger = redactingLogger(deps.logger, this.redactor);
     const { transport: tokenTransport, client: tokenClient } = createTokenEndpointHttp({
       allowLinkLocal: deps.allowLinkLocal,
+      budget: deps.responseBudget,
     });
     this.transports.push(tokenTransport);
     this.tokens = new TokenManager({
@@ -111,6 +112,7 @@ export class RunContext {
     let retries = 0;
     const { transport, client } = createExtractionHttp(extraction.http, {
       allowLinkLocal: this.deps.allowLinkLocal,
+      budget: this.deps.responseBudget,
       events: {
         onRequest: () => requests++,
         onRetry: (e) => {

@@ -1,6 +1,7 @@
-/** Environment parsing of the entry points: ALLOWED_OUTPUT_BUCKETS, each name checked. */
-import { EnvError, EnvReader } from '../../services/env';
+/** Environment parsing of the entry points: ALLOWED_OUTPUT_BUCKETS and the response memory budget. */
+import { EnvError, EnvReader, installResponseBudget } from '../../services/env';
 import { allowedOutputBucketsFromEnv } from '../../shared/adapters/embedded/pipelineDeps';
+import { processResponseBudget } from '../../shared/extract/responseBudget';
 
 test('ALLOWED_OUTPUT_BUCKETS: unset is no list; set is the trimmed names', () => {
   expect(new EnvReader({}).bucketList('ALLOWED_OUTPUT_BUCKETS')).toBeUndefined();
@@ -27,4 +28,38 @@ test('ALLOWED_OUTPUT_BUCKETS: every invalid name is reported at start-up, by nam
   expect(() => allowedOutputBucketsFromEnv({ ALLOWED_OUTPUT_BUCKETS: '..' })).toThrow(
     'ALLOWED_OUTPUT_BUCKETS: ".." must be an S3 bucket name',
   );
+});
+
+const MB = 1024 * 1024;
+
+describe('installResponseBudget', () => {
+  test('defaults: 256 MB for all bodies, 64 MB per response', () => {
+    const read = new EnvReader({});
+    installResponseBudget(read);
+    expect(read.problems).toEqual([]);
+    expect(processResponseBudget()).toMatchObject({ budgetBytes: 256 * MB, maxResponseBytes: 64 * MB });
+  });
+
+  test('the variables set the process-wide budget', () => {
+    const read = new EnvReader({ RESPONSE_MEMORY_BUDGET_MB: '600', RESPONSE_MAX_BODY_MB: '200' });
+    installResponseBudget(read);
+    expect(read.problems).toEqual([]);
+    expect(processResponseBudget()).toMatchObject({ budgetBytes: 600 * MB, maxResponseBytes: 200 * MB });
+  });
+
+  test.each([
+    [
+      { RESPONSE_MEMORY_BUDGET_MB: 'lots' },
+      'RESPONSE_MEMORY_BUDGET_MB must be an integer from 3 to 1048576 (got "lots")',
+    ],
+    [{ RESPONSE_MAX_BODY_MB: '0' }, 'RESPONSE_MAX_BODY_MB must be an integer from 1 to 349525 (got "0")'],
+    [
+      { RESPONSE_MEMORY_BUDGET_MB: '100', RESPONSE_MAX_BODY_MB: '64' },
+      'RESPONSE_MEMORY_BUDGET_MB (100 MB) must be at least 3 times RESPONSE_MAX_BODY_MB (64 MB): one response of the largest size must fit in the budget',
+    ],
+  ])('%j is refused, naming the variable', (env, problem) => {
+    const read = new EnvReader(env);
+    installResponseBudget(read);
+    expect(read.problems).toEqual([problem]);
+  });
 });

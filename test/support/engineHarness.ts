@@ -6,13 +6,13 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { parseConfig } from '../../shared/core/config/validate';
 import { localEngineDeps } from '../../shared/adapters/local/engineDeps';
 import type { EngineDeps } from '../../shared/engine/deps';
 import { runConfig, type RunOptions, type RunReport } from '../../shared/engine/runConfig';
 import type { Logger } from '../../shared/ports/logger';
 import type { ExecutionLog } from '../../shared/ports/executionLog';
+import { listenLocal } from './listen';
 
 export interface LogLine {
   level: string;
@@ -107,17 +107,7 @@ export async function startServer(
       );
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { ...(await listenLocal(server)), requests };
 }
 
 /** Parses our own CSV output (RFC 4180) into rows of cells. */
