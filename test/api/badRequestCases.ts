@@ -222,6 +222,55 @@ export function badRequestCases(ctx: BadRequestContext): BadRequestCase[] {
       body: () => ({ error: 'request body is larger than the limit of 1mb' }),
     },
 
+    // Pathological text: answered at once (every parser is linear), refused by its length cap.
+    {
+      name: 'a 400 KB URL of unclosed ${self:: references',
+      method: 'POST',
+      path: () => '/config',
+      options: () => ({
+        json: {
+          ...validConfig,
+          extractions: [
+            { name: 'deals', endpoint: { url: 'http://a.example/' + '${self::'.repeat(50_000) } },
+          ],
+        },
+      }),
+      status: 400,
+      body: () => ({
+        error: 'invalid config',
+        details: [{ path: 'extractions[0].endpoint.url', message: 'must be at most 8192 characters' }],
+      }),
+    },
+    {
+      name: 'a 400 KB condition of digits that is not a number',
+      method: 'POST',
+      path: () => '/config',
+      options: () => ({
+        json: {
+          ...validConfig,
+          extractions: [
+            {
+              name: 'deals',
+              endpoint: { url: 'http://a.example/' },
+              pagination: {
+                type: 'sequential',
+                parameters: { param_name: 'page', there_are_more_pages: '1'.repeat(400_000) + 'x' },
+              },
+            },
+          ],
+        },
+      }),
+      status: 400,
+      body: () => ({
+        error: 'invalid config',
+        details: [
+          {
+            path: 'extractions[0].pagination.parameters.there_are_more_pages',
+            message: 'must be at most 1024 characters',
+          },
+        ],
+      }),
+    },
     // Invalid configs: 400 with every issue.
     {
       name: 'an empty config',
