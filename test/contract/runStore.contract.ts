@@ -189,6 +189,51 @@ export function describeRunStoreContract(name: string, makeStore: MakeFixture<Ru
     );
 
     it(
+      'counts a page and its rows in the same write that creates it as staged, once',
+      withStore(async (store) => {
+        const run = await started(store);
+        const page = makePage(run, 'ext-deals', 0, { rows: 40 });
+        expect(await store.savePage(page)).toBe(true);
+        expect(await store.savePage(page)).toBe(false);
+        expect(await store.savePage({ ...page, state: 'dispatched' })).toBe(true);
+        expect(await store.savePage(makePage(run, 'ext-deals', 1, { rows: 2 }))).toBe(true);
+        // A page saved straight into a later state (never staged) is not counted.
+        expect(await store.savePage(makePage(run, 'ext-tickets', 0, { state: 'dispatched', rows: 9 }))).toBe(
+          true,
+        );
+        expect((await store.getRun(run.runId))?.counters).toEqual({ ...ZERO_COUNTERS, pages: 2, rows: 42 });
+        expect((await store.getExtraction(run.runId, 'ext-deals'))?.counters).toEqual({
+          ...ZERO_COUNTERS,
+          pages: 2,
+          rows: 42,
+        });
+      }),
+    );
+
+    it(
+      'counts what a detail chunk staged once, with the chunk',
+      withStore(async (store) => {
+        const run = await started(store);
+        await store.savePage(makePage(run, 'ext-deals', 2, { state: 'dispatched', chunks: 2 }));
+        const counts = { details: 4, warnings: 1 };
+        expect(await store.completeChunk(run.runId, 'ext-deals', 2, 0, counts)).toBe(1);
+        expect(await store.completeChunk(run.runId, 'ext-deals', 2, 0, counts)).toBeUndefined();
+        expect(await store.completeChunk(run.runId, 'ext-deals', 2, 1, { details: 3 })).toBe(2);
+        expect((await store.getRun(run.runId))?.counters).toEqual({
+          ...ZERO_COUNTERS,
+          details: 7,
+          warnings: 1,
+        });
+        expect((await store.getExtraction(run.runId, 'ext-deals'))?.counters).toEqual({
+          ...ZERO_COUNTERS,
+          details: 7,
+          warnings: 1,
+        });
+        await expect(store.completeChunk(run.runId, 'ext-deals', 9, 0, counts)).rejects.toThrow();
+      }),
+    );
+
+    it(
       'records the end of pagination: the smallest index wins',
       withStore(async (store) => {
         const run = await started(store);
@@ -292,7 +337,11 @@ export function describeRunStoreContract(name: string, makeStore: MakeFixture<Ru
         await store.addCounters(run.runId, { requests: 3, retries: 1 }, 'ext-deals');
         await store.addCounters(run.runId, { requests: 2 });
         await store.addCounters(run.runId, { requests: 4, pages: 1 }, 'ext-deals');
-        expect((await store.getRun(run.runId))?.counters).toMatchObject({ requests: 9, retries: 1, pages: 1 });
+        expect((await store.getRun(run.runId))?.counters).toMatchObject({
+          requests: 9,
+          retries: 1,
+          pages: 1,
+        });
         expect((await store.getExtraction(run.runId, 'ext-deals'))?.counters).toEqual({
           ...ZERO_COUNTERS,
           requests: 7,
