@@ -13,7 +13,7 @@ import { compileTransformations } from '../core/transformations';
 import { configIdOf, extractionIdOf } from '../engine/runConfig';
 import { buildExecutionLog, errorMessage } from '../engine/executionLog';
 import { PaginationLimitError } from '../engine/pageStream';
-import { outputKey } from '../engine/runExtraction';
+import { outputKey, writeOutputFile } from '../engine/runExtraction';
 import { createRowWriter } from '../engine/rowWriters';
 import { Semaphore } from '../engine/concurrency';
 import type { PageCursor } from '../extract/pagination';
@@ -328,8 +328,8 @@ export async function handleFinalizeTask(
     const key = outputKey(extraction, startedAt);
     let destiny: string | null = null;
     if (body) {
-      await deps.objects.put(bucket, key, body);
-      destiny = deps.objects.describe(bucket, key);
+      const written = await writeOutputFile(deps.objects, bucket, key, runId, body);
+      destiny = deps.objects.describe(bucket, written);
     }
     const counted = (await deps.runs.getExtraction(runId, extractionId))?.counters;
     const log = buildExecutionLog(
