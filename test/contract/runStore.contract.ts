@@ -5,7 +5,7 @@
  *
  * Hook: `makeStore()` returns a store over empty storage.
  */
-import { ZERO_COUNTERS, type RunRecord, type RunStore } from '../../shared/ports/runs';
+import { ZERO_COUNTERS, type RunCounters, type RunRecord, type RunStore } from '../../shared/ports/runs';
 import { makeExtraction, makeLog, makePage, makeRun, unique } from './factories';
 import { withFixture, type MakeFixture } from './fixture';
 
@@ -20,6 +20,18 @@ export function describeRunStoreContract(name: string, makeStore: MakeFixture<Ru
       run.extractionIds.map((id) => makeExtraction(run, id)),
     );
     return run;
+  }
+
+  /** The run's counters and the extraction's are both exactly `counts`. */
+  async function expectCounted(
+    store: RunStore,
+    runId: string,
+    extractionId: string,
+    counts: Partial<RunCounters>,
+  ): Promise<void> {
+    const expected = { ...ZERO_COUNTERS, ...counts };
+    expect((await store.getRun(runId))?.counters).toEqual(expected);
+    expect((await store.getExtraction(runId, extractionId))?.counters).toEqual(expected);
   }
 
   describe(`RunStore contract: ${name}`, () => {
@@ -201,12 +213,7 @@ export function describeRunStoreContract(name: string, makeStore: MakeFixture<Ru
         expect(await store.savePage(makePage(run, 'ext-tickets', 0, { state: 'dispatched', rows: 9 }))).toBe(
           true,
         );
-        expect((await store.getRun(run.runId))?.counters).toEqual({ ...ZERO_COUNTERS, pages: 2, rows: 42 });
-        expect((await store.getExtraction(run.runId, 'ext-deals'))?.counters).toEqual({
-          ...ZERO_COUNTERS,
-          pages: 2,
-          rows: 42,
-        });
+        await expectCounted(store, run.runId, 'ext-deals', { pages: 2, rows: 42 });
       }),
     );
 
@@ -219,16 +226,7 @@ export function describeRunStoreContract(name: string, makeStore: MakeFixture<Ru
         expect(await store.completeChunk(run.runId, 'ext-deals', 2, 0, counts)).toBe(1);
         expect(await store.completeChunk(run.runId, 'ext-deals', 2, 0, counts)).toBeUndefined();
         expect(await store.completeChunk(run.runId, 'ext-deals', 2, 1, { details: 3 })).toBe(2);
-        expect((await store.getRun(run.runId))?.counters).toEqual({
-          ...ZERO_COUNTERS,
-          details: 7,
-          warnings: 1,
-        });
-        expect((await store.getExtraction(run.runId, 'ext-deals'))?.counters).toEqual({
-          ...ZERO_COUNTERS,
-          details: 7,
-          warnings: 1,
-        });
+        await expectCounted(store, run.runId, 'ext-deals', { details: 7, warnings: 1 });
         await expect(store.completeChunk(run.runId, 'ext-deals', 9, 0, counts)).rejects.toThrow();
       }),
     );
