@@ -34,7 +34,6 @@ type Token =
   | { kind: 'operator'; operator: ConditionOperator; text: string }
   | { kind: 'operand'; read: JsonFieldReader; text: string };
 
-const NUMBER = /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 /** A string that is a JSON number; only these compare numerically against numbers. */
 const NUMERIC_STRING = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 const OPERATOR_CHARS = '=!<>';
@@ -141,8 +140,40 @@ function wordToken(word: string): Token {
   if (word === 'true') return operand(true, word);
   if (word === 'false') return operand(false, word);
   if (word === 'null') return operand(null, word);
-  if (NUMBER.test(word)) return operand(Number(word), word);
+  if (isNumberLiteral(word)) return operand(Number(word), word);
   return { kind: 'operand', read: compileJsonField(word), text: word };
+}
+
+const ZERO = 0x30;
+const NINE = 0x39;
+
+/**
+ * `-?(digits[.digits?] | .digits)([eE][+-]?digits)?`, checked in one pass: the
+ * equivalent regular expression backtracks quadratically on a long run of digits
+ * that ends in something else, and a condition is user text.
+ */
+function isNumberLiteral(word: string): boolean {
+  const n = word.length;
+  let i = word.charCodeAt(0) === 0x2d ? 1 : 0; // '-'
+  const digits = (): number => {
+    const start = i;
+    while (i < n && word.charCodeAt(i) >= ZERO && word.charCodeAt(i) <= NINE) i++;
+    return i - start;
+  };
+  let mantissa = digits();
+  if (i < n && word.charCodeAt(i) === 0x2e) {
+    // '.': `1.` and `1.5` need digits before, `.5` after.
+    i++;
+    mantissa += digits();
+  }
+  if (mantissa === 0) return false;
+  if (i < n && (word.charCodeAt(i) | 0x20) === 0x65) {
+    // 'e' or 'E', an optional sign, then at least one digit.
+    i++;
+    if (i < n && (word.charCodeAt(i) === 0x2b || word.charCodeAt(i) === 0x2d)) i++;
+    if (digits() === 0) return false;
+  }
+  return i === n;
 }
 
 function operand(value: Literal, text: string): Token {

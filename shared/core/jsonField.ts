@@ -9,6 +9,8 @@
 
 /** A canonical array index: no sign, no leading zeros, so `01` or `-1` stay keys. */
 const INDEX = /^(?:0|[1-9]\d*)$/;
+/** Array indices stay below 2^32 - 1, so a longer segment is a key and the test stays bounded. */
+const MAX_INDEX_DIGITS = 10;
 
 /** One pre-parsed path segment; `index` is -1 when the segment cannot index an array. */
 interface Step {
@@ -55,7 +57,7 @@ export function compileJsonField(path: string): JsonFieldReader {
 export function compileJsonPath(segments: readonly string[]): JsonFieldReader {
   const steps: Step[] = segments.map((key) => ({
     key,
-    index: INDEX.test(key) ? Number(key) : -1,
+    index: key.length <= MAX_INDEX_DIGITS && INDEX.test(key) ? Number(key) : -1,
     inherited: key in Object.prototype,
   }));
   if (steps.length === 1) {

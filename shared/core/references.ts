@@ -171,30 +171,54 @@ function parseDefault(text: string): unknown {
   return text;
 }
 
+/**
+ * One pass over the text: every bracket is matched with a stack first (`{}` and `()`
+ * separately, as the depth rule counts only the opening bracket's kind), then the
+ * `$` positions are walked once. A closed `${` pairs with the bracket that balances
+ * it, which is exactly its stack partner; an unclosed one is literal text. So a
+ * string of many unclosed `${` costs one pass, not one pass per `$`.
+ */
 function scan(text: string): Located[] {
+  const closeOf = matchBrackets(text);
   const found: Located[] = [];
   let i = text.indexOf('$');
   while (i !== -1) {
-    const open = text.charAt(i + 1);
-    if (open === '{' || open === '(') {
-      const close = open === '{' ? '}' : ')';
-      let depth = 1;
-      let j = i + 2;
-      for (; j < text.length; j++) {
-        const c = text.charAt(j);
-        if (c === open) depth++;
-        else if (c === close && --depth === 0) break;
-      }
-      if (depth === 0) {
-        found.push({ start: i, end: j + 1, token: parseToken(text.slice(i, j + 1), text.slice(i + 2, j)) });
-        i = text.indexOf('$', j + 1);
-        continue;
-      }
-      // Never closed: literal text, but a later `${…}` inside it may still be a reference.
+    const j = closeOf.get(i + 1);
+    if (j !== undefined) {
+      found.push({ start: i, end: j + 1, token: parseToken(text.slice(i, j + 1), text.slice(i + 2, j)) });
+      i = text.indexOf('$', j + 1);
+    } else {
+      // Never closed (or not a bracket): literal text, but a later `${…}` inside it may still be a reference.
+      i = text.indexOf('$', i + 1);
     }
-    i = text.indexOf('$', i + 1);
   }
   return found;
+}
+
+const DOLLAR = 0x24;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_PAREN = 0x28;
+const CLOSE_PAREN = 0x29;
+
+/** The position of the balancing closer of every `{` or `(` that follows a `$`. */
+function matchBrackets(text: string): Map<number, number> {
+  const closeOf = new Map<number, number>();
+  const braces: number[] = [];
+  const parens: number[] = [];
+  let previous = 0;
+  for (let k = 0; k < text.length; k++) {
+    const c = text.charCodeAt(k);
+    // Only openers after `$` are ever looked up; the others still count for the depth (-1).
+    if (c === OPEN_BRACE) braces.push(previous === DOLLAR ? k : -1);
+    else if (c === OPEN_PAREN) parens.push(previous === DOLLAR ? k : -1);
+    else if (c === CLOSE_BRACE || c === CLOSE_PAREN) {
+      const open = (c === CLOSE_BRACE ? braces : parens).pop();
+      if (open !== undefined && open !== -1) closeOf.set(open, k);
+    }
+    previous = c;
+  }
+  return closeOf;
 }
 
 function parseToken(raw: string, inner: string): ReferenceToken {

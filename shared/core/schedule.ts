@@ -16,8 +16,18 @@ export interface Schedule {
 
 const YEAR_SEARCH_LIMIT = 400;
 
+/**
+ * Longer than any real cron expression (a list of every minute is under 200
+ * characters). Checked before anything reads the text: cron-parser's own cost on
+ * long input is not ours to bound.
+ */
+export const MAX_SCHEDULE_LENGTH = 256;
+
 /** @throws ConfigError naming what is wrong with the expression. */
 export function parseSchedule(source: string): Schedule {
+  if (source.length > MAX_SCHEDULE_LENGTH) {
+    throw new ConfigError(`must be at most ${MAX_SCHEDULE_LENGTH} characters`);
+  }
   // EventBridge writes `cron(0 1 * * ? *)`: the expression inside is what counts.
   const wrapped = /^cron\((.*)\)$/i.exec(source.trim());
   const fields = (wrapped ? wrapped[1]! : source).trim().split(/\s+/);

@@ -24,7 +24,10 @@ export interface RowWriter {
   /** Appends a batch of rows (one page, typically). */
   write(rows: readonly Row[]): Promise<void>;
   readonly rowCount: number;
-  /** The whole file, or undefined when there were no rows (no file is written then). */
+  /**
+   * The whole file, or undefined when there were no rows (no file is written then).
+   * Call it once; the file it returns can be read more than once, each time from the start.
+   */
   finish(): Promise<AsyncIterable<Chunk> | undefined>;
 }
 
@@ -123,7 +126,7 @@ class CsvWriter implements RowWriter {
   async finish(): Promise<AsyncIterable<Chunk> | undefined> {
     if (this.rowCount === 0) return undefined;
     if (this.epochs.length === 1) return this.scratch.read();
-    return this.rewrite();
+    return { [Symbol.asyncIterator]: () => this.rewrite()[Symbol.asyncIterator]() };
   }
 
   /** Streams the spool with the final header, padding each row of an older epoch. */

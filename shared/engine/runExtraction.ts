@@ -19,6 +19,7 @@ import { createExtractionHttp } from '../extract/clientFactory';
 import { PageFetcher } from '../extract/pageFetcher';
 import { createPaginator } from '../extract/pagination';
 import type { ExecutionLog } from '../ports/executionLog';
+import type { Chunk, ObjectStore } from '../ports/storage';
 import { Semaphore, settleLater } from './concurrency';
 import type { EngineDeps } from './deps';
 import { referenceLookup } from './lookup';
@@ -65,6 +66,30 @@ export function outputKey(extraction: Extraction, startedAt: Date): string {
     formatFilenameTimestamp(startedAt),
   );
   return `${folder}${filename}.${extraction.format}`;
+}
+
+/**
+ * Writes a run's output file without ever replacing another run's object: under
+ * `key` when no object has it, else under the same name with `-{runId}` before the
+ * extension (unique to the run, so a retry of this run replaces only its own file).
+ * `body` must be readable twice (a row writer's `finish()` is). Returns the key written.
+ *
+ * @example
+ * await writeOutputFile(objects, 'out', 'deals/2026-01-01@01-00-00.csv', runId, body);
+ * // 'deals/2026-01-01@01-00-00.csv', or 'deals/2026-01-01@01-00-00-<runId>.csv' on a clash
+ */
+export async function writeOutputFile(
+  objects: ObjectStore,
+  bucket: string,
+  key: string,
+  runId: string,
+  body: AsyncIterable<Chunk>,
+): Promise<string> {
+  if (await objects.putIfAbsent(bucket, key, body)) return key;
+  const dot = key.lastIndexOf('.');
+  const distinct = `${key.slice(0, dot)}-${runId}${key.slice(dot)}`;
+  await objects.put(bucket, distinct, body);
+  return distinct;
 }
 
 export async function runExtraction(run: ExtractionRun, deps: EngineDeps): Promise<ExecutionLog> {
@@ -206,8 +231,8 @@ export async function runExtraction(run: ExtractionRun, deps: EngineDeps): Promi
     const body = await writer.finish();
     let destiny: string | null = null;
     if (body) {
-      await deps.objects.put(bucket, key, body);
-      destiny = deps.objects.describe(bucket, key);
+      const written = await writeOutputFile(deps.objects, bucket, key, run.runId, body);
+      destiny = deps.objects.describe(bucket, written);
     }
     const newLast = lastRecord !== undefined ? lastRecord : previousLast;
     progress.finished = true;

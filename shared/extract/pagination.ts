@@ -166,17 +166,86 @@ class CursorPaginator extends FollowingPaginator {
   }
 }
 
-/** The `rel="next"` target of an RFC 8288 Link header. */
+/**
+ * The `rel="next"` target of an RFC 8288 Link header:
+ * `<https://…?page=2>; rel="next", <https://…?page=9>; rel="last"`.
+ *
+ * Read in one pass, since the header is upstream text: a search per `<` for its `>`
+ * (the regular expression this replaces) costs a second on 16 KB of `<`. Each link is
+ * `<target>` then `; param` pieces up to the next `,`; its first `rel` param counts,
+ * its value (quoted or not) a whitespace-separated list of relation types.
+ */
 export function nextFromLinkHeader(header: string | string[] | undefined): string | undefined {
   const text = Array.isArray(header) ? header.join(',') : header;
   if (!text) return undefined;
-  for (const match of text.matchAll(/<([^>]*)>((?:\s*;\s*[^;,]+)*)/g)) {
-    const params = match[2] ?? '';
-    const rel = /;\s*rel\s*=\s*(?:"([^"]*)"|([^\s;,]+))/i.exec(params);
-    const rels = (rel?.[1] ?? rel?.[2] ?? '').toLowerCase().split(/\s+/);
-    if (rels.includes('next')) return match[1];
+  let from = 0;
+  for (;;) {
+    const open = text.indexOf('<', from);
+    if (open === -1) return undefined;
+    const close = text.indexOf('>', open + 1);
+    // A `<` without a `>` after it: no later `<` has one either.
+    if (close === -1) return undefined;
+    const { rel, end } = linkParams(text, close + 1);
+    if (rel !== undefined && hasToken(rel.toLowerCase(), 'next')) return text.slice(open + 1, close);
+    from = end;
   }
-  return undefined;
+}
+
+const SEMICOLON = 0x3b;
+const COMMA = 0x2c;
+const QUOTE = 0x22;
+const isSpace = (text: string, i: number): boolean => /\s/.test(text.charAt(i));
+
+/** The `; param` pieces from `start`: where they end, and the value of the first `rel`. */
+function linkParams(text: string, start: number): { rel: string | undefined; end: number } {
+  const n = text.length;
+  let end = start;
+  let rel: string | undefined;
+  for (;;) {
+    let k = end;
+    while (k < n && isSpace(text, k)) k++;
+    if (k >= n || text.charCodeAt(k) !== SEMICOLON) break;
+    let m = k + 1;
+    while (m < n && text.charCodeAt(m) !== SEMICOLON && text.charCodeAt(m) !== COMMA) m++;
+    if (m === k + 1) break;
+    rel ??= relValue(text, k + 1, m);
+    end = m;
+  }
+  return { rel, end };
+}
+
+/** The value when `text[from, to)` is `rel = value` (any case, spaces around `=`), else undefined. */
+function relValue(text: string, from: number, to: number): string | undefined {
+  let i = from;
+  while (i < to && isSpace(text, i)) i++;
+  if (to - i < 3 || text.slice(i, i + 3).toLowerCase() !== 'rel') return undefined;
+  i += 3;
+  while (i < to && isSpace(text, i)) i++;
+  if (i >= to || text.charAt(i) !== '=') return undefined;
+  i++;
+  while (i < to && isSpace(text, i)) i++;
+  if (i >= to) return undefined;
+  if (text.charCodeAt(i) === QUOTE) {
+    let closing = i + 1;
+    while (closing < to && text.charCodeAt(closing) !== QUOTE) closing++;
+    if (closing < to) return text.slice(i + 1, closing);
+  }
+  let j = i;
+  while (j < to && !isSpace(text, j)) j++;
+  return text.slice(i, j);
+}
+
+/** True when `token` is one of the whitespace-separated words of `list`. */
+function hasToken(list: string, token: string): boolean {
+  let i = 0;
+  const n = list.length;
+  while (i < n) {
+    while (i < n && isSpace(list, i)) i++;
+    const start = i;
+    while (i < n && !isSpace(list, i)) i++;
+    if (i - start === token.length && list.slice(start, i) === token) return true;
+  }
+  return false;
 }
 
 type Factories = { [T in PaginationType]: (pagination: Extract<Pagination, { type: T }>) => Paginator };

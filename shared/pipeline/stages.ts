@@ -14,7 +14,7 @@ import { configIdOf, extractionIdOf } from '../engine/runConfig';
 import { buildExecutionLog, errorMessage } from '../engine/executionLog';
 import { PaginationLimitError, PaginationLoopError, requestDigest } from '../engine/pageStream';
 import { outputBucket } from '../engine/outputBucket';
-import { outputKey } from '../engine/runExtraction';
+import { outputKey, writeOutputFile } from '../engine/runExtraction';
 import { createRowWriter } from '../engine/rowWriters';
 import { Semaphore } from '../engine/concurrency';
 import { loadSecrets } from '../engine/secrets';
@@ -140,12 +140,10 @@ export async function handlePageTask(
       chunks,
       chunksDone: 0,
     };
+    // Creating the record counts the page and its rows in the same write: a worker that
+    // dies after it leaves the counters exact, and the re-delivered task finds the page.
     if (await deps.runs.savePage(page)) {
-      await deps.runs.addCounters(
-        runId,
-        { ...ex.takeCounters(), pages: 1, rows: records.length },
-        extractionId,
-      );
+      await deps.runs.addCounters(runId, ex.takeCounters(), extractionId);
     } else {
       page = (await deps.runs.getPage(runId, extractionId, cursor.index))!;
     }
@@ -243,11 +241,12 @@ export async function handleDetailTask(
     throw new Error(`detail task for page ${index} of ${extractionId}, which is not staged`);
 
   const key = staging.details(runId, extractionId, index, chunk);
-  if ((await deps.objects.get(deps.stagingBucket, key)) === undefined) {
+  const stored = await deps.objects.get(deps.stagingBucket, key);
+  let staged: StagedDetail[];
+  if (stored === undefined) {
     const records = await readStagedPage(deps, runId, extractionId, index);
     const slice = records.slice(chunk * deps.detailChunkSize, (chunk + 1) * deps.detailChunkSize);
     const slots = new Semaphore(ex.extraction.mapping_fetch?.concurrency ?? 8);
-    let staged: StagedDetail[];
     try {
       staged = await Promise.all(
         slice.map((record) =>
@@ -266,23 +265,23 @@ export async function handleDetailTask(
       return;
     }
     await deps.objects.put(deps.stagingBucket, key, [JSON.stringify(staged)]);
-    await deps.runs.addCounters(
-      runId,
-      {
-        ...ex.takeCounters(),
-        details: slice.length,
-        warnings: staged.filter((s) => 'w' in s).length,
-      },
-      extractionId,
-    );
+    await deps.runs.addCounters(runId, ex.takeCounters(), extractionId);
+  } else {
+    staged = JSON.parse(stored.toString('utf8')) as StagedDetail[];
   }
+  // The details and warnings are counted from the staged file, once per chunk: a
+  // re-delivered task whose first delivery died after staging counts them then.
+  await deps.runs.completeChunk(runId, extractionId, index, chunk, {
+    details: staged.length,
+    warnings: staged.filter((s) => 'w' in s).length,
+  });
   // Whether the page is complete is decided from the staged chunk files, one object
   // each, rather than from a counter that concurrent chunk completions all update.
-  const staged = await deps.objects.list(
+  const chunkFiles = await deps.objects.list(
     deps.stagingBucket,
     staging.detailsPrefix(runId, extractionId, index),
   );
-  if (staged.length >= page.chunks) await completePage(ctx, extractionId, index, deps);
+  if (chunkFiles.length >= page.chunks) await completePage(ctx, extractionId, index, deps);
 }
 
 async function readStagedPage(
@@ -374,8 +373,8 @@ export async function handleFinalizeTask(
     const key = outputKey(extraction, startedAt);
     let destiny: string | null = null;
     if (body) {
-      await deps.objects.put(bucket, key, body);
-      destiny = deps.objects.describe(bucket, key);
+      const written = await writeOutputFile(deps.objects, bucket, key, runId, body);
+      destiny = deps.objects.describe(bucket, written);
     }
     const counted = (await deps.runs.getExtraction(runId, extractionId))?.counters;
     const log = buildExecutionLog(

@@ -90,16 +90,25 @@ export interface RunStore {
   listRunning(): Promise<RunRecord[]>;
   getExtraction(runId: string, extractionId: string): Promise<ExtractionRunState | undefined>;
   getPage(runId: string, extractionId: string, index: number): Promise<PageRecord | undefined>;
-  /** Creates the page record, or moves it forward; false when it was already at or past `page.state`. */
+  /**
+   * Creates the page record, or moves it forward; false when it was already at or past `page.state`.
+   * Creating it as `staged` also counts it, in the same write: `pages` + 1 and `rows` + `page.rows`
+   * on the run and on the extraction. So the counters are exactly the staged pages, whatever crashes.
+   */
   savePage(page: PageRecord): Promise<boolean>;
   /** Marks a page done once: the new number of done pages, or undefined if it already was. */
   markPageDone(runId: string, extractionId: string, index: number): Promise<number | undefined>;
-  /** Counts a detail chunk once: the page's done chunks after it, or undefined if already counted. */
+  /**
+   * Counts a detail chunk once: the page's done chunks after it, or undefined if already counted.
+   * `counts` (what the chunk staged: details, warnings) are added to the run's and the extraction's
+   * counters in the same write, so a chunk is counted exactly once however often it is completed.
+   */
   completeChunk(
     runId: string,
     extractionId: string,
     index: number,
     chunk: number,
+    counts?: Partial<RunCounters>,
   ): Promise<number | undefined>;
   /** Records the end of pagination; the smallest index wins. Returns the state after. */
   setEnd(runId: string, extractionId: string, index: number): Promise<ExtractionRunState>;

@@ -13,6 +13,12 @@ export interface ObjectStore {
    * if `body` throws, nothing is visible under `key` and the error is rethrown.
    */
   put(bucket: string, key: string, body: AsyncIterable<Chunk> | Iterable<Chunk>): Promise<void>;
+  /**
+   * Writes like {@link put}, but only when no object exists under `key`: false (and
+   * nothing written) when one does. The check and the write are one atomic step, so
+   * of two writers racing for a key exactly one gets it.
+   */
+  putIfAbsent(bucket: string, key: string, body: AsyncIterable<Chunk> | Iterable<Chunk>): Promise<boolean>;
   /** Reads an object; undefined when it does not exist. */
   get(bucket: string, key: string): Promise<Buffer | undefined>;
   /** Keys under a prefix, in lexicographic order. */

@@ -46,6 +46,22 @@ const NOT_FOUND = { error: 'Not found' };
 const MISSING_KEY = { error: 'missing API key: send it in the Authorization header' };
 const INVALID_KEY = { error: 'invalid API key' };
 
+/** POST /config of a config whose one extraction (`deals` plus `extraction`) has exactly one issue. */
+function oneIssueConfig(
+  name: string,
+  extraction: Record<string, unknown>,
+  issue: { path: string; message: string },
+): BadRequestCase {
+  return {
+    name,
+    method: 'POST',
+    path: () => '/config',
+    options: () => ({ json: { ...validConfig, extractions: [{ name: 'deals', ...extraction }] } }),
+    status: 400,
+    body: () => ({ error: 'invalid config', details: [issue] }),
+  };
+}
+
 export function badRequestCases(ctx: BadRequestContext): BadRequestCase[] {
   const asAna = (extra: RequestOptions = {}): RequestOptions => ({ auth: ctx.anaKey, ...extra });
   return [
@@ -222,6 +238,26 @@ export function badRequestCases(ctx: BadRequestContext): BadRequestCase[] {
       body: () => ({ error: 'request body is larger than the limit of 1mb' }),
     },
 
+    // Pathological text: answered at once (every parser is linear), refused by its length cap.
+    oneIssueConfig(
+      'a 400 KB URL of unclosed ${self:: references',
+      { endpoint: { url: 'http://a.example/' + '${self::'.repeat(50_000) } },
+      { path: 'extractions[0].endpoint.url', message: 'must be at most 8192 characters' },
+    ),
+    oneIssueConfig(
+      'a 400 KB condition of digits that is not a number',
+      {
+        endpoint: { url: 'http://a.example/' },
+        pagination: {
+          type: 'sequential',
+          parameters: { param_name: 'page', there_are_more_pages: '1'.repeat(400_000) + 'x' },
+        },
+      },
+      {
+        path: 'extractions[0].pagination.parameters.there_are_more_pages',
+        message: 'must be at most 1024 characters',
+      },
+    ),
     // Invalid configs: 400 with every issue.
     {
       name: 'an empty config',

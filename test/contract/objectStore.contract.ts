@@ -43,6 +43,36 @@ export function describeObjectStoreContract(name: string, makeStore: MakeFixture
     );
 
     it(
+      'putIfAbsent writes a new key, and refuses an existing one without touching it',
+      withStore(async ({ store, bucket }) => {
+        expect(await store.putIfAbsent(bucket, 'runs/a.csv', chunks('first\n'))).toBe(true);
+        expect(await store.putIfAbsent(bucket, 'runs/a.csv', chunks('second\n'))).toBe(false);
+        expect((await store.get(bucket, 'runs/a.csv'))?.toString('utf8')).toBe('first\n');
+        expect(await store.list(bucket, 'runs/')).toEqual(['runs/a.csv']);
+      }),
+    );
+
+    it(
+      'putIfAbsent: of many writers racing for one key exactly one wins, and its object is whole',
+      withStore(async ({ store, bucket }) => {
+        const bodies = Array.from({ length: 8 }, (_, i) => `writer ${i}\n`.repeat(1000));
+        const won = await Promise.all(bodies.map((b) => store.putIfAbsent(bucket, 'race.txt', chunks(b))));
+        expect(won.filter(Boolean)).toHaveLength(1);
+        expect((await store.get(bucket, 'race.txt'))?.toString('utf8')).toBe(bodies[won.indexOf(true)]);
+      }),
+    );
+
+    it(
+      'putIfAbsent refuses an existing key after a multipart-sized body too',
+      withStore(async ({ store, bucket }) => {
+        await store.put(bucket, 'big.bin', ['x']);
+        const big = Buffer.alloc(MULTIPART_BYTES, 'y');
+        expect(await store.putIfAbsent(bucket, 'big.bin', chunks(big))).toBe(false);
+        expect((await store.get(bucket, 'big.bin'))?.toString('utf8')).toBe('x');
+      }),
+    );
+
+    it(
       'writes an empty body as an empty object',
       withStore(async ({ store, bucket }) => {
         await store.put(bucket, 'empty.txt', []);

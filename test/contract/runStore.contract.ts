@@ -5,7 +5,7 @@
  *
  * Hook: `makeStore()` returns a store over empty storage.
  */
-import { ZERO_COUNTERS, type RunRecord, type RunStore } from '../../shared/ports/runs';
+import { ZERO_COUNTERS, type RunCounters, type RunRecord, type RunStore } from '../../shared/ports/runs';
 import { makeExtraction, makeLog, makePage, makeRun, unique } from './factories';
 import { withFixture, type MakeFixture } from './fixture';
 
@@ -20,6 +20,18 @@ export function describeRunStoreContract(name: string, makeStore: MakeFixture<Ru
       run.extractionIds.map((id) => makeExtraction(run, id)),
     );
     return run;
+  }
+
+  /** The run's counters and the extraction's are both exactly `counts`. */
+  async function expectCounted(
+    store: RunStore,
+    runId: string,
+    extractionId: string,
+    counts: Partial<RunCounters>,
+  ): Promise<void> {
+    const expected = { ...ZERO_COUNTERS, ...counts };
+    expect((await store.getRun(runId))?.counters).toEqual(expected);
+    expect((await store.getExtraction(runId, extractionId))?.counters).toEqual(expected);
   }
 
   describe(`RunStore contract: ${name}`, () => {
@@ -185,6 +197,37 @@ export function describeRunStoreContract(name: string, makeStore: MakeFixture<Ru
         expect(await store.completeChunk(run.runId, 'ext-deals', 2, 2)).toBeUndefined();
         expect(await store.completeChunk(run.runId, 'ext-deals', 2, 1)).toBe(3);
         expect((await store.getPage(run.runId, 'ext-deals', 2))?.chunksDone).toBe(3);
+      }),
+    );
+
+    it(
+      'counts a page and its rows in the same write that creates it as staged, once',
+      withStore(async (store) => {
+        const run = await started(store);
+        const page = makePage(run, 'ext-deals', 0, { rows: 40 });
+        expect(await store.savePage(page)).toBe(true);
+        expect(await store.savePage(page)).toBe(false);
+        expect(await store.savePage({ ...page, state: 'dispatched' })).toBe(true);
+        expect(await store.savePage(makePage(run, 'ext-deals', 1, { rows: 2 }))).toBe(true);
+        // A page saved straight into a later state (never staged) is not counted.
+        expect(await store.savePage(makePage(run, 'ext-tickets', 0, { state: 'dispatched', rows: 9 }))).toBe(
+          true,
+        );
+        await expectCounted(store, run.runId, 'ext-deals', { pages: 2, rows: 42 });
+      }),
+    );
+
+    it(
+      'counts what a detail chunk staged once, with the chunk',
+      withStore(async (store) => {
+        const run = await started(store);
+        await store.savePage(makePage(run, 'ext-deals', 2, { state: 'dispatched', chunks: 2 }));
+        const counts = { details: 4, warnings: 1 };
+        expect(await store.completeChunk(run.runId, 'ext-deals', 2, 0, counts)).toBe(1);
+        expect(await store.completeChunk(run.runId, 'ext-deals', 2, 0, counts)).toBeUndefined();
+        expect(await store.completeChunk(run.runId, 'ext-deals', 2, 1, { details: 3 })).toBe(2);
+        await expectCounted(store, run.runId, 'ext-deals', { details: 7, warnings: 1 });
+        await expect(store.completeChunk(run.runId, 'ext-deals', 9, 0, counts)).rejects.toThrow();
       }),
     );
 

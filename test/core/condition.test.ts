@@ -1,5 +1,6 @@
 import { parseCondition } from '../../shared/core/condition';
 import { ConfigError } from '../../shared/core/errors';
+import { doublingRatio } from '../support/workMeter';
 
 const page = (current: unknown, total: unknown): unknown => ({
   data: [],
@@ -134,5 +135,46 @@ describe('parseCondition: syntax errors', () => {
   ])('%j fails with %j', (source, message) => {
     expect(() => parseCondition(source)).toThrow(new ConfigError(message));
     expect(() => parseCondition(source)).toThrow(ConfigError);
+  });
+});
+
+describe('parsing is linear in the expression (work counted, not timed)', () => {
+  test.each<[string, (size: number) => string]>([
+    ['a long run of digits that is not a number', (n) => '1'.repeat(n) + 'x'],
+    ['a long number-like word with a dot', (n) => '1'.repeat(n / 2) + '.' + '1'.repeat(n / 2) + 'e'],
+    ['a long unterminated string with escapes', (n) => 'a == "' + '\\u00'.repeat(n / 4)],
+    ['a long JsonField of empty segments', (n) => '.'.repeat(n) + ' == 1'],
+    ['many operators', (n) => 'a ' + '<'.repeat(n)],
+  ])('%s: 400 KB costs about twice 200 KB', (_name, input) => {
+    expect(doublingRatio(parseCondition, input, 200_000)).toBeLessThanOrEqual(2.5);
+  });
+
+  test('a 400 KB digit run ending in a letter is a JsonField, read as absent', () => {
+    const word = '1'.repeat(400_000) + 'x';
+    expect(parseCondition(word).evaluate({ a: 1 })).toBe(false);
+  });
+});
+
+describe('number literals', () => {
+  test.each<[string, boolean]>([
+    ['1', true],
+    ['-1', true],
+    ['2.5', true],
+    ['1.', true],
+    ['.5', true],
+    ['-.5', true],
+    ['1e3', true],
+    ['1E+3', true],
+    ['2.5e-3', true],
+    ['.', false],
+    ['-', false],
+    ['1e', false],
+    ['1e+', false],
+    ['e3', false],
+    ['1.2.3', false],
+    ['0x10', false],
+  ])('%j is a number: %s', (word, isNumber) => {
+    // A number compares equal to itself; a JsonField into {} is absent and equals null.
+    expect(parseCondition(`${word} == null`).evaluate({})).toBe(!isNumber);
   });
 });

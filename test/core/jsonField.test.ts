@@ -1,4 +1,5 @@
 import { compileJsonField, readJsonField } from '../../shared/core/jsonField';
+import { doublingRatio } from '../support/workMeter';
 
 const seedUser = { user: { name: 'Cristian', account: { number: 2334, type: 'credit' } } };
 
@@ -53,5 +54,24 @@ describe('compileJsonField', () => {
   test('the empty path compiles to identity', () => {
     const body = { data: [] };
     expect(compileJsonField('')(body)).toBe(body);
+  });
+});
+
+describe('compiling is linear in the path (work counted, not timed)', () => {
+  test.each<[string, (size: number) => string]>([
+    ['one long digit segment', (n) => '1'.repeat(n)],
+    ['one long key', (n) => 'k'.repeat(n)],
+    ['many empty segments', (n) => '.'.repeat(n)],
+    ['many numeric segments', (n) => '12345.'.repeat(n / 6)],
+  ])('%s: 400 KB costs about twice 200 KB', (_name, input) => {
+    expect(doublingRatio((path) => compileJsonField(path)({ a: [1] }), input, 200_000)).toBeLessThanOrEqual(
+      2.5,
+    );
+  });
+
+  test('a segment longer than any array index is a key', () => {
+    expect(readJsonField({ items: [1, 2] }, 'items.00000000001')).toBeUndefined();
+    expect(readJsonField({ '12345678901': 'k' }, '12345678901')).toBe('k');
+    expect(readJsonField({ items: ['a', 'b'] }, 'items.1')).toBe('b');
   });
 });

@@ -10,6 +10,7 @@ import {
   type ReferenceType,
 } from '../../shared/core/references';
 import { readJsonField } from '../../shared/core/jsonField';
+import { doublingRatio } from '../support/workMeter';
 
 /** A lookup over one JSON document per reference type, as the engine builds it. */
 function lookupFrom(sources: Partial<Record<ReferenceType, unknown>>): ReferenceLookup {
@@ -284,5 +285,24 @@ describe('hasReferences', () => {
     ['a number', 3, false],
   ])('%s → %s', (_name, value, expected) => {
     expect(hasReferences(value)).toBe(expected);
+  });
+});
+
+describe('the scan is linear in the text (work counted, not timed)', () => {
+  // Each input is built so a rescan per `$` would be quadratic: nothing ever closes.
+  test.each<[string, (size: number) => string]>([
+    ['repeated unclosed ${self::', (n) => '${self::'.repeat(n / 8)],
+    ['repeated unclosed $(last::', (n) => '$(last::'.repeat(n / 8)],
+    ['nested openers closed once at the end', (n) => '${a, '.repeat(n / 5) + '}'],
+    ['unclosed openers around many closed references', (n) => '${x ${self::a}'.repeat(n / 14)],
+  ])('%s: 400 KB costs about twice 200 KB', (_name, input) => {
+    expect(doublingRatio(findReferences, input, 200_000)).toBeLessThanOrEqual(2.5);
+    expect(doublingRatio((text) => resolveString(text, lookup), input, 200_000)).toBeLessThanOrEqual(2.5);
+  });
+
+  test('400 KB of unclosed ${self:: is literal text', () => {
+    const text = '${self::'.repeat(50_000);
+    expect(findReferences(text)).toEqual([]);
+    expect(resolveString(text, lookup)).toBe(text);
   });
 });

@@ -1,4 +1,5 @@
 import { parseSchedule } from '../../shared/core/schedule';
+import { doublingRatio } from '../support/workMeter';
 
 const at = (iso: string) => new Date(iso);
 
@@ -99,5 +100,19 @@ describe('schedule in a config', () => {
         },
       ],
     });
+  });
+});
+
+describe('a long expression is refused before it is parsed (work counted, not timed)', () => {
+  test.each<[string, (size: number) => string]>([
+    ['a long list of minutes', (n) => Array.from({ length: n / 3 }, (_, i) => i % 60).join(',') + ' * * * *'],
+    ['a long cron( wrapper never closed', (n) => 'cron(' + ' 0'.repeat(n / 2)],
+    ['long whitespace', (n) => '0' + ' '.repeat(n) + '1 * * *'],
+  ])('%s: 400 KB costs no more than 200 KB', (_name, input) => {
+    expect(doublingRatio(parseSchedule, input, 200_000)).toBeLessThanOrEqual(2.5);
+  });
+
+  test('the message names the cap', () => {
+    expect(() => parseSchedule('0 '.repeat(200) + '* * * *')).toThrow('must be at most 256 characters');
   });
 });

@@ -10,6 +10,7 @@ import { parseConfig } from '../../shared/core/config/validate';
 import { embeddedPipelineDeps } from '../../shared/adapters/embedded/pipelineDeps';
 import { startRun } from '../../shared/pipeline/stages';
 import { silentLogger } from '../../shared/ports/logger';
+import type { PageRecord } from '../../shared/ports/runs';
 import { type FakeApi, makeRecord, startFakeApi } from '../support/fakeApi';
 import { parseCsv } from '../support/engineHarness';
 import { duplicating } from '../support/duplicatingBroker';
@@ -45,6 +46,17 @@ function dealsConfig(extra: Record<string, unknown> = {}): Record<string, unknow
         ...extra,
       },
     ],
+  };
+}
+
+function sequentialPages(pagesInFlight: number): Record<string, unknown> {
+  return {
+    type: 'sequential',
+    parameters: {
+      param_name: 'page',
+      there_are_more_pages: 'info.more_records',
+      pages_in_flight: pagesInFlight,
+    },
   };
 }
 
@@ -118,6 +130,10 @@ test('a task that keeps failing ends in the dead-letter queue and its run fails 
         bucket === h.deps.defaultBucket
           ? Promise.reject(new Error('disk full'))
           : objects.put(bucket, key, body),
+      putIfAbsent: (bucket, key, body) =>
+        bucket === h.deps.defaultBucket
+          ? Promise.reject(new Error('disk full'))
+          : objects.putIfAbsent(bucket, key, body),
       get: (b, k) => objects.get(b, k),
       list: (b, p) => objects.list(b, p),
       deletePrefix: (b, p) => objects.deletePrefix(b, p),
@@ -134,6 +150,68 @@ test('a task that keeps failing ends in the dead-letter queue and its run fails 
   } finally {
     await h.close();
   }
+});
+
+/** A worker that dies once right after `step` succeeded for the first target it matches. */
+function dyingOnceAfter<T extends object>(
+  target: T,
+  method: keyof T,
+  matches: (...args: never[]) => boolean,
+): T {
+  let died = false;
+  return new Proxy(target, {
+    get(t, prop) {
+      const value = Reflect.get(t, prop, t) as unknown;
+      if (typeof value !== 'function') return value;
+      if (prop !== method) return value.bind(t);
+      return async (...args: never[]) => {
+        const result: unknown = await (value as (...a: never[]) => Promise<unknown>).apply(t, args);
+        if (!died && matches(...args)) {
+          died = true;
+          throw new Error('worker killed right after this write');
+        }
+        return result;
+      };
+    },
+  });
+}
+
+describe('counters after a worker died between a write and its count', () => {
+  test('page 4 staged and recorded, then the page-fetcher died: pages and rows still equal the file', async () => {
+    const h = await makePipelineHarness({ detailChunkSize: 4 });
+    try {
+      h.deps.runs = dyingOnceAfter(
+        h.deps.runs,
+        'savePage',
+        (page: PageRecord) => page.index === 4 && page.state === 'staged',
+      );
+      const { run, logs } = await h.run(dealsConfig({ pagination: sequentialPages(1) }));
+      expect(run.status).toBe('succeeded');
+      const ids = await idsIn(h, logs);
+      expect(ids).toEqual(expectedIds(150));
+      expect(run.counters).toMatchObject({ pages: 15, rows: ids.length, details: ids.length });
+      const state = await h.deps.runs.getExtraction(run.runId, run.extractionIds[0]!);
+      expect(state?.counters).toMatchObject({ pages: 15, rows: 150, details: 150 });
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('a detail chunk staged, then the detail-mapper died: details and warnings still equal the file', async () => {
+    const h = await makePipelineHarness({ detailChunkSize: 4 });
+    try {
+      h.deps.objects = dyingOnceAfter(h.deps.objects, 'put', (_bucket: string, key: string) =>
+        /page-0*3\.details-0*1\.json$/.test(key),
+      );
+      const { run, logs } = await h.run(dealsConfig({ pagination: sequentialPages(1) }));
+      expect(run.status).toBe('succeeded');
+      const ids = await idsIn(h, logs);
+      expect(ids).toEqual(expectedIds(150));
+      expect(run.counters).toMatchObject({ pages: 15, rows: 150, details: 150, warnings: 0 });
+    } finally {
+      await h.close();
+    }
+  });
 });
 
 describe('a worker process killed mid-run', () => {

@@ -381,6 +381,7 @@ export class DynamoRunStore implements RunStore {
     let update = `SET ${sets.join(', ')}`;
     if (page.next !== undefined) update += `, ${e.name('nextJson')} = ${e.value(JSON.stringify(page.next))}`;
     else update += ` REMOVE ${e.name('nextJson')}`;
+    if (page.state === 'staged') return this.createPage(page, update, e);
     try {
       await retryingConflicts(() =>
         this.documents.send(
@@ -400,6 +401,74 @@ export class DynamoRunStore implements RunStore {
         cause: err,
       });
     }
+  }
+
+  /**
+   * A new page and its count (`pages` + 1, `rows` + its rows on the run and the
+   * extraction) in one transaction: a crash cannot leave a page uncounted, and a
+   * re-delivered task that finds the page never counts it again.
+   */
+  private async createPage(page: PageRecord, update: string, e: Expression): Promise<boolean> {
+    const transaction = {
+      TransactItems: [
+        {
+          Update: {
+            TableName: this.table,
+            Key: pageKey(page.runId, page.extractionId, page.index),
+            UpdateExpression: update,
+            ConditionExpression: 'attribute_not_exists(pk)',
+            ...e.attributes(),
+          },
+        },
+        ...this.counterUpdates(page.runId, { pages: 1, rows: page.rows }, page.extractionId),
+      ],
+    } satisfies TransactWriteCommandInput;
+    try {
+      await retryingConflicts(() => this.documents.send(new TransactWriteCommand(transaction)));
+      return true;
+    } catch (err) {
+      const failed = cancelledConditions(err);
+      if (failed?.[0]) return false;
+      if (failed?.some(Boolean))
+        throw new RunRecordNotFoundError(
+          `extraction ${page.extractionId} of run ${page.runId} does not exist`,
+          {
+            cause: err,
+          },
+        );
+      throw new RunStoreError(`cannot save page ${page.index} of ${page.extractionId} in run ${page.runId}`, {
+        cause: err,
+      });
+    }
+  }
+
+  /** Transaction items adding `deltas` to the run's counters and, with `extractionId`, to the extraction's. */
+  private counterUpdates(
+    runId: string,
+    deltas: Partial<RunCounters>,
+    extractionId?: string,
+  ): NonNullable<TransactWriteCommandInput['TransactItems']> {
+    const keys = [runKey(runId)];
+    if (extractionId !== undefined) keys.push(extractionKey(runId, extractionId));
+    return keys.flatMap((key) => {
+      const e = new Expression();
+      const adds = COUNTER_NAMES.flatMap((name) => {
+        const delta = deltas[name];
+        return delta ? [`${e.name(counterAttribute(name))} ${e.value(delta)}`] : [];
+      });
+      if (adds.length === 0) return [];
+      return [
+        {
+          Update: {
+            TableName: this.table,
+            Key: key,
+            UpdateExpression: `ADD ${adds.join(', ')} SET ${e.name('updatedAt')} = ${e.value(this.now())}`,
+            ConditionExpression: 'attribute_exists(pk)',
+            ...e.attributes(),
+          },
+        },
+      ];
+    });
   }
 
   async markPageDone(runId: string, extractionId: string, index: number): Promise<number | undefined> {
@@ -464,7 +533,10 @@ export class DynamoRunStore implements RunStore {
     extractionId: string,
     index: number,
     chunk: number,
+    counts: Partial<RunCounters> = {},
   ): Promise<number | undefined> {
+    const counters = this.counterUpdates(runId, counts, extractionId);
+    if (counters.length > 0) return this.completeChunkCounting(runId, extractionId, index, chunk, counters);
     try {
       // The set of counted chunk numbers makes the increment idempotent.
       const response = await retryingConflicts(() =>
@@ -497,6 +569,46 @@ export class DynamoRunStore implements RunStore {
         },
       );
     }
+  }
+
+  /** {@link completeChunk} with its counts, in one transaction so the chunk is counted exactly once. */
+  private async completeChunkCounting(
+    runId: string,
+    extractionId: string,
+    index: number,
+    chunk: number,
+    counters: NonNullable<TransactWriteCommandInput['TransactItems']>,
+  ): Promise<number | undefined> {
+    const transaction = {
+      TransactItems: [
+        {
+          Update: {
+            TableName: this.table,
+            Key: pageKey(runId, extractionId, index),
+            UpdateExpression: 'ADD doneChunks :chunkSet, chunksDone :one',
+            ConditionExpression: 'attribute_exists(pk) AND NOT contains(doneChunks, :chunk)',
+            ExpressionAttributeValues: { ':chunkSet': new Set([chunk]), ':one': 1, ':chunk': chunk },
+          },
+        },
+        ...counters,
+      ],
+    } satisfies TransactWriteCommandInput;
+    try {
+      await retryingConflicts(() => this.documents.send(new TransactWriteCommand(transaction)));
+    } catch (err) {
+      const failed = cancelledConditions(err);
+      if (failed?.[0] && (await this.getPage(runId, extractionId, index))) return undefined;
+      if (failed?.some(Boolean))
+        throw new RunRecordNotFoundError(`page ${index} of ${extractionId} in run ${runId} does not exist`, {
+          cause: err,
+        });
+      throw new RunStoreError(
+        `cannot complete chunk ${chunk} of page ${index} of ${extractionId} in run ${runId}`,
+        { cause: err },
+      );
+    }
+    // Transactions return no values: the count is read back (strongly consistent).
+    return (await this.getPage(runId, extractionId, index))?.chunksDone;
   }
 
   setEnd(runId: string, extractionId: string, index: number): Promise<ExtractionRunState> {
@@ -590,35 +702,16 @@ export class DynamoRunStore implements RunStore {
   }
 
   async addCounters(runId: string, deltas: Partial<RunCounters>, extractionId?: string): Promise<void> {
-    const targets: Array<{ key: Key; what: string }> = [{ key: runKey(runId), what: `run ${runId}` }];
-    if (extractionId !== undefined) {
-      targets.push({
-        key: extractionKey(runId, extractionId),
-        what: `extraction ${extractionId} of run ${runId}`,
-      });
-    }
-    for (const { key, what } of targets) {
-      const e = new Expression();
-      const adds = COUNTER_NAMES.flatMap((name) => {
-        const delta = deltas[name];
-        return delta ? [`${e.name(counterAttribute(name))} ${e.value(delta)}`] : [];
-      });
-      if (adds.length === 0) return;
+    for (const item of this.counterUpdates(runId, deltas, extractionId)) {
       try {
-        await this.documents.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: key,
-            UpdateExpression: `ADD ${adds.join(', ')} SET ${e.name('updatedAt')} = ${e.value(this.now())}`,
-            ConditionExpression: 'attribute_exists(pk)',
-            ...e.attributes(),
-          }),
-        );
+        // Counter items also take part in transactions (a new page, a chunk): a plain
+        // write that meets one is refused as a conflict, and is simply tried again.
+        await retryingConflicts(() => this.documents.send(new UpdateCommand(item.Update!)));
       } catch (err) {
         // The condition only keeps a stray item from being created: counters of a run
         // that does not exist have nothing to count towards (as in the embedded store).
         if (isConditionFailure(err)) return;
-        throw new RunStoreError(`cannot add counters to ${what}`, { cause: err });
+        throw new RunStoreError(`cannot add counters to run ${runId}`, { cause: err });
       }
     }
   }

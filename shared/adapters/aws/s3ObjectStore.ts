@@ -31,6 +31,11 @@ const toBuffer = (chunk: Chunk): Buffer =>
     ? Buffer.from(chunk, 'utf8')
     : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 
+/** S3's answer to `If-None-Match: *` on an existing key (412 Precondition Failed). */
+const isPreconditionFailure = (err: unknown): boolean =>
+  (err as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode === 412 ||
+  (err as { name?: string } | undefined)?.name === 'PreconditionFailed';
+
 /**
  * @example
  * const store = new S3ObjectStore(clients.s3);
@@ -53,6 +58,28 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async put(bucket: string, key: string, body: AsyncIterable<Chunk> | Iterable<Chunk>): Promise<void> {
+    await this.upload(bucket, key, body, false);
+  }
+
+  async putIfAbsent(
+    bucket: string,
+    key: string,
+    body: AsyncIterable<Chunk> | Iterable<Chunk>,
+  ): Promise<boolean> {
+    return this.upload(bucket, key, body, true);
+  }
+
+  /**
+   * Streams `body` into `key`. With `ifAbsent`, S3 checks `If-None-Match: *` when the
+   * object is committed (PutObject, or CompleteMultipartUpload for a large body) and
+   * answers 412 if the key exists: false then, and nothing is written.
+   */
+  private async upload(
+    bucket: string,
+    key: string,
+    body: AsyncIterable<Chunk> | Iterable<Chunk>,
+    ifAbsent: boolean,
+  ): Promise<boolean> {
     // The body's own error is what the caller must see, not the upload's wrapping of it.
     let bodyError: { error: unknown } | undefined;
     async function* bytes(): AsyncGenerator<Buffer> {
@@ -66,7 +93,7 @@ export class S3ObjectStore implements ObjectStore {
     const stream = Readable.from(bytes());
     const upload = new Upload({
       client: this.s3,
-      params: { Bucket: bucket, Key: key, Body: stream },
+      params: { Bucket: bucket, Key: key, Body: stream, ...(ifAbsent ? { IfNoneMatch: '*' } : {}) },
       partSize: this.partSize,
       queueSize: this.queueSize,
       // false is the default, stated because "no partial object" depends on it:
@@ -75,10 +102,12 @@ export class S3ObjectStore implements ObjectStore {
     });
     try {
       await upload.done();
+      return true;
     } catch (err) {
       // An S3 failure leaves the body half read: release whatever feeds it.
       stream.destroy();
       if (bodyError) throw bodyError.error;
+      if (ifAbsent && isPreconditionFailure(err)) return false;
       throw new ObjectStoreError(`cannot write ${this.describe(bucket, key)}`, { cause: err });
     }
   }

@@ -109,6 +109,8 @@ export class SqliteRunStore implements RunStore {
            ON CONFLICT (run_id, extraction_id, page_index) DO UPDATE SET state = excluded.state, doc = excluded.doc`,
         )
         .run(page.runId, page.extractionId, page.index, page.state, JSON.stringify(page));
+      if (!current && page.state === 'staged')
+        this.count(page.runId, { pages: 1, rows: page.rows }, page.extractionId);
       return true;
     });
   }
@@ -138,6 +140,7 @@ export class SqliteRunStore implements RunStore {
     extractionId: string,
     index: number,
     chunk: number,
+    counts: Partial<RunCounters> = {},
   ): Promise<number | undefined> {
     return transaction(this.db, () => {
       const row = this.db
@@ -155,6 +158,7 @@ export class SqliteRunStore implements RunStore {
           'UPDATE pages SET chunks_done = ?, doc = ? WHERE run_id = ? AND extraction_id = ? AND page_index = ?',
         )
         .run(JSON.stringify(done), JSON.stringify(page), runId, extractionId, index);
+      this.count(runId, counts, extractionId);
       return done.length;
     });
   }
@@ -213,19 +217,22 @@ export class SqliteRunStore implements RunStore {
   }
 
   async addCounters(runId: string, deltas: Partial<RunCounters>, extractionId?: string): Promise<void> {
-    transaction(this.db, () => {
-      const run = this.readRun(runId);
-      if (!run) return;
-      const entries = Object.entries(deltas) as Array<[keyof RunCounters, number]>;
-      for (const [name, delta] of entries) run.counters[name] += delta;
-      run.updatedAt = new Date().toISOString();
-      this.writeRun(run);
-      const state = extractionId === undefined ? undefined : this.readExtraction(runId, extractionId);
-      if (!state) return;
-      const counters = (state.counters ??= { ...ZERO_COUNTERS });
-      for (const [name, delta] of entries) counters[name] += delta;
-      this.writeExtraction(state);
-    });
+    transaction(this.db, () => this.count(runId, deltas, extractionId));
+  }
+
+  /** Adds to the counters; only ever called inside a transaction. */
+  private count(runId: string, deltas: Partial<RunCounters>, extractionId?: string): void {
+    const run = this.readRun(runId);
+    if (!run) return;
+    const entries = Object.entries(deltas) as Array<[keyof RunCounters, number]>;
+    for (const [name, delta] of entries) run.counters[name] += delta;
+    run.updatedAt = new Date().toISOString();
+    this.writeRun(run);
+    const state = extractionId === undefined ? undefined : this.readExtraction(runId, extractionId);
+    if (!state) return;
+    const counters = (state.counters ??= { ...ZERO_COUNTERS });
+    for (const [name, delta] of entries) counters[name] += delta;
+    this.writeExtraction(state);
   }
 
   async finishRun(runId: string, status: Exclude<RunStatus, 'running'>, error?: string): Promise<boolean> {

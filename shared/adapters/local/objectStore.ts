@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, link, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -52,6 +52,35 @@ export class FileObjectStore implements ObjectStore {
   }
 
   async put(bucket: string, key: string, body: AsyncIterable<Chunk> | Iterable<Chunk>): Promise<void> {
+    await this.write(bucket, key, body, (temp, target) => rename(temp, target));
+  }
+
+  async putIfAbsent(
+    bucket: string,
+    key: string,
+    body: AsyncIterable<Chunk> | Iterable<Chunk>,
+  ): Promise<boolean> {
+    // link() refuses an existing target atomically, where rename() would replace it.
+    return this.write(bucket, key, body, async (temp, target) => {
+      try {
+        await link(temp, target);
+        return true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+        throw err;
+      } finally {
+        await rm(temp, { force: true });
+      }
+    });
+  }
+
+  /** Writes `body` to a temporary file beside the target, then `place`s it. */
+  private async write<T>(
+    bucket: string,
+    key: string,
+    body: AsyncIterable<Chunk> | Iterable<Chunk>,
+    place: (temp: string, target: string) => Promise<T>,
+  ): Promise<T> {
     const target = this.pathOf(bucket, key);
     await mkdir(dirname(target), { recursive: true });
     const temp = join(dirname(target), `.${randomUUID()}.partial`);
@@ -62,7 +91,7 @@ export class FileObjectStore implements ObjectStore {
       } else {
         await pipeline(Readable.from(body, { objectMode: false }), createWriteStream(temp));
       }
-      await rename(temp, target);
+      return await place(temp, target);
     } catch (err) {
       await rm(temp, { force: true });
       throw err;

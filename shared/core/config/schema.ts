@@ -7,6 +7,7 @@
  */
 import Joi from 'joi';
 import { BUCKET_NAME_PATTERN, BUCKET_NAME_RULE, bucketNameProblem } from '../bucketName';
+import { MAX_SCHEDULE_LENGTH } from '../schedule';
 
 /** Hard ceiling for `max_pages`, so a typo cannot ask for an endless loop. */
 export const MAX_PAGES_LIMIT = 1_000_000;
@@ -18,10 +19,24 @@ export const DEFAULT_MAX_PAGES = 10_000;
  */
 export const SCHEDULE_SHAPE = String.raw`^\s*(?:[cC][rR][oO][nN]\(\s*)?[^\s()]+(?:\s+[^\s()]+){4,5}\s*\)?\s*$`;
 
-const jsonField = Joi.string().min(1).description('A dot path into JSON: `user.account.number`.');
+/**
+ * Length caps on the text the parsers read, far above what a real config needs, so
+ * no field can make validation or a run scan megabytes (every scan is linear anyway).
+ */
+export const MAX_URL_LENGTH = 8192;
+export const MAX_HEADER_VALUE_LENGTH = 8192;
+export const MAX_JSON_FIELD_LENGTH = 1024;
+export const MAX_CONDITION_LENGTH = 1024;
+/** For the string parameters of transformations (`to_replace`, `value`, `char`, `sep`). */
+export const MAX_TRANSFORMATION_PARAM_LENGTH = 1024;
+
+const jsonField = Joi.string()
+  .min(1)
+  .max(MAX_JSON_FIELD_LENGTH)
+  .description('A dot path into JSON: `user.account.number`.');
 
 const scalar = Joi.alternatives()
-  .try(Joi.string().allow(''), Joi.number(), Joi.boolean())
+  .try(Joi.string().allow('').max(MAX_HEADER_VALUE_LENGTH), Joi.number(), Joi.boolean())
   .messages({ 'alternatives.types': 'must be a string, a number or a boolean' });
 
 /** An integer in `[min, max]`; every way of missing the range says what the range is. */
@@ -54,7 +69,11 @@ const parametersOf = (type: string, keys: Record<string, Joi.Schema>): Joi.Objec
 };
 
 export const endpointSchema = Joi.object({
-  url: Joi.string().min(1).required().description('Absolute http(s) URL; may contain references.'),
+  url: Joi.string()
+    .min(1)
+    .max(MAX_URL_LENGTH)
+    .required()
+    .description('Absolute http(s) URL; may contain references.'),
   method: Joi.string()
     .uppercase()
     .valid('GET', 'POST', 'PUT', 'PATCH', 'DELETE')
@@ -78,7 +97,7 @@ export const refreshTokenSchema = Joi.object({
 }).meta({ className: 'RefreshToken' });
 
 export const authSchema = Joi.object({
-  access_token: Joi.string().allow('').default(''),
+  access_token: Joi.string().allow('').max(MAX_HEADER_VALUE_LENGTH).default(''),
   refresh_token: refreshTokenSchema,
 }).meta({ className: 'Auth' });
 
@@ -94,6 +113,7 @@ export const sequentialParametersSchema = parametersOf('sequential', {
   step: integerBetween(-1_000_000, 1_000_000).invalid(0).default(1),
   there_are_more_pages: Joi.string()
     .min(1)
+    .max(MAX_CONDITION_LENGTH)
     .description('ConditionExpression or JsonField on the body: continue while true.'),
   continue_while_status_code_is: integerBetween(100, 599, 'an HTTP status code'),
   stop_when_response_body_is_empty: Joi.boolean().description('Stop on an empty body, whatever else is set.'),
@@ -245,6 +265,7 @@ export const apiConfigSchema = Joi.object({
   name: Joi.string().min(1).required(),
   schedule: Joi.string()
     .min(1)
+    .max(MAX_SCHEDULE_LENGTH)
     .meta({ openapi: { pattern: SCHEDULE_SHAPE } })
     .description(
       'Cron (AWS 6-field or 5-field, UTC, optionally wrapped as `cron(…)`); absent = global default. The pattern is the shape; the fields are checked when the config is saved.',

@@ -8,7 +8,7 @@ import { parseCondition } from '../condition';
 import { parseSchedule } from '../schedule';
 import { collectReferences, isReferenceType, REFERENCE_TYPES } from '../references';
 import { TRANSFORMATION_ACTIONS } from '../transformations';
-import { apiConfigSchema } from './schema';
+import { apiConfigSchema, MAX_TRANSFORMATION_PARAM_LENGTH } from './schema';
 import type { DataSchemaDoc } from './types.generated';
 import type { ApiConfig, Extraction } from './types';
 
@@ -37,6 +37,7 @@ const JOI_OPTIONS: Joi.ValidationOptions = {
     'object.without': 'cannot be set together with {{#peer}}',
     'object.base': 'must be an object',
     'any.invalid': 'must not be {{#value}}',
+    'string.max': 'must be at most {{#limit}} characters',
   },
 };
 
@@ -65,7 +66,11 @@ export function validateConfig(input: unknown): ValidationResult {
   const normalized = normalizeSynonyms(input);
   const { value, error } = apiConfigSchema.validate(normalized, JOI_OPTIONS);
   let issues: ValidationIssue[] = (error?.details ?? []).map(joiIssue);
-  if (value && typeof value === 'object') issues.push(...semanticIssues(value as ApiConfig));
+  if (value && typeof value === 'object') {
+    // A field joi refused (too long, wrong type) is not parsed again: one clear issue each.
+    const refused = new Set(issues.map((i) => i.path));
+    issues.push(...semanticIssues(value as ApiConfig).filter((i) => !refused.has(i.path)));
+  }
   // Name the path the user wrote (`auth.endpoint.url`), not the normalized one.
   if (normalized !== input) {
     issues = issues.map(({ path, message }) => ({ path: synonymPath(path), message }));
@@ -214,6 +219,8 @@ function transformationIssues(t: Record<string, unknown>, at: string): Validatio
       if (kind !== 'optional-integer') issues.push({ path, message: `is required by action "${t.action}"` });
     } else if (kind === 'string' && typeof value !== 'string') {
       issues.push({ path, message: 'must be a string' });
+    } else if (kind === 'string' && (value as string).length > MAX_TRANSFORMATION_PARAM_LENGTH) {
+      issues.push({ path, message: `must be at most ${MAX_TRANSFORMATION_PARAM_LENGTH} characters` });
     } else if (kind !== 'string' && !(typeof value === 'number' && Number.isInteger(value))) {
       issues.push({ path, message: 'must be an integer' });
     }

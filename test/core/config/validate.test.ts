@@ -13,6 +13,7 @@ import {
 import type { ApiConfig, Extraction } from '../../../shared/core/config/types';
 import dealsSeed from '../../fixtures/seed-zoho-deals.json';
 import ticketsSeed from '../../fixtures/seed-zoho-tickets.json';
+import { doublingRatio } from '../../support/workMeter';
 
 type Json = Record<string, unknown>;
 
@@ -957,5 +958,56 @@ describe('several problems', () => {
 
   test('parseConfig returns the validated config', () => {
     expect(parseConfig(clone(ticketsSeed)).name).toBe('Zoho Tickets');
+  });
+});
+
+describe('length caps on the text the parsers read', () => {
+  const long = (n: number, unit = 'x') => unit.repeat(Math.ceil(n / unit.length)).slice(0, n);
+  test.each<[string, unknown, string[]]>([
+    [
+      'a URL longer than 8192 characters (400 KB of unclosed references)',
+      config({ endpoint: { url: 'https://a.example/' + long(400_000, '${self::') } }),
+      ['extractions[0].endpoint.url: must be at most 8192 characters'],
+    ],
+    [
+      'a header value longer than 8192 characters',
+      config({ endpoint: { url: 'https://a.example/', headers: { A: long(8193, '$(last::') } } }),
+      ['extractions[0].endpoint.headers.A: must be at most 8192 characters'],
+    ],
+    [
+      'an access token longer than 8192 characters',
+      config({}, { auth: { access_token: long(8193) } }),
+      ['auth.access_token: must be at most 8192 characters'],
+    ],
+    [
+      'a JsonField longer than 1024 characters',
+      config({ data_key: long(1025, 'a.') }),
+      ['extractions[0].data_key: must be at most 1024 characters'],
+    ],
+    [
+      'a condition longer than 1024 characters',
+      sequential({ there_are_more_pages: long(1025, '1') + 'x' }),
+      ['extractions[0].pagination.parameters.there_are_more_pages: must be at most 1024 characters'],
+    ],
+    [
+      'a schedule longer than 256 characters',
+      config({}, { schedule: long(257, '1,') + ' * * * *' }),
+      ['schedule: must be at most 256 characters'],
+    ],
+    [
+      'a transformation parameter longer than 1024 characters',
+      transformation({ action: 'replace', params: { to_replace: 'a', value: long(1025) } }),
+      ['extractions[0].transformations[0].params.value: must be at most 1024 characters'],
+    ],
+  ])('%s', (_rule, input, expected) => {
+    expect(issuesOf(input)).toEqual(expected);
+  });
+
+  test('validating a config with a 400 KB pathological URL is linear work', () => {
+    const withUrl = (n: number) =>
+      JSON.stringify(config({ endpoint: { url: 'https://a.example/' + long(n, '${self::') } }));
+    expect(doublingRatio((text) => validateConfig(JSON.parse(text)), withUrl, 200_000)).toBeLessThanOrEqual(
+      2.5,
+    );
   });
 });
