@@ -145,13 +145,20 @@ async function previewExtraction(
   });
   const paginator = createPaginator(extraction.pagination);
   const cursor = paginator.first();
-  const page = await new PageFetcher(extraction, authed, lookup).fetch(cursor);
+  const position = config.extractions.indexOf(extraction);
+  const page = await new PageFetcher(extraction, authed, lookup, position).fetch(cursor);
   const decision = paginator.decide(cursor, page);
   const mapper = compileRecordMapper(extraction);
   const raw = page.records.slice(0, options.limit);
   let rows = raw.map((record) => mapper.map(record));
   if (extraction.mapping_fetch) {
-    const details = new DetailFetcher(extraction.mapping_fetch, authed, lookup, extraction.format === 'csv');
+    const details = new DetailFetcher(
+      extraction.mapping_fetch,
+      authed,
+      lookup,
+      extraction.format === 'csv',
+      `extractions[${position}].mapping_fetch`,
+    );
     const slots = new Semaphore(extraction.mapping_fetch.concurrency);
     rows = await Promise.all(
       rows.map((row, i) =>

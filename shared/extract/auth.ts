@@ -126,6 +126,7 @@ export class TokenManager {
       renderEndpoint(refresh.endpoint, this.options.lookup, {
         defaultMethod: 'POST',
         defaultBodyEncoding: 'form',
+        at: 'auth.refresh_token.endpoint',
       });
     let res: HttpResponse;
     try {

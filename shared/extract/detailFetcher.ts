@@ -23,6 +23,8 @@ export class DetailFetcher {
     private readonly client: AuthenticatedClient,
     private readonly lookup: ReferenceLookup,
     flatten: boolean,
+    /** Where the mapping_fetch is in the config (`extractions[0].mapping_fetch`), for errors. */
+    private readonly at: string,
   ) {
     if (mapping.data_schema) {
       const mapper = compileDataSchema(mapping.data_schema as DataSchema);
@@ -45,6 +47,7 @@ export class DetailFetcher {
       renderEndpoint(this.mapping.endpoint, itemLookup, {
         defaultMethod: 'GET',
         defaultBodyEncoding: 'json',
+        at: `${this.at}.endpoint`,
       });
     const res = await this.client.send(build, signal);
     if (res.status === 404) return { found: false, reason: `HTTP 404 from ${res.url}` };

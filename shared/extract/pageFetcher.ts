@@ -39,6 +39,8 @@ export class PageFetcher {
     private readonly extraction: Extraction,
     private readonly client: AuthenticatedClient,
     private readonly lookup: ReferenceLookup,
+    /** The extraction's position in its config, for errors that name a field. */
+    private readonly position: number,
   ) {
     this.selectRecords = extraction.data_key ? compileJsonField(extraction.data_key) : (body) => body;
   }
@@ -48,6 +50,7 @@ export class PageFetcher {
       renderEndpoint(this.extraction.endpoint, this.lookup, {
         defaultMethod: 'GET',
         defaultBodyEncoding: 'json',
+        at: `extractions[${this.position}].endpoint`,
         url: cursor.url,
         query: cursor.query,
       });

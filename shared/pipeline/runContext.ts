@@ -135,9 +135,15 @@ export class RunContext {
       extractionId,
       previousLast: state.previousLast,
       paginator: createPaginator(extraction.pagination),
-      fetcher: new PageFetcher(extraction, authed, lookup),
+      fetcher: new PageFetcher(extraction, authed, lookup, index),
       details: extraction.mapping_fetch
-        ? new DetailFetcher(extraction.mapping_fetch, authed, lookup, extraction.format === 'csv')
+        ? new DetailFetcher(
+            extraction.mapping_fetch,
+            authed,
+            lookup,
+            extraction.format === 'csv',
+            `extractions[${index}].mapping_fetch`,
+          )
         : undefined,
       mapper: compileRecordMapper(extraction),
       takeCounters: () => {

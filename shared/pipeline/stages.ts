@@ -274,7 +274,7 @@ export async function handleFinalizeTask(
   const startedAt = new Date(ctx.run.createdAt);
   const transform = compileTransformations(extraction.transformations);
   const hasTransformations = extraction.transformations.length > 0;
-  const scratch = await deps.scratch.create(`${runId}-${extraction.name}`);
+  const scratch = await deps.scratch.create(`${runId}-${extractionId}`);
   try {
     const writer = createRowWriter(scratch, {
       format: extraction.format,

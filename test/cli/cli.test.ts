@@ -7,6 +7,7 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { parseCsv } from '../support/engineHarness';
 import { type FakeApi, startFakeApi } from '../support/fakeApi';
 
 const run = promisify(execFile);
@@ -94,8 +95,7 @@ test('an invalid config exits 2 and lists every problem with its path', async ()
   expect(result.stderr).toBe(
     `api-extractor: config file ${path} is invalid:\n` +
       '  - extractions[0].pagination.parameters.param_name: is required\n' +
-      '  - extractions[0].format: must be one of [csv, json, jsonl]\n' +
-      '  - extractions[0].endpoint.url: must be an absolute http or https URL\n',
+      '  - extractions[0].format: must be one of [csv, json, jsonl]\n',
   );
 });
 
@@ -117,11 +117,33 @@ test('a failed run exits 1 and says why', async () => {
   expect(result.stderr).toContain(`x: FAILED: HTTP 404 from ${api.url}/missing`);
 });
 
+test('a URL that is not absolute http(s) once resolved fails that extraction, naming the field; the others run', async () => {
+  const path = await writeConfig({
+    name: 'placeholders',
+    extractions: [
+      { name: 'x', endpoint: { url: '{domain}/data' }, s3_destiny: { folder: 'x' } },
+      {
+        name: 'y',
+        endpoint: { url: `${api.url}/offset?limit=2` },
+        data_key: 'items',
+        s3_destiny: { folder: 'y' },
+      },
+    ],
+  });
+  const result = await cli(['run', path, '--data-dir', dir]);
+  expect(result.code).toBe(1);
+  expect(result.stderr).toContain(
+    'x: FAILED: extractions[0].endpoint.url: "{domain}/data" is not an absolute http or https URL (after references are resolved)',
+  );
+  expect(result.stderr).toContain('y: ok, 2 rows');
+});
+
 test('--only runs the named extraction and rejects unknown names', async () => {
   const extraction = (name: string) => ({
     name,
     endpoint: { url: `${api.url}/offset?limit=5` },
     data_key: 'items',
+    s3_destiny: { folder: name },
   });
   const path = await writeConfig({ name: 'two', extractions: [extraction('a'), extraction('b')] });
   const ok = await cli(['run', path, '--data-dir', dir, '--only', 'b']);
@@ -130,5 +152,51 @@ test('--only runs the named extraction and rejects unknown names', async () => {
   expect(ok.stderr).not.toContain('a: ok');
   const bad = await cli(['run', path, '--data-dir', dir, '--only', 'c']);
   expect(bad.code).toBe(2);
-  expect(bad.stderr).toBe('api-extractor: --only names no extraction of this config: c (has: a, b)\n');
+  expect(bad.stderr).toBe(
+    'api-extractor: --only names no extraction of this config: c (give a name, an id or a position from 1 to 2; has: a, b)\n',
+  );
+});
+
+test('--only takes a name (every extraction of that name), an id or a position; same-named extractions keep apart', async () => {
+  const extraction = (name: string, limit: number, folder: string, id?: string) => ({
+    ...(id ? { id } : {}),
+    name,
+    endpoint: { url: `${api.url}/offset?limit=${limit}` },
+    data_key: 'items',
+    s3_destiny: { bucket: 'out', folder, filename: 'f' },
+  });
+  const path = await writeConfig({
+    name: 'dup',
+    extractions: [
+      extraction('payments', 3, 'p1'),
+      extraction('other', 4, 'o'),
+      extraction('payments', 5, 'p2', 'pay-2'),
+    ],
+  });
+  const byName = await cli(['run', path, '--data-dir', dir, '--only', 'payments']);
+  expect(byName.code).toBe(0);
+  // Each line says which of the two it is.
+  expect(byName.stderr).toContain('payments (#1): ok, 3 rows');
+  expect(byName.stderr).toContain('payments (#3): ok, 5 rows');
+  expect(byName.stderr).not.toContain('other');
+  expect(parseCsv(await readFile(join(dir, 's3/out/p1/f.csv'), 'utf8'))).toHaveLength(4);
+  expect(parseCsv(await readFile(join(dir, 's3/out/p2/f.csv'), 'utf8'))).toHaveLength(6);
+  // Each keeps a `last` record of its own.
+  expect(await readdir(join(dir, 'state/last'))).toHaveLength(2);
+
+  const byPosition = await cli(['run', path, '--data-dir', dir, '--only', '2']);
+  expect(byPosition.code).toBe(0);
+  expect(byPosition.stderr).toContain('other: ok, 4 rows');
+  expect(byPosition.stderr).not.toContain('payments');
+
+  const byId = await cli(['run', path, '--data-dir', dir, '--only', 'pay-2']);
+  expect(byId.code).toBe(0);
+  expect(byId.stderr).toContain('payments (#3): ok, 5 rows');
+  expect(byId.stderr).not.toContain('payments (#1)');
+
+  const bad = await cli(['run', path, '--data-dir', dir, '--only', '4']);
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toBe(
+    'api-extractor: --only names no extraction of this config: 4 (give a name, an id or a position from 1 to 3; has: payments, other, payments)\n',
+  );
 });

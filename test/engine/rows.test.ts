@@ -274,6 +274,8 @@ describe('runs, last and de-duplication', () => {
           endpoint: { url: `${server.url}/${name}` },
           pagination: { type: 'sequential', parameters: { param_name: 'p' } },
           http: { max_attempts: 1 },
+          // Two extractions may not write one file.
+          s3_destiny: { folder: name },
         })),
       });
       expect(report.success).toBe(false);
