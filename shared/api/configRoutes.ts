@@ -23,6 +23,9 @@ export function configRoutes(deps: ApiDeps): Router {
   const router = Router();
   const { configs, pipeline } = deps;
   const now = (): string => pipeline.clock.now().toISOString();
+  // Configs are answered (and stored) with the deployment's bucket where they name none.
+  const bucket = pipeline.defaultBucket;
+  const document = (version: ConfigVersion) => configDocument(version, bucket);
 
   const current = async (req: Request): Promise<ConfigVersion> => {
     const version = await configs.get(pathParam(req, 'id'));
@@ -32,7 +35,7 @@ export function configRoutes(deps: ApiDeps): Router {
 
   /** The saved config as a run or preview uses it (validated again: the schema may have grown since). */
   const runnable = (version: ConfigVersion): ApiConfig => {
-    const result = prepareUnsavedConfig(configDocument(version));
+    const result = prepareUnsavedConfig(document(version));
     if (!result.ok) throw invalidConfig(result.issues);
     return result.config;
   };
@@ -40,12 +43,12 @@ export function configRoutes(deps: ApiDeps): Router {
   router
     .route('/')
     .get(async (_req: Request, res: Response) => {
-      const items = (await configs.list()).map(configDocument);
+      const items = (await configs.list()).map(document);
       res.json({ Items: items, Count: items.length });
     })
     .post(async (req: Request, res: Response) => {
       const body: unknown = req.body;
-      const prepared = prepareNewConfig(body, randomUUID);
+      const prepared = prepareNewConfig(body, randomUUID, bucket);
       if (!prepared.ok) throw invalidConfig(prepared.issues);
       const saved = await configs.create({
         configId: prepared.config.id!,
@@ -53,23 +56,24 @@ export function configRoutes(deps: ApiDeps): Router {
         at: now(),
         by: callerOf(req).name,
       });
-      res.json(configDocument(saved));
+      res.json(document(saved));
     })
     .all(methodNotAllowed(['GET', 'POST']));
 
   router
     .route('/:id')
     .get(async (req: Request, res: Response) => {
-      res.json(configDocument(await current(req)));
+      res.json(document(await current(req)));
     })
     .put(async (req: Request, res: Response) => {
       const version = await current(req);
       const body: unknown = req.body;
       const prepared = prepareUpdatedConfig(
         body,
-        configDocument(version) as ApiConfig,
+        document(version) as ApiConfig,
         version.configId,
         randomUUID,
+        bucket,
       );
       if (!prepared.ok) throw invalidConfig(prepared.issues);
       const saved = await configs.update({
@@ -79,7 +83,7 @@ export function configRoutes(deps: ApiDeps): Router {
         at: now(),
         by: callerOf(req).name,
       });
-      res.json(configDocument(saved));
+      res.json(document(saved));
     })
     .delete(async (req: Request, res: Response) => {
       const version = await current(req);
@@ -96,9 +100,9 @@ export function configRoutes(deps: ApiDeps): Router {
   router
     .route('/:id/history')
     .get(async (req: Request, res: Response) => {
+      // A config that never existed has an empty history (200), as in the original tool.
       const versions = await configs.history(pathParam(req, 'id'));
-      if (versions.length === 0) throw notFound();
-      const items = versions.map(historyItem);
+      const items = versions.map((v) => historyItem(v, bucket));
       res.json({ Items: items, Count: items.length });
     })
     .all(methodNotAllowed(['GET']));

@@ -51,6 +51,13 @@ function expectStoredConfig(body: unknown): { id: string; extractions: Array<{ i
   return config;
 }
 
+/** A config document as validation fills it (no server-side defaults such as the bucket). */
+function validConfigOf(document: unknown): unknown {
+  const result = validateConfig(document);
+  if (!result.ok) throw new Error(JSON.stringify(result.issues));
+  return result.config;
+}
+
 /** Every file under `dir` except the database (which the API's own reads touch), sorted. */
 async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
@@ -131,7 +138,7 @@ describe('configs', () => {
       name: 'Columns v2',
       extractions: [
         { ...body.extractions[0], id: first.id },
-        { name: 'second', endpoint: { url: `${upstream.url}/pages` } },
+        { name: 'second', endpoint: { url: `${upstream.url}/pages` }, s3_destiny: { folder: 'second' } },
       ],
     };
     const updated = await api.request('PUT', `/config/${config.id}`, { json: update });
@@ -185,6 +192,167 @@ describe('configs', () => {
         refresh_token: { endpoint: { url: `${upstream.url}/oauth/v2/token` }, response_token_key: 'mytoken' },
       },
     });
+  });
+});
+
+describe('compatibility with configs as the original tool writes and answers them', () => {
+  const DEFAULT_BUCKET = 'api-extractor-output-local-1';
+
+  /** The original suite's shape: `{domain}` placeholders, two extractions named payments. */
+  const suiteConfig = () => ({
+    name: 'base',
+    auth: {
+      refresh_token: {
+        endpoint: { url: '{domain}/auth', query_params: { secret: '${secret::base_secret}' } },
+        response_token_key: 'access_token',
+      },
+      access_token: '',
+    },
+    extractions: [
+      {
+        name: 'payments',
+        endpoint: { url: '{domain}/payments', query_params: { ordering: 'amount' } },
+        s3_destiny: { folder: 'payments/', filename: 'payments_{timestamp}' },
+        data_key: 'result',
+        pagination: {
+          type: 'sequential',
+          parameters: { param_name: 'page', start_from: 1, there_are_more_pages: 'pagination.more_records' },
+        },
+      },
+      {
+        name: 'payments',
+        endpoint: {
+          url: '{domain}/payments-without-pagination',
+          query_params: { ordering: 'amount', limit: 10 },
+        },
+        s3_destiny: { folder: 'payments-without-pagination/', filename: 'payments_{timestamp}' },
+        data_key: 'data',
+        pagination: {
+          type: 'sequential',
+          parameters: { param_name: 'from', start_from: 1, step: 10, continue_while_status_code_is: 200 },
+        },
+      },
+    ],
+  });
+
+  test('POST accepts {domain} placeholders and two extractions of one name, each with an id of its own', async () => {
+    const res = await api.request('POST', '/config', { json: suiteConfig() });
+    expect(res.status).toBe(200);
+    const config = expectStoredConfig(res.body);
+    expect(config.extractions.map((e) => e.name)).toEqual(['payments', 'payments']);
+    expect(new Set(config.extractions.map((e) => e.id)).size).toBe(2);
+    expect(res.body).toMatchObject({ extractions: [{ endpoint: { url: '{domain}/payments' } }, {}] });
+  });
+
+  test('POST and PUT answer with the default bucket filled in; GET, list and history keep it', async () => {
+    const body = suiteConfig();
+    (body.extractions[1]!.s3_destiny as Record<string, string>).bucket = 'my-own-bucket';
+    const created = await api.request('POST', '/config', { json: body });
+    const buckets = (doc: unknown) =>
+      (doc as { extractions: Array<{ s3_destiny: { bucket?: string } }> }).extractions.map(
+        (e) => e.s3_destiny.bucket,
+      );
+    expect(buckets(created.body)).toEqual([DEFAULT_BUCKET, 'my-own-bucket']);
+    const { id } = created.body as Stored;
+    expect(buckets((await api.request('GET', `/config/${id}`)).body)).toEqual([
+      DEFAULT_BUCKET,
+      'my-own-bucket',
+    ]);
+    const listed = ((await api.request('GET', '/config')).body as { Items: Stored[] }).Items.find(
+      (c) => c.id === id,
+    );
+    expect(buckets(listed)).toEqual([DEFAULT_BUCKET, 'my-own-bucket']);
+    const updated = await api.request('PUT', `/config/${id}`, {
+      json: { ...suiteConfig(), name: 'base v2' },
+    });
+    expect(updated.status).toBe(200);
+    expect(buckets(updated.body)).toEqual([DEFAULT_BUCKET, DEFAULT_BUCKET]);
+    const history = (await api.request('GET', `/config/${id}/history`)).body as { Items: unknown[] };
+    expect(history.Items.map(buckets)).toEqual([
+      [DEFAULT_BUCKET, DEFAULT_BUCKET],
+      [DEFAULT_BUCKET, 'my-own-bucket'],
+    ]);
+  });
+
+  test('a version saved without a bucket (before the default was stored) is answered with it', async () => {
+    const document = { id: 'legacy-config', ...suiteConfig() };
+    await api.stores.configs.create({
+      configId: 'legacy-config',
+      json: JSON.stringify(validConfigOf(document)),
+      at: new Date().toISOString(),
+      by: 'rootkey',
+    });
+    const got = (await api.request('GET', '/config/legacy-config')).body as {
+      extractions: Array<{ s3_destiny: Record<string, string> }>;
+    };
+    expect(got.extractions[0]!.s3_destiny).toEqual({
+      bucket: DEFAULT_BUCKET,
+      folder: 'payments/',
+      filename: 'payments_{timestamp}',
+    });
+  });
+
+  test('a config as the original answers GET (empty optional fields as null) PUTs back unchanged', async () => {
+    const created = (await api.request('POST', '/config', { json: suiteConfig() })).body as Stored;
+    const got = (await api.request('GET', `/config/${created.id}`)).body as Record<string, unknown>;
+    const asTheOriginalSpellsIt = structuredClone(got) as {
+      extractions: Array<
+        Record<string, unknown> & {
+          endpoint: Record<string, unknown>;
+          pagination: { parameters: Record<string, unknown> };
+        }
+      >;
+    };
+    for (const e of asTheOriginalSpellsIt.extractions) {
+      Object.assign(e.endpoint, { method: null, headers: null, body: null });
+      Object.assign(e, { data_schema: null, mapping_fetch: null });
+      e.pagination.parameters.continue_while_status_code_is ??= null;
+    }
+    const put = await api.request('PUT', `/config/${created.id}`, { json: asTheOriginalSpellsIt });
+    expect(put.status).toBe(200);
+    expect(put.body).toEqual(got);
+    expect((await api.request('GET', `/config/${created.id}`)).body).toEqual(got);
+  });
+
+  test('PUT without ids: extractions of one name keep their ids, in order', async () => {
+    const created = (await api.request('POST', '/config', { json: suiteConfig() })).body as Stored;
+    const updated = await api.request('PUT', `/config/${created.id}`, { json: suiteConfig() });
+    expect(updated.status).toBe(200);
+    expect((updated.body as Stored).extractions.map((e) => e.id)).toEqual(
+      created.extractions.map((e) => e.id),
+    );
+  });
+
+  const SAME_FILE = {
+    path: 'extractions[1].s3_destiny',
+    message:
+      'writes the same file as extractions[0] (same bucket, folder, filename and format); give one of them another folder or filename',
+  };
+
+  test('two extractions writing the same file are refused, naming both', async () => {
+    const body = suiteConfig();
+    body.extractions[1]!.s3_destiny = { folder: 'payments', filename: 'payments_{timestamp}' };
+    const res = await api.request('POST', '/config', { json: body });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: 'invalid config', details: [SAME_FILE] });
+  });
+
+  test('an explicit default bucket and an absent one are the same file', async () => {
+    const body = suiteConfig();
+    body.extractions[1]!.s3_destiny = {
+      bucket: DEFAULT_BUCKET,
+      folder: 'payments/',
+      filename: 'payments_{timestamp}',
+    } as never;
+    const res = await api.request('POST', '/config', { json: body });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: 'invalid config', details: [SAME_FILE] });
+  });
+
+  test('the history of a config that never existed is empty, as in the original', async () => {
+    const res = await api.request('GET', '/config/no-such-config/history');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ Items: [], Count: 0 });
   });
 });
 

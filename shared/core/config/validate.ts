@@ -30,6 +30,14 @@ export class ConfigValidationError extends Error {
 
 export type ValidationResult = { ok: true; config: ApiConfig } | { ok: false; issues: ValidationIssue[] };
 
+export interface ValidateOptions {
+  /**
+   * The deployment's output bucket: filled into every `s3_destiny` that names none, as
+   * the original tool stores it, before two extractions' files are compared.
+   */
+  defaultBucket?: string;
+}
+
 const JOI_OPTIONS: Joi.ValidationOptions = {
   abortEarly: false,
   convert: true,
@@ -62,9 +70,10 @@ export function formatPath(path: ReadonlyArray<string | number>): string {
  * const result = validateConfig(JSON.parse(text));
  * if (!result.ok) for (const i of result.issues) console.error(formatIssue(i));
  */
-export function validateConfig(input: unknown): ValidationResult {
+export function validateConfig(input: unknown, options: ValidateOptions = {}): ValidationResult {
   const normalized = normalizeSynonyms(input);
   const { value, error } = apiConfigSchema.validate(normalized, JOI_OPTIONS);
+  if (options.defaultBucket !== undefined) fillDefaultBucket(value, options.defaultBucket);
   let issues: ValidationIssue[] = (error?.details ?? []).map(joiIssue);
   if (value && typeof value === 'object') issues.push(...semanticIssues(value as ApiConfig));
   // Name the path the user wrote (`auth.endpoint.url`), not the normalized one.
@@ -84,6 +93,19 @@ function joiIssue(detail: Joi.ValidationErrorItem): ValidationIssue {
     return { path: '', message: 'the config must be a JSON object' };
   }
   return { path: formatPath(detail.path), message: detail.message };
+}
+
+/**
+ * Sets `s3_destiny.bucket` to `bucket` in every extraction of a config document that
+ * names none (the bucket first, as the original tool writes it). Changes `document` in place.
+ */
+export function fillDefaultBucket(document: unknown, bucket: string): void {
+  if (!isObject(document) || !Array.isArray(document.extractions)) return;
+  for (const extraction of document.extractions as unknown[]) {
+    if (!isObject(extraction) || !isObject(extraction.s3_destiny)) continue;
+    if (extraction.s3_destiny.bucket === undefined)
+      extraction.s3_destiny = { bucket, ...extraction.s3_destiny };
+  }
 }
 
 /** Like {@link validateConfig} but throws {@link ConfigValidationError}. */
