@@ -1,0 +1,318 @@
+/**
+ * What the original tool's own end-to-end suite does, for our tests to do the same:
+ * its fake payments API (a token bought with a secret in the query string; payments
+ * ordered by amount, paged by `page` with `pagination.more_records`, or by a `from`
+ * offset that ends with 204), its `config_base` (two extractions both named `payments`,
+ * `{domain}` placeholders the test fills in, `;` as separator, two transformations) and
+ * the comparison of each output file with `test/fixtures/original-suite/payments.csv`,
+ * column by column, by name.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseCsv, startServer } from './engineHarness';
+
+export const BASE_SECRET = 'fake-api-secret-for-the-token-0451';
+const TOKEN = 'fake-api-token-7f3a';
+const PAGE_SIZE = 10;
+
+export interface Payment {
+  id: string;
+  person: { name: string; id: number; email: string };
+  description: string;
+  currency: string;
+  amount: number;
+  retrieve_data: { note: string };
+}
+
+/** 25 payments; amounts are a permutation, so ordering by amount reorders them. */
+export function payment(i: number): Payment {
+  let description = `Item ${i}. Paid in full.`;
+  if (i % 5 === 2) description += '\nSecond line. Ok.';
+  if (i % 5 === 4) description += ' With "quotes"; and a semicolon.';
+  return {
+    id: `pay-${i}`,
+    person: { name: `Person ${i}`, id: 100 + i, email: `person${i}@example.org` },
+    description,
+    currency: ['EUR', 'USD', 'COP'][i % 3]!,
+    amount: 1000 + ((i * 7) % 25) * 37,
+    retrieve_data: { note: 'only on the detail route' },
+  };
+}
+
+const PAYMENTS = Array.from({ length: 25 }, (_, i) => payment(i));
+
+/** A list item: the payment without `retrieve_data`, as the original's list routes answer. */
+function listed(p: Payment): Omit<Payment, 'retrieve_data'> {
+  const { retrieve_data: _omitted, ...rest } = p;
+  return rest;
+}
+
+export interface PaymentsApi {
+  /** `http://127.0.0.1:PORT`: what the suite's `{domain}` becomes. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** The original suite's fake API, on 127.0.0.1. */
+export async function startPaymentsApi(): Promise<PaymentsApi> {
+  return startServer((req, url) => {
+    if (url.pathname === '/auth') {
+      if (req.method !== 'POST') return { status: 405, body: { details: 'method' } };
+      return url.searchParams.get('secret') === BASE_SECRET
+        ? { body: { access_token: TOKEN } }
+        : { status: 400, body: { details: 'error secret' } };
+    }
+    if (req.headers.authorization !== `Bearer ${TOKEN}`)
+      return { status: 401, body: { details: 'Error token' } };
+    const ordering = url.searchParams.get('ordering') as keyof Payment | null;
+    const data = PAYMENTS.map(listed);
+    if (ordering) data.sort((a, b) => Number(a[ordering as 'amount']) - Number(b[ordering as 'amount']));
+    if (url.pathname === '/payments') {
+      const page = Number(url.searchParams.get('page') ?? 1);
+      const from = PAGE_SIZE * (page - 1);
+      return {
+        body: {
+          result: data.slice(from, from + PAGE_SIZE),
+          pagination: { current_page: page, more_records: page < data.length / PAGE_SIZE },
+        },
+      };
+    }
+    if (url.pathname === '/payments-without-pagination') {
+      const from = Number(url.searchParams.get('from') ?? 1) - 1;
+      const limit = Number(url.searchParams.get('limit') ?? 20);
+      const slice = data.slice(from, from + limit);
+      return slice.length > 0 ? { body: { data: slice } } : { status: 204 };
+    }
+    return { status: 404, body: { details: 'not found' } };
+  });
+}
+
+const transformations = [
+  {
+    action: 'replace',
+    on: ['description'],
+    new_column_prefix: 'transformed__',
+    params: { to_replace: '.', value: '~' },
+  },
+  { action: 'slice', on: ['description'], new_column_prefix: 'sub_', params: { start: 2, stop: 6 } },
+];
+
+const dataSchema = {
+  person: { name: 'person_name', id: 'person_id', email: 'person_email' },
+  description: 'description',
+  currency: 'currency',
+  amount: 'amount',
+};
+
+type Endpoint = { url: string } & Record<string, unknown>;
+
+export interface SuiteConfig {
+  name: string;
+  auth: { refresh_token: { endpoint: Endpoint } & Record<string, unknown>; access_token: string };
+  extractions: Array<{ name: string; endpoint: Endpoint } & Record<string, unknown>>;
+}
+
+/** The suite's `config_base`, placeholders unfilled: `"url": "{domain}/…"`. */
+export function configBase(): SuiteConfig {
+  return {
+    name: 'base',
+    auth: {
+      refresh_token: {
+        endpoint: { url: '{domain}/auth', query_params: { secret: '${secret::base_secret}' } },
+        response_token_key: 'access_token',
+      },
+      access_token: '',
+    },
+    extractions: [
+      {
+        name: 'payments',
+        endpoint: {
+          url: '{domain}/payments',
+          headers: { Authorization: 'Bearer ${self::auth.access_token}' },
+          query_params: { ordering: 'amount' },
+        },
+        s3_destiny: { folder: 'payments/', filename: 'payments_{timestamp}' },
+        data_key: 'result',
+        transformations,
+        format: 'csv',
+        output_params: { csv_separator: ';' },
+        data_schema: dataSchema,
+        pagination: {
+          type: 'sequential',
+          parameters: { param_name: 'page', start_from: 1, there_are_more_pages: 'pagination.more_records' },
+        },
+      },
+      {
+        name: 'payments',
+        endpoint: {
+          url: '{domain}/payments-without-pagination',
+          headers: { Authorization: 'Bearer ${self::auth.access_token}' },
+          query_params: { ordering: 'amount', limit: 10 },
+        },
+        s3_destiny: { folder: 'payments-without-pagination/', filename: 'payments_{timestamp}' },
+        data_key: 'data',
+        transformations,
+        format: 'csv',
+        output_params: { csv_separator: ';' },
+        data_schema: dataSchema,
+        pagination: {
+          type: 'sequential',
+          parameters: { param_name: 'from', start_from: 1, step: 10, continue_while_status_code_is: 200 },
+        },
+      },
+    ],
+  };
+}
+
+/** `configBase` with `{domain}` filled in, as the suite does with Python's `str.format`. */
+export function filledConfigBase(domain: string): SuiteConfig {
+  const config = configBase();
+  const fill = (endpoint: Endpoint) => (endpoint.url = endpoint.url.replace('{domain}', domain));
+  fill(config.auth.refresh_token.endpoint);
+  for (const extraction of config.extractions) fill(extraction.endpoint);
+  return config;
+}
+
+const EXPECTED = join(__dirname, '..', 'fixtures', 'original-suite', 'payments.csv');
+
+/** The columns the suite compares, each by name. */
+export const COMPARED_COLUMNS = [
+  'person_id',
+  'person_name',
+  'person_email',
+  'description',
+  'currency',
+  'amount',
+  'transformed__description',
+  'sub_description',
+];
+
+/**
+ * Compares an output file with the expected one as the suite does: same shape, and each
+ * compared column equal row by row, looked up by name. Returns the differences (none = `[]`).
+ */
+export function differencesFromExpected(csv: string): string[] {
+  const table = (text: string) => {
+    const [header, ...rows] = parseCsv(text, ';');
+    return { header: header!, rows };
+  };
+  const got = table(csv);
+  const expected = table(readFileSync(EXPECTED, 'utf8'));
+  const problems: string[] = [];
+  if (got.rows.length !== expected.rows.length || got.header.length !== expected.header.length)
+    problems.push(
+      `shape ${got.rows.length}x${got.header.length}, expected ${expected.rows.length}x${expected.header.length}`,
+    );
+  for (const column of COMPARED_COLUMNS) {
+    const g = got.header.indexOf(column);
+    const e = expected.header.indexOf(column);
+    if (g < 0) {
+      problems.push(`no column ${column}`);
+      continue;
+    }
+    expected.rows.forEach((row, i) => {
+      if (got.rows[i]?.[g] !== row[e])
+        problems.push(`row ${i}, column ${column}: ${got.rows[i]?.[g]} != ${row[e]}`);
+    });
+  }
+  if (got.header.at(-1) !== 'ext__timestamp') problems.push('ext__timestamp is not the last column');
+  return problems;
+}
+
+type Request = (
+  method: string,
+  path: string,
+  options?: { json?: unknown },
+) => Promise<{ status: number; body: unknown; text: string }>;
+
+interface Stored {
+  id: string;
+  name: string;
+  extractions: Array<{
+    id: string;
+    name: string;
+    s3_destiny: { bucket: string; folder: string };
+    output_params: { csv_separator: string };
+  }>;
+}
+
+/**
+ * The suite's `test_api`: create (the `{domain}` placeholders unfilled), retrieve, list,
+ * update with the config the create answered, delete; then the config is gone.
+ */
+export async function originalApiTest(request: Request): Promise<void> {
+  const config = configBase();
+  const createdRes = await request('POST', '/config', { json: config });
+  expect([createdRes.status, createdRes.text]).toEqual([200, expect.any(String)]);
+  const created = createdRes.body as Stored;
+  expect(created.name).toBe(config.name);
+  expect(created.id).toEqual(expect.any(String));
+
+  const retrieved = await request('GET', `/config/${created.id}`);
+  expect(retrieved.status).toBe(200);
+  const got = retrieved.body as Stored;
+  expect([got.name, got.id]).toEqual([created.name, created.id]);
+  expect(got.extractions[0]!.name).toBe(created.extractions[0]!.name);
+  expect(got.extractions[0]!.id).toBe(created.extractions[0]!.id);
+
+  const listed = (await request('GET', '/config')).body as { Items: Stored[] };
+  expect(listed.Items.map((c) => c.id)).toContain(created.id);
+
+  const updated = await request('PUT', `/config/${created.id}`, {
+    json: { ...created, name: 'Zoho updated' },
+  });
+  expect(updated.status).toBe(200);
+  expect((updated.body as Stored).name).toBe('Zoho updated');
+  expect(((await request('GET', `/config/${created.id}`)).body as Stored).name).toBe('Zoho updated');
+
+  expect((await request('DELETE', `/config/${created.id}`)).status).toBe(200);
+  expect((await request('GET', `/config/${created.id}`)).status).toBe(404);
+  const after = (await request('GET', '/config')).body as { Items: Stored[] };
+  expect(after.Items.map((c) => c.id)).not.toContain(created.id);
+}
+
+export interface ServiceTestOptions {
+  request: Request;
+  /** The fake API's URL, for `{domain}`. */
+  domain: string;
+  /** Reads an output object: `undefined` when absent. */
+  readObject(bucket: string, key: string): Promise<string | undefined>;
+  /** Polls `probe` until it returns a value. */
+  eventually<T>(probe: () => Promise<T | undefined>, what: string): Promise<T>;
+}
+
+/**
+ * The suite's `test_api_service`: the filled `config_base` created through the API, the
+ * secret set, executed; per extraction of the answer, its newest log must say success
+ * and its file, found from `s3_destiny.bucket` and `folder` of the stored config plus the
+ * file name of the log's `destiny`, must match the expected CSV; then the config is deleted.
+ */
+export async function originalServiceTest(options: ServiceTestOptions): Promise<void> {
+  const { request } = options;
+  const createdRes = await request('POST', '/config', { json: filledConfigBase(options.domain) });
+  expect([createdRes.status, createdRes.text]).toEqual([200, expect.any(String)]);
+  const config = createdRes.body as Stored;
+  const secret = await request('PUT', '/secrets/base_secret', { json: { value: BASE_SECRET } });
+  expect(secret.status).toBe(200);
+
+  expect((await request('POST', `/config/${config.id}/execute`)).status).toBe(200);
+  const keys: string[] = [];
+  for (const extraction of config.extractions) {
+    const log = await options.eventually(async () => {
+      const res = await request('GET', `/extractions/${extraction.id}/logs`);
+      expect(res.status).toBe(200);
+      return (res.body as { Items: Array<Record<string, string | null>> }).Items[0];
+    }, `the execution log of ${extraction.id}`);
+    expect([log.success, log.error]).toEqual(['true', null]);
+    const filename = log.destiny!.split('/').at(-1)!;
+    const key = extraction.s3_destiny.folder + filename;
+    keys.push(key);
+    const csv = await options.readObject(extraction.s3_destiny.bucket, key);
+    expect(csv).toBeDefined();
+    expect(extraction.output_params.csv_separator).toBe(';');
+    expect(differencesFromExpected(csv!)).toEqual([]);
+  }
+  // Two files, one per extraction of the name.
+  expect(new Set(keys).size).toBe(2);
+  expect((await request('DELETE', `/config/${config.id}`)).status).toBe(200);
+}
