@@ -7,13 +7,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  originalApiTest,
-  originalServiceTest,
-  type PaymentsApi,
-  startPaymentsApi,
-} from '../support/originalSuite';
+import { type PaymentsApi, startPaymentsApi } from '../support/originalSuite';
 import { type ApiHarness, eventually, startApiHarness } from './harness';
+import { originalApiTest, originalServiceTest } from './originalSuiteFlow';
 
 let upstream: PaymentsApi;
 let api: ApiHarness;
