@@ -58,7 +58,7 @@ export class DetailFetcher {
         res.status,
       );
     }
-    const body = parseJsonBody(res.body, res.url, res.status);
+    const body = parseJsonBody(res.body, res.url, res.status, !this.mapping.data_schema);
     if (body === undefined) return { found: false, reason: `empty body from ${res.url}` };
     const columns: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(this.shape(body))) columns[this.mapping.prefix + name] = value;

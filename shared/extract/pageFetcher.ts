@@ -4,6 +4,7 @@
  */
 import type { Extraction } from '../core/config/types';
 import { compileJsonField } from '../core/jsonField';
+import { parseJsonKeepingOrder } from '../core/orderedJson';
 import type { ReferenceLookup } from '../core/references';
 import type { AuthenticatedClient } from './auth';
 import { excerpt, HttpRequestError } from './http';
@@ -16,10 +17,14 @@ export function recordsOf(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [value];
 }
 
-export function parseJsonBody(text: string, url: string, status: number): unknown {
+/**
+ * The body as JSON; `keepOrder` (records without a data_schema) keeps integer-like keys
+ * where the upstream wrote them, which `JSON.parse` alone does not.
+ */
+export function parseJsonBody(text: string, url: string, status: number, keepOrder = false): unknown {
   if (text.trim() === '') return undefined;
   try {
-    return JSON.parse(text);
+    return keepOrder ? parseJsonKeepingOrder(text) : JSON.parse(text);
   } catch (err) {
     throw new HttpRequestError(
       `response from ${url} is not JSON (HTTP ${status}): ${excerpt(text, 120)}`,
@@ -72,7 +77,7 @@ export class PageFetcher {
         res.status,
       );
     }
-    const body = parseJsonBody(res.body, res.url, res.status);
+    const body = parseJsonBody(res.body, res.url, res.status, !this.extraction.data_schema);
     return {
       status: res.status,
       headers: res.headers,
