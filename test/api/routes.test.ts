@@ -19,6 +19,7 @@ import {
   secretSavedSchema,
 } from '../../shared/api/schemas';
 import { type FakeApi, startFakeApi } from '../support/fakeApi';
+import { configBase } from '../support/originalSuite';
 import { type ApiHarness, dealsConfig, eventually, ROOT_KEY, startApiHarness } from './harness';
 
 const REFRESH_TOKEN = 'rt-routes-secret-0042';
@@ -198,42 +199,8 @@ describe('configs', () => {
 describe('compatibility with configs as the original tool writes and answers them', () => {
   const DEFAULT_BUCKET = 'api-extractor-output-local-1';
 
-  /** The original suite's shape: `{domain}` placeholders, two extractions named payments. */
-  const suiteConfig = () => ({
-    name: 'base',
-    auth: {
-      refresh_token: {
-        endpoint: { url: '{domain}/auth', query_params: { secret: '${secret::base_secret}' } },
-        response_token_key: 'access_token',
-      },
-      access_token: '',
-    },
-    extractions: [
-      {
-        name: 'payments',
-        endpoint: { url: '{domain}/payments', query_params: { ordering: 'amount' } },
-        s3_destiny: { folder: 'payments/', filename: 'payments_{timestamp}' },
-        data_key: 'result',
-        pagination: {
-          type: 'sequential',
-          parameters: { param_name: 'page', start_from: 1, there_are_more_pages: 'pagination.more_records' },
-        },
-      },
-      {
-        name: 'payments',
-        endpoint: {
-          url: '{domain}/payments-without-pagination',
-          query_params: { ordering: 'amount', limit: 10 },
-        },
-        s3_destiny: { folder: 'payments-without-pagination/', filename: 'payments_{timestamp}' },
-        data_key: 'data',
-        pagination: {
-          type: 'sequential',
-          parameters: { param_name: 'from', start_from: 1, step: 10, continue_while_status_code_is: 200 },
-        },
-      },
-    ],
-  });
+  /** The original suite's `config_base`: `{domain}` placeholders, two extractions named payments. */
+  const suiteConfig = configBase;
 
   test('POST accepts {domain} placeholders and two extractions of one name, each with an id of its own', async () => {
     const res = await api.request('POST', '/config', { json: suiteConfig() });
@@ -303,10 +270,12 @@ describe('compatibility with configs as the original tool writes and answers the
         }
       >;
     };
+    // Every optional field the config leaves out, spelled as an explicit null.
     for (const e of asTheOriginalSpellsIt.extractions) {
-      Object.assign(e.endpoint, { method: null, headers: null, body: null });
-      Object.assign(e, { data_schema: null, mapping_fetch: null });
-      e.pagination.parameters.continue_while_status_code_is ??= null;
+      for (const key of ['method', 'headers', 'body']) e.endpoint[key] ??= null;
+      for (const key of ['data_schema', 'mapping_fetch']) e[key] ??= null;
+      for (const key of ['continue_while_status_code_is', 'there_are_more_pages'])
+        e.pagination.parameters[key] ??= null;
     }
     const put = await api.request('PUT', `/config/${created.id}`, { json: asTheOriginalSpellsIt });
     expect(put.status).toBe(200);

@@ -138,65 +138,63 @@ test('a URL that is not absolute http(s) once resolved fails that extraction, na
   expect(result.stderr).toContain('y: ok, 2 rows');
 });
 
+/** An extraction of `limit` records from the fake API's offset route, into a folder of its own. */
+const offsetExtraction = (name: string, limit: number, folder: string, id?: string) => ({
+  ...(id ? { id } : {}),
+  name,
+  endpoint: { url: `${api.url}/offset?limit=${limit}` },
+  data_key: 'items',
+  s3_destiny: { bucket: 'out', folder, filename: 'f' },
+});
+
+/** Runs with `--only value`: exit 0, each of `ran` in stderr, none of `skipped`. */
+async function expectOnly(path: string, value: string, ran: string[], skipped: string[]): Promise<void> {
+  const result = await cli(['run', path, '--data-dir', dir, '--only', value]);
+  expect([result.code, result.stderr]).toEqual([0, expect.any(String)]);
+  for (const text of ran) expect(result.stderr).toContain(text);
+  for (const text of skipped) expect(result.stderr).not.toContain(text);
+}
+
+/** Runs with `--only value`: exit 2 and exactly `message`. */
+async function expectOnlyRefused(path: string, value: string, message: string): Promise<void> {
+  const result = await cli(['run', path, '--data-dir', dir, '--only', value]);
+  expect([result.code, result.stderr]).toEqual([2, `api-extractor: ${message}\n`]);
+}
+
 test('--only runs the named extraction and rejects unknown names', async () => {
-  const extraction = (name: string) => ({
-    name,
-    endpoint: { url: `${api.url}/offset?limit=5` },
-    data_key: 'items',
-    s3_destiny: { folder: name },
+  const path = await writeConfig({
+    name: 'two',
+    extractions: [offsetExtraction('a', 5, 'a'), offsetExtraction('b', 5, 'b')],
   });
-  const path = await writeConfig({ name: 'two', extractions: [extraction('a'), extraction('b')] });
-  const ok = await cli(['run', path, '--data-dir', dir, '--only', 'b']);
-  expect(ok.code).toBe(0);
-  expect(ok.stderr).toContain('b: ok, 5 rows');
-  expect(ok.stderr).not.toContain('a: ok');
-  const bad = await cli(['run', path, '--data-dir', dir, '--only', 'c']);
-  expect(bad.code).toBe(2);
-  expect(bad.stderr).toBe(
-    'api-extractor: --only names no extraction of this config: c (give a name, an id or a position from 1 to 2; has: a, b)\n',
+  await expectOnly(path, 'b', ['b: ok, 5 rows'], ['a: ok']);
+  await expectOnlyRefused(
+    path,
+    'c',
+    '--only names no extraction of this config: c (give a name, an id or a position from 1 to 2; has: a, b)',
   );
 });
 
 test('--only takes a name (every extraction of that name), an id or a position; same-named extractions keep apart', async () => {
-  const extraction = (name: string, limit: number, folder: string, id?: string) => ({
-    ...(id ? { id } : {}),
-    name,
-    endpoint: { url: `${api.url}/offset?limit=${limit}` },
-    data_key: 'items',
-    s3_destiny: { bucket: 'out', folder, filename: 'f' },
-  });
   const path = await writeConfig({
     name: 'dup',
     extractions: [
-      extraction('payments', 3, 'p1'),
-      extraction('other', 4, 'o'),
-      extraction('payments', 5, 'p2', 'pay-2'),
+      offsetExtraction('payments', 3, 'p1'),
+      offsetExtraction('other', 4, 'o'),
+      offsetExtraction('payments', 5, 'p2', 'pay-2'),
     ],
   });
-  const byName = await cli(['run', path, '--data-dir', dir, '--only', 'payments']);
-  expect(byName.code).toBe(0);
   // Each line says which of the two it is.
-  expect(byName.stderr).toContain('payments (#1): ok, 3 rows');
-  expect(byName.stderr).toContain('payments (#3): ok, 5 rows');
-  expect(byName.stderr).not.toContain('other');
+  await expectOnly(path, 'payments', ['payments (#1): ok, 3 rows', 'payments (#3): ok, 5 rows'], ['other']);
   expect(parseCsv(await readFile(join(dir, 's3/out/p1/f.csv'), 'utf8'))).toHaveLength(4);
   expect(parseCsv(await readFile(join(dir, 's3/out/p2/f.csv'), 'utf8'))).toHaveLength(6);
   // Each keeps a `last` record of its own.
   expect(await readdir(join(dir, 'state/last'))).toHaveLength(2);
 
-  const byPosition = await cli(['run', path, '--data-dir', dir, '--only', '2']);
-  expect(byPosition.code).toBe(0);
-  expect(byPosition.stderr).toContain('other: ok, 4 rows');
-  expect(byPosition.stderr).not.toContain('payments');
-
-  const byId = await cli(['run', path, '--data-dir', dir, '--only', 'pay-2']);
-  expect(byId.code).toBe(0);
-  expect(byId.stderr).toContain('payments (#3): ok, 5 rows');
-  expect(byId.stderr).not.toContain('payments (#1)');
-
-  const bad = await cli(['run', path, '--data-dir', dir, '--only', '4']);
-  expect(bad.code).toBe(2);
-  expect(bad.stderr).toBe(
-    'api-extractor: --only names no extraction of this config: 4 (give a name, an id or a position from 1 to 3; has: payments, other, payments)\n',
+  await expectOnly(path, '2', ['other: ok, 4 rows'], ['payments']);
+  await expectOnly(path, 'pay-2', ['payments (#3): ok, 5 rows'], ['payments (#1)']);
+  await expectOnlyRefused(
+    path,
+    '4',
+    '--only names no extraction of this config: 4 (give a name, an id or a position from 1 to 3; has: payments, other, payments)',
   );
 });

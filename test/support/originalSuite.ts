@@ -112,6 +112,30 @@ export interface SuiteConfig {
   extractions: Array<{ name: string; endpoint: Endpoint } & Record<string, unknown>>;
 }
 
+/** One `payments` extraction of the suite: the same data through another route and pagination. */
+function paymentsExtraction(
+  route: string,
+  dataKey: string,
+  query: Record<string, unknown>,
+  parameters: Record<string, unknown>,
+): SuiteConfig['extractions'][number] {
+  return {
+    name: 'payments',
+    endpoint: {
+      url: `{domain}/${route}`,
+      headers: { Authorization: 'Bearer ${self::auth.access_token}' },
+      query_params: { ordering: 'amount', ...query },
+    },
+    s3_destiny: { folder: `${route}/`, filename: 'payments_{timestamp}' },
+    data_key: dataKey,
+    transformations,
+    format: 'csv',
+    output_params: { csv_separator: ';' },
+    data_schema: dataSchema,
+    pagination: { type: 'sequential', parameters },
+  };
+}
+
 /** The suite's `config_base`, placeholders unfilled: `"url": "{domain}/…"`. */
 export function configBase(): SuiteConfig {
   return {
@@ -124,42 +148,18 @@ export function configBase(): SuiteConfig {
       access_token: '',
     },
     extractions: [
-      {
-        name: 'payments',
-        endpoint: {
-          url: '{domain}/payments',
-          headers: { Authorization: 'Bearer ${self::auth.access_token}' },
-          query_params: { ordering: 'amount' },
-        },
-        s3_destiny: { folder: 'payments/', filename: 'payments_{timestamp}' },
-        data_key: 'result',
-        transformations,
-        format: 'csv',
-        output_params: { csv_separator: ';' },
-        data_schema: dataSchema,
-        pagination: {
-          type: 'sequential',
-          parameters: { param_name: 'page', start_from: 1, there_are_more_pages: 'pagination.more_records' },
-        },
-      },
-      {
-        name: 'payments',
-        endpoint: {
-          url: '{domain}/payments-without-pagination',
-          headers: { Authorization: 'Bearer ${self::auth.access_token}' },
-          query_params: { ordering: 'amount', limit: 10 },
-        },
-        s3_destiny: { folder: 'payments-without-pagination/', filename: 'payments_{timestamp}' },
-        data_key: 'data',
-        transformations,
-        format: 'csv',
-        output_params: { csv_separator: ';' },
-        data_schema: dataSchema,
-        pagination: {
-          type: 'sequential',
-          parameters: { param_name: 'from', start_from: 1, step: 10, continue_while_status_code_is: 200 },
-        },
-      },
+      paymentsExtraction(
+        'payments',
+        'result',
+        {},
+        { param_name: 'page', start_from: 1, there_are_more_pages: 'pagination.more_records' },
+      ),
+      paymentsExtraction(
+        'payments-without-pagination',
+        'data',
+        { limit: 10 },
+        { param_name: 'from', start_from: 1, step: 10, continue_while_status_code_is: 200 },
+      ),
     ],
   };
 }
