@@ -4,6 +4,7 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2023' } }] },
-  testTimeout: 30000,
+  // Generous: the machine may be loaded; a passing test never waits for it.
+  testTimeout: 120000,
   reporters: ['default', '<rootDir>/test/support/summaryReporter.js'],
 };

@@ -4,6 +4,7 @@
  * environment: every problem at once.
  */
 import * as pulumi from '@pulumi/pulumi';
+import { parseBucketList } from '../shared/core/bucketName';
 import { awsSettingsFromEnv, DEFAULT_MAX_RECEIVE_COUNT } from '../shared/adapters/aws/config';
 import { AwsSettingsError } from '../shared/adapters/aws/errors';
 import { InfraConfigError } from './errors';
@@ -82,6 +83,8 @@ export function stackArgsFromConfig(config: pulumi.Config): StackArgs {
     extraOutputBuckets.every((s) => typeof s === 'string' && s.length > 0)
   )) {
     problems.push('extraOutputBuckets must be a list of bucket names');
+  } else {
+    problems.push(...parseBucketList(extraOutputBuckets.join(','), 'extraOutputBuckets').problems);
   }
   if (problems.length > 0) throw new InfraConfigError(`invalid stack config: ${problems.join('; ')}`);
 

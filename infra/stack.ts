@@ -439,6 +439,9 @@ export function createStack(args: StackArgs): Stack {
       ['DEFAULT_OUTPUT_BUCKET_SUFFIX', args.bucketSuffix],
       ['MAX_RECEIVE_COUNT', String(args.maxReceiveCount)],
       ['LOG_LEVEL', args.logLevel],
+      // What the writer's role may write (WriteOutput); every service refuses other
+      // buckets at save and run time instead of failing on AccessDenied at the end.
+      ['ALLOWED_OUTPUT_BUCKETS', [names.buckets.output, ...(args.extraOutputBuckets ?? [])].join(',')],
     ];
     if (service === 'config-api') {
       vars.push(

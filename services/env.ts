@@ -1,3 +1,4 @@
+import { parseBucketList } from '../shared/core/bucketName';
 import { type AwsSettings, awsSettingsFromEnv } from '../shared/adapters/aws/config';
 
 /** Environment parsing for service entry points: every problem reported at once, by name. */
@@ -36,6 +37,14 @@ export class EnvReader {
 
   text(name: string, fallback?: string): string | undefined {
     return this.env[name]?.trim() || fallback;
+  }
+
+  /** A comma-separated list of S3 bucket names, each checked; undefined when unset. */
+  bucketList(name: string): string[] | undefined {
+    if (!this.env[name]?.trim()) return undefined;
+    const { buckets, problems } = parseBucketList(this.env[name], name);
+    this.problems.push(...problems);
+    return problems.length === 0 ? buckets : undefined;
   }
 
   flag(name: string): boolean {

@@ -17,7 +17,7 @@ import { awsPipelineDeps } from '../../shared/adapters/aws/pipelineDeps';
 import { SecretsManagerStore } from '../../shared/adapters/aws/secretsManagerStore';
 import { createApp } from '../../shared/api/app';
 import type { StartRun } from '../../shared/api/deps';
-import { ensureRootKey, MIN_ROOT_KEY_LENGTH } from '../../shared/api/rootKey';
+import { ensureRootKey, MIN_ROOT_KEY_LENGTH, type RootKeySource } from '../../shared/api/rootKey';
 import { createLogger } from '../../shared/observability/logger';
 import { startRun } from '../../shared/pipeline/stages';
 import type { SecretStore } from '../../shared/ports/storage';
@@ -58,8 +58,10 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   });
   const pipeline = { ...deps, secrets };
 
+  let rootKeySource: RootKeySource;
   try {
-    await ensureRootKey(stores.apiKeys, env, (line) => process.stdout.write(`${line}\n`));
+    const print = (line: string): void => void process.stdout.write(`${line}\n`);
+    rootKeySource = (await ensureRootKey(stores.apiKeys, env, print)).source;
   } catch (err) {
     logger.error('cannot set up the root key (is the stage bootstrapped?)', { error: causeChain(err) });
     destroyAwsClients(clients);
@@ -77,7 +79,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     return started;
   };
 
-  const app = createApp({ pipeline, ...stores, startRun: trackedStart, executeWaitMs });
+  const app = createApp({ pipeline, ...stores, startRun: trackedStart, executeWaitMs, rootKeySource });
   let server: Server;
   try {
     server = await listen(app, port, host);

@@ -34,6 +34,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   const stuckMinutes = read.int('STUCK_RUN_MINUTES', 60, 1, 7 * 24 * 60);
   const schedulerOn = read.oneOf('SCHEDULER', ['on', 'off'] as const, 'on') === 'on';
   const defaultSchedule = read.text('DEFAULT_SCHEDULE') ?? read.text('EVENT_BRIDGE_SCHEDULE');
+  // Read here so a bad value is reported with the others (the pipeline deps read it again).
+  read.bucketList('ALLOWED_OUTPUT_BUCKETS');
   try {
     read.done();
   } catch (err) {
@@ -52,7 +54,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   });
   const stores = openEmbeddedApiStores(dataDir);
   const slotsDb = openDatabase(join(localLayout(dataDir).dataDir, 'api-extractor.db'));
-  await ensureRootKey(stores.apiKeys, env, (line) => process.stdout.write(`${line}\n`));
+  const rootKey = await ensureRootKey(stores.apiKeys, env, (line) => process.stdout.write(`${line}\n`));
 
   const scheduler = new Scheduler({
     listConfigs: () => liveConfigs(stores.configs, logger),
@@ -75,6 +77,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     configs: stores.configs,
     apiKeys: stores.apiKeys,
     secretAdmin: stores.secretAdmin,
+    rootKeySource: rootKey.source,
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(port, host, () => resolve(s));

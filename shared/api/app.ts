@@ -62,7 +62,10 @@ export function createApp(deps: ApiDeps): express.Express {
     if (req.originalUrl === '/docs') res.redirect(301, '/docs/');
     else next();
   });
-  app.get('/docs/', swaggerUi.setup(openapi, { customSiteTitle: 'API Extractor API' }));
+  app
+    .route('/docs/')
+    .get(swaggerUi.setup(openapi, { customSiteTitle: 'API Extractor API' }))
+    .all(methodNotAllowed(['GET']));
   // Its assets come from node_modules (swagger-ui-dist), no CDN; `serveFiles` keeps this
   // app's document in its own init script (`serve` shares one across the process).
   app.use('/docs', swaggerUi.serveFiles(openapi));

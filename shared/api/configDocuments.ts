@@ -12,6 +12,7 @@
  *   keeps each extraction's logs and `last`; otherwise a new id.
  * - Both fill the deployment's default bucket into every `s3_destiny` without one.
  */
+import { outputBucketProblem, type OutputBuckets } from '../core/bucketName';
 import { apiConfigSchema } from '../core/config/schema';
 import type { ApiConfig, Extraction } from '../core/config/types';
 import { formatPath, validateConfig, type ValidationIssue } from '../core/config/validate';
@@ -128,4 +129,15 @@ export function prepareUpdatedConfig(
     return withIdFirst(extraction, newId());
   });
   return { ok: true, config };
+}
+
+/**
+ * `s3_destiny.bucket`s this deployment does not write to (`ALLOWED_OUTPUT_BUCKETS`);
+ * the bucket naming rules themselves are the schema's.
+ */
+export function outputBucketIssues(config: ApiConfig, deployment: OutputBuckets): ValidationIssue[] {
+  return config.extractions.flatMap((extraction, i) => {
+    const problem = outputBucketProblem(extraction.s3_destiny.bucket, deployment);
+    return problem ? [{ path: `extractions[${i}].s3_destiny.bucket`, message: problem }] : [];
+  });
 }

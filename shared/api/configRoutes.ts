@@ -9,7 +9,13 @@ import type { ApiConfig } from '../core/config/types';
 import { startRun as pipelineStartRun } from '../pipeline/stages';
 import type { ConfigVersion } from '../ports/configs';
 import { callerOf } from './auth';
-import { prepareNewConfig, prepareUnsavedConfig, prepareUpdatedConfig } from './configDocuments';
+import {
+  outputBucketIssues,
+  type PreparedConfig,
+  prepareNewConfig,
+  prepareUnsavedConfig,
+  prepareUpdatedConfig,
+} from './configDocuments';
 import type { ApiDeps } from './deps';
 import { pathParam } from './params';
 import { invalidConfig, methodNotAllowed, notFound } from './errors';
@@ -33,12 +39,16 @@ export function configRoutes(deps: ApiDeps): Router {
     return version;
   };
 
-  /** The saved config as a run or preview uses it (validated again: the schema may have grown since). */
-  const runnable = (version: ConfigVersion): ApiConfig => {
-    const result = prepareUnsavedConfig(document(version));
-    if (!result.ok) throw invalidConfig(result.issues);
-    return result.config;
+  /** A config this deployment may run: valid, and writing only where the deployment writes. */
+  const accepted = (prepared: PreparedConfig): ApiConfig => {
+    if (!prepared.ok) throw invalidConfig(prepared.issues);
+    const issues = outputBucketIssues(prepared.config, pipeline);
+    if (issues.length > 0) throw invalidConfig(issues);
+    return prepared.config;
   };
+
+  /** The saved config as a run or preview uses it (validated again: the schema may have grown since). */
+  const runnable = (version: ConfigVersion): ApiConfig => accepted(prepareUnsavedConfig(document(version)));
 
   router
     .route('/')
@@ -48,11 +58,10 @@ export function configRoutes(deps: ApiDeps): Router {
     })
     .post(async (req: Request, res: Response) => {
       const body: unknown = req.body;
-      const prepared = prepareNewConfig(body, randomUUID, bucket);
-      if (!prepared.ok) throw invalidConfig(prepared.issues);
+      const config = accepted(prepareNewConfig(body, randomUUID, bucket));
       const saved = await configs.create({
-        configId: prepared.config.id!,
-        json: JSON.stringify(prepared.config),
+        configId: config.id!,
+        json: JSON.stringify(config),
         at: now(),
         by: callerOf(req).name,
       });
@@ -68,18 +77,13 @@ export function configRoutes(deps: ApiDeps): Router {
     .put(async (req: Request, res: Response) => {
       const version = await current(req);
       const body: unknown = req.body;
-      const prepared = prepareUpdatedConfig(
-        body,
-        document(version) as ApiConfig,
-        version.configId,
-        randomUUID,
-        bucket,
+      const config = accepted(
+        prepareUpdatedConfig(body, document(version) as ApiConfig, version.configId, randomUUID, bucket),
       );
-      if (!prepared.ok) throw invalidConfig(prepared.issues);
       const saved = await configs.update({
         configId: version.configId,
         expectedVersion: version.version,
-        json: JSON.stringify(prepared.config),
+        json: JSON.stringify(config),
         at: now(),
         by: callerOf(req).name,
       });

@@ -6,6 +6,7 @@ import type { ApiKeyRepository } from '../ports/apiKeys';
 import type { ConfigRepository } from '../ports/configs';
 import type { RunRecord } from '../ports/runs';
 import type { SecretAdmin } from '../ports/secrets';
+import type { RootKeySource } from './rootKey';
 
 export type StartRun = (config: ApiConfig, deps: PipelineDeps, options: StartOptions) => Promise<RunRecord>;
 
@@ -22,6 +23,13 @@ export interface ApiDeps {
    * milliseconds (a slow token endpoint), whichever comes first. Default 2000.
    */
   executeWaitMs?: number;
+  /**
+   * Where the root key came from at start-up (the `source` `ensureRootKey` answered). With
+   * `environment`, `ROOT_API_KEY` resets the root key at every start, so rotating it
+   * through the API is refused (409) rather than undone at the next restart.
+   * Default: stored (rotation allowed).
+   */
+  rootKeySource?: RootKeySource;
   /** Largest accepted request body, as body-parser reads it. Default `1mb`. */
   bodyLimit?: string;
 }

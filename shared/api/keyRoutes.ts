@@ -1,12 +1,14 @@
 /**
  * `/api-keys`: root creates a key per person; the root key or the key's owner
- * refreshes or deletes it. A key is shown once, when issued.
+ * refreshes or deletes it. A key is shown once, when issued. The root key may
+ * rotate itself (the old key stops working at once) unless `ROOT_API_KEY` sets it;
+ * it cannot be deleted.
  */
 import { type Request, type Response, Router } from 'express';
 import { requireRoot, requireRootOrOwner } from './auth';
 import type { ApiDeps } from './deps';
 import { pathParam } from './params';
-import { forbidden, methodNotAllowed, notFound } from './errors';
+import { ApiError, forbidden, methodNotAllowed, notFound } from './errors';
 import { apiKeyCreateSchema, parseWith } from './schemas';
 
 export function keyRoutes(deps: ApiDeps): Router {
@@ -25,7 +27,14 @@ export function keyRoutes(deps: ApiDeps): Router {
   router
     .route('/:name/refresh')
     .post(requireRootOrOwner('refresh this API key'), async (req: Request, res: Response) => {
-      const issued = await apiKeys.refresh(pathParam(req, 'name'));
+      const name = pathParam(req, 'name');
+      if (deps.rootKeySource === 'environment' && (await apiKeys.get(name))?.root) {
+        throw new ApiError(409, {
+          error:
+            'the root key is set by ROOT_API_KEY: rotate it by changing ROOT_API_KEY and restarting the service',
+        });
+      }
+      const issued = await apiKeys.refresh(name);
       res.json({ name: issued.name, api_key: issued.apiKey });
     })
     .all(methodNotAllowed(['POST']));

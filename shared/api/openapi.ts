@@ -31,7 +31,7 @@ const PARAMETER_DESCRIPTIONS: Record<string, string> = {
 };
 
 /** Configs as stored: the config schema with the server's ids required. */
-function storedConfigComponents(configRef: SchemaObject): Record<string, SchemaObject> {
+function storedConfigComponents(configRef: SchemaObject, config: SchemaObject): Record<string, SchemaObject> {
   const ids = {
     type: 'object',
     required: ['id', 'extractions'],
@@ -57,25 +57,40 @@ function storedConfigComponents(configRef: SchemaObject): Record<string, SchemaO
         Count: { type: 'integer' },
       },
     },
+    // Not `allOf: [StoredConfig, …]`: the config forbids unknown keys, and under allOf
+    // that forbids these fields too. The config's properties, then the version's.
     ConfigHistoryItem: {
-      allOf: [
-        { $ref: '#/components/schemas/StoredConfig' },
-        {
-          type: 'object',
-          required: ['updated_at', 'api_key', 'version'],
-          properties: {
-            updated_at: { type: 'string', description: 'UTC, `YYYY-MM-DD HH:MM:SS.ffffff`.' },
-            api_key: {
-              type: 'string',
-              description:
-                'The *name* of the key that made the change (as in the original tool), never the key.',
-            },
-            api_key_name: { type: 'string', description: 'Same as `api_key`.' },
-            version: { type: 'integer', description: '1 for the creation, then +1 per change.' },
-            delete: { type: 'boolean', enum: [true], description: 'Present on deletions.' },
-          },
-        },
+      type: 'object',
+      description: 'A config version: the config as saved plus who changed it, when, and its version.',
+      required: [
+        ...new Set([
+          ...((config.required as string[] | undefined) ?? []),
+          ...ids.required,
+          'updated_at',
+          'api_key',
+          'api_key_name',
+          'version',
+        ]),
       ],
+      properties: {
+        ...(config.properties as Record<string, SchemaObject>),
+        id: ids.properties.id,
+        extractions: {
+          allOf: [
+            (config.properties as Record<string, SchemaObject>).extractions,
+            ids.properties.extractions,
+          ],
+        },
+        updated_at: { type: 'string', description: 'UTC, `YYYY-MM-DD HH:MM:SS.ffffff`.' },
+        api_key: {
+          type: 'string',
+          description: 'The *name* of the key that made the change (as in the original tool), never the key.',
+        },
+        api_key_name: { type: 'string', description: 'Same as `api_key`.' },
+        version: { type: 'integer', minimum: 1, description: '1 for the creation, then +1 per change.' },
+        delete: { type: 'boolean', enum: [true], description: 'Present on deletions.' },
+      },
+      additionalProperties: false,
     },
     ConfigHistory: {
       type: 'object',
@@ -142,6 +157,13 @@ function operation(route: RouteDoc, schemas: OpenApiSchemas): SchemaObject {
       ? { description: response.description, content: { [type]: { schema } } }
       : { description: response.description };
   }
+  if (route.query) {
+    responses['400'] ??= {
+      description:
+        'Invalid query string: `{"error": "invalid query string", "details": [{path, message}, …]}` (a value out of its documented range, or an unknown parameter).',
+      content: { 'application/json': { schema: schemas.convert(errorSchema) } },
+    };
+  }
   if (route.body) {
     responses['413'] = {
       description: 'Body larger than 1 MB.',
@@ -193,7 +215,10 @@ export function buildOpenApiDocument(version = '0.1.0'): OpenApiDocument {
     tags: [...new Set(ROUTE_DOCS.map((r) => r.tag))].map((name) => ({ name })),
     paths,
     components: {
-      schemas: { ...schemas.components, ...storedConfigComponents(configRef) },
+      schemas: {
+        ...schemas.components,
+        ...storedConfigComponents(configRef, schemas.components.ApiConfig!),
+      },
       securitySchemes: {
         ApiKey: {
           type: 'apiKey',

@@ -131,6 +131,7 @@ async function previewExtraction(
     ...extraction.http,
     max_attempts: Math.min(extraction.http.max_attempts, PREVIEW_MAX_ATTEMPTS),
     timeout_ms: Math.min(extraction.http.timeout_ms, PREVIEW_TIMEOUT_MS),
+    request_timeout_ms: Math.min(extraction.http.request_timeout_ms, 2 * PREVIEW_TIMEOUT_MS),
   };
   const { transport, client } = createExtractionHttp(http, { allowLinkLocal: ctx.deps.allowLinkLocal });
   ctx.transports.push(transport);

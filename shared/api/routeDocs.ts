@@ -276,12 +276,18 @@ export const ROUTE_DOCS: RouteDoc[] = [
     method: 'POST',
     path: '/api-keys/{name}/refresh',
     summary: 'Refresh API key',
-    description: 'Replaces the key; the old one stops working at once.',
+    description:
+      'Replaces the key; the old one stops working at once. The root key may rotate itself (only the root key can), unless `ROOT_API_KEY` sets it (409).',
     tag: 'API keys',
     access: 'root-or-owner',
     responses: [
       { status: 200, description: 'The new key, shown once.', schema: apiKeyIssuedSchema },
       { status: 404, description: 'No such key.' },
+      {
+        status: 409,
+        description:
+          'The root key is set by `ROOT_API_KEY`: rotate it by changing the variable and restarting.',
+      },
     ],
   },
   {

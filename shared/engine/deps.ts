@@ -14,6 +14,11 @@ export interface EngineDeps {
   clock: Clock;
   /** `api-extractor-output-{stage}-{suffix}`: where an extraction without `s3_destiny.bucket` writes. */
   defaultBucket: string;
+  /**
+   * Buckets `s3_destiny.bucket` may name besides `defaultBucket` (`ALLOWED_OUTPUT_BUCKETS`);
+   * undefined = any valid S3 bucket name.
+   */
+  allowedOutputBuckets?: readonly string[];
   /** Deployment-level: let configs reach link-local/metadata addresses (off by default). */
   allowLinkLocal?: boolean;
 }

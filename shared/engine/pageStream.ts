@@ -4,6 +4,7 @@
  * page that says "no more" fixes the end; pages past it are aborted and discarded,
  * errors included.
  */
+import { createHash } from 'node:crypto';
 import type { PageCursor, PageView, Paginator } from '../extract/pagination';
 import { settleLater } from './concurrency';
 
@@ -16,12 +17,34 @@ export class PaginationLimitError extends Error {
   }
 }
 
+/** A following pagination asked for a page it already had: it would never end. */
+export class PaginationLoopError extends Error {
+  constructor(index: number, earlier: number, url: string) {
+    super(
+      `pagination loops: page ${index + 1} would repeat the request of page ${earlier + 1} (${url}); the upstream's next link or cursor points back`,
+    );
+    this.name = 'PaginationLoopError';
+  }
+}
+
+/** What identifies a page's request (a digest: URLs may carry secrets). */
+export function requestDigest(url: string): string {
+  // 128 bits of SHA-256: collisions are out of reach at any max_pages, and a million fit in ~40 MB.
+  return createHash('sha256').update(url).digest().subarray(0, 16).toString('base64url');
+}
+
 export type FetchPage = (cursor: PageCursor, signal: AbortSignal) => Promise<PageView>;
 
+/**
+ * `requestUrl` (the URL a cursor would request) turns on loop detection for paginations
+ * that follow the upstream's links or cursors: a page whose request repeats an earlier
+ * page's fails the stream before it is sent.
+ */
 export async function* pageStream(
   paginator: Paginator,
   fetch: FetchPage,
   outer?: AbortSignal,
+  requestUrl?: (cursor: PageCursor) => string,
 ): AsyncGenerator<PageView> {
   const controller = new AbortController();
   const onAbort = (): void => controller.abort(outer?.reason);
@@ -29,7 +52,7 @@ export async function* pageStream(
   try {
     if (paginator.at && paginator.pagesInFlight > 1)
       yield* windowed(paginator, paginator.at.bind(paginator), fetch, controller.signal);
-    else yield* serial(paginator, fetch, controller.signal);
+    else yield* serial(paginator, fetch, controller.signal, requestUrl);
   } finally {
     outer?.removeEventListener('abort', onAbort);
     controller.abort(new Error('pagination finished'));
@@ -40,9 +63,18 @@ async function* serial(
   paginator: Paginator,
   fetch: FetchPage,
   signal: AbortSignal,
+  requestUrl?: (cursor: PageCursor) => string,
 ): AsyncGenerator<PageView> {
+  const requested = new Map<string, number>();
   let cursor: PageCursor | undefined = paginator.first();
   while (cursor) {
+    if (requestUrl && paginator.followsUpstream) {
+      const url = requestUrl(cursor);
+      const digest = requestDigest(url);
+      const earlier = requested.get(digest);
+      if (earlier !== undefined) throw new PaginationLoopError(cursor.index, earlier, url);
+      requested.set(digest, cursor.index);
+    }
     const page = await fetch(cursor, signal);
     const decision = paginator.decide(cursor, page);
     if (!decision.last && cursor.index + 1 >= paginator.maxPages)

@@ -10,6 +10,7 @@ import { sameRecordAsText } from '../core/records';
 import type { Redactor } from '../core/redact';
 import { formatFilenameTimestamp, formatLogTimestamp } from '../core/time';
 import { buildExecutionLog, errorMessage } from './executionLog';
+import { outputBucket } from './outputBucket';
 import { compileTransformations } from '../core/transformations';
 import { AuthenticatedClient, type TokenManager } from '../extract/auth';
 import { DetailFetcher } from '../extract/detailFetcher';
@@ -96,7 +97,7 @@ export async function runExtraction(run: ExtractionRun, deps: EngineDeps): Promi
     progress.warnings++;
     if (warnings.length < MAX_WARNING_MESSAGES) warnings.push(run.redactor.redact(message));
   };
-  const bucket = extraction.s3_destiny.bucket ?? deps.defaultBucket;
+  const bucket = outputBucket(extraction, deps);
   const key = outputKey(extraction, run.startedAt);
   const previousLast = await deps.lastRecords.get(run.extractionId);
   const lookup = referenceLookup({
@@ -193,6 +194,7 @@ export async function runExtraction(run: ExtractionRun, deps: EngineDeps): Promi
       createPaginator(extraction.pagination),
       (c, s) => fetcher.fetch(c, s),
       abort.signal,
+      (c) => fetcher.requestUrl(c),
     )) {
       progress.pages++;
       let records = page.records as unknown[];

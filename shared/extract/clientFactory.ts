@@ -17,6 +17,8 @@ export function createExtractionHttp(
       backoffBaseMs: http.backoff_base_ms,
       backoffMaxMs: http.backoff_max_ms,
       timeoutMs: http.timeout_ms,
+      requestTimeoutMs: http.request_timeout_ms,
+      minBytesPerSecond: http.min_bytes_per_second,
     },
     http.requests_per_second ? new RateLimiter(http.requests_per_second) : undefined,
     options.events,

@@ -2,12 +2,20 @@
  * HTTP for extraction: pooled keep-alive connections (one undici Agent per
  * extraction run), connect/header/body timeouts, bounded retries with exponential
  * backoff and jitter on network errors, 429 and 5xx (honouring Retry-After), an
- * optional request rate limit, and a guard that refuses link-local and cloud
- * metadata addresses so a config cannot read the task's credentials.
+ * optional request rate limit, and a guard (see ./addressGuard) that refuses link-local
+ * and cloud metadata addresses so a config cannot read the task's credentials.
  */
-import dns from 'node:dns';
 import net from 'node:net';
-import { Agent, request } from 'undici';
+import { Agent, buildConnector, request } from 'undici';
+import { AddressPolicy, BlockedAddressError, DEFAULT_ADDRESS_POLICY, guardedLookup } from './addressGuard';
+
+export {
+  AddressPolicy,
+  BlockedAddressError,
+  DEFAULT_BLOCKED_IPV4,
+  DEFAULT_BLOCKED_IPV6,
+  isBlockedAddress,
+} from './addressGuard';
 
 export interface HttpRequest {
   method: string;
@@ -30,9 +38,28 @@ export interface TransportOptions {
   connections?: number;
   /** Deployment-level escape hatch (ALLOW_LINK_LOCAL_REQUESTS); configs cannot set it. */
   allowLinkLocal?: boolean;
+  /** Which addresses are refused (unless `allowLinkLocal`); default {@link DEFAULT_ADDRESS_POLICY}. */
+  addressPolicy?: AddressPolicy;
   /** Largest response body accepted, in bytes. */
   maxResponseBytes?: number;
 }
+
+/** Time limits of one attempt. */
+export interface RequestLimits {
+  /** Idle timeout for the response headers and for each body chunk. */
+  idleTimeoutMs: number;
+  /** Deadline for the whole attempt, headers and body; default {@link DEFAULT_REQUEST_TIMEOUT_MS}. */
+  totalTimeoutMs?: number;
+  /**
+   * Slowest body accepted: every window of `idleTimeoutMs` must bring at least this many
+   * bytes per second (a body that ends first is never judged); 0 turns it off. Default
+   * {@link DEFAULT_MIN_BYTES_PER_SECOND}.
+   */
+  minBytesPerSecond?: number;
+}
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
+export const DEFAULT_MIN_BYTES_PER_SECOND = 100;
 
 export interface RetryPolicy {
   maxAttempts: number;
@@ -40,6 +67,9 @@ export interface RetryPolicy {
   backoffMaxMs: number;
   /** Idle timeout for the response headers and for each body chunk. */
   timeoutMs: number;
+  /** See {@link RequestLimits}. */
+  requestTimeoutMs?: number;
+  minBytesPerSecond?: number;
 }
 
 export interface RetryEvent {
@@ -62,11 +92,14 @@ export class HttpRequestError extends Error {
   }
 }
 
-export class BlockedAddressError extends Error {
-  readonly code = 'EBLOCKEDADDRESS';
-  constructor(address: string) {
-    super(`requests to link-local and metadata addresses are refused (${address})`);
-    this.name = 'BlockedAddressError';
+/** A response that missed its deadline or came too slowly: retried like a network error. */
+export class SlowResponseError extends Error {
+  constructor(
+    readonly code: 'ERESPONSEDEADLINE' | 'ERESPONSETOOSLOW',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SlowResponseError';
   }
 }
 
@@ -74,39 +107,29 @@ const DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 /** A Retry-After longer than this is not worth waiting for: the request fails instead. */
 const MAX_RETRY_AFTER_MS = 10 * 60 * 1000;
 
-/** 169.254.0.0/16 (IPv4 link-local, EC2 and ECS metadata), fe80::/10, fd00:ec2::254. */
-export function isBlockedAddress(address: string): boolean {
-  const ip = address.replace(/^\[|\]$/g, '').toLowerCase();
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(ip);
-  const v4 = mapped ? mapped[1]! : ip;
-  if (net.isIPv4(v4)) return v4.startsWith('169.254.');
-  if (!net.isIPv6(ip)) return false;
-  if (/^fe[89ab][0-9a-f]:/.test(ip)) return true;
-  return expandIPv6(ip) === 'fd00:0ec2:0000:0000:0000:0000:0000:0254';
-}
-
-function expandIPv6(ip: string): string {
-  const [head = '', tail = ''] = ip.split('::');
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const groups = ip.includes('::') ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : h;
-  return groups.map((g) => g.padStart(4, '0')).join(':');
-}
-
-type LookupCallback = (
-  err: NodeJS.ErrnoException | null,
-  address: string | dns.LookupAddress[],
-  family?: number,
-) => void;
-
-function guardedLookup(hostname: string, options: dns.LookupOptions, callback: LookupCallback): void {
-  dns.lookup(hostname, options, (err, address, family) => {
-    if (err) return callback(err, '', 0);
-    const addresses = Array.isArray(address) ? address.map((a) => a.address) : [address];
-    const blocked = addresses.find(isBlockedAddress);
-    if (blocked) return callback(new BlockedAddressError(`${hostname} -> ${blocked}`), '', 0);
-    callback(null, address, family);
-  });
+/**
+ * undici's connector with the address policy applied where the socket is made: an IP
+ * literal is checked before connecting, a name through {@link guardedLookup} (the
+ * socket uses exactly the answers checked), and the connected peer once more.
+ */
+function guardedConnector(timeout: number, policy: AddressPolicy): buildConnector.connector {
+  const connect = buildConnector({ timeout, lookup: guardedLookup(policy) });
+  return (options, callback) => {
+    const host = options.hostname.replace(/^\[|\]$/g, '');
+    if (net.isIP(host) && policy.isBlocked(host)) {
+      callback(new BlockedAddressError(options.hostname), null);
+      return;
+    }
+    connect(options, (err, socket) => {
+      if (err) return callback(err, null);
+      const peer = socket.remoteAddress;
+      if (peer && policy.isBlocked(peer)) {
+        socket.destroy();
+        return callback(new BlockedAddressError(`${options.hostname} -> ${peer}`), null);
+      }
+      callback(null, socket);
+    });
+  };
 }
 
 /** One attempt per call; owns the connection pool. */
@@ -121,48 +144,80 @@ export class HttpTransport {
       keepAliveTimeout: 30_000,
       connect: options.allowLinkLocal
         ? { timeout: options.connectTimeoutMs }
-        : { timeout: options.connectTimeoutMs, lookup: guardedLookup },
+        : guardedConnector(options.connectTimeoutMs, options.addressPolicy ?? DEFAULT_ADDRESS_POLICY),
     });
   }
 
-  async send(req: HttpRequest, timeoutMs: number, signal?: AbortSignal): Promise<HttpResponse> {
+  async send(req: HttpRequest, limits: RequestLimits, signal?: AbortSignal): Promise<HttpResponse> {
     const url = new URL(req.url);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new HttpRequestError(`unsupported URL scheme "${url.protocol}"`, req.url);
     }
-    // IP literals skip DNS, so the lookup guard never sees them.
-    if (!this.options.allowLinkLocal && isBlockedAddress(url.hostname)) {
-      throw new BlockedAddressError(url.hostname);
-    }
-    const res = await request(url, {
-      dispatcher: this.agent,
-      method: req.method as 'GET',
-      headers: req.headers,
-      body: req.body,
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-      signal,
-    });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of res.body) {
-      size += (chunk as Buffer).length;
-      if (size > this.maxResponseBytes) {
-        res.body.destroy();
-        throw new HttpRequestError(
-          `response larger than ${this.maxResponseBytes} bytes`,
-          req.url,
-          res.statusCode,
-        );
+    const totalMs = limits.totalTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    const minRate = limits.minBytesPerSecond ?? DEFAULT_MIN_BYTES_PER_SECOND;
+    const deadline = new AbortController();
+    const timer = setTimeout(
+      () =>
+        deadline.abort(
+          new SlowResponseError(
+            'ERESPONSEDEADLINE',
+            `no complete response within ${totalMs} ms (http.request_timeout_ms)`,
+          ),
+        ),
+      totalMs,
+    );
+    try {
+      const res = await request(url, {
+        dispatcher: this.agent,
+        method: req.method as 'GET',
+        headers: req.headers,
+        body: req.body,
+        headersTimeout: limits.idleTimeoutMs,
+        bodyTimeout: limits.idleTimeoutMs,
+        signal: signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal,
+      });
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let windowStart = Date.now();
+      let windowBytes = 0;
+      for await (const chunk of res.body) {
+        size += (chunk as Buffer).length;
+        if (size > this.maxResponseBytes) {
+          res.body.destroy();
+          throw new HttpRequestError(
+            `response larger than ${this.maxResponseBytes} bytes`,
+            req.url,
+            res.statusCode,
+          );
+        }
+        chunks.push(chunk as Buffer);
+        windowBytes += (chunk as Buffer).length;
+        const elapsed = Date.now() - windowStart;
+        if (minRate > 0 && elapsed >= limits.idleTimeoutMs) {
+          if ((windowBytes * 1000) / elapsed < minRate) {
+            res.body.destroy();
+            throw new SlowResponseError(
+              'ERESPONSETOOSLOW',
+              `response body slower than ${minRate} bytes/s (${windowBytes} bytes in ${elapsed} ms; http.min_bytes_per_second)`,
+            );
+          }
+          windowStart += elapsed;
+          windowBytes = 0;
+        }
       }
-      chunks.push(chunk as Buffer);
+      return {
+        status: res.statusCode,
+        headers: res.headers,
+        body: chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'),
+        url: req.url,
+      };
+    } catch (err) {
+      // The deadline's own error, whichever way undici surfaced the abort.
+      if (deadline.signal.aborted && !signal?.aborted) throw deadline.signal.reason;
+      throw err;
+    } finally {
+      clearTimeout(timer);
     }
-    return {
-      status: res.statusCode,
-      headers: res.headers,
-      body: chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'),
-      url: req.url,
-    };
   }
 
   close(): Promise<void> {
@@ -253,7 +308,15 @@ export class RetryingClient {
       let outcome: HttpResponse | undefined;
       let failure: unknown;
       try {
-        outcome = await this.transport.send(req, this.policy.timeoutMs, signal);
+        outcome = await this.transport.send(
+          req,
+          {
+            idleTimeoutMs: this.policy.timeoutMs,
+            totalTimeoutMs: this.policy.requestTimeoutMs,
+            minBytesPerSecond: this.policy.minBytesPerSecond,
+          },
+          signal,
+        );
         verdict = classifyStatus(outcome);
       } catch (err) {
         failure = err;

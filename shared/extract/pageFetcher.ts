@@ -7,7 +7,7 @@ import { compileJsonField } from '../core/jsonField';
 import { parseJsonKeepingOrder } from '../core/orderedJson';
 import type { ReferenceLookup } from '../core/references';
 import type { AuthenticatedClient } from './auth';
-import { excerpt, HttpRequestError } from './http';
+import { excerpt, type HttpRequest, HttpRequestError } from './http';
 import { isEndStatus, type PageCursor, type PageView } from './pagination';
 import { renderEndpoint } from './render';
 
@@ -18,11 +18,44 @@ export function recordsOf(value: unknown): unknown[] {
 }
 
 /**
+ * Deepest nesting of arrays and objects accepted in a response. Real APIs stay within a
+ * few dozen levels; deeper bodies would overflow the stack of the recursive steps after
+ * parsing (flattening, encoding, staging), so they are refused before parsing.
+ */
+export const MAX_JSON_DEPTH = 1000;
+
+/** Whether JSON text nests arrays/objects deeper than `max`; one pass, strings skipped. */
+export function jsonNestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
+/**
  * The body as JSON; `keepOrder` (records without a data_schema) keeps integer-like keys
  * where the upstream wrote them, which `JSON.parse` alone does not.
  */
 export function parseJsonBody(text: string, url: string, status: number, keepOrder = false): unknown {
   if (text.trim() === '') return undefined;
+  if (jsonNestsDeeperThan(text, MAX_JSON_DEPTH)) {
+    // Permanent: the same request would get the same body.
+    throw new HttpRequestError(
+      `response from ${url} nests JSON deeper than ${MAX_JSON_DEPTH} levels; such a body is refused`,
+      url,
+      status,
+    );
+  }
   try {
     return keepOrder ? parseJsonKeepingOrder(text) : JSON.parse(text);
   } catch (err) {
@@ -50,16 +83,23 @@ export class PageFetcher {
     this.selectRecords = extraction.data_key ? compileJsonField(extraction.data_key) : (body) => body;
   }
 
+  /** The URL the request for `cursor` goes to, rendered as it would be sent now. */
+  requestUrl(cursor: PageCursor): string {
+    return this.render(cursor).url;
+  }
+
+  private render(cursor: PageCursor): HttpRequest {
+    return renderEndpoint(this.extraction.endpoint, this.lookup, {
+      defaultMethod: 'GET',
+      defaultBodyEncoding: 'json',
+      at: `extractions[${this.position}].endpoint`,
+      url: cursor.url,
+      query: cursor.query,
+    });
+  }
+
   async fetch(cursor: PageCursor, signal?: AbortSignal): Promise<PageView> {
-    const build = () =>
-      renderEndpoint(this.extraction.endpoint, this.lookup, {
-        defaultMethod: 'GET',
-        defaultBodyEncoding: 'json',
-        at: `extractions[${this.position}].endpoint`,
-        url: cursor.url,
-        query: cursor.query,
-      });
-    const res = await this.client.send(build, signal);
+    const res = await this.client.send(() => this.render(cursor), signal);
     if (isEndStatus(res.status)) {
       return {
         status: res.status,

@@ -47,6 +47,8 @@ export interface Paginator {
   readonly maxPages: number;
   /** Pages in flight at once; above 1 only where page n can be addressed without page n-1. */
   readonly pagesInFlight: number;
+  /** The next page comes from the upstream's answer (a link or a cursor), so it may repeat an earlier one. */
+  readonly followsUpstream: boolean;
   first(): PageCursor;
   /** Addresses page `index` directly; only for sequential pagination. */
   at?(index: number): PageCursor;
@@ -70,6 +72,7 @@ export function isEmptyBody(page: Pick<PageView, 'bodyText' | 'body'>): boolean 
 class NoPaginator implements Paginator {
   readonly maxPages = 1;
   readonly pagesInFlight = 1;
+  readonly followsUpstream = false;
   first(): PageCursor {
     return { index: 0 };
   }
@@ -81,6 +84,7 @@ class NoPaginator implements Paginator {
 class SequentialPaginator implements Paginator {
   readonly maxPages: number;
   readonly pagesInFlight: number;
+  readonly followsUpstream = false;
   private readonly condition: Condition | undefined;
 
   constructor(private readonly p: SequentialParameters) {
@@ -112,6 +116,7 @@ class SequentialPaginator implements Paginator {
 /** Shared by the strategies whose next page is only known from the current one. */
 abstract class FollowingPaginator implements Paginator {
   readonly pagesInFlight = 1;
+  readonly followsUpstream = true;
   constructor(readonly maxPages: number) {}
 
   first(): PageCursor {

@@ -26,4 +26,7 @@ export const staging = {
     `${staging.prefix(runId, extractionId)}page-${String(index).padStart(8, '0')}.details-`,
   details: (runId: string, extractionId: string, index: number, chunk: number): string =>
     `${staging.detailsPrefix(runId, extractionId, index)}${String(chunk).padStart(5, '0')}.json`,
+  /** Marks a request a following pagination made (by digest); holds the page index. */
+  request: (runId: string, extractionId: string, digest: string): string =>
+    `${staging.prefix(runId, extractionId)}requests/${digest}`,
 };

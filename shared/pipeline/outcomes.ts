@@ -7,7 +7,7 @@ import { ConfigError, ReferenceResolutionError, TransformationError } from '../c
 import { TokenRefreshError } from '../extract/auth';
 import { BlockedAddressError, HttpRequestError } from '../extract/http';
 import { buildExecutionLog } from '../engine/executionLog';
-import { PaginationLimitError } from '../engine/pageStream';
+import { PaginationLimitError, PaginationLoopError } from '../engine/pageStream';
 import type { ExtractionRunState } from '../ports/runs';
 import { encodeTask, type FinalizeTask } from './messages';
 import type { PipelineDeps } from './deps';
@@ -23,6 +23,7 @@ export function isPermanentFailure(err: unknown): boolean {
     err instanceof ReferenceResolutionError ||
     err instanceof TransformationError ||
     err instanceof PaginationLimitError ||
+    err instanceof PaginationLoopError ||
     err instanceof ConfigError
   );
 }
@@ -95,7 +96,11 @@ async function evaluateFailure(
   await failExtraction(ctx, state.extractionId, failed.error, deps);
 }
 
-/** Marks an extraction failed once, with its execution log; staging is removed. */
+/**
+ * Marks an extraction failed once, with its execution log, then settles it. A repeated
+ * call (a re-delivered task) finds it failed and settles it again, so whatever an
+ * interrupted first call left undone is done.
+ */
 export async function failExtraction(
   ctx: RunContext,
   extractionId: string,
@@ -104,38 +109,55 @@ export async function failExtraction(
 ): Promise<void> {
   const runId = ctx.run.runId;
   const state = await deps.runs.getExtraction(runId, extractionId);
-  if (!state || state.status === 'succeeded' || state.status === 'failed') return;
-  const index = ctx.run.extractionIds.indexOf(extractionId);
-  const extraction = ctx.config.extractions[index];
-  const log = buildExecutionLog(
-    {
-      extractionName: extraction?.name ?? extractionId,
-      extractionId,
-      configName: ctx.run.configName,
-      configId: ctx.run.configId,
-      runId,
-      startedAt: new Date(ctx.run.createdAt),
-      finishedAt: deps.clock.now(),
-      success: false,
-      error,
-      rows: 0,
-      destiny: null,
-      last: state.previousLast ?? null,
-      pages: state.pagesDone,
-      requests: 0,
-      retries: 0,
-      detailRequests: 0,
-      warnings: 0,
-      warningMessages: [],
-    },
-    ctx.redactor,
-  );
-  if (!(await deps.runs.transitionExtraction(runId, extractionId, ['running', 'finalizing'], 'failed', log)))
-    return;
-  ctx.logger.error('extraction failed', { run_id: runId, extraction_id: extractionId, error: log.error });
-  await deps.executionLogs.append(log);
-  await deps.objects.deletePrefix(deps.stagingBucket, staging.prefix(runId, extractionId));
+  if (!state || state.status === 'succeeded') return;
+  if (state.status !== 'failed') {
+    const index = ctx.run.extractionIds.indexOf(extractionId);
+    const extraction = ctx.config.extractions[index];
+    const log = buildExecutionLog(
+      {
+        extractionName: extraction?.name ?? extractionId,
+        extractionId,
+        configName: ctx.run.configName,
+        configId: ctx.run.configId,
+        runId,
+        startedAt: new Date(ctx.run.createdAt),
+        finishedAt: deps.clock.now(),
+        success: false,
+        error,
+        rows: 0,
+        destiny: null,
+        last: state.previousLast ?? null,
+        pages: state.pagesDone,
+        requests: 0,
+        retries: 0,
+        detailRequests: 0,
+        warnings: 0,
+        warningMessages: [],
+      },
+      ctx.redactor,
+    );
+    if (await deps.runs.transitionExtraction(runId, extractionId, ['running', 'finalizing'], 'failed', log))
+      ctx.logger.error('extraction failed', { run_id: runId, extraction_id: extractionId, error: log.error });
+  }
+  await settleExtraction(ctx, extractionId, deps);
+}
+
+/**
+ * What follows an extraction's end (its state and log are stored together): first the
+ * run's status, so that it never says `running` while an extraction's log holds the
+ * outcome, then the execution log, then staging's clean-up. Each step is repeatable;
+ * a task re-delivered after a crash or a failed step calls this again.
+ */
+export async function settleExtraction(
+  ctx: RunContext,
+  extractionId: string,
+  deps: PipelineDeps,
+): Promise<void> {
+  const state = await deps.runs.getExtraction(ctx.run.runId, extractionId);
+  if (!state || (state.status !== 'failed' && state.status !== 'succeeded')) return;
   await finishRunIfDone(ctx, deps);
+  if (state.log) await deps.executionLogs.append(state.log);
+  await deps.objects.deletePrefix(deps.stagingBucket, staging.prefix(ctx.run.runId, extractionId));
 }
 
 /** When every extraction of the run is over, the run is too. */

@@ -13,7 +13,8 @@ import { formatLogTimestamp } from '../core/time';
 import { compileTransformations } from '../core/transformations';
 import { configIdOf, extractionIdOf } from '../engine/runConfig';
 import { buildExecutionLog, errorMessage } from '../engine/executionLog';
-import { PaginationLimitError } from '../engine/pageStream';
+import { PaginationLimitError, PaginationLoopError, requestDigest } from '../engine/pageStream';
+import { outputBucket } from '../engine/outputBucket';
 import { outputKey } from '../engine/runExtraction';
 import { createRowWriter } from '../engine/rowWriters';
 import { Semaphore } from '../engine/concurrency';
@@ -22,8 +23,8 @@ import type { ExtractionRunState, PageRecord, RunRecord } from '../ports/runs';
 import { ZERO_COUNTERS } from '../ports/runs';
 import { type PipelineDeps, staging } from './deps';
 import { type DetailTask, encodeTask, type FinalizeTask, type PageTask } from './messages';
-import { completePage, failExtraction, failPage, finishRunIfDone, isPermanentFailure } from './outcomes';
-import { RunContext, type RunContexts } from './runContext';
+import { completePage, failExtraction, failPage, isPermanentFailure, settleExtraction } from './outcomes';
+import { type ExtractionContext, RunContext, type RunContexts } from './runContext';
 
 export interface StartOptions {
   runId?: string;
@@ -100,6 +101,7 @@ export async function handlePageTask(
 ): Promise<void> {
   const { runId, extractionId, cursor } = task;
   const state = await deps.runs.getExtraction(runId, extractionId);
+  if (await settledAlready(state, contexts, deps)) return;
   if (!state || state.status !== 'running') return;
   if (state.endIndex !== undefined && cursor.index > state.endIndex) return;
   const ctx = await contexts.get(runId);
@@ -110,6 +112,7 @@ export async function handlePageTask(
     let records: readonly unknown[];
     let decision;
     try {
+      await refuseRepeatedRequest(ex, task, deps);
       const view = await ex.fetcher.fetch(cursor);
       decision = ex.paginator.decide(cursor, view);
       if (!decision.last && cursor.index + 1 >= ex.paginator.maxPages)
@@ -155,6 +158,43 @@ export async function handlePageTask(
   if (page.chunks === 0) await completePage(ctx, extractionId, page.index, deps);
 }
 
+/**
+ * Loop detection for paginations that follow the upstream's links or cursors: each
+ * request is marked in staging by its digest, and a page whose request another page
+ * already made fails before it is sent. A re-delivered task finds its own mark.
+ */
+async function refuseRepeatedRequest(
+  ex: ExtractionContext,
+  task: PageTask,
+  deps: PipelineDeps,
+): Promise<void> {
+  if (!ex.paginator.followsUpstream) return;
+  const url = ex.fetcher.requestUrl(task.cursor);
+  const key = staging.request(task.runId, task.extractionId, requestDigest(url));
+  const held = await deps.objects.get(deps.stagingBucket, key);
+  if (held === undefined) {
+    await deps.objects.put(deps.stagingBucket, key, [String(task.cursor.index)]);
+    return;
+  }
+  const earlier = Number(held.toString('utf8'));
+  if (earlier !== task.cursor.index) throw new PaginationLoopError(task.cursor.index, earlier, url);
+}
+
+/**
+ * A task for an extraction that already ended: settle it again (the run's status, the
+ * log, the clean-up), since this may be the re-delivery of the task that ended it and
+ * was interrupted before all of that was done. True when nothing else is to be done.
+ */
+async function settledAlready(
+  state: ExtractionRunState | undefined,
+  contexts: RunContexts,
+  deps: PipelineDeps,
+): Promise<boolean> {
+  if (!state || (state.status !== 'failed' && state.status !== 'succeeded')) return false;
+  await settleExtraction(await contexts.get(state.runId), state.extractionId, deps);
+  return true;
+}
+
 async function dispatchPage(
   page: PageRecord,
   paginator: { at?(index: number): PageCursor; pagesInFlight: number; maxPages: number },
@@ -192,6 +232,7 @@ export async function handleDetailTask(
 ): Promise<void> {
   const { runId, extractionId, page: index, chunk } = task;
   const state = await deps.runs.getExtraction(runId, extractionId);
+  if (await settledAlready(state, contexts, deps)) return;
   if (!state || state.status !== 'running') return;
   if (state.endIndex !== undefined && index > state.endIndex) return;
   const ctx = await contexts.get(runId);
@@ -269,6 +310,7 @@ export async function handleFinalizeTask(
 ): Promise<void> {
   const { runId, extractionId } = task;
   const state = await deps.runs.getExtraction(runId, extractionId);
+  if (await settledAlready(state, contexts, deps)) return;
   if (!state || (state.status !== 'running' && state.status !== 'finalizing') || state.endIndex === undefined)
     return;
   await deps.runs.transitionExtraction(runId, extractionId, ['running'], 'finalizing');
@@ -279,6 +321,7 @@ export async function handleFinalizeTask(
   const transform = compileTransformations(extraction.transformations);
   const hasTransformations = extraction.transformations.length > 0;
   const scratch = await deps.scratch.create(`${runId}-${extractionId}`);
+  let failure: string | undefined;
   try {
     const writer = createRowWriter(scratch, {
       format: extraction.format,
@@ -329,7 +372,7 @@ export async function handleFinalizeTask(
       await writer.write(out);
     }
     const body = await writer.finish();
-    const bucket = extraction.s3_destiny.bucket ?? deps.defaultBucket;
+    const bucket = outputBucket(extraction, deps);
     const key = outputKey(extraction, startedAt);
     let destiny: string | null = null;
     if (body) {
@@ -364,18 +407,19 @@ export async function handleFinalizeTask(
     await deps.executionLogs.append(log);
     if (lastRecord !== undefined) await deps.lastRecords.set(extractionId, lastRecord);
     await deps.runs.transitionExtraction(runId, extractionId, ['finalizing'], 'succeeded', log);
-    await deps.objects.deletePrefix(deps.stagingBucket, staging.prefix(runId, extractionId));
     ctx.logger.info('extraction written', {
       run_id: runId,
       extraction: extraction.name,
       rows: writer.rowCount,
       destiny,
     });
-    await finishRunIfDone(ctx, deps);
   } catch (err) {
     if (!isPermanentFailure(err)) throw err;
-    await failExtraction(ctx, extractionId, errorMessage(err), deps);
+    failure = errorMessage(err);
   } finally {
     await scratch.dispose();
   }
+  // Only once the scratch files are gone: a finished run leaves nothing behind.
+  if (failure === undefined) await settleExtraction(ctx, extractionId, deps);
+  else await failExtraction(ctx, extractionId, failure, deps);
 }

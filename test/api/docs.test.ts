@@ -4,6 +4,7 @@
  * `UPDATE_DOCS=1 npx jest test/api/docs.test.ts` rewrites docs/postman_collection.json.
  */
 import { readFile, writeFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { PAGINATION_TYPES } from '../../shared/core/config/schema';
@@ -11,7 +12,7 @@ import { validateConfig } from '../../shared/core/config/validate';
 import { buildOpenApiDocument } from '../../shared/api/openapi';
 import { buildPostmanCollection } from '../../shared/api/postman';
 import { EXAMPLE_CONFIG, ROUTE_DOCS } from '../../shared/api/routeDocs';
-import { type ApiHarness, startApiHarness } from './harness';
+import { type ApiHarness, ROOT_KEY, startApiHarness } from './harness';
 
 const POSTMAN_FILE = join(__dirname, '..', '..', 'docs', 'postman_collection.json');
 
@@ -88,6 +89,58 @@ test('the app serves exactly the documented methods on every documented path', a
       );
     }
   }
+});
+
+/** node:http, because fetch refuses TRACE. */
+function nodeRequest(method: string, url: string): Promise<{ status: number; allow: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method, headers: { authorization: ROOT_KEY } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, allow: res.headers.allow }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('a method a documented path does not serve answers 405 with Allow (TRACE and OPTIONS too), never 404', async () => {
+  const byPath = new Map<string, string[]>();
+  for (const route of ROUTE_DOCS) byPath.set(route.path, [...(byPath.get(route.path) ?? []), route.method]);
+  for (const [path, methods] of byPath) {
+    for (const method of ['TRACE', 'OPTIONS', 'PATCH']) {
+      const res = await nodeRequest(method, `${api.baseUrl}${concrete(path)}`);
+      expect(`${method} ${path}: ${res.status} ${res.allow}`).toBe(
+        `${method} ${path}: 405 ${methods.join(', ')}`,
+      );
+    }
+  }
+});
+
+test('schedule documents the shape of a cron expression: what it rules out, the service refuses', () => {
+  const apiConfig = buildOpenApiDocument().components.schemas.ApiConfig as {
+    properties: { schedule: { pattern: string } };
+  };
+  const shape = new RegExp(apiConfig.properties.schedule.pattern);
+  for (const schedule of ['0 1 * * ? *', 'cron(0 1 * * ? *)', '*/5 * * * *', ' 0 12 * * MON-FRI ']) {
+    expect(`${schedule}: ${shape.test(schedule)}`).toBe(`${schedule}: true`);
+    expect(validateConfig({ ...EXAMPLE_CONFIG, schedule }).ok).toBe(true);
+  }
+  for (const schedule of ['0', '* * * *', '0 1 * * ? * 2026', 'every day', 'cron()']) {
+    expect(`${schedule}: ${shape.test(schedule)}`).toBe(`${schedule}: false`);
+    expect(validateConfig({ ...EXAMPLE_CONFIG, schedule }).ok).toBe(false);
+  }
+});
+
+test('routes with a query string document its 400', () => {
+  const { paths } = buildOpenApiDocument();
+  for (const route of ROUTE_DOCS.filter((r) => r.query)) {
+    const responses = paths[route.path]![route.method.toLowerCase()]!.responses as Record<string, unknown>;
+    expect(`${route.method} ${route.path}: ${'400' in responses}`).toBe(
+      `${route.method} ${route.path}: true`,
+    );
+  }
+  const runs = paths['/config/{id}/runs']!.get!.parameters as Array<{ name: string; schema: unknown }>;
+  expect(runs.find((p) => p.name === 'limit')?.schema).toMatchObject({ minimum: 1, maximum: 200 });
 });
 
 test('docs/postman_collection.json is the collection generated from the route table', async () => {

@@ -9,7 +9,9 @@ import { type EmbeddedApiStores, openEmbeddedApiStores } from '../../shared/adap
 import { createApp } from '../../shared/api/app';
 import type { ApiDeps } from '../../shared/api/deps';
 import { ensureRootKey } from '../../shared/api/rootKey';
+import type { EmbeddedSystemOptions } from '../../services/embedded/system';
 import { makePipelineHarness, type PipelineHarness } from '../support/pipelineHarness';
+import { pollUntil } from '../support/poll';
 
 export const ROOT_KEY = 'root-key-for-tests-0123456789abcdef';
 
@@ -39,8 +41,11 @@ export interface ApiHarness {
   close(): Promise<void>;
 }
 
-export async function startApiHarness(overrides: Partial<ApiDeps> = {}): Promise<ApiHarness> {
-  const pipeline = await makePipelineHarness({ detailChunkSize: 7 });
+export async function startApiHarness(
+  overrides: Partial<ApiDeps> = {},
+  pipelineOptions: Partial<EmbeddedSystemOptions> = {},
+): Promise<ApiHarness> {
+  const pipeline = await makePipelineHarness({ detailChunkSize: 7, ...pipelineOptions });
   const stores = openEmbeddedApiStores(pipeline.dataDir);
   await ensureRootKey(stores.apiKeys, { ROOT_API_KEY: ROOT_KEY }, () => undefined);
   const app = createApp({ pipeline: pipeline.deps, ...stores, ...overrides });
@@ -89,15 +94,9 @@ export function apiClient(baseUrl: string) {
 export async function eventually<T>(
   probe: () => Promise<T | undefined>,
   what: string,
-  timeoutMs = 20_000,
+  timeoutMs = 60_000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+  return pollUntil(probe, () => `timed out after ${timeoutMs} ms waiting for ${what}`, { timeoutMs });
 }
 
 /** A small config against the fake upstream: Zoho-like deals, paged, with a token endpoint. */

@@ -46,6 +46,22 @@ test('with $ROOT_API_KEY: that key is the root key, replacing a generated one, n
   expect(await keys.findByKey(ENV_KEY)).toEqual({ name: 'rootkey', root: true });
 });
 
+test('a stored root key rotated through the API stays rotated across restarts: the old key is gone, nothing is printed', async () => {
+  const keys = store();
+  const printed: string[] = [];
+  await ensureRootKey(keys, {}, (line) => printed.push(line));
+  const first = /([0-9a-f]{64})$/.exec(printed[0]!)![1]!;
+  const rotated = (await keys.refresh('rootkey')).apiKey;
+
+  expect(await ensureRootKey(keys, {}, (line) => printed.push(line))).toEqual({
+    name: 'rootkey',
+    source: 'existing',
+  });
+  expect(printed).toHaveLength(1);
+  expect(await keys.findByKey(rotated)).toEqual({ name: 'rootkey', root: true });
+  expect(await keys.findByKey(first)).toBeUndefined();
+});
+
 test('a short $ROOT_API_KEY is refused', async () => {
   await expect(ensureRootKey(store(), { ROOT_API_KEY: 'short' }, () => undefined)).rejects.toBeInstanceOf(
     RootKeySettingsError,

@@ -513,6 +513,26 @@ describe('API keys', () => {
     expect((await api.request('GET', '/config', { auth: third })).status).toBe(401);
   });
 
+  test('with the root key from ROOT_API_KEY, rotating it through the API is refused (409) and the key keeps working', async () => {
+    const fromEnv = await startApiHarness({ rootKeySource: 'environment' });
+    try {
+      const refused = await fromEnv.request('POST', '/api-keys/rootkey/refresh');
+      expect({ status: refused.status, body: refused.body }).toEqual({
+        status: 409,
+        body: {
+          error:
+            'the root key is set by ROOT_API_KEY: rotate it by changing ROOT_API_KEY and restarting the service',
+        },
+      });
+      expect((await fromEnv.request('GET', '/secrets', { auth: ROOT_KEY })).status).toBe(200);
+      // Person keys are refreshed as usual.
+      await fromEnv.request('POST', '/api-keys', { json: { name: 'erin' } });
+      expect((await fromEnv.request('POST', '/api-keys/erin/refresh')).status).toBe(200);
+    } finally {
+      await fromEnv.close();
+    }
+  });
+
   test('root deletes a key; the root key can be refreshed by root', async () => {
     const separate = await startApiHarness();
     try {

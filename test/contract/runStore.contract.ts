@@ -292,7 +292,11 @@ export function describeRunStoreContract(name: string, makeStore: MakeFixture<Ru
         await store.addCounters(run.runId, { requests: 3, retries: 1 }, 'ext-deals');
         await store.addCounters(run.runId, { requests: 2 });
         await store.addCounters(run.runId, { requests: 4, pages: 1 }, 'ext-deals');
-        expect((await store.getRun(run.runId))?.counters).toMatchObject({ requests: 9, retries: 1, pages: 1 });
+        expect((await store.getRun(run.runId))?.counters).toMatchObject({
+          requests: 9,
+          retries: 1,
+          pages: 1,
+        });
         expect((await store.getExtraction(run.runId, 'ext-deals'))?.counters).toEqual({
           ...ZERO_COUNTERS,
           requests: 7,

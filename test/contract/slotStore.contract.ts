@@ -50,6 +50,21 @@ export function describeSlotStoreContract(name: string, make: MakeFixture<SlotSt
         expect(count(next, 'taken')).toBe(5);
       }),
     );
+
+    it(
+      'has exactly one winner in each of 30 rounds of four racing claims (a rare non-atomic write shows here)',
+      withStore(async (store) => {
+        expect(await store.claim('race', H1)).toBe('baseline');
+        const start = Date.parse(H2);
+        const winners: number[] = [];
+        for (let round = 0; round < 30; round++) {
+          const slot = new Date(start + round * 3_600_000).toISOString();
+          const claims = await Promise.all(Array.from({ length: 4 }, () => store.claim('race', slot)));
+          winners.push(count(claims, 'claimed'));
+        }
+        expect(winners.filter((n) => n !== 1)).toEqual([]);
+      }),
+    );
   });
 }
 

@@ -97,3 +97,52 @@ describe('FileObjectStore.sweepPartials', () => {
     }
   });
 });
+
+describe('FileObjectStore containment', () => {
+  const outside = (dir: string): string[] => [
+    '..',
+    '../outside',
+    '.',
+    '',
+    join(dir, '..', 'abs'),
+    '/tmp',
+    'a/b',
+    'a\\b',
+  ];
+
+  test('a bucket that is not one directory inside the storage root is refused by every operation, and nothing is written', async () => {
+    const tmp = await tempDir();
+    try {
+      const root = join(tmp.dir, 's3');
+      const store = new FileObjectStore(root);
+      for (const bucket of outside(root)) {
+        const refused = `bucket ${JSON.stringify(bucket)} is not a directory inside the storage root`;
+        await expect(store.put(bucket, 'secrets.json', ['{}'])).rejects.toThrow(refused);
+        await expect(store.get(bucket, 'secrets.json')).rejects.toThrow(refused);
+        await expect(store.list(bucket, '')).rejects.toThrow(refused);
+        await expect(store.deletePrefix(bucket, '')).rejects.toThrow(refused);
+      }
+      const { readdir } = await import('node:fs/promises');
+      expect(await readdir(tmp.dir, { recursive: true })).toEqual([]);
+    } finally {
+      await tmp.remove();
+    }
+  });
+
+  test.each(['../x.csv', '../../x.csv', '/etc/x.csv', 'a/../../x.csv', '', '.'])(
+    'a key %p that leaves its bucket is refused',
+    async (key) => {
+      const tmp = await tempDir();
+      try {
+        const store = new FileObjectStore(join(tmp.dir, 's3'));
+        await expect(store.put('bucket', key, ['x'])).rejects.toThrow(
+          `object key ${JSON.stringify(key)} escapes bucket "bucket"`,
+        );
+        const { readdir } = await import('node:fs/promises');
+        expect(await readdir(tmp.dir, { recursive: true })).toEqual([]);
+      } finally {
+        await tmp.remove();
+      }
+    },
+  );
+});

@@ -232,6 +232,9 @@ describe('refused addresses', () => {
     ['the EC2 metadata address', 'http://169.254.169.254/latest/meta-data/'],
     ['the ECS credentials endpoint', 'http://169.254.170.2/v2/credentials'],
     ['the IPv6 metadata address', 'http://[fd00:ec2::254]/latest/'],
+    ['the IPv4-mapped metadata address', 'http://[::ffff:169.254.169.254]/latest/'],
+    ['the IPv4-mapped metadata address, written out', 'http://[0:0:0:0:0:ffff:a9fe:a9fe]/latest/'],
+    ['the NAT64 metadata address', 'http://[64:ff9b::169.254.169.254]/latest/'],
   ])('%s is refused before any connection', async (_name, url) => {
     const report = await h.run({ name: 'ssrf', extractions: [{ name: 'creds', endpoint: { url } }] });
     expect(report.logs[0]!.success).toBe('false');

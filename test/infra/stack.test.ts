@@ -552,6 +552,33 @@ describe('infra stack with a certificate and an existing VPC', () => {
   });
 });
 
+describe('output buckets', () => {
+  const writes = (list: PolicyStatement[]): string[] =>
+    list.filter((s) => s.Action.includes('s3:PutObject')).flatMap((s) => s.Resource);
+
+  it.each([
+    ['without extra buckets', [] as string[]],
+    ['with extraOutputBuckets', ['team-exports', 'audit.exports']],
+  ])(
+    '%s: only the writer reaches output buckets, exactly those the deployment names, and every service refuses others (ALLOWED_OUTPUT_BUCKETS)',
+    async (_case, extra) => {
+      const { mocks } = await deploy({ ...baseArgs, extraOutputBuckets: extra });
+      const outputs = [names.buckets.output, ...extra].map((b) => `arn:aws:s3:::${b}/*`);
+      const staging = `arn:aws:s3:::${names.buckets.staging}/*`;
+      expect(writes(statements(mocks, 'writer-task-policy')).sort()).toEqual([staging, ...outputs].sort());
+      for (const service of SERVICE_NAMES.filter((s) => s !== 'writer')) {
+        expect(writes(statements(mocks, `${service}-task-policy`))).toEqual([staging]);
+      }
+      for (const service of SERVICE_NAMES) {
+        const env = container(mocks, service).environment;
+        expect(env.find((e) => e.name === 'ALLOWED_OUTPUT_BUCKETS')?.value).toBe(
+          [names.buckets.output, ...extra].join(','),
+        );
+      }
+    },
+  );
+});
+
 describe('stack config', () => {
   const project = 'api-extractor';
   const set = (values: Record<string, string>): void => {
@@ -596,6 +623,7 @@ describe('stack config', () => {
       maxReceiveCount: '0',
       services: JSON.stringify({ 'page-fetcher': { desiredCount: -1 }, mailer: {} }),
       vpcId: 'vpc-1',
+      extraOutputBuckets: JSON.stringify(['team-exports', '..', 'Team']),
     });
     let message = '';
     try {
@@ -609,5 +637,8 @@ describe('stack config', () => {
     expect(message).toContain('services.page-fetcher.desiredCount');
     expect(message).toContain('services.mailer: unknown service');
     expect(message).toContain('vpcId and subnetIds go together');
+    expect(message).toContain('extraOutputBuckets: ".." must be an S3 bucket name');
+    expect(message).toContain('extraOutputBuckets: "Team" must be an S3 bucket name');
+    expect(message).not.toContain('"team-exports"');
   });
 });

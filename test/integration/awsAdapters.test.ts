@@ -186,6 +186,11 @@ describe('AWS settings', () => {
       endpoint: 'http://127.0.0.1:4566',
       maxReceiveCount: 3,
     });
+    expect(settings.allowedOutputBuckets).toBeUndefined();
+    expect(
+      awsSettingsFromEnv({ ...complete, ALLOWED_OUTPUT_BUCKETS: ' team-exports , audit.exports ' })
+        .allowedOutputBuckets,
+    ).toEqual(['team-exports', 'audit.exports']);
   });
 
   it.each([
@@ -204,6 +209,10 @@ describe('AWS settings', () => {
       'MAX_RECEIVE_COUNT must be an integer from 1 to 1000 (got "0")',
     ],
     [{ ...complete, DEFAULT_OUTPUT_BUCKET_SUFFIX: 'x'.repeat(40) }, 'is longer than 63'],
+    [
+      { ...complete, ALLOWED_OUTPUT_BUCKETS: 'team-exports,../x' },
+      'ALLOWED_OUTPUT_BUCKETS: "../x" must be an S3 bucket name',
+    ],
   ])('rejects %j naming each problem', (env, expected) => {
     expect(() => awsSettingsFromEnv(env)).toThrow(AwsSettingsError);
     expect(() => awsSettingsFromEnv(env)).toThrow(expected);
@@ -326,7 +335,7 @@ describe('AWS adapters beyond the contracts', () => {
     );
     try {
       await broker.send('details', ['{"v":0}']);
-      const message = await within(15_000, 'the handler', handled.promise);
+      const message = await within(60_000, 'the handler', handled.promise);
       await expect(broker.deadLetter('details', message, 'too late')).rejects.toBeInstanceOf(
         QueueBrokerError,
       );
@@ -370,11 +379,11 @@ describe('AWS adapters beyond the contracts', () => {
       visibilityTimeoutSeconds: 5,
     });
     try {
-      expect(await within(10_000, 'the error report', reported.promise)).toMatchObject({
+      expect(await within(60_000, 'the error report', reported.promise)).toMatchObject({
         queueName: 'api-extractor-never-bootstrapped-pages',
         error: 'cannot find queue api-extractor-never-bootstrapped-pages',
       });
-      await within(1_000, 'stop()', consumer.stop());
+      await within(15_000, 'stop()', consumer.stop());
     } finally {
       destroyAwsClients(clients);
     }
@@ -395,7 +404,7 @@ describe('AWS adapters beyond the contracts', () => {
     );
     try {
       await broker.send('finalize', ['x']);
-      await within(15_000, 'the failing handler', failed.promise);
+      await within(60_000, 'the failing handler', failed.promise);
     } finally {
       await consumer.stop();
       await deployment.close();

@@ -25,7 +25,8 @@ import { duplicating } from '../support/duplicatingBroker';
 import { RunContexts } from '../../shared/pipeline/runContext';
 import { startWorker } from '../../shared/pipeline/workers';
 
-jest.setTimeout(90_000);
+// Deadlines are generous: the machine may be loaded, and a passing test never waits for them.
+jest.setTimeout(300_000);
 
 const WORKER = join(__dirname, '../../dist/services/worker/main.js');
 const moto = useMoto();
@@ -108,7 +109,7 @@ async function runAndWait(
   config: Record<string, unknown>,
 ): Promise<{ status: string; error?: string; logs: ExecutionLog[] }> {
   const started = await startRun(parseConfig(config), d.deps, { trigger: 'api' });
-  const run = await waitForRun(d.deps.runs, started.runId, 80_000);
+  const run = await waitForRun(d.deps.runs, started.runId, 240_000);
   const logs: ExecutionLog[] = [];
   for (const id of run.extractionIds) {
     const log = (await d.deps.executionLogs.list(id)).find((l) => l.run_id === run.runId);
@@ -208,7 +209,7 @@ test('a page-fetcher killed with SIGKILL mid-run and restarted: every row exactl
     }
     await d.kill('pages', 'SIGKILL');
     d.start('pages-again', 'page-fetcher');
-    const run = await waitForRun(d.deps.runs, started.runId, 80_000);
+    const run = await waitForRun(d.deps.runs, started.runId, 240_000);
     expect(run.status).toBe('succeeded');
     const log = (await d.deps.executionLogs.list(run.extractionIds[0]!))[0]!;
     const rows = parseCsv(await s3Text(d, log.destiny!));
@@ -253,7 +254,7 @@ test('the writer killed mid-upload: no partial object meanwhile; after a restart
     expect(state!.status).toBe('finalizing');
     expect(during).toEqual([]);
     d.start('writer-again', 'writer');
-    const run = await waitForRun(d.deps.runs, started.runId, 80_000);
+    const run = await waitForRun(d.deps.runs, started.runId, 240_000);
     expect(run.status).toBe('succeeded');
     const log = (await d.deps.executionLogs.list(extractionId))[0]!;
     const text = await s3Text(d, log.destiny!);
@@ -289,7 +290,7 @@ test('a poison message goes to the dead-letter queue and fails the run it names,
     await d.deps.queues.send('pages', [
       JSON.stringify({ v: 1, type: 'page', runId: victim.runId, extractionId: victim.extractionIds[0] }),
     ]);
-    const failed = await waitForRun(d.deps.runs, victim.runId, 60_000);
+    const failed = await waitForRun(d.deps.runs, victim.runId, 240_000);
     await slow.close();
     expect(failed).toMatchObject({
       status: 'failed',
@@ -322,7 +323,7 @@ test('every message delivered twice through SQS: every row exactly once', async 
   ];
   try {
     const started = await startRun(parseConfig(detailsConfig(api.url)), deps, { trigger: 'api' });
-    const run = await waitForRun(deps.runs, started.runId, 80_000);
+    const run = await waitForRun(deps.runs, started.runId, 240_000);
     expect(run.status).toBe('succeeded');
     const log = (await deps.executionLogs.list(run.extractionIds[0]!))[0]!;
     expect(log.data_inserted_len).toBe('140');

@@ -11,7 +11,7 @@ export function useMoto(): Pick<MotoServer, 'env' | 'endpoint'> {
   beforeAll(async () => {
     server = await startMoto();
     restoreEnv = applyEnv(server.env);
-  }, 40_000);
+  }, 120_000);
   afterAll(async () => {
     restoreEnv?.();
     await server?.stop();

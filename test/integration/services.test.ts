@@ -46,7 +46,8 @@ import { parseCsv } from '../support/engineHarness';
 import { type PaymentsApi, startPaymentsApi } from '../support/originalSuite';
 import { useMoto } from './motoLifecycle';
 
-jest.setTimeout(60_000);
+// Deadlines are generous: the machine may be loaded, and a passing test never waits for them.
+jest.setTimeout(240_000);
 
 const DIST = join(__dirname, '../../dist/services');
 const CONFIG_API = join(DIST, 'config-api/main.js');
@@ -107,7 +108,7 @@ class Service {
   }
 
   /** The first match of `pattern` in the service's stdout or stderr. */
-  async waitFor(pattern: RegExp, what: string, timeoutMs = 15_000): Promise<RegExpMatchArray> {
+  async waitFor(pattern: RegExp, what: string, timeoutMs = 90_000): Promise<RegExpMatchArray> {
     return eventually(
       async () => {
         if (!this.running)
@@ -171,7 +172,7 @@ describe('the five services as OS processes: the original workflow over HTTP', (
     services.set('config-api', api.service);
     request = apiClient(api.baseUrl);
     await services.get('scheduler')!.waitFor(/scheduler started/, 'started');
-  }, 40_000);
+  }, 180_000);
 
   afterAll(async () => {
     await Promise.all([...services.values()].map((s) => s.stop('SIGKILL')));
@@ -235,7 +236,7 @@ describe('the five services as OS processes: the original workflow over HTTP', (
         );
       },
       'the execution log of the run',
-      40_000,
+      120_000,
     );
     expect(log).toMatchObject({ success: 'true', error: null, data_inserted_len: '45' });
     const bucket = stage.settings.names.buckets.output;
@@ -345,7 +346,7 @@ describe('the table of refused requests against the config-api process', () => {
     };
     ctx.configId = created.id;
     ctx.extractionId = created.extractions[0]!.id;
-  }, 30_000);
+  }, 120_000);
 
   afterAll(async () => {
     await service?.stop('SIGKILL');

@@ -21,10 +21,11 @@ import path from 'node:path';
  * The serialized moto launcher (see its docstring for why): beside this file, or, when
  * this file runs compiled from `dist/test/support` (the bench), in the source tree.
  */
-export const MOTO_LAUNCHER = [
-  path.join(__dirname, 'moto_serialized.py'),
-  path.resolve(__dirname, '../../../test/support/moto_serialized.py'),
-].find((candidate) => fs.existsSync(candidate)) ?? path.join(__dirname, 'moto_serialized.py');
+export const MOTO_LAUNCHER =
+  [
+    path.join(__dirname, 'moto_serialized.py'),
+    path.resolve(__dirname, '../../../test/support/moto_serialized.py'),
+  ].find((candidate) => fs.existsSync(candidate)) ?? path.join(__dirname, 'moto_serialized.py');
 
 export interface MotoServer {
   /** `http://127.0.0.1:<port>` */
@@ -37,7 +38,7 @@ export interface MotoServer {
   stop(): Promise<void>;
 }
 
-const READY_TIMEOUT_MS = 30_000;
+const READY_TIMEOUT_MS = 90_000;
 const POLL_INTERVAL_MS = 100;
 
 /** Variables the SDK would otherwise read from a developer's profile or instance role. */

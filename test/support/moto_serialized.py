@@ -10,9 +10,13 @@ emulator, not the code.
 
 Serving everything on one thread would fix that but would block every client while
 one SQS `ReceiveMessage` long-polls for up to 20 s. So this wrapper keeps moto's
-threaded server and holds one lock around each request, except `ReceiveMessage`
-(JSON protocol: header `X-Amz-Target: AmazonSQS.ReceiveMessage`), which only waits
-and reads. The response body is read inside the lock, so no handler runs outside it.
+threaded server and holds one lock around each request, except:
+- SQS `ReceiveMessage` (JSON protocol: header `X-Amz-Target: AmazonSQS.ReceiveMessage`),
+  which mostly waits;
+- S3 requests without a condition (no `If-Match`/`If-None-Match`): objects are written
+  whole under distinct keys, so nothing there needs atomicity, and staging and output
+  traffic is the bulk of the emulator's load (serialising it halved S3 throughput).
+The response body is read inside the lock, so no locked handler runs outside it.
 
 Usage: python3 moto_serialized.py [-H HOST] -p PORT
 """
@@ -33,11 +37,19 @@ from moto.moto_server.werkzeug_app import (
 UNLOCKED_TARGETS = {"AmazonSQS.ReceiveMessage"}
 
 
+def is_unconditional_s3(environ):
+    """An S3 request (SigV4 scope `/s3/aws4_request`, header or presigned) with no condition."""
+    scope = environ.get("HTTP_AUTHORIZATION", "") + environ.get("QUERY_STRING", "")
+    if "/s3/aws4_request" not in scope and "%2Fs3%2Faws4_request" not in scope:
+        return False
+    return "HTTP_IF_MATCH" not in environ and "HTTP_IF_NONE_MATCH" not in environ
+
+
 def serialized(app):
     lock = threading.Lock()
 
     def application(environ, start_response):
-        if environ.get("HTTP_X_AMZ_TARGET") in UNLOCKED_TARGETS:
+        if environ.get("HTTP_X_AMZ_TARGET") in UNLOCKED_TARGETS or is_unconditional_s3(environ):
             return app(environ, start_response)
         with lock:
             captured = {}

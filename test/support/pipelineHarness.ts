@@ -14,19 +14,21 @@ import {
 } from '../../services/embedded/system';
 import type { LogLine } from './engineHarness';
 import type { Logger } from '../../shared/ports/logger';
+import { pollUntil } from './poll';
 
-/** Polls the run store until the run is over (a condition, not a fixed sleep). */
-export async function waitForRun(runs: RunStore, runId: string, timeoutMs = 20_000): Promise<RunRecord> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const run = await runs.getRun(runId);
-    if (run && run.status !== 'running') return run;
-    if (Date.now() > deadline)
-      throw new Error(
-        `run ${runId} still ${run?.status ?? 'missing'} after ${timeoutMs} ms: ${JSON.stringify(run)}`,
-      );
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/** Polls the run store, with backoff, until the run is over (a condition, not a fixed sleep). */
+export async function waitForRun(runs: RunStore, runId: string, timeoutMs = 60_000): Promise<RunRecord> {
+  return pollUntil(
+    async () => {
+      const run = await runs.getRun(runId);
+      return run && run.status !== 'running' ? run : undefined;
+    },
+    async () => {
+      const run = await runs.getRun(runId);
+      return `run ${runId} still ${run?.status ?? 'missing'} after ${timeoutMs} ms: ${JSON.stringify(run)}`;
+    },
+    { timeoutMs },
+  );
 }
 
 export interface PipelineHarness {

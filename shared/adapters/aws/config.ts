@@ -8,6 +8,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { parseBucketList } from '../../core/bucketName';
 import { QUEUE_NAMES, type QueueName } from '../../ports/queue';
 import { AwsSettingsError } from './errors';
 
@@ -45,6 +46,12 @@ export interface AwsSettings {
   /** Receives before SQS moves a message to its dead-letter queue (RedrivePolicy). */
   maxReceiveCount: number;
   names: AwsResourceNames;
+  /**
+   * `ALLOWED_OUTPUT_BUCKETS`: the buckets `s3_destiny.bucket` may name besides the
+   * output bucket (the stack sets it to the buckets the writer's role may write);
+   * undefined = not checked here, the writer's role decides.
+   */
+  allowedOutputBuckets?: string[];
 }
 
 /** Bucket names are global, so they carry a suffix (an account id, a random word). */
@@ -128,6 +135,11 @@ export function awsSettingsFromEnv(env: NodeJS.ProcessEnv): AwsSettings {
     }
   }
 
+  const allowed = env.ALLOWED_OUTPUT_BUCKETS?.trim()
+    ? parseBucketList(env.ALLOWED_OUTPUT_BUCKETS, 'ALLOWED_OUTPUT_BUCKETS')
+    : undefined;
+  problems.push(...(allowed?.problems ?? []));
+
   const names = resourceNames(stage, bucketSuffix);
   if (problems.length === 0) {
     for (const bucket of Object.values(names.buckets)) {
@@ -143,7 +155,15 @@ export function awsSettingsFromEnv(env: NodeJS.ProcessEnv): AwsSettings {
     }
   }
   if (problems.length > 0) throw new AwsSettingsError(`invalid AWS settings: ${problems.join('; ')}`);
-  return { region, ...(endpoint ? { endpoint } : {}), stage, bucketSuffix, maxReceiveCount, names };
+  return {
+    region,
+    ...(endpoint ? { endpoint } : {}),
+    stage,
+    bucketSuffix,
+    maxReceiveCount,
+    names,
+    ...(allowed ? { allowedOutputBuckets: allowed.buckets } : {}),
+  };
 }
 
 export interface AwsClients {

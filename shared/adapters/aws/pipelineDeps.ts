@@ -21,7 +21,10 @@ export interface AwsPipelineOptions {
   scratchDir?: string;
 }
 
-export function awsPipelineDeps(settings: AwsSettings, options: AwsPipelineOptions): { deps: PipelineDeps; clients: AwsClients } {
+export function awsPipelineDeps(
+  settings: AwsSettings,
+  options: AwsPipelineOptions,
+): { deps: PipelineDeps; clients: AwsClients } {
   const clients = createAwsClients(settings);
   const { names } = settings;
   const deps: PipelineDeps = {
@@ -45,6 +48,7 @@ export function awsPipelineDeps(settings: AwsSettings, options: AwsPipelineOptio
     detailChunkSize: options.detailChunkSize ?? 50,
     maxReceiveCount: settings.maxReceiveCount,
     allowLinkLocal: options.allowLinkLocal,
+    allowedOutputBuckets: settings.allowedOutputBuckets,
   };
   return { deps, clients };
 }

@@ -1,5 +1,6 @@
 /** The embedded adapters for the pipeline: one SQLite file and the data directory. */
 import { join } from 'node:path';
+import { parseBucketList } from '../../core/bucketName';
 import type { PipelineDeps } from '../../pipeline/deps';
 import { type Logger, systemClock } from '../../ports/logger';
 import { defaultOutputBucket, localLayout } from '../local/engineDeps';
@@ -26,6 +27,14 @@ export interface EmbeddedDeps {
   broker: SqliteQueueBroker;
 }
 
+/** `ALLOWED_OUTPUT_BUCKETS` (comma-separated); undefined when unset. The entry point reports a bad value first. */
+export function allowedOutputBucketsFromEnv(env: NodeJS.ProcessEnv): string[] | undefined {
+  if (!env.ALLOWED_OUTPUT_BUCKETS?.trim()) return undefined;
+  const { buckets, problems } = parseBucketList(env.ALLOWED_OUTPUT_BUCKETS, 'ALLOWED_OUTPUT_BUCKETS');
+  if (problems.length > 0) throw new Error(problems.join('; '));
+  return buckets;
+}
+
 export function embeddedPipelineDeps(options: EmbeddedOptions): EmbeddedDeps {
   const env = options.env ?? process.env;
   const layout = localLayout(options.dataDir);
@@ -49,6 +58,7 @@ export function embeddedPipelineDeps(options: EmbeddedOptions): EmbeddedDeps {
     detailChunkSize: options.detailChunkSize ?? 50,
     maxReceiveCount,
     allowLinkLocal: env.ALLOW_LINK_LOCAL_REQUESTS === 'true',
+    allowedOutputBuckets: allowedOutputBucketsFromEnv(env),
   };
   return { deps, objects, db, broker };
 }

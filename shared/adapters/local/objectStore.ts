@@ -12,13 +12,42 @@ import { Readable } from 'node:stream';
 import type { Chunk, ObjectStore } from '../../ports/storage';
 import { SpooledFile } from './scratch';
 
+/** A bucket or key that would put an object outside the storage root (or its bucket). */
+export class ObjectLocationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ObjectLocationError';
+  }
+}
+
 export class FileObjectStore implements ObjectStore {
   constructor(private readonly root: string) {}
 
+  /**
+   * `<root>/<bucket>`. The config schema already holds bucket names to S3's rules;
+   * this store checks again, whoever calls it, that a bucket is exactly one
+   * directory inside the root (not `..`, `.`, an absolute path or a nested path).
+   */
+  private bucketDir(bucket: string): string {
+    const root = resolve(this.root);
+    const base = resolve(root, bucket);
+    if (bucket === '' || /[\\/]/.test(bucket) || dirname(base) !== root) {
+      throw new ObjectLocationError(
+        `bucket ${JSON.stringify(bucket)} is not a directory inside the storage root`,
+      );
+    }
+    return base;
+  }
+
+  /** `<root>/<bucket>/<key>`, refused when the key leaves its bucket. */
   private pathOf(bucket: string, key: string): string {
-    const base = resolve(this.root, bucket);
+    const base = this.bucketDir(bucket);
     const path = resolve(base, key);
-    if (!path.startsWith(base + sep)) throw new Error(`object key escapes its bucket: ${bucket}/${key}`);
+    if (!path.startsWith(base + sep)) {
+      throw new ObjectLocationError(
+        `object key ${JSON.stringify(key)} escapes bucket ${JSON.stringify(bucket)}`,
+      );
+    }
     return path;
   }
 
@@ -50,7 +79,7 @@ export class FileObjectStore implements ObjectStore {
   }
 
   async list(bucket: string, prefix: string): Promise<string[]> {
-    const base = resolve(this.root, bucket);
+    const base = this.bucketDir(bucket);
     let entries;
     try {
       entries = await readdir(base, { recursive: true, withFileTypes: true });

@@ -6,10 +6,17 @@
  * interface; keep the class names stable, the engine imports them.
  */
 import Joi from 'joi';
+import { BUCKET_NAME_PATTERN, BUCKET_NAME_RULE, bucketNameProblem } from '../bucketName';
 
 /** Hard ceiling for `max_pages`, so a typo cannot ask for an endless loop. */
 export const MAX_PAGES_LIMIT = 1_000_000;
 export const DEFAULT_MAX_PAGES = 10_000;
+
+/**
+ * The shape of a schedule, for the OpenAPI document: 5 or 6 fields, optionally in
+ * `cron(…)`. Validation parses the expression itself (`parseSchedule`).
+ */
+export const SCHEDULE_SHAPE = String.raw`^\s*(?:[cC][rR][oO][nN]\(\s*)?[^\s()]+(?:\s+[^\s()]+){4,5}\s*\)?\s*$`;
 
 /**
  * The keys of an object schema, where `null` for an optional key means absent: the
@@ -39,6 +46,12 @@ const integerBetween = (min: number, max: number, what = 'an integer'): Joi.Numb
     .min(min)
     .max(max)
     .messages({ 'number.integer': message, 'number.min': message, 'number.max': message });
+};
+
+/** A number (fractions allowed) in `[min, max]`, with the same kind of message. */
+const numberBetween = (min: number, max: number): Joi.NumberSchema => {
+  const message = `must be a number between ${min} and ${max}`;
+  return Joi.number().min(min).max(max).messages({ 'number.min': message, 'number.max': message });
 };
 
 /**
@@ -102,8 +115,8 @@ const pageBudget = {
 
 export const sequentialParametersSchema = parametersOf('sequential', {
   param_name: Joi.string().min(1).required(),
-  start_from: Joi.number().default(1),
-  step: Joi.number().invalid(0).default(1),
+  start_from: integerBetween(0, 1_000_000_000).default(1),
+  step: integerBetween(-1_000_000, 1_000_000).invalid(0).default(1),
   there_are_more_pages: Joi.string()
     .min(1)
     .description('ConditionExpression or JsonField on the body: continue while true.'),
@@ -194,7 +207,7 @@ export const mappingFetchSchema = Joi.object(
 export const transformationSchema = Joi.object(
   keysOf({
     action: Joi.string().required(),
-    priority: Joi.number().default(0),
+    priority: integerBetween(-1_000_000, 1_000_000).default(0),
     on: Joi.array().items(Joi.string()),
     new_column_prefix: Joi.string().min(1),
     params: Joi.object().unknown(true).default({}),
@@ -203,20 +216,39 @@ export const transformationSchema = Joi.object(
 
 export const httpOptionsSchema = Joi.object(
   keysOf({
-    timeout_ms: integerBetween(1, 600_000).default(30_000).description('Headers and body idle timeout.'),
-    connect_timeout_ms: integerBetween(1, 120_000).default(10_000),
+    timeout_ms: integerBetween(100, 600_000).default(30_000).description('Headers and body idle timeout.'),
+    connect_timeout_ms: integerBetween(100, 120_000).default(10_000),
+    request_timeout_ms: integerBetween(100, 3_600_000)
+      .default(120_000)
+      .description('Deadline for one request, headers and whole body, per attempt.'),
+    min_bytes_per_second: integerBetween(0, 1_000_000_000)
+      .default(100)
+      .description('Slowest accepted body, judged over each timeout_ms window; 0 = off.'),
     max_attempts: integerBetween(1, 20).default(5).description('Tries per request, first included.'),
     backoff_base_ms: integerBetween(0, 60_000).default(500),
     backoff_max_ms: integerBetween(0, 600_000).default(30_000),
-    requests_per_second: Joi.number()
-      .positive()
-      .description('Rate limit for this extraction; absent = none.'),
+    requests_per_second: numberBetween(0.01, 1000).description(
+      'Rate limit for this extraction (0.01 = one request per 100 s); absent = none.',
+    ),
   }),
 ).meta({ className: 'HttpOptions' });
 
 export const s3DestinySchema = Joi.object(
   keysOf({
-    bucket: Joi.string().min(1).description("Absent = the deployment's output bucket."),
+    bucket: Joi.string()
+      .pattern(BUCKET_NAME_PATTERN)
+      .custom((name: string, helpers) => {
+        const problem = bucketNameProblem(name);
+        return problem ? helpers.error('string.bucket', { problem }) : name;
+      })
+      .messages({
+        'string.empty': BUCKET_NAME_RULE,
+        'string.pattern.base': BUCKET_NAME_RULE,
+        'string.bucket': '{#problem}',
+      })
+      .description(
+        "Absent = the deployment's output bucket. S3's bucket naming rules: 3 to 63 lower-case letters, digits, dots or hyphens, starting and ending with a letter or digit, no `..`, not an IP address, no reserved prefix (`xn--`, `sthree-`, `amzn-s3-demo-`) or suffix (`-s3alias`, `--ol-s3`, `.mrap`, `--x-s3`, `--table-s3`).",
+      ),
     folder: Joi.string().allow('').default(''),
     filename: Joi.string().min(1).default('{timestamp}'),
   }),
@@ -256,7 +288,12 @@ export const apiConfigSchema = Joi.object(
   keysOf({
     id: Joi.string().min(1),
     name: Joi.string().min(1).required(),
-    schedule: Joi.string().min(1).description('Cron (AWS 6-field or 5-field, UTC); absent = global default.'),
+    schedule: Joi.string()
+      .min(1)
+      .meta({ openapi: { pattern: SCHEDULE_SHAPE } })
+      .description(
+        'Cron (AWS 6-field or 5-field, UTC, optionally wrapped as `cron(…)`); absent = global default. The pattern is the shape; the fields are checked when the config is saved.',
+      ),
     enabled: Joi.boolean().default(true),
     auth: authSchema.default({ access_token: '' }),
     extractions: Joi.array()

@@ -5,7 +5,7 @@ export interface ApiConfig {
   id?: string;
   name: string;
   /**
-   * Cron (AWS 6-field or 5-field, UTC); absent = global default.
+   * Cron (AWS 6-field or 5-field, UTC, optionally wrapped as `cron(…)`); absent = global default. The pattern is the shape; the fields are checked when the config is saved.
    */
   schedule?: string;
   enabled: boolean;
@@ -104,13 +104,21 @@ export interface HttpOptions {
   timeout_ms: number;
   connect_timeout_ms: number;
   /**
+   * Deadline for one request, headers and whole body, per attempt.
+   */
+  request_timeout_ms: number;
+  /**
+   * Slowest accepted body, judged over each timeout_ms window; 0 = off.
+   */
+  min_bytes_per_second: number;
+  /**
    * Tries per request, first included.
    */
   max_attempts: number;
   backoff_base_ms: number;
   backoff_max_ms: number;
   /**
-   * Rate limit for this extraction; absent = none.
+   * Rate limit for this extraction (0.01 = one request per 100 s); absent = none.
    */
   requests_per_second?: number;
 }
@@ -156,7 +164,7 @@ export interface RefreshToken {
 
 export interface S3Destiny {
   /**
-   * Absent = the deployment's output bucket.
+   * Absent = the deployment's output bucket. S3's bucket naming rules: 3 to 63 lower-case letters, digits, dots or hyphens, starting and ending with a letter or digit, no `..`, not an IP address, no reserved prefix (`xn--`, `sthree-`, `amzn-s3-demo-`) or suffix (`-s3alias`, `--ol-s3`, `.mrap`, `--x-s3`, `--table-s3`).
    */
   bucket?: string;
   folder: string;

@@ -40,6 +40,17 @@ function queryParam(value: string): Json {
   return config({ endpoint: { url: 'https://api.example.com/items', query_params: { q: value } } });
 }
 
+/** A config whose extraction sets the numeric option `where` (e.g. `http.timeout_ms`) to `value`. */
+function numericOption(where: string, value: number): Json {
+  const [head, ...rest] = where.split('.');
+  if (head === 'pagination') return sequential({ [rest[1]!]: value });
+  if (head === 'transformations[0]') return transformation({ action: 'trim', [rest[0]!]: value });
+  if (head === 'mapping_fetch') {
+    return config({ mapping_fetch: { endpoint: { url: 'https://api.example.com/x' }, [rest[0]!]: value } });
+  }
+  return config({ [head!]: { [rest[0]!]: value } });
+}
+
 function valid(input: unknown): ApiConfig {
   const result = validateConfig(input);
   if (!result.ok) throw new Error(`expected a valid config:\n${result.issues.map(formatIssue).join('\n')}`);
@@ -62,12 +73,16 @@ const clone = <T>(value: T): T => structuredClone(value);
 const HTTP_DEFAULTS = {
   timeout_ms: 30_000,
   connect_timeout_ms: 10_000,
+  request_timeout_ms: 120_000,
+  min_bytes_per_second: 100,
   max_attempts: 5,
   backoff_base_ms: 500,
   backoff_max_ms: 30_000,
 };
 
 const REFERENCE_TYPE_LIST = 'self, secret, last, extracted_item';
+const BUCKET_RULE =
+  'must be an S3 bucket name: 3 to 63 lower-case letters, digits, dots or hyphens, starting and ending with a letter or digit';
 const ACTION_LIST = 'replace, trim, ltrim, rtrim, lower, upper, title, capitalize, split, join, slice';
 
 describe('seed configs', () => {
@@ -320,6 +335,39 @@ describe('accepted configs', () => {
         },
       }),
     ],
+    [
+      'S3 bucket names: dotted, hyphenated, 3 and 63 characters',
+      config(
+        {},
+        {
+          extractions: ['team.exports-2026', 'abc', 'a'.repeat(63), '10.0.0.1.exports'].map((bucket, i) => ({
+            name: `e${i}`,
+            endpoint: { url: 'https://api.example.com/items' },
+            s3_destiny: { bucket },
+          })),
+        },
+      ),
+    ],
+    [
+      'numeric options at their bounds',
+      config({
+        http: {
+          requests_per_second: 0.01,
+          timeout_ms: 100,
+          connect_timeout_ms: 120_000,
+          max_attempts: 20,
+          backoff_base_ms: 0,
+          backoff_max_ms: 600_000,
+        },
+        mapping_fetch: { endpoint: { url: 'https://api.example.com/x' }, concurrency: 256 },
+        pagination: {
+          type: 'sequential',
+          parameters: { param_name: 'offset', start_from: 1_000_000_000, step: -1_000_000 },
+        },
+        transformations: [{ action: 'trim', priority: -1_000_000 }],
+      }),
+    ],
+    ['requests_per_second at its upper bound', config({ http: { requests_per_second: 1000 } })],
     ['header_link without parameters', config({ pagination: { type: 'header_link' } })],
     // The original tool stores any string as a URL; a URL that is unusable fails the run, not the save.
     ['a URL with a {domain} placeholder', config({ endpoint: { url: '{domain}/data' } })],
@@ -838,6 +886,60 @@ describe('invalid configs', () => {
       config({ s3_destiny: { filename: '' } }),
       ['extractions[0].s3_destiny.filename: is not allowed to be empty'],
     ],
+    ...(
+      [
+        ['..', BUCKET_RULE],
+        ['../../../X', BUCKET_RULE],
+        ['/etc', BUCKET_RULE],
+        ['ab', BUCKET_RULE],
+        ['a'.repeat(64), BUCKET_RULE],
+        ['My-Bucket', BUCKET_RULE],
+        ['-exports', BUCKET_RULE],
+        ['exports.', BUCKET_RULE],
+        ['team/exports', BUCKET_RULE],
+        ['team..exports', 'must not contain two adjacent dots (S3 bucket naming rules)'],
+        ['192.168.5.4', 'must not be formatted as an IP address (S3 bucket naming rules)'],
+        ['xn--exports', 'must not start with "xn--" (reserved by S3)'],
+        ['exports-s3alias', 'must not end with "-s3alias" (reserved by S3)'],
+      ] as const
+    ).map(([bucket, message]): [string, Json, string[]] => [
+      `s3_destiny.bucket ${JSON.stringify(bucket.length > 20 ? `${bucket.slice(0, 8)}…` : bucket)} is refused by S3's naming rules`,
+      config({ s3_destiny: { bucket } }),
+      [`extractions[0].s3_destiny.bucket: ${message}`],
+    ]),
+    ...(
+      [
+        // [where, value, message]; `where` is the field under extractions[0], the path used for the input.
+        ['http.requests_per_second', 1e-12, 'must be a number between 0.01 and 1000'],
+        ['http.requests_per_second', 0, 'must be a number between 0.01 and 1000'],
+        ['http.requests_per_second', -5, 'must be a number between 0.01 and 1000'],
+        ['http.requests_per_second', 1001, 'must be a number between 0.01 and 1000'],
+        ['http.timeout_ms', 99, 'must be an integer between 100 and 600000'],
+        ['http.timeout_ms', 600_001, 'must be an integer between 100 and 600000'],
+        ['http.timeout_ms', 1.5e3 + 0.5, 'must be an integer between 100 and 600000'],
+        ['http.connect_timeout_ms', 99, 'must be an integer between 100 and 120000'],
+        ['http.connect_timeout_ms', 120_001, 'must be an integer between 100 and 120000'],
+        ['http.max_attempts', 21, 'must be an integer between 1 and 20'],
+        ['http.backoff_base_ms', -1, 'must be an integer between 0 and 60000'],
+        ['http.backoff_base_ms', 60_001, 'must be an integer between 0 and 60000'],
+        ['http.backoff_max_ms', -1, 'must be an integer between 0 and 600000'],
+        ['http.backoff_max_ms', 600_001, 'must be an integer between 0 and 600000'],
+        ['mapping_fetch.concurrency', 0, 'must be an integer between 1 and 256'],
+        ['mapping_fetch.concurrency', 257, 'must be an integer between 1 and 256'],
+        ['pagination.parameters.start_from', -1, 'must be an integer between 0 and 1000000000'],
+        ['pagination.parameters.start_from', 1e10, 'must be an integer between 0 and 1000000000'],
+        ['pagination.parameters.start_from', 1.5, 'must be an integer between 0 and 1000000000'],
+        ['pagination.parameters.step', 1_000_001, 'must be an integer between -1000000 and 1000000'],
+        ['pagination.parameters.step', -1_000_001, 'must be an integer between -1000000 and 1000000'],
+        ['pagination.parameters.step', 0.5, 'must be an integer between -1000000 and 1000000'],
+        ['transformations[0].priority', 1_000_001, 'must be an integer between -1000000 and 1000000'],
+        ['transformations[0].priority', 1.5, 'must be an integer between -1000000 and 1000000'],
+      ] as const
+    ).map(([where, value, message]): [string, Json, string[]] => [
+      `${where} ${value} is out of range`,
+      numericOption(where, value),
+      [`extractions[0].${where}: ${message}`],
+    ]),
     [
       'http options say their range',
       config({ http: { max_attempts: 0 } }),
