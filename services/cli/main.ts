@@ -7,7 +7,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { formatIssue, validateConfig } from '../../shared/core/config/validate';
 import type { ApiConfig } from '../../shared/core/config/types';
 import { localEngineDeps, localLayout } from '../../shared/adapters/local/engineDeps';
-import { runConfig } from '../../shared/engine/runConfig';
+import { extractionIdOf, runConfig } from '../../shared/engine/runConfig';
+import { extractionLabel } from '../../shared/engine/runExtraction';
 import { createLogger } from '../../shared/observability/logger';
 import { EnvReader, installResponseBudget } from '../env';
 import { ProgressLine } from './progress';
@@ -47,21 +48,37 @@ interface RunFlags {
   progress: boolean;
 }
 
+/**
+ * The positions `--only` selects. Each value is an extraction's id, else a name (every
+ * extraction of that name: names may repeat), else a position from 1.
+ */
+export function selectExtractions(config: ApiConfig, only: readonly string[]): Set<number> {
+  const selected = new Set<number>();
+  const unknown: string[] = [];
+  for (const value of only) {
+    const byId = config.extractions.findIndex((e) => e.id === value);
+    const byName = config.extractions.flatMap((e, i) => (e.name === value ? [i] : []));
+    const position = /^[1-9]\d*$/.test(value) ? Number(value) - 1 : -1;
+    if (byId >= 0) selected.add(byId);
+    else if (byName.length > 0) for (const i of byName) selected.add(i);
+    else if (position >= 0 && position < config.extractions.length) selected.add(position);
+    else unknown.push(value);
+  }
+  if (unknown.length) {
+    const count = config.extractions.length;
+    throw new CliInputError(
+      `--only names no extraction of this config: ${unknown.join(', ')} (give a name, an id or a position from 1 to ${count}; has: ${config.extractions.map((e) => e.name).join(', ')})`,
+    );
+  }
+  return selected;
+}
+
 export async function runCommand(path: string, flags: RunFlags): Promise<number> {
   const config = await loadConfigFile(path);
-  if (flags.only?.length) {
-    const names = new Set(flags.only);
-    const unknown = flags.only.filter((n) => !config.extractions.some((e) => e.name === n));
-    if (unknown.length) {
-      throw new CliInputError(
-        `--only names no extraction of this config: ${unknown.join(', ')} (has: ${config.extractions.map((e) => e.name).join(', ')})`,
-      );
-    }
-    config.extractions = config.extractions.filter((e) => names.has(e.name));
-  }
   const read = new EnvReader(process.env);
   installResponseBudget(read);
   if (read.problems.length) throw new CliInputError(read.problems.join('; '));
+  const only = flags.only?.length ? selectExtractions(config, flags.only) : undefined;
   const logger = createLogger({ level: flags.logLevel, pretty: Boolean(process.stderr.isTTY) });
   const deps = localEngineDeps(flags.dataDir, logger);
   const progress = flags.progress ? new ProgressLine(process.stderr) : undefined;
@@ -71,6 +88,7 @@ export async function runCommand(path: string, flags: RunFlags): Promise<number>
   process.once('SIGTERM', onSignal);
   try {
     const report = await runConfig(config, deps, {
+      only,
       onProgress: (p) => progress?.update(p),
       signal: controller.signal,
     });
@@ -82,7 +100,8 @@ export async function runCommand(path: string, flags: RunFlags): Promise<number>
         : '';
       const status =
         log.success === 'true' ? `ok, ${log.data_inserted_len} rows${where}` : `FAILED: ${log.error}`;
-      process.stderr.write(`${log.extraction_name}: ${status}\n`);
+      const position = config.extractions.findIndex((e) => extractionIdOf(config, e) === log.extraction_id);
+      process.stderr.write(`${extractionLabel(config, position)}: ${status}\n`);
     }
     return report.success ? EXIT.ok : EXIT.runFailed;
   } finally {
@@ -108,7 +127,11 @@ export function buildProgram(): Command {
     .description('validate a config file and run every extraction in this process')
     .argument('<config>', 'path of the config JSON file')
     .addOption(dataDir)
-    .option('--only <name>', 'run only this extraction (repeatable)', positiveList)
+    .option(
+      '--only <extraction>',
+      'run only this extraction: an id, a name (every extraction of that name) or a position from 1 (repeatable)',
+      positiveList,
+    )
     .addOption(
       new Option('--log-level <level>', 'log level')
         .choices(['debug', 'info', 'warn', 'error'])

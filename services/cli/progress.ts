@@ -7,7 +7,7 @@ export function describeProgress(p: ExtractionProgress, now = Date.now()): strin
   const seconds = Math.max((now - p.startedAt) / 1000, 0.001);
   const rate = Math.round(p.rows / seconds);
   const parts = [
-    `${p.extractionName}: ${number.format(p.pages)} pages`,
+    `${p.label}: ${number.format(p.pages)} pages`,
     `${number.format(p.rows)} rows`,
     `${number.format(rate)} rows/s`,
   ];

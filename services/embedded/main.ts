@@ -11,10 +11,9 @@ import { SqliteSlotStore } from '../../shared/adapters/embedded/sqliteSlotStore'
 import { localLayout } from '../../shared/adapters/local/engineDeps';
 import { createApp } from '../../shared/api/app';
 import { ensureRootKey } from '../../shared/api/rootKey';
-import { parseConfig } from '../../shared/core/config/validate';
 import { createLogger } from '../../shared/observability/logger';
 import { failRun } from '../../shared/pipeline/outcomes';
-import { Scheduler } from '../../shared/pipeline/scheduler';
+import { liveConfigs, Scheduler } from '../../shared/pipeline/scheduler';
 import { startRun } from '../../shared/pipeline/stages';
 import { EnvError, EnvReader, installResponseBudget, LOG_LEVELS } from '../env';
 import { stopOnSignals } from '../lifecycle';
@@ -59,7 +58,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   const rootKey = await ensureRootKey(stores.apiKeys, env, (line) => process.stdout.write(`${line}\n`));
 
   const scheduler = new Scheduler({
-    listConfigs: async () => (await stores.configs.list()).map((v) => parseConfig(JSON.parse(v.json))),
+    listConfigs: () => liveConfigs(stores.configs, logger),
     slots: new SqliteSlotStore(slotsDb),
     runs: system.deps.runs,
     startRun: (config) => startRun(config, system.deps, { trigger: 'schedule' }),

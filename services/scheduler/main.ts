@@ -11,16 +11,12 @@
 import { awsApiStores } from '../../shared/adapters/aws/apiStores';
 import { destroyAwsClients } from '../../shared/adapters/aws/config';
 import { awsPipelineDeps } from '../../shared/adapters/aws/pipelineDeps';
-import type { ApiConfig } from '../../shared/core/config/types';
-import { parseConfig } from '../../shared/core/config/validate';
 import { parseSchedule } from '../../shared/core/schedule';
 import { createLogger } from '../../shared/observability/logger';
 import { failRun } from '../../shared/pipeline/outcomes';
 import { RunContexts } from '../../shared/pipeline/runContext';
-import { Scheduler } from '../../shared/pipeline/scheduler';
+import { liveConfigs, Scheduler } from '../../shared/pipeline/scheduler';
 import { startRun } from '../../shared/pipeline/stages';
-import type { ConfigRepository } from '../../shared/ports/configs';
-import type { Logger } from '../../shared/ports/logger';
 import { awsSettingsOrReport, EnvReader, installResponseBudget, LOG_LEVELS } from '../env';
 import { stopOnSignals } from '../lifecycle';
 
@@ -88,23 +84,6 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     await contexts.closeAll();
     destroyAwsClients(clients);
   });
-}
-
-/** Every live config; one that no longer parses (saved by an older version) is logged and skipped, not fatal to the tick. */
-async function liveConfigs(configs: ConfigRepository, logger: Logger): Promise<ApiConfig[]> {
-  const parsed: ApiConfig[] = [];
-  for (const version of await configs.list()) {
-    try {
-      parsed.push(parseConfig(JSON.parse(version.json)));
-    } catch (err) {
-      logger.error('stored config is not valid; it is not scheduled', {
-        config_id: version.configId,
-        version: version.version,
-        error: (err as Error).message,
-      });
-    }
-  }
-  return parsed;
 }
 
 if (require.main === module) {

@@ -7,8 +7,10 @@
  *   `last` records would mix).
  * - Update: the config keeps its id; an extraction keeps the id it names, which
  *   must be one of this config's (else 400); one without an id takes the id of the
- *   current extraction with the same name, when no other claims it, so editing a
- *   config without its ids keeps each extraction's logs and `last`; otherwise a new id.
+ *   first current extraction with the same name that no other claims (names may
+ *   repeat: same-named ones pair up in order), so editing a config without its ids
+ *   keeps each extraction's logs and `last`; otherwise a new id.
+ * - Both fill the deployment's default bucket into every `s3_destiny` without one.
  */
 import { outputBucketProblem, type OutputBuckets } from '../core/bucketName';
 import { apiConfigSchema } from '../core/config/schema';
@@ -47,9 +49,9 @@ function withIdFirst<T extends { id?: string }>(value: T, id: string): T {
  * throw (`"transformations": 0` did, found by the property test). A body that
  * does that is invalid anyway; answer with joi's issues instead of a 500.
  */
-function validateSafely(input: unknown): PreparedConfig {
+function validateSafely(input: unknown, defaultBucket?: string): PreparedConfig {
   try {
-    return validateConfig(input);
+    return validateConfig(input, { defaultBucket });
   } catch {
     const { error } = apiConfigSchema.validate(input, { abortEarly: false, errors: { label: false } });
     const issues = (error?.details ?? []).map((d) => ({ path: formatPath(d.path), message: d.message }));
@@ -66,9 +68,9 @@ export function prepareUnsavedConfig(body: unknown): PreparedConfig {
   return validateSafely(body);
 }
 
-export function prepareNewConfig(body: unknown, newId: () => string): PreparedConfig {
+export function prepareNewConfig(body: unknown, newId: () => string, defaultBucket?: string): PreparedConfig {
   if (!isObject(body)) return { ok: false, issues: [NOT_AN_OBJECT] };
-  const result = validateSafely(stripIds(body, true));
+  const result = validateSafely(stripIds(body, true), defaultBucket);
   if (!result.ok) return result;
   const config = withIdFirst(result.config, newId());
   config.extractions = config.extractions.map((e) => withIdFirst(e, newId()));
@@ -80,6 +82,7 @@ export function prepareUpdatedConfig(
   current: ApiConfig,
   configId: string,
   newId: () => string,
+  defaultBucket?: string,
 ): PreparedConfig {
   if (!isObject(body)) return { ok: false, issues: [NOT_AN_OBJECT] };
   const issues: ValidationIssue[] = [];
@@ -108,16 +111,18 @@ export function prepareUpdatedConfig(
       claimed.set(id, i);
     }
   });
-  const result = validateSafely(stripIds(body, false));
+  const result = validateSafely(stripIds(body, false), defaultBucket);
   if (!result.ok) issues.push(...result.issues);
   if (issues.length > 0 || !result.ok) return { ok: false, issues };
 
   const config = withIdFirst(result.config, configId);
-  const idByName = new Map(current.extractions.map((e) => [e.name, e.id]));
   config.extractions = config.extractions.map((extraction: Extraction) => {
     if (extraction.id !== undefined) return extraction;
-    const previous = idByName.get(extraction.name);
-    if (previous !== undefined && !claimed.has(previous)) {
+    // Names may repeat: the first unclaimed current extraction of the name, in order.
+    const previous = current.extractions.find(
+      (e) => e.name === extraction.name && e.id !== undefined && !claimed.has(e.id),
+    )?.id;
+    if (previous !== undefined) {
       claimed.set(previous, -1);
       return withIdFirst(extraction, previous);
     }

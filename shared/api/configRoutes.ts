@@ -30,6 +30,9 @@ export function configRoutes(deps: ApiDeps): Router {
   const router = Router();
   const { configs, pipeline } = deps;
   const now = (): string => pipeline.clock.now().toISOString();
+  // Configs are answered (and stored) with the deployment's bucket where they name none.
+  const bucket = pipeline.defaultBucket;
+  const document = (version: ConfigVersion) => configDocument(version, bucket);
 
   const current = async (req: Request): Promise<ConfigVersion> => {
     const version = await configs.get(pathParam(req, 'id'));
@@ -46,18 +49,17 @@ export function configRoutes(deps: ApiDeps): Router {
   };
 
   /** The saved config as a run or preview uses it (validated again: the schema may have grown since). */
-  const runnable = (version: ConfigVersion): ApiConfig =>
-    accepted(prepareUnsavedConfig(configDocument(version)));
+  const runnable = (version: ConfigVersion): ApiConfig => accepted(prepareUnsavedConfig(document(version)));
 
   router
     .route('/')
     .get(async (_req: Request, res: Response) => {
-      const items = (await configs.list()).map(configDocument);
+      const items = (await configs.list()).map(document);
       res.json({ Items: items, Count: items.length });
     })
     .post(async (req: Request, res: Response) => {
       const body: unknown = req.body;
-      const config = accepted(prepareNewConfig(body, randomUUID));
+      const config = accepted(prepareNewConfig(body, randomUUID, bucket));
       await admitSecrets(config, deps.secretAdmin);
       const saved = await configs.create({
         configId: config.id!,
@@ -65,20 +67,20 @@ export function configRoutes(deps: ApiDeps): Router {
         at: now(),
         by: callerOf(req).name,
       });
-      res.json(configDocument(saved));
+      res.json(document(saved));
     })
     .all(methodNotAllowed(['GET', 'POST']));
 
   router
     .route('/:id')
     .get(async (req: Request, res: Response) => {
-      res.json(configDocument(await current(req)));
+      res.json(document(await current(req)));
     })
     .put(async (req: Request, res: Response) => {
       const version = await current(req);
       const body: unknown = req.body;
       const config = accepted(
-        prepareUpdatedConfig(body, configDocument(version) as ApiConfig, version.configId, randomUUID),
+        prepareUpdatedConfig(body, document(version) as ApiConfig, version.configId, randomUUID, bucket),
       );
       await admitSecrets(config, deps.secretAdmin);
       const saved = await configs.update({
@@ -88,7 +90,7 @@ export function configRoutes(deps: ApiDeps): Router {
         at: now(),
         by: callerOf(req).name,
       });
-      res.json(configDocument(saved));
+      res.json(document(saved));
     })
     .delete(async (req: Request, res: Response) => {
       const version = await current(req);
@@ -105,9 +107,9 @@ export function configRoutes(deps: ApiDeps): Router {
   router
     .route('/:id/history')
     .get(async (req: Request, res: Response) => {
+      // A config that never existed has an empty history (200), as in the original tool.
       const versions = await configs.history(pathParam(req, 'id'));
-      if (versions.length === 0) throw notFound();
-      const items = versions.map(historyItem);
+      const items = versions.map((v) => historyItem(v, bucket));
       res.json({ Items: items, Count: items.length });
     })
     .all(methodNotAllowed(['GET']));

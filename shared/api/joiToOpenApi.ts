@@ -11,6 +11,7 @@
  * - `.without()` becomes `not: { required: [a, b] }`.
  * - `.meta({ openapi: {…} })` is merged into the schema object, for what joi checks
  *   in code but OpenAPI can state (the shape of a cron expression).
+ * - `.empty(null)` (null read as absent) becomes `nullable: true`.
  */
 import type Joi from 'joi';
 
@@ -28,6 +29,8 @@ interface Flags {
   only?: boolean;
   unknown?: boolean;
   id?: string;
+  /** `.empty(null)`: null is accepted as absent (config keys the original tool spells as null). */
+  empty?: { allow?: unknown[] };
 }
 
 interface Description {
@@ -81,9 +84,11 @@ export class OpenApiSchemas {
   private fromDescription(d: Description): SchemaObject {
     const className = d.metas?.find((m) => typeof m.className === 'string')?.className;
     const fallback = literalDefault(d.flags);
+    const nullable = d.flags?.empty?.allow?.includes(null) === true;
     if (className === undefined) {
       const body = this.body(d);
       if (fallback !== undefined) body.default = fallback;
+      if (nullable) body.nullable = true;
       return body;
     }
     if (!(className in this.components)) {
@@ -92,8 +97,13 @@ export class OpenApiSchemas {
       if (d.flags?.id) this.ids.set(d.flags.id, className);
       this.components[className] = this.body(d);
     }
-    // OpenAPI 3.0 ignores siblings of `$ref`; a default goes beside it through allOf.
-    return fallback === undefined ? refTo(className) : { allOf: [refTo(className)], default: fallback };
+    // OpenAPI 3.0 ignores siblings of `$ref`; a default or nullable goes beside it through allOf.
+    if (fallback === undefined && !nullable) return refTo(className);
+    return {
+      allOf: [refTo(className)],
+      ...(fallback === undefined ? {} : { default: fallback }),
+      ...(nullable ? { nullable: true } : {}),
+    };
   }
 
   private body(d: Description): SchemaObject {

@@ -169,7 +169,8 @@ async function previewExtraction(
   });
   const paginator = createPaginator(extraction.pagination);
   const cursor = paginator.first();
-  const page = await new PageFetcher(extraction, authed, lookup, ctx.scope).fetch(cursor);
+  const position = config.extractions.indexOf(extraction);
+  const page = await new PageFetcher(extraction, authed, lookup, ctx.scope, position).fetch(cursor);
   const decision = paginator.decide(cursor, page);
   const mapper = compileRecordMapper(extraction);
   const raw = page.records.slice(0, options.limit);
@@ -181,6 +182,7 @@ async function previewExtraction(
       lookup,
       ctx.scope,
       extraction.format === 'csv',
+      `extractions[${position}].mapping_fetch`,
     );
     const slots = new Semaphore(extraction.mapping_fetch.concurrency);
     rows = await Promise.all(

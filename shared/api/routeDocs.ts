@@ -117,7 +117,7 @@ export const ROUTE_DOCS: RouteDoc[] = [
     path: '/config',
     summary: 'Create config',
     description:
-      'Validates the config, assigns `id` to it and to each extraction, fills defaults and saves it; the history records the key name.',
+      "Validates the config, assigns `id` to it and to each extraction, fills defaults (the deployment's output bucket in `s3_destiny.bucket` included) and saves it; the history records the key name.",
     tag: 'Config',
     access: 'key',
     body: configBody,
@@ -173,10 +173,16 @@ export const ROUTE_DOCS: RouteDoc[] = [
     path: '/config/{id}/history',
     summary: 'List config history',
     description:
-      'Every saved version, newest first, with `updated_at`, the key name (`api_key`, `api_key_name`) and `delete: true` on deletions.',
+      'Every saved version, newest first, with `updated_at`, the key name (`api_key`, `api_key_name`) and `delete: true` on deletions. A config id that never existed has an empty history, as in the original tool.',
     tag: 'Config',
     access: 'key',
-    responses: [{ status: 200, description: 'The versions.', schema: 'ConfigHistory' }, notFound],
+    responses: [
+      {
+        status: 200,
+        description: 'The versions (`Items` empty for an unknown id).',
+        schema: 'ConfigHistory',
+      },
+    ],
   },
   {
     method: 'POST',

@@ -3,14 +3,21 @@
  * they were saved: JSON text parsed as is, so key order is the user's and
  * `${secret::…}` references stay references.
  */
+import { fillDefaultBucket } from '../core/config/validate';
 import { formatLogTimestamp } from '../core/time';
 import type { ConfigVersion } from '../ports/configs';
 import type { ExtractionRunState, RunRecord } from '../ports/runs';
 
 export type JsonObject = Record<string, unknown>;
 
-export function configDocument(version: ConfigVersion): JsonObject {
-  return JSON.parse(version.json) as JsonObject;
+/**
+ * The config of a version as saved, with the default bucket filled in where a version
+ * saved before the default was stored names none.
+ */
+export function configDocument(version: ConfigVersion, defaultBucket: string): JsonObject {
+  const document = JSON.parse(version.json) as JsonObject;
+  fillDefaultBucket(document, defaultBucket);
+  return document;
 }
 
 /**
@@ -18,9 +25,9 @@ export function configDocument(version: ConfigVersion): JsonObject {
  * `api_key` holding the key's *name* (the original's field; `api_key_name` says it
  * plainly), and `delete` on deletions.
  */
-export function historyItem(version: ConfigVersion): JsonObject {
+export function historyItem(version: ConfigVersion, defaultBucket: string): JsonObject {
   return {
-    ...configDocument(version),
+    ...configDocument(version, defaultBucket),
     updated_at: formatLogTimestamp(new Date(version.updatedAt)),
     api_key: version.updatedBy,
     api_key_name: version.updatedBy,

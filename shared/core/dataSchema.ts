@@ -5,6 +5,7 @@
 import { ConfigError } from './errors';
 import { compileJsonPath, type JsonFieldReader } from './jsonField';
 import { isPlainObject, setOwnProperty } from './objects';
+import { hasSourceOrder, keysInSourceOrder, markSourceOrder } from './orderedJson';
 
 export type DataSchema = { [key: string]: string | DataSchema };
 
@@ -88,8 +89,14 @@ export function flattenRecord(item: unknown, separator = '__'): Record<string, u
     row.value = item === undefined ? null : item;
     return row;
   }
-  flattenInto(row, item, '', separator);
-  return row;
+  if (!hasSourceOrder(item)) {
+    flattenInto(row, item, '', separator);
+    return row;
+  }
+  // Integer-like keys: the row remembers the upstream's order, which its own key order cannot.
+  const names: string[] = [];
+  flattenInto(row, item, '', separator, names);
+  return markSourceOrder(row, [...new Set(names)]);
 }
 
 function flattenInto(
@@ -97,12 +104,17 @@ function flattenInto(
   node: Record<string, unknown>,
   prefix: string,
   sep: string,
+  names?: string[],
 ): void {
-  for (const key of Object.keys(node)) {
+  for (const key of names ? keysInSourceOrder(node) : Object.keys(node)) {
     const value = node[key];
     const name = prefix + key;
-    if (isPlainObject(value) && Object.keys(value).length > 0) flattenInto(row, value, name + sep, sep);
-    else setOwnProperty(row, name, value === undefined ? null : value);
+    if (isPlainObject(value) && Object.keys(value).length > 0)
+      flattenInto(row, value, name + sep, sep, names);
+    else {
+      setOwnProperty(row, name, value === undefined ? null : value);
+      names?.push(name);
+    }
   }
 }
 

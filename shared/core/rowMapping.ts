@@ -1,6 +1,7 @@
 /** How an extraction turns a raw record into a row (before details and transformations). */
 import type { Extraction } from './config/types';
 import { compileDataSchema, type DataSchema, flattenRecord } from './dataSchema';
+import { copyKeepingOrder } from './orderedJson';
 
 export type Row = Record<string, unknown>;
 
@@ -11,9 +12,9 @@ export interface RecordMapper {
 }
 
 /**
- * With a data_schema, its columns; without one, every field: flattened to
- * `parent__child` for CSV, kept nested for JSON (a shallow copy, so transformations
- * never touch the raw record that becomes `last`).
+ * With a data_schema, its columns; without one, every field, in the upstream's order:
+ * flattened to `parent__child` for CSV, kept nested for JSON (a shallow copy, so
+ * transformations never touch the raw record that becomes `last`).
  */
 export function compileRecordMapper(extraction: Pick<Extraction, 'data_schema' | 'format'>): RecordMapper {
   if (extraction.data_schema) {
@@ -24,6 +25,8 @@ export function compileRecordMapper(extraction: Pick<Extraction, 'data_schema' |
   return {
     columns: undefined,
     map: (record) =>
-      record && typeof record === 'object' && !Array.isArray(record) ? { ...record } : { value: record },
+      record && typeof record === 'object' && !Array.isArray(record)
+        ? copyKeepingOrder(record as Record<string, unknown>)
+        : { value: record },
   };
 }

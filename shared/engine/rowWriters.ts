@@ -11,6 +11,7 @@
  */
 import { StringDecoder } from 'node:string_decoder';
 import { stringify } from 'csv-stringify/sync';
+import { hasSourceOrder, keysInSourceOrder, stringifyKeepingOrder } from '../core/orderedJson';
 import type { Chunk, ScratchFile } from '../ports/storage';
 
 export type Row = Record<string, unknown>;
@@ -58,7 +59,7 @@ export function cellText(value: unknown): string {
     case 'undefined':
       return '';
     default:
-      return value === null ? '' : JSON.stringify(value);
+      return value === null ? '' : stringifyKeepingOrder(value);
   }
 }
 
@@ -93,7 +94,12 @@ class CsvWriter implements RowWriter {
   async write(rows: readonly Row[]): Promise<void> {
     if (rows.length === 0) return;
     const width = this.columns.length;
-    for (const row of rows) for (const key in row) if (!this.index.has(key)) this.addColumn(key);
+    for (const row of rows) {
+      // A row without a data_schema whose upstream had integer-like keys knows their place.
+      if (hasSourceOrder(row)) {
+        for (const key of keysInSourceOrder(row)) if (!this.index.has(key)) this.addColumn(key);
+      } else for (const key in row) if (!this.index.has(key)) this.addColumn(key);
+    }
     let text = '';
     if (this.rowCount === 0) {
       this.epochs.push({ fromRow: 0, width: this.columns.length });
@@ -181,6 +187,12 @@ class JsonWriter implements RowWriter {
   }
 
   private encode(row: Row): string {
+    if (!this.ordered && hasSourceOrder(row)) {
+      if (TIMESTAMP_COLUMN in row) delete row[TIMESTAMP_COLUMN];
+      const body = stringifyKeepingOrder(row);
+      const timestamp = `${JSON.stringify(TIMESTAMP_COLUMN)}:${JSON.stringify(this.options.timestamp)}`;
+      return body === '{}' ? `{${timestamp}}` : `${body.slice(0, -1)},${timestamp}}`;
+    }
     if (!this.ordered) {
       if (TIMESTAMP_COLUMN in row) delete row[TIMESTAMP_COLUMN];
       row[TIMESTAMP_COLUMN] = this.options.timestamp;

@@ -17,6 +17,8 @@ import { type ExtractionProgress, runExtraction } from './runExtraction';
 
 export interface RunOptions {
   runId?: string;
+  /** Positions (0-based) of the extractions to run; absent = all. */
+  only?: ReadonlySet<number>;
   onProgress?: (progress: ExtractionProgress) => void;
   signal?: AbortSignal;
 }
@@ -41,8 +43,19 @@ export function configIdOf(config: ApiConfig): string {
   return config.id ?? `local-${localId(config.name)}`;
 }
 
+/**
+ * An extraction's id: its own, or (a file run from the command line) one derived from
+ * the config and its name; names may repeat, so the second extraction of a name gets
+ * `#2`, and so on (the first keeps the plain id, and with it the `last` state it had).
+ */
 export function extractionIdOf(config: ApiConfig, extraction: Extraction): string {
-  return extraction.id ?? `${configIdOf(config)}.${localId(extraction.name)}`;
+  if (extraction.id !== undefined) return extraction.id;
+  const base = `${configIdOf(config)}.${localId(extraction.name)}`;
+  const position = config.extractions.indexOf(extraction);
+  const earlier = config.extractions
+    .slice(0, Math.max(position, 0))
+    .filter((e) => e.name === extraction.name);
+  return earlier.length === 0 ? base : `${base}#${earlier.length + 1}`;
 }
 
 export async function runConfig(
@@ -84,7 +97,8 @@ export async function runConfig(
     } catch (err) {
       startError = redactor.redact(errorMessage(err));
     }
-    for (const extraction of config.extractions) {
+    for (const [position, extraction] of config.extractions.entries()) {
+      if (options.only && !options.only.has(position)) continue;
       if (options.signal?.aborted) break;
       const extractionId = extractionIdOf(config, extraction);
       if (startError !== undefined) {
@@ -108,6 +122,7 @@ export async function runConfig(
           {
             config,
             extraction,
+            position,
             configId,
             extractionId,
             runId,
@@ -126,7 +141,8 @@ export async function runConfig(
   } finally {
     await transport.close();
   }
-  const success = logs.length === config.extractions.length && logs.every((l) => l.success === 'true');
+  const selected = options.only?.size ?? config.extractions.length;
+  const success = logs.length === selected && logs.every((l) => l.success === 'true');
   deps.logger.info('run finished', { config: config.name, run_id: runId, success });
   return { runId, success, logs };
 }

@@ -29,6 +29,8 @@ import { createRowWriter, type Row } from './rowWriters';
 /** Live counters of one extraction; the same object is passed to every progress callback. */
 export interface ExtractionProgress {
   extractionName: string;
+  /** The name, with the extraction's position when another one of the config shares it. */
+  label: string;
   pages: number;
   rows: number;
   requests: number;
@@ -42,6 +44,8 @@ export interface ExtractionProgress {
 export interface ExtractionRun {
   config: ApiConfig;
   extraction: Extraction;
+  /** The extraction's position (0-based) in `config.extractions`. */
+  position: number;
   configId: string;
   extractionId: string;
   runId: string;
@@ -92,10 +96,21 @@ export async function writeOutputFile(
   return distinct;
 }
 
+/**
+ * How people read which extraction it is: its name, with its position (1-based) when
+ * another extraction of the config has the same name.
+ */
+export function extractionLabel(config: ApiConfig, position: number): string {
+  const name = config.extractions[position]?.name ?? `#${position + 1}`;
+  const shared = config.extractions.filter((e) => e.name === name).length > 1;
+  return shared ? `${name} (#${position + 1})` : name;
+}
+
 export async function runExtraction(run: ExtractionRun, deps: EngineDeps): Promise<ExecutionLog> {
   const { extraction } = run;
   const progress: ExtractionProgress = {
     extractionName: extraction.name,
+    label: extractionLabel(run.config, run.position),
     pages: 0,
     rows: 0,
     requests: 0,
@@ -129,6 +144,7 @@ export async function runExtraction(run: ExtractionRun, deps: EngineDeps): Promi
         progress.retries++;
         deps.logger.warn('retrying request', {
           extraction: extraction.name,
+          extraction_id: run.extractionId,
           attempt: e.attempt,
           delay_ms: e.delayMs,
           reason: e.reason,
@@ -144,11 +160,18 @@ export async function runExtraction(run: ExtractionRun, deps: EngineDeps): Promi
   const transform = compileTransformations(extraction.transformations);
   const hasTransformations = extraction.transformations.length > 0;
   const details = extraction.mapping_fetch
-    ? new DetailFetcher(extraction.mapping_fetch, authed, lookup, run.scope, flatten)
+    ? new DetailFetcher(
+        extraction.mapping_fetch,
+        authed,
+        lookup,
+        run.scope,
+        flatten,
+        `extractions[${run.position}].mapping_fetch`,
+      )
     : undefined;
   const detailSlots = new Semaphore(extraction.mapping_fetch?.concurrency ?? 1);
   const timestamp = formatLogTimestamp(run.startedAt);
-  const scratch = await deps.scratch.create(`${run.runId}-${extraction.name}`);
+  const scratch = await deps.scratch.create(`${run.runId}-${run.extractionId}`);
   const writer = createRowWriter(scratch, {
     format: extraction.format,
     separator: extraction.output_params.csv_separator,
@@ -186,7 +209,7 @@ export async function runExtraction(run: ExtractionRun, deps: EngineDeps): Promi
   };
 
   try {
-    const fetcher = new PageFetcher(extraction, authed, lookup, run.scope);
+    const fetcher = new PageFetcher(extraction, authed, lookup, run.scope, run.position);
     const pending: Array<{ rows: Promise<Row[]>; size: number }> = [];
     let pendingRows = 0;
     // Enough rows queued that every detail slot stays busy across page boundaries.
@@ -254,6 +277,7 @@ export async function runExtraction(run: ExtractionRun, deps: EngineDeps): Promi
     const message = run.redactor.redact(errorMessage(err));
     deps.logger.error('extraction failed', {
       extraction: extraction.name,
+      extraction_id: run.extractionId,
       run_id: run.runId,
       error: message,
     });

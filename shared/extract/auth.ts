@@ -131,6 +131,7 @@ export class TokenManager {
         defaultMethod: 'POST',
         defaultBodyEncoding: 'form',
         scope: this.options.scope,
+        at: 'auth.refresh_token.endpoint',
       });
     let res: HttpResponse;
     try {

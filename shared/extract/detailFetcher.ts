@@ -25,6 +25,8 @@ export class DetailFetcher {
     private readonly lookup: ReferenceLookup,
     private readonly scope: SecretScope,
     flatten: boolean,
+    /** Where the mapping_fetch is in the config (`extractions[0].mapping_fetch`), for errors. */
+    private readonly at: string,
   ) {
     if (mapping.data_schema) {
       const mapper = compileDataSchema(mapping.data_schema as DataSchema);
@@ -48,6 +50,7 @@ export class DetailFetcher {
         defaultMethod: 'GET',
         defaultBodyEncoding: 'json',
         scope: this.scope,
+        at: `${this.at}.endpoint`,
       });
     const res = await this.client.send(build, signal);
     try {
@@ -66,7 +69,7 @@ export class DetailFetcher {
         res.status,
       );
     }
-    const body = parseJsonBody(res.body, res.url, res.status);
+    const body = parseJsonBody(res.body, res.url, res.status, !this.mapping.data_schema);
     if (body === undefined) return { found: false, reason: `empty body from ${res.url}` };
     const columns: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(this.shape(body))) columns[this.mapping.prefix + name] = value;

@@ -4,6 +4,7 @@
  */
 import type { Extraction } from '../core/config/types';
 import { compileJsonField } from '../core/jsonField';
+import { parseJsonKeepingOrder } from '../core/orderedJson';
 import type { ReferenceLookup } from '../core/references';
 import type { SecretScope } from '../core/secretOrigins';
 import type { AuthenticatedClient } from './auth';
@@ -43,7 +44,11 @@ export function jsonNestsDeeperThan(text: string, max: number): boolean {
   return false;
 }
 
-export function parseJsonBody(text: string, url: string, status: number): unknown {
+/**
+ * The body as JSON; `keepOrder` (records without a data_schema) keeps integer-like keys
+ * where the upstream wrote them, which `JSON.parse` alone does not.
+ */
+export function parseJsonBody(text: string, url: string, status: number, keepOrder = false): unknown {
   if (text.trim() === '') return undefined;
   if (jsonNestsDeeperThan(text, MAX_JSON_DEPTH)) {
     // Permanent: the same request would get the same body.
@@ -54,7 +59,7 @@ export function parseJsonBody(text: string, url: string, status: number): unknow
     );
   }
   try {
-    return JSON.parse(text);
+    return keepOrder ? parseJsonKeepingOrder(text) : JSON.parse(text);
   } catch (err) {
     throw new HttpRequestError(
       `response from ${url} is not JSON (HTTP ${status}): ${excerpt(text, 120)}`,
@@ -75,6 +80,8 @@ export class PageFetcher {
     private readonly client: AuthenticatedClient,
     private readonly lookup: ReferenceLookup,
     private readonly scope: SecretScope,
+    /** The extraction's position in its config, for errors that name a field. */
+    private readonly position: number,
   ) {
     this.selectRecords = extraction.data_key ? compileJsonField(extraction.data_key) : (body) => body;
   }
@@ -88,6 +95,7 @@ export class PageFetcher {
     return renderEndpoint(this.extraction.endpoint, this.lookup, {
       defaultMethod: 'GET',
       defaultBodyEncoding: 'json',
+      at: `extractions[${this.position}].endpoint`,
       url: cursor.url,
       query: cursor.query,
       scope: this.scope,
@@ -125,7 +133,7 @@ export class PageFetcher {
         res.status,
       );
     }
-    const body = parseJsonBody(res.body, res.url, res.status);
+    const body = parseJsonBody(res.body, res.url, res.status, !this.extraction.data_schema);
     return {
       status: res.status,
       headers: res.headers,

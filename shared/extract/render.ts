@@ -2,11 +2,14 @@
  * Turns a config Endpoint, with its references resolved, into an HTTP request.
  */
 import type { Endpoint } from '../core/config/types';
+import { ConfigError } from '../core/errors';
 import { type ReferenceLookup, resolveDeep } from '../core/references';
 import type { SecretScope } from '../core/secretOrigins';
 import type { HttpRequest } from './http';
 
 export interface RenderOptions {
+  /** Where the endpoint is in the config (`extractions[0].endpoint`), for errors. */
+  at: string;
   /** GET for data endpoints, POST for the token endpoint. */
   defaultMethod: 'GET' | 'POST';
   /** How an object body is encoded when no Content-Type header decides. */
@@ -27,7 +30,8 @@ export function renderEndpoint(
   options: RenderOptions,
 ): HttpRequest {
   const resolved = resolveDeep(endpoint, lookup);
-  const url = new URL(options.url ?? resolved.url);
+  const url =
+    options.url !== undefined ? new URL(options.url) : endpointUrl(endpoint.url, resolved.url, options.at);
   const configured = new URLSearchParams();
   for (const [name, value] of Object.entries(resolved.query_params ?? {}))
     appendParam(configured, name, value);
@@ -65,6 +69,19 @@ export function renderEndpoint(
   // Checked on the final URL: a next link or a URL-valued reference may point anywhere.
   options.scope.assertRequest(endpoint, request.url);
   return request;
+}
+
+/**
+ * The endpoint's URL, which a config may hold as any string (the original tool stores
+ * `{domain}/data` as written): unusable once resolved, it fails the extraction for good,
+ * naming the field and the URL as configured (never as resolved, which may hold a secret).
+ */
+function endpointUrl(configured: string, resolved: unknown, at: string): URL {
+  const url = typeof resolved === 'string' && URL.canParse(resolved) ? new URL(resolved) : undefined;
+  if (url && (url.protocol === 'http:' || url.protocol === 'https:')) return url;
+  throw new ConfigError(
+    `${at}.url: ${JSON.stringify(configured)} is not an absolute http or https URL (after references are resolved)`,
+  );
 }
 
 function appendParam(params: URLSearchParams, name: string, value: unknown): void {

@@ -140,9 +140,16 @@ export class RunContext {
       extractionId,
       previousLast: state.previousLast,
       paginator: createPaginator(extraction.pagination),
-      fetcher: new PageFetcher(extraction, authed, lookup, this.scope),
+      fetcher: new PageFetcher(extraction, authed, lookup, this.scope, index),
       details: extraction.mapping_fetch
-        ? new DetailFetcher(extraction.mapping_fetch, authed, lookup, this.scope, extraction.format === 'csv')
+        ? new DetailFetcher(
+            extraction.mapping_fetch,
+            authed,
+            lookup,
+            this.scope,
+            extraction.format === 'csv',
+            `extractions[${index}].mapping_fetch`,
+          )
         : undefined,
       mapper: compileRecordMapper(extraction),
       takeCounters: () => {

@@ -6,6 +6,8 @@
  * progress.
  */
 import type { ApiConfig } from '../core/config/types';
+import { parseConfig } from '../core/config/validate';
+import type { ConfigRepository } from '../ports/configs';
 import { parseSchedule, type Schedule } from '../core/schedule';
 import type { Clock, Logger } from '../ports/logger';
 import type { RunRecord, RunStore } from '../ports/runs';
@@ -133,4 +135,21 @@ export class Scheduler {
     this.timer = undefined;
     await this.ticking;
   }
+}
+
+/** Every live config; one that no longer parses (saved by an older version) is logged and skipped, not fatal to the tick. */
+export async function liveConfigs(configs: ConfigRepository, logger: Logger): Promise<ApiConfig[]> {
+  const parsed: ApiConfig[] = [];
+  for (const version of await configs.list()) {
+    try {
+      parsed.push(parseConfig(JSON.parse(version.json)));
+    } catch (err) {
+      logger.error('stored config is not valid; it is not scheduled', {
+        config_id: version.configId,
+        version: version.version,
+        error: (err as Error).message,
+      });
+    }
+  }
+  return parsed;
 }

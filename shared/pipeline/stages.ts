@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ApiConfig } from '../core/config/types';
+import { parseJsonKeepingOrder, stringifyRecords } from '../core/orderedJson';
 import { sameRecordAsText } from '../core/records';
 import type { Row } from '../core/rowMapping';
 import { formatLogTimestamp } from '../core/time';
@@ -126,7 +127,7 @@ export async function handlePageTask(
       return;
     }
     await deps.objects.put(deps.stagingBucket, staging.page(runId, extractionId, cursor.index), [
-      JSON.stringify(records),
+      stringifyRecords(records),
     ]);
     const chunks = ex.details && records.length > 0 ? Math.ceil(records.length / deps.detailChunkSize) : 0;
     page = {
@@ -244,7 +245,7 @@ export async function handleDetailTask(
   const stored = await deps.objects.get(deps.stagingBucket, key);
   let staged: StagedDetail[];
   if (stored === undefined) {
-    const records = await readStagedPage(deps, runId, extractionId, index);
+    const records = await readStagedPage(deps, runId, extractionId, index, !ex.extraction.data_schema);
     const slice = records.slice(chunk * deps.detailChunkSize, (chunk + 1) * deps.detailChunkSize);
     const slots = new Semaphore(ex.extraction.mapping_fetch?.concurrency ?? 8);
     try {
@@ -284,15 +285,18 @@ export async function handleDetailTask(
   if (chunkFiles.length >= page.chunks) await completePage(ctx, extractionId, index, deps);
 }
 
+/** A staged page's records; `keepOrder` (no data_schema) as {@link parseJsonKeepingOrder} reads them. */
 async function readStagedPage(
   deps: PipelineDeps,
   runId: string,
   extractionId: string,
   index: number,
+  keepOrder: boolean,
 ): Promise<unknown[]> {
   const body = await deps.objects.get(deps.stagingBucket, staging.page(runId, extractionId, index));
   if (!body) throw new Error(`staged page ${index} of ${extractionId} in run ${runId} is missing`);
-  return JSON.parse(body.toString('utf8')) as unknown[];
+  const text = body.toString('utf8');
+  return (keepOrder ? parseJsonKeepingOrder(text) : JSON.parse(text)) as unknown[];
 }
 
 /**
@@ -317,7 +321,7 @@ export async function handleFinalizeTask(
   const startedAt = new Date(ctx.run.createdAt);
   const transform = compileTransformations(extraction.transformations);
   const hasTransformations = extraction.transformations.length > 0;
-  const scratch = await deps.scratch.create(`${runId}-${extraction.name}`);
+  const scratch = await deps.scratch.create(`${runId}-${extractionId}`);
   let failure: string | undefined;
   try {
     const writer = createRowWriter(scratch, {
@@ -333,7 +337,7 @@ export async function handleFinalizeTask(
     let detailRequests = 0;
     for (let index = 0; index <= state.endIndex; index++) {
       const page = (await deps.runs.getPage(runId, extractionId, index))!;
-      const records = await readStagedPage(deps, runId, extractionId, index);
+      const records = await readStagedPage(deps, runId, extractionId, index, !extraction.data_schema);
       if (records.length === 0) continue;
       const rows: Row[] = records.map((r) => ex.mapper.map(r));
       for (let chunk = 0; chunk < page.chunks; chunk++) {

@@ -423,7 +423,12 @@ export function badRequestCases(ctx: BadRequestContext): BadRequestCase[] {
           ...validConfig,
           extractions: [
             { ...validConfig.extractions[0], id: ctx.extractionId },
-            { ...validConfig.extractions[0], name: 'copy', id: ctx.extractionId },
+            {
+              ...validConfig.extractions[0],
+              name: 'copy',
+              id: ctx.extractionId,
+              s3_destiny: { folder: 'copy' },
+            },
           ],
         },
       }),
@@ -465,13 +470,6 @@ export function badRequestCases(ctx: BadRequestContext): BadRequestCase[] {
       name: 'deleting an unknown config',
       method: 'DELETE',
       path: () => '/config/no-such-config',
-      status: 404,
-      body: () => NOT_FOUND,
-    },
-    {
-      name: 'the history of an unknown config',
-      method: 'GET',
-      path: () => '/config/no-such-config/history',
       status: 404,
       body: () => NOT_FOUND,
     },

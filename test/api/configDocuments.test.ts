@@ -10,6 +10,8 @@ const extraction = (name: string, id?: string) => ({
   ...(id ? { id } : {}),
   name,
   endpoint: { url: `http://127.0.0.1:9/${name}` },
+  // Two extractions may not write one file.
+  s3_destiny: { folder: name },
 });
 
 function saved(body: unknown): ApiConfig {
@@ -60,6 +62,15 @@ describe('update', () => {
       ['new-3', 'new-2'],
     ],
     ['a new extraction gets a new id', [extraction('a'), extraction('c')], ['new-2', 'fresh']],
+    [
+      'extractions of one name without ids take the ids of that name in order',
+      [
+        { ...extraction('b'), s3_destiny: { folder: 'b1' } },
+        { ...extraction('a'), s3_destiny: { folder: 'a1' } },
+        { ...extraction('a'), s3_destiny: { folder: 'a2' } },
+      ],
+      ['new-3', 'new-2', 'fresh'],
+    ],
     [
       'a name whose id another extraction claims gets a new id',
       [extraction('x', 'new-2'), extraction('a')],

@@ -19,6 +19,7 @@ import {
   secretSavedSchema,
 } from '../../shared/api/schemas';
 import { type FakeApi, startFakeApi } from '../support/fakeApi';
+import { configBase } from '../support/originalSuite';
 import { type ApiHarness, dealsConfig, eventually, ROOT_KEY, startApiHarness } from './harness';
 
 const REFRESH_TOKEN = 'rt-routes-secret-0042';
@@ -49,6 +50,13 @@ function expectStoredConfig(body: unknown): { id: string; extractions: Array<{ i
   expect(typeof config.id).toBe('string');
   for (const e of config.extractions) expect(typeof e.id).toBe('string');
   return config;
+}
+
+/** A config document as validation fills it (no server-side defaults such as the bucket). */
+function validConfigOf(document: unknown): unknown {
+  const result = validateConfig(document);
+  if (!result.ok) throw new Error(JSON.stringify(result.issues));
+  return result.config;
 }
 
 /** Every file under `dir` except the database (which the API's own reads touch), sorted. */
@@ -131,7 +139,7 @@ describe('configs', () => {
       name: 'Columns v2',
       extractions: [
         { ...body.extractions[0], id: first.id },
-        { name: 'second', endpoint: { url: `${upstream.url}/pages` } },
+        { name: 'second', endpoint: { url: `${upstream.url}/pages` }, s3_destiny: { folder: 'second' } },
       ],
     };
     const updated = await api.request('PUT', `/config/${config.id}`, { json: update });
@@ -185,6 +193,135 @@ describe('configs', () => {
         refresh_token: { endpoint: { url: `${upstream.url}/oauth/v2/token` }, response_token_key: 'mytoken' },
       },
     });
+  });
+});
+
+describe('compatibility with configs as the original tool writes and answers them', () => {
+  const DEFAULT_BUCKET = 'api-extractor-output-local-1';
+
+  /** The original suite's `config_base`: `{domain}` placeholders, two extractions named payments. */
+  const suiteConfig = configBase;
+
+  test('POST accepts {domain} placeholders and two extractions of one name, each with an id of its own', async () => {
+    const res = await api.request('POST', '/config', { json: suiteConfig() });
+    expect(res.status).toBe(200);
+    const config = expectStoredConfig(res.body);
+    expect(config.extractions.map((e) => e.name)).toEqual(['payments', 'payments']);
+    expect(new Set(config.extractions.map((e) => e.id)).size).toBe(2);
+    expect(res.body).toMatchObject({ extractions: [{ endpoint: { url: '{domain}/payments' } }, {}] });
+  });
+
+  test('POST and PUT answer with the default bucket filled in; GET, list and history keep it', async () => {
+    const body = suiteConfig();
+    (body.extractions[1]!.s3_destiny as Record<string, string>).bucket = 'my-own-bucket';
+    const created = await api.request('POST', '/config', { json: body });
+    const buckets = (doc: unknown) =>
+      (doc as { extractions: Array<{ s3_destiny: { bucket?: string } }> }).extractions.map(
+        (e) => e.s3_destiny.bucket,
+      );
+    expect(buckets(created.body)).toEqual([DEFAULT_BUCKET, 'my-own-bucket']);
+    const { id } = created.body as Stored;
+    expect(buckets((await api.request('GET', `/config/${id}`)).body)).toEqual([
+      DEFAULT_BUCKET,
+      'my-own-bucket',
+    ]);
+    const listed = ((await api.request('GET', '/config')).body as { Items: Stored[] }).Items.find(
+      (c) => c.id === id,
+    );
+    expect(buckets(listed)).toEqual([DEFAULT_BUCKET, 'my-own-bucket']);
+    const updated = await api.request('PUT', `/config/${id}`, {
+      json: { ...suiteConfig(), name: 'base v2' },
+    });
+    expect(updated.status).toBe(200);
+    expect(buckets(updated.body)).toEqual([DEFAULT_BUCKET, DEFAULT_BUCKET]);
+    const history = (await api.request('GET', `/config/${id}/history`)).body as { Items: unknown[] };
+    expect(history.Items.map(buckets)).toEqual([
+      [DEFAULT_BUCKET, DEFAULT_BUCKET],
+      [DEFAULT_BUCKET, 'my-own-bucket'],
+    ]);
+  });
+
+  test('a version saved without a bucket (before the default was stored) is answered with it', async () => {
+    const document = { id: 'legacy-config', ...suiteConfig() };
+    await api.stores.configs.create({
+      configId: 'legacy-config',
+      json: JSON.stringify(validConfigOf(document)),
+      at: new Date().toISOString(),
+      by: 'rootkey',
+    });
+    const got = (await api.request('GET', '/config/legacy-config')).body as {
+      extractions: Array<{ s3_destiny: Record<string, string> }>;
+    };
+    expect(got.extractions[0]!.s3_destiny).toEqual({
+      bucket: DEFAULT_BUCKET,
+      folder: 'payments/',
+      filename: 'payments_{timestamp}',
+    });
+  });
+
+  test('a config as the original answers GET (empty optional fields as null) PUTs back unchanged', async () => {
+    const created = (await api.request('POST', '/config', { json: suiteConfig() })).body as Stored;
+    const got = (await api.request('GET', `/config/${created.id}`)).body as Record<string, unknown>;
+    const asTheOriginalSpellsIt = structuredClone(got) as {
+      extractions: Array<
+        Record<string, unknown> & {
+          endpoint: Record<string, unknown>;
+          pagination: { parameters: Record<string, unknown> };
+        }
+      >;
+    };
+    // Every optional field the config leaves out, spelled as an explicit null.
+    for (const e of asTheOriginalSpellsIt.extractions) {
+      for (const key of ['method', 'headers', 'body']) e.endpoint[key] ??= null;
+      for (const key of ['data_schema', 'mapping_fetch']) e[key] ??= null;
+      for (const key of ['continue_while_status_code_is', 'there_are_more_pages'])
+        e.pagination.parameters[key] ??= null;
+    }
+    const put = await api.request('PUT', `/config/${created.id}`, { json: asTheOriginalSpellsIt });
+    expect(put.status).toBe(200);
+    expect(put.body).toEqual(got);
+    expect((await api.request('GET', `/config/${created.id}`)).body).toEqual(got);
+  });
+
+  test('PUT without ids: extractions of one name keep their ids, in order', async () => {
+    const created = (await api.request('POST', '/config', { json: suiteConfig() })).body as Stored;
+    const updated = await api.request('PUT', `/config/${created.id}`, { json: suiteConfig() });
+    expect(updated.status).toBe(200);
+    expect((updated.body as Stored).extractions.map((e) => e.id)).toEqual(
+      created.extractions.map((e) => e.id),
+    );
+  });
+
+  const SAME_FILE = {
+    path: 'extractions[1].s3_destiny',
+    message:
+      'writes the same file as extractions[0] (same bucket, folder, filename and format); give one of them another folder or filename',
+  };
+
+  test('two extractions writing the same file are refused, naming both', async () => {
+    const body = suiteConfig();
+    body.extractions[1]!.s3_destiny = { folder: 'payments', filename: 'payments_{timestamp}' };
+    const res = await api.request('POST', '/config', { json: body });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: 'invalid config', details: [SAME_FILE] });
+  });
+
+  test('an explicit default bucket and an absent one are the same file', async () => {
+    const body = suiteConfig();
+    body.extractions[1]!.s3_destiny = {
+      bucket: DEFAULT_BUCKET,
+      folder: 'payments/',
+      filename: 'payments_{timestamp}',
+    } as never;
+    const res = await api.request('POST', '/config', { json: body });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: 'invalid config', details: [SAME_FILE] });
+  });
+
+  test('the history of a config that never existed is empty, as in the original', async () => {
+    const res = await api.request('GET', '/config/no-such-config/history');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ Items: [], Count: 0 });
   });
 });
 

@@ -7,6 +7,7 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { parseCsv } from '../support/engineHarness';
 import { type FakeApi, startFakeApi } from '../support/fakeApi';
 
 const run = promisify(execFile);
@@ -94,8 +95,7 @@ test('an invalid config exits 2 and lists every problem with its path', async ()
   expect(result.stderr).toBe(
     `api-extractor: config file ${path} is invalid:\n` +
       '  - extractions[0].pagination.parameters.param_name: is required\n' +
-      '  - extractions[0].format: must be one of [csv, json, jsonl]\n' +
-      '  - extractions[0].endpoint.url: must be an absolute http or https URL\n',
+      '  - extractions[0].format: must be one of [csv, json, jsonl]\n',
   );
 });
 
@@ -117,18 +117,84 @@ test('a failed run exits 1 and says why', async () => {
   expect(result.stderr).toContain(`x: FAILED: HTTP 404 from ${api.url}/missing`);
 });
 
-test('--only runs the named extraction and rejects unknown names', async () => {
-  const extraction = (name: string) => ({
-    name,
-    endpoint: { url: `${api.url}/offset?limit=5` },
-    data_key: 'items',
+test('a URL that is not absolute http(s) once resolved fails that extraction, naming the field; the others run', async () => {
+  const path = await writeConfig({
+    name: 'placeholders',
+    extractions: [
+      { name: 'x', endpoint: { url: '{domain}/data' }, s3_destiny: { folder: 'x' } },
+      {
+        name: 'y',
+        endpoint: { url: `${api.url}/offset?limit=2` },
+        data_key: 'items',
+        s3_destiny: { folder: 'y' },
+      },
+    ],
   });
-  const path = await writeConfig({ name: 'two', extractions: [extraction('a'), extraction('b')] });
-  const ok = await cli(['run', path, '--data-dir', dir, '--only', 'b']);
-  expect(ok.code).toBe(0);
-  expect(ok.stderr).toContain('b: ok, 5 rows');
-  expect(ok.stderr).not.toContain('a: ok');
-  const bad = await cli(['run', path, '--data-dir', dir, '--only', 'c']);
-  expect(bad.code).toBe(2);
-  expect(bad.stderr).toBe('api-extractor: --only names no extraction of this config: c (has: a, b)\n');
+  const result = await cli(['run', path, '--data-dir', dir]);
+  expect(result.code).toBe(1);
+  expect(result.stderr).toContain(
+    'x: FAILED: extractions[0].endpoint.url: "{domain}/data" is not an absolute http or https URL (after references are resolved)',
+  );
+  expect(result.stderr).toContain('y: ok, 2 rows');
+});
+
+/** An extraction of `limit` records from the fake API's offset route, into a folder of its own. */
+const offsetExtraction = (name: string, limit: number, folder: string, id?: string) => ({
+  ...(id ? { id } : {}),
+  name,
+  endpoint: { url: `${api.url}/offset?limit=${limit}` },
+  data_key: 'items',
+  s3_destiny: { bucket: 'out', folder, filename: 'f' },
+});
+
+/** Runs with `--only value`: exit 0, each of `ran` in stderr, none of `skipped`. */
+async function expectOnly(path: string, value: string, ran: string[], skipped: string[]): Promise<void> {
+  const result = await cli(['run', path, '--data-dir', dir, '--only', value]);
+  expect([result.code, result.stderr]).toEqual([0, expect.any(String)]);
+  for (const text of ran) expect(result.stderr).toContain(text);
+  for (const text of skipped) expect(result.stderr).not.toContain(text);
+}
+
+/** Runs with `--only value`: exit 2 and exactly `message`. */
+async function expectOnlyRefused(path: string, value: string, message: string): Promise<void> {
+  const result = await cli(['run', path, '--data-dir', dir, '--only', value]);
+  expect([result.code, result.stderr]).toEqual([2, `api-extractor: ${message}\n`]);
+}
+
+test('--only runs the named extraction and rejects unknown names', async () => {
+  const path = await writeConfig({
+    name: 'two',
+    extractions: [offsetExtraction('a', 5, 'a'), offsetExtraction('b', 5, 'b')],
+  });
+  await expectOnly(path, 'b', ['b: ok, 5 rows'], ['a: ok']);
+  await expectOnlyRefused(
+    path,
+    'c',
+    '--only names no extraction of this config: c (give a name, an id or a position from 1 to 2; has: a, b)',
+  );
+});
+
+test('--only takes a name (every extraction of that name), an id or a position; same-named extractions keep apart', async () => {
+  const path = await writeConfig({
+    name: 'dup',
+    extractions: [
+      offsetExtraction('payments', 3, 'p1'),
+      offsetExtraction('other', 4, 'o'),
+      offsetExtraction('payments', 5, 'p2', 'pay-2'),
+    ],
+  });
+  // Each line says which of the two it is.
+  await expectOnly(path, 'payments', ['payments (#1): ok, 3 rows', 'payments (#3): ok, 5 rows'], ['other']);
+  expect(parseCsv(await readFile(join(dir, 's3/out/p1/f.csv'), 'utf8'))).toHaveLength(4);
+  expect(parseCsv(await readFile(join(dir, 's3/out/p2/f.csv'), 'utf8'))).toHaveLength(6);
+  // Each keeps a `last` record of its own.
+  expect(await readdir(join(dir, 'state/last'))).toHaveLength(2);
+
+  await expectOnly(path, '2', ['other: ok, 4 rows'], ['payments']);
+  await expectOnly(path, 'pay-2', ['payments (#3): ok, 5 rows'], ['payments (#1)']);
+  await expectOnlyRefused(
+    path,
+    '4',
+    '--only names no extraction of this config: 4 (give a name, an id or a position from 1 to 3; has: payments, other, payments)',
+  );
 });

@@ -274,6 +274,8 @@ describe('runs, last and de-duplication', () => {
           endpoint: { url: `${server.url}/${name}` },
           pagination: { type: 'sequential', parameters: { param_name: 'p' } },
           http: { max_attempts: 1 },
+          // Two extractions may not write one file.
+          s3_destiny: { folder: name },
         })),
       });
       expect(report.success).toBe(false);
@@ -308,6 +310,67 @@ describe('JSON key order', () => {
       });
       const line = (await h.output(report.logs[0]!)).trimEnd();
       expect(line).toBe(`{"name":"a","7":7,"ext__timestamp":"${report.logs[0]!.started_at}"}`);
+    } finally {
+      await server.close();
+    }
+  });
+
+  // As the upstream wrote them: JavaScript objects would list "7", "10", "2" first.
+  const UPSTREAM_RECORD =
+    '{"name":"a","7":1,"nested":{"z":0,"2":"x","__proto__":"p","a":[{"9":"y","b":1}]},"10":true,"note":"\\"7\\": not a key"}';
+
+  test.each(['json', 'jsonl'])(
+    'without a data_schema, %s keeps the upstream key order, integer-like keys and nested objects included',
+    async (format) => {
+      const server = await startServer(() => ({
+        body: `{"data":[${UPSTREAM_RECORD},{"1":"b","name":"c"}]}`,
+      }));
+      try {
+        const report = await h.run({
+          name: 'order',
+          extractions: [{ name: 'x', endpoint: { url: `${server.url}/x` }, data_key: 'data', format }],
+        });
+        const ts = `"ext__timestamp":"${report.logs[0]!.started_at}"`;
+        const lines = (await h.output(report.logs[0]!))
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .map((l) => l.replace(/,$/, ''));
+        expect(lines).toEqual([`${UPSTREAM_RECORD.slice(0, -1)},${ts}}`, `{"1":"b","name":"c",${ts}}`]);
+      } finally {
+        await server.close();
+      }
+    },
+  );
+
+  test('without a data_schema, CSV columns follow the upstream key order, integer-like keys included', async () => {
+    const server = await startServer(() => ({ body: `[${UPSTREAM_RECORD}]` }));
+    try {
+      const report = await h.run({
+        name: 'order',
+        extractions: [{ name: 'x', endpoint: { url: `${server.url}/x` } }],
+      });
+      const [header, row] = parseCsv(await h.output(report.logs[0]!));
+      expect(header).toEqual([
+        'name',
+        '7',
+        'nested__z',
+        'nested__2',
+        'nested____proto__',
+        'nested__a',
+        '10',
+        'note',
+        'ext__timestamp',
+      ]);
+      expect(row!.slice(0, -1)).toEqual([
+        'a',
+        '1',
+        '0',
+        'x',
+        'p',
+        '[{"9":"y","b":1}]',
+        'true',
+        '"7": not a key',
+      ]);
     } finally {
       await server.close();
     }

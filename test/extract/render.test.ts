@@ -11,7 +11,12 @@ import type { ApiConfig } from '../../shared/core/config/types';
 const lookup: ReferenceLookup = (type, path) => (type === 'self' && path === 'id' ? 7 : undefined);
 /** No secrets anywhere: the scope lets every request through. */
 const noSecrets = new SecretScope({ auth: {}, extractions: [] } as unknown as ApiConfig, {}, []);
-const options = { defaultMethod: 'GET', defaultBodyEncoding: 'json', scope: noSecrets } as const;
+const options = {
+  defaultMethod: 'GET',
+  defaultBodyEncoding: 'json',
+  scope: noSecrets,
+  at: 'endpoint',
+} as const;
 
 test('references are resolved in the URL, query, headers and body', () => {
   const request = renderEndpoint(

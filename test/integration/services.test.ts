@@ -7,6 +7,8 @@
  * - the original workflow against the config-api process: root key from
  *   ROOT_API_KEY, a key per person, a config against the fake upstream, its secret
  *   set through the API, execute, poll the logs, the file in S3, the history;
+ * - the original tool's own end-to-end suite (test/support/originalSuite.ts) on the
+ *   same processes, in stage `prod` and region `us-east-2` as that suite expects;
  * - the table of refused requests (test/api/badRequestCases.ts) against a config-api
  *   process of its own stage;
  * - two Scheduler replicas in this process on the DynamoDB slot store, a fake clock
@@ -38,8 +40,10 @@ import { silentLogger } from '../../shared/ports/logger';
 import { type RunRecord, ZERO_COUNTERS } from '../../shared/ports/runs';
 import { badRequestCases, type BadRequestContext, validConfig } from '../api/badRequestCases';
 import { apiClient, type ApiResponse, dealsConfig, eventually, ROOT_KEY } from '../api/harness';
+import { originalApiTest, originalServiceTest } from '../api/originalSuiteFlow';
 import { type FakeApi, makeRecord, startFakeApi } from '../support/fakeApi';
 import { parseCsv } from '../support/engineHarness';
+import { type PaymentsApi, startPaymentsApi } from '../support/originalSuite';
 import { useMoto } from './motoLifecycle';
 
 // Deadlines are generous: the machine may be loaded, and a passing test never waits for them.
@@ -67,11 +71,12 @@ interface Stage {
   env: Record<string, string>;
 }
 
-async function bootstrappedStage(): Promise<Stage> {
+async function bootstrappedStage(overrides: Record<string, string> = {}): Promise<Stage> {
   const env = {
     ...moto.env,
     STAGE: `s${randomBytes(5).toString('hex')}`,
     DEFAULT_OUTPUT_BUCKET_SUFFIX: 'it',
+    ...overrides,
   };
   const settings = awsSettingsFromEnv(env);
   const clients = createAwsClients(settings);
@@ -141,12 +146,15 @@ async function startConfigApi(stage: Stage): Promise<{ service: Service; baseUrl
 describe('the five services as OS processes: the original workflow over HTTP', () => {
   let stage: Stage;
   let upstream: FakeApi;
+  let payments: PaymentsApi;
   const services = new Map<string, Service>();
   let request: ReturnType<typeof apiClient>;
 
   beforeAll(async () => {
     upstream = await startFakeApi({ records: 45, pageSize: 20, token: { refreshToken: REFRESH_TOKEN } });
-    stage = await bootstrappedStage();
+    payments = await startPaymentsApi();
+    // The stage and region the original tool's own suite expects.
+    stage = await bootstrappedStage({ STAGE: 'prod', AWS_REGION: 'us-east-2' });
     const workerEnv = {
       ...stage.env,
       LOG_LEVEL: 'warn',
@@ -170,6 +178,7 @@ describe('the five services as OS processes: the original workflow over HTTP', (
     await Promise.all([...services.values()].map((s) => s.stop('SIGKILL')));
     if (stage) destroyAwsClients(stage.clients);
     await upstream?.close();
+    await payments?.close();
   });
 
   const responses: ApiResponse[] = [];
@@ -288,6 +297,20 @@ describe('the five services as OS processes: the original workflow over HTTP', (
     // No process logged the secret either.
     for (const service of services.values())
       expect(service.stdout + service.stderr).not.toContain(REFRESH_TOKEN);
+  });
+
+  test("the original tool's test_api: {domain} left in the URLs, create, retrieve, list, update, delete", async () => {
+    await originalApiTest(request);
+  });
+
+  test("the original tool's test_api_service: two extractions named payments, executed by the workers, both files in S3 as expected", async () => {
+    const objects = new S3ObjectStore(stage.clients.s3);
+    await originalServiceTest({
+      request,
+      domain: payments.url,
+      readObject: async (bucket, key) => (await objects.get(bucket, key))?.toString('utf8'),
+      eventually: (probe, what) => eventually(probe, what, 40_000),
+    });
   });
 
   test('SIGTERM stops every service cleanly (exit 0), as ECS stops tasks', async () => {

@@ -214,6 +214,46 @@ describe('counters after a worker died between a write and its count', () => {
   });
 });
 
+test('a URL that is not absolute http(s) once resolved fails its extraction for good, naming the field: no retry', async () => {
+  const h = await makePipelineHarness({
+    queue: { maxReceiveCount: 3, retryDelayMs: 10, pollIntervalMs: 10 },
+  });
+  try {
+    const config = dealsConfig();
+    const [deals] = config.extractions as Array<Record<string, unknown>>;
+    const placeholder = {
+      name: 'placeholder',
+      endpoint: { url: '{domain}/data' },
+      s3_destiny: { folder: 'p' },
+    };
+    // The detail URL is a reference that resolves to a deal name, not a URL.
+    const detail = {
+      ...deals,
+      name: 'details',
+      mapping_fetch: { endpoint: { url: '${extracted_item::Deal_Name}' } },
+      s3_destiny: { folder: 'd' },
+    };
+    const { run, logs } = await h.run({ ...config, extractions: [deals, placeholder, detail] });
+    expect(run.status).toBe('failed');
+    expect(logs.map((l) => [l.extraction_name, l.success, l.error])).toEqual([
+      ['deals', 'true', null],
+      [
+        'placeholder',
+        'false',
+        'extractions[1].endpoint.url: "{domain}/data" is not an absolute http or https URL (after references are resolved)',
+      ],
+      [
+        'details',
+        'false',
+        'extractions[2].mapping_fetch.endpoint.url: "${extracted_item::Deal_Name}" is not an absolute http or https URL (after references are resolved)',
+      ],
+    ]);
+    expect(h.logLines.filter((l) => l.message === 'task failed; it will be retried')).toEqual([]);
+  } finally {
+    await h.close();
+  }
+});
+
 describe('a worker process killed mid-run', () => {
   const bin = join(__dirname, '../../dist/services/embedded/main.js');
   const children: ChildProcess[] = [];

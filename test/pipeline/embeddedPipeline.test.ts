@@ -4,7 +4,7 @@
  */
 import dealsSeed from '../fixtures/seed-zoho-deals.json';
 import { type FakeApi, startFakeApi } from '../support/fakeApi';
-import { type Harness, makeHarness } from '../support/engineHarness';
+import { type Harness, makeHarness, startServer } from '../support/engineHarness';
 import { makePipelineHarness, type PipelineHarness, withoutTimestamps } from '../support/pipelineHarness';
 
 let api: FakeApi;
@@ -106,6 +106,40 @@ test('link pagination, a schema-less CSV with nested fields, and boundary de-dup
     ],
   };
   await compare(config);
+});
+
+test('schema-less files whose upstream has integer-like keys: the upstream order, as the engine writes it', async () => {
+  // Pages written as text: a JavaScript object would list "7" and "10" first.
+  const server = await startServer((_req, url) => {
+    const page = Number(url.searchParams.get('page'));
+    const records = [0, 1].map((i) => `{"name":"r${page}-${i}","7":${i},"nested":{"z":1,"2":2},"10":"ten"}`);
+    return { body: `{"more":${page < 3},"data":[${records.join(',')}]}` };
+  });
+  try {
+    for (const format of ['csv', 'json', 'jsonl']) {
+      const config = {
+        name: 'order',
+        extractions: [
+          {
+            name: `order-${format}`,
+            format,
+            endpoint: { url: `${server.url}/x` },
+            data_key: 'data',
+            pagination: {
+              type: 'sequential',
+              parameters: { param_name: 'page', there_are_more_pages: 'more' },
+            },
+          },
+        ],
+      };
+      await compare(config);
+      const output = await engine.output((await engine.run(config)).logs[0]!);
+      expect(output.indexOf('name')).toBeLessThan(output.indexOf('7'));
+      expect(output.indexOf('z')).toBeLessThan(output.indexOf('2'));
+    }
+  } finally {
+    await server.close();
+  }
 });
 
 test('a failing page fails the run the same way, with no file', async () => {

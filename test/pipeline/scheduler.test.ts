@@ -8,7 +8,13 @@ import { SqliteRunStore } from '../../shared/adapters/embedded/sqliteRunStore';
 import { SqliteSlotStore } from '../../shared/adapters/embedded/sqliteSlotStore';
 import { parseConfig } from '../../shared/core/config/validate';
 import type { ApiConfig } from '../../shared/core/config/types';
-import { Scheduler, type SchedulerDeps } from '../../shared/pipeline/scheduler';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openEmbeddedApiStores } from '../../shared/adapters/embedded/apiStores';
+import { liveConfigs, Scheduler, type SchedulerDeps } from '../../shared/pipeline/scheduler';
+import type { LogLine } from '../support/engineHarness';
+import { captureLogger } from '../support/pipelineHarness';
 import { silentLogger } from '../../shared/ports/logger';
 import { type RunRecord, ZERO_COUNTERS } from '../../shared/ports/runs';
 
@@ -152,5 +158,41 @@ test('a run without progress for longer than the limit is failed with a reason',
   expect(await s.runs.getRun('run-1')).toMatchObject({
     status: 'failed',
     error: 'no progress for 420 minutes (limit 360): marked failed',
+  });
+});
+
+describe('the configs a scheduler sees', () => {
+  test('a stored config that no longer validates (saved before a rule) is logged and skipped; the others are scheduled', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'live-configs-'));
+    const stores = openEmbeddedApiStores(dir);
+    try {
+      const at = new Date().toISOString();
+      const extraction = (name: string) => ({ name, endpoint: { url: 'https://api.example/x' } });
+      await stores.configs.create({
+        configId: 'ok',
+        json: JSON.stringify({ id: 'ok', name: 'ok', extractions: [extraction('a')] }),
+        at,
+        by: 'root',
+      });
+      // Two extractions writing one file: refused at save time since, but stored before.
+      await stores.configs.create({
+        configId: 'clash',
+        json: JSON.stringify({ id: 'clash', name: 'clash', extractions: [extraction('a'), extraction('b')] }),
+        at,
+        by: 'root',
+      });
+      const lines: LogLine[] = [];
+      const live = await liveConfigs(stores.configs, captureLogger(lines));
+      expect(live.map((c) => c.id)).toEqual(['ok']);
+      expect(lines).toEqual([
+        expect.objectContaining({
+          message: 'stored config is not valid; it is not scheduled',
+          fields: expect.objectContaining({ config_id: 'clash' }),
+        }),
+      ]);
+    } finally {
+      stores.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

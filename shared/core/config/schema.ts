@@ -30,6 +30,20 @@ export const MAX_CONDITION_LENGTH = 1024;
 /** For the string parameters of transformations (`to_replace`, `value`, `char`, `sep`). */
 export const MAX_TRANSFORMATION_PARAM_LENGTH = 1024;
 
+/**
+ * The keys of an object schema, where `null` for an optional key means absent: the
+ * original tool's GET and history answers spell every empty optional field as an
+ * explicit `null`, and a config exported from it must load unchanged. Required keys
+ * are left alone, so `"name": null` still says what a name must be.
+ */
+export function keysOf<K extends Record<string, Joi.Schema>>(keys: K): K {
+  const out: Record<string, Joi.Schema> = {};
+  for (const [name, schema] of Object.entries(keys)) {
+    out[name] = schema.$_getFlag('presence') === 'required' ? schema : schema.empty(null);
+  }
+  return out as K;
+}
+
 const jsonField = Joi.string()
   .min(1)
   .max(MAX_JSON_FIELD_LENGTH)
@@ -65,41 +79,49 @@ const parametersOf = (type: string, keys: Record<string, Joi.Schema>): Joi.Objec
     names.length === 0
       ? `is not allowed: pagination type "${type}" takes no parameters`
       : `is not a parameter of pagination type "${type}" (valid: ${names.join(', ')})`;
-  return Joi.object(keys).messages({ 'object.unknown': message });
+  return Joi.object(keysOf(keys)).messages({ 'object.unknown': message });
 };
 
-export const endpointSchema = Joi.object({
-  url: Joi.string()
-    .min(1)
-    .max(MAX_URL_LENGTH)
-    .required()
-    .description('Absolute http(s) URL; may contain references.'),
-  method: Joi.string()
-    .uppercase()
-    .valid('GET', 'POST', 'PUT', 'PATCH', 'DELETE')
-    .description('GET for data endpoints and POST for the token endpoint when absent.'),
-  query_params: Joi.object().unknown(true).description('Added to the URL query string.'),
-  headers: Joi.object().pattern(Joi.string(), scalar).description('Request headers.'),
-  body: Joi.alternatives()
-    .try(Joi.object().unknown(true), Joi.array(), Joi.string().allow(''))
-    .messages({ 'alternatives.types': 'must be an object, an array or a string' })
-    .description('JSON-encoded unless Content-Type says application/x-www-form-urlencoded.'),
-}).meta({ className: 'Endpoint' });
+export const endpointSchema = Joi.object(
+  keysOf({
+    url: Joi.string()
+      .min(1)
+      .max(MAX_URL_LENGTH)
+      .required()
+      .description(
+        'Any non-empty string when saved (references, placeholders); a run fails the extraction when it is not an absolute http(s) URL once references are resolved.',
+      ),
+    method: Joi.string()
+      .uppercase()
+      .valid('GET', 'POST', 'PUT', 'PATCH', 'DELETE')
+      .description('GET for data endpoints and POST for the token endpoint when absent.'),
+    query_params: Joi.object().unknown(true).description('Added to the URL query string.'),
+    headers: Joi.object().pattern(Joi.string(), scalar).description('Request headers.'),
+    body: Joi.alternatives()
+      .try(Joi.object().unknown(true), Joi.array(), Joi.string().allow(''))
+      .messages({ 'alternatives.types': 'must be an object, an array or a string' })
+      .description('JSON-encoded unless Content-Type says application/x-www-form-urlencoded.'),
+  }),
+).meta({ className: 'Endpoint' });
 
-export const refreshTokenSchema = Joi.object({
-  endpoint: endpointSchema.required(),
-  response_token_key: jsonField
-    .default('access_token')
-    .description('Where the new token is in the response.'),
-  expires_in_key: jsonField
-    .default('expires_in')
-    .description('Where the token lifetime (seconds) is; absent in the response = no proactive refresh.'),
-}).meta({ className: 'RefreshToken' });
+export const refreshTokenSchema = Joi.object(
+  keysOf({
+    endpoint: endpointSchema.required(),
+    response_token_key: jsonField
+      .default('access_token')
+      .description('Where the new token is in the response.'),
+    expires_in_key: jsonField
+      .default('expires_in')
+      .description('Where the token lifetime (seconds) is; absent in the response = no proactive refresh.'),
+  }),
+).meta({ className: 'RefreshToken' });
 
-export const authSchema = Joi.object({
-  access_token: Joi.string().allow('').max(MAX_HEADER_VALUE_LENGTH).default(''),
-  refresh_token: refreshTokenSchema,
-}).meta({ className: 'Auth' });
+export const authSchema = Joi.object(
+  keysOf({
+    access_token: Joi.string().allow('').max(MAX_HEADER_VALUE_LENGTH).default(''),
+    refresh_token: refreshTokenSchema,
+  }),
+).meta({ className: 'Auth' });
 
 const pageBudget = {
   max_pages: integerBetween(1, MAX_PAGES_LIMIT)
@@ -145,7 +167,7 @@ export const cursorParametersSchema = parametersOf('cursor', {
 export const PAGINATION_TYPES = ['none', 'sequential', 'link', 'header_link', 'cursor'] as const;
 
 const paginationOf = (type: string, className: string, parameters: Joi.ObjectSchema): Joi.ObjectSchema =>
-  Joi.object({ type: Joi.string().valid(type).required(), parameters }).meta({ className });
+  Joi.object(keysOf({ type: Joi.string().valid(type).required(), parameters })).meta({ className });
 
 /** Discriminated on `type`; an unknown type lists the valid ones. */
 export const paginationSchema = Joi.alternatives()
@@ -163,12 +185,14 @@ export const paginationSchema = Joi.alternatives()
       },
       { is: 'cursor', then: paginationOf('cursor', 'CursorPagination', cursorParametersSchema.required()) },
     ],
-    otherwise: Joi.object({
-      type: Joi.string()
-        .valid(...PAGINATION_TYPES)
-        .required()
-        .messages({ 'any.required': `is required and must be one of [${PAGINATION_TYPES.join(', ')}]` }),
-    }).unknown(true),
+    otherwise: Joi.object(
+      keysOf({
+        type: Joi.string()
+          .valid(...PAGINATION_TYPES)
+          .required()
+          .messages({ 'any.required': `is required and must be one of [${PAGINATION_TYPES.join(', ')}]` }),
+      }),
+    ).unknown(true),
   })
   .meta({ className: 'Pagination' });
 
@@ -178,103 +202,122 @@ export const dataSchemaSchema = Joi.object()
     Joi.string(),
     Joi.alternatives()
       .try(Joi.string().min(1), Joi.link('#dataSchema'))
-      .messages({ 'alternatives.types': 'must be a column name (a string) or a nested data_schema object' }),
+      // The link reaches the extraction's copy, where null means absent; a leaf must not be null.
+      .invalid(null)
+      .messages({
+        'alternatives.types': 'must be a column name (a string) or a nested data_schema object',
+        'any.invalid': 'must be a column name (a string) or a nested data_schema object',
+      }),
   )
   .id('dataSchema')
   .meta({ className: 'DataSchemaDoc' });
 
-export const mappingFetchSchema = Joi.object({
-  endpoint: endpointSchema.required(),
-  prefix: Joi.string().allow('').default(''),
-  data_schema: dataSchemaSchema,
-  concurrency: integerBetween(1, 256).default(8).description('Detail requests in flight at once.'),
-}).meta({ className: 'MappingFetch' });
-
-export const transformationSchema = Joi.object({
-  action: Joi.string().required(),
-  priority: integerBetween(-1_000_000, 1_000_000).default(0),
-  on: Joi.array().items(Joi.string()),
-  new_column_prefix: Joi.string().min(1),
-  params: Joi.object().unknown(true).default({}),
-}).meta({ className: 'Transformation' });
-
-export const httpOptionsSchema = Joi.object({
-  timeout_ms: integerBetween(100, 600_000).default(30_000).description('Headers and body idle timeout.'),
-  connect_timeout_ms: integerBetween(100, 120_000).default(10_000),
-  request_timeout_ms: integerBetween(100, 3_600_000)
-    .default(120_000)
-    .description('Deadline for one request, headers and whole body, per attempt.'),
-  min_bytes_per_second: integerBetween(0, 1_000_000_000)
-    .default(100)
-    .description('Slowest accepted body, judged over each timeout_ms window; 0 = off.'),
-  max_attempts: integerBetween(1, 20).default(5).description('Tries per request, first included.'),
-  backoff_base_ms: integerBetween(0, 60_000).default(500),
-  backoff_max_ms: integerBetween(0, 600_000).default(30_000),
-  requests_per_second: numberBetween(0.01, 1000).description(
-    'Rate limit for this extraction (0.01 = one request per 100 s); absent = none.',
-  ),
-}).meta({ className: 'HttpOptions' });
-
-export const s3DestinySchema = Joi.object({
-  bucket: Joi.string()
-    .pattern(BUCKET_NAME_PATTERN)
-    .custom((name: string, helpers) => {
-      const problem = bucketNameProblem(name);
-      return problem ? helpers.error('string.bucket', { problem }) : name;
-    })
-    .messages({
-      'string.empty': BUCKET_NAME_RULE,
-      'string.pattern.base': BUCKET_NAME_RULE,
-      'string.bucket': '{#problem}',
-    })
-    .description(
-      "Absent = the deployment's output bucket. S3's bucket naming rules: 3 to 63 lower-case letters, digits, dots or hyphens, starting and ending with a letter or digit, no `..`, not an IP address, no reserved prefix (`xn--`, `sthree-`, `amzn-s3-demo-`) or suffix (`-s3alias`, `--ol-s3`, `.mrap`, `--x-s3`, `--table-s3`).",
-    ),
-  folder: Joi.string().allow('').default(''),
-  filename: Joi.string().min(1).default('{timestamp}'),
-}).meta({ className: 'S3Destiny' });
-
-export const outputParamsSchema = Joi.object({
-  csv_separator: Joi.string().length(1).default(',').messages({
-    'string.length': 'must be a single character',
-    'string.empty': 'must be a single character',
+export const mappingFetchSchema = Joi.object(
+  keysOf({
+    endpoint: endpointSchema.required(),
+    prefix: Joi.string().allow('').default(''),
+    data_schema: dataSchemaSchema,
+    concurrency: integerBetween(1, 256).default(8).description('Detail requests in flight at once.'),
   }),
-}).meta({ className: 'OutputParams' });
+).meta({ className: 'MappingFetch' });
+
+export const transformationSchema = Joi.object(
+  keysOf({
+    action: Joi.string().required(),
+    priority: integerBetween(-1_000_000, 1_000_000).default(0),
+    on: Joi.array().items(Joi.string()),
+    new_column_prefix: Joi.string().min(1),
+    params: Joi.object().unknown(true).default({}),
+  }),
+).meta({ className: 'Transformation' });
+
+export const httpOptionsSchema = Joi.object(
+  keysOf({
+    timeout_ms: integerBetween(100, 600_000).default(30_000).description('Headers and body idle timeout.'),
+    connect_timeout_ms: integerBetween(100, 120_000).default(10_000),
+    request_timeout_ms: integerBetween(100, 3_600_000)
+      .default(120_000)
+      .description('Deadline for one request, headers and whole body, per attempt.'),
+    min_bytes_per_second: integerBetween(0, 1_000_000_000)
+      .default(100)
+      .description('Slowest accepted body, judged over each timeout_ms window; 0 = off.'),
+    max_attempts: integerBetween(1, 20).default(5).description('Tries per request, first included.'),
+    backoff_base_ms: integerBetween(0, 60_000).default(500),
+    backoff_max_ms: integerBetween(0, 600_000).default(30_000),
+    requests_per_second: numberBetween(0.01, 1000).description(
+      'Rate limit for this extraction (0.01 = one request per 100 s); absent = none.',
+    ),
+  }),
+).meta({ className: 'HttpOptions' });
+
+export const s3DestinySchema = Joi.object(
+  keysOf({
+    bucket: Joi.string()
+      .pattern(BUCKET_NAME_PATTERN)
+      .custom((name: string, helpers) => {
+        const problem = bucketNameProblem(name);
+        return problem ? helpers.error('string.bucket', { problem }) : name;
+      })
+      .messages({
+        'string.empty': BUCKET_NAME_RULE,
+        'string.pattern.base': BUCKET_NAME_RULE,
+        'string.bucket': '{#problem}',
+      })
+      .description(
+        "Absent = the deployment's output bucket. S3's bucket naming rules: 3 to 63 lower-case letters, digits, dots or hyphens, starting and ending with a letter or digit, no `..`, not an IP address, no reserved prefix (`xn--`, `sthree-`, `amzn-s3-demo-`) or suffix (`-s3alias`, `--ol-s3`, `.mrap`, `--x-s3`, `--table-s3`).",
+      ),
+    folder: Joi.string().allow('').default(''),
+    filename: Joi.string().min(1).default('{timestamp}'),
+  }),
+).meta({ className: 'S3Destiny' });
+
+export const outputParamsSchema = Joi.object(
+  keysOf({
+    csv_separator: Joi.string().length(1).default(',').messages({
+      'string.length': 'must be a single character',
+      'string.empty': 'must be a single character',
+    }),
+  }),
+).meta({ className: 'OutputParams' });
 
 export const OUTPUT_FORMATS = ['csv', 'json', 'jsonl'] as const;
 
-export const extractionSchema = Joi.object({
-  id: Joi.string().min(1),
-  name: Joi.string().min(1).required(),
-  endpoint: endpointSchema.required(),
-  data_key: jsonField,
-  pagination: paginationSchema.default({ type: 'none', parameters: {} }),
-  data_schema: dataSchemaSchema,
-  mapping_fetch: mappingFetchSchema,
-  transformations: Joi.array().items(transformationSchema).default([]),
-  format: Joi.string()
-    .valid(...OUTPUT_FORMATS)
-    .default('csv'),
-  output_params: outputParamsSchema.default({ csv_separator: ',' }),
-  s3_destiny: s3DestinySchema.default({ folder: '', filename: '{timestamp}' }),
-  http: httpOptionsSchema.default(),
-}).meta({ className: 'Extraction' });
+export const extractionSchema = Joi.object(
+  keysOf({
+    id: Joi.string().min(1),
+    name: Joi.string().min(1).required(),
+    endpoint: endpointSchema.required(),
+    data_key: jsonField,
+    pagination: paginationSchema.default({ type: 'none', parameters: {} }),
+    data_schema: dataSchemaSchema,
+    mapping_fetch: mappingFetchSchema,
+    transformations: Joi.array().items(transformationSchema).default([]),
+    format: Joi.string()
+      .valid(...OUTPUT_FORMATS)
+      .default('csv'),
+    output_params: outputParamsSchema.default({ csv_separator: ',' }),
+    s3_destiny: s3DestinySchema.default({ folder: '', filename: '{timestamp}' }),
+    http: httpOptionsSchema.default(),
+  }),
+).meta({ className: 'Extraction' });
 
-export const apiConfigSchema = Joi.object({
-  id: Joi.string().min(1),
-  name: Joi.string().min(1).required(),
-  schedule: Joi.string()
-    .min(1)
-    .max(MAX_SCHEDULE_LENGTH)
-    .meta({ openapi: { pattern: SCHEDULE_SHAPE } })
-    .description(
-      'Cron (AWS 6-field or 5-field, UTC, optionally wrapped as `cron(…)`); absent = global default. The pattern is the shape; the fields are checked when the config is saved.',
-    ),
-  enabled: Joi.boolean().default(true),
-  auth: authSchema.default({ access_token: '' }),
-  extractions: Joi.array()
-    .items(extractionSchema)
-    .min(1)
-    .message('must contain at least one extraction')
-    .required(),
-}).meta({ className: 'ApiConfig' });
+export const apiConfigSchema = Joi.object(
+  keysOf({
+    id: Joi.string().min(1),
+    name: Joi.string().min(1).required(),
+    schedule: Joi.string()
+      .min(1)
+      .max(MAX_SCHEDULE_LENGTH)
+      .meta({ openapi: { pattern: SCHEDULE_SHAPE } })
+      .description(
+        'Cron (AWS 6-field or 5-field, UTC, optionally wrapped as `cron(…)`); absent = global default. The pattern is the shape; the fields are checked when the config is saved.',
+      ),
+    enabled: Joi.boolean().default(true),
+    auth: authSchema.default({ access_token: '' }),
+    extractions: Joi.array()
+      .items(extractionSchema)
+      .min(1)
+      .message('must contain at least one extraction')
+      .required(),
+  }),
+).meta({ className: 'ApiConfig' });

@@ -39,7 +39,7 @@ export interface DataSchemaDoc {
 
 export interface Endpoint {
   /**
-   * Absolute http(s) URL; may contain references.
+   * Any non-empty string when saved (references, placeholders); a run fails the extraction when it is not an absolute http(s) URL once references are resolved.
    */
   url: string;
   /**

@@ -1,7 +1,8 @@
 /**
  * Validation of a config document: joi for shape and defaults, then the rules joi
  * cannot express (condition syntax, reference types, transformation params,
- * duplicate columns). Every problem is reported at once, each with its exact path.
+ * duplicate columns, two extractions writing one file). URLs are any non-empty
+ * string here, as the original tool stores them; a run checks them once resolved. Every problem is reported at once, each with its exact path.
  */
 import type Joi from 'joi';
 import { parseCondition } from '../condition';
@@ -28,6 +29,14 @@ export class ConfigValidationError extends Error {
 }
 
 export type ValidationResult = { ok: true; config: ApiConfig } | { ok: false; issues: ValidationIssue[] };
+
+export interface ValidateOptions {
+  /**
+   * The deployment's output bucket: filled into every `s3_destiny` that names none, as
+   * the original tool stores it, before two extractions' files are compared.
+   */
+  defaultBucket?: string;
+}
 
 const JOI_OPTIONS: Joi.ValidationOptions = {
   abortEarly: false,
@@ -62,9 +71,10 @@ export function formatPath(path: ReadonlyArray<string | number>): string {
  * const result = validateConfig(JSON.parse(text));
  * if (!result.ok) for (const i of result.issues) console.error(formatIssue(i));
  */
-export function validateConfig(input: unknown): ValidationResult {
+export function validateConfig(input: unknown, options: ValidateOptions = {}): ValidationResult {
   const normalized = normalizeSynonyms(input);
   const { value, error } = apiConfigSchema.validate(normalized, JOI_OPTIONS);
+  if (options.defaultBucket !== undefined) fillDefaultBucket(value, options.defaultBucket);
   let issues: ValidationIssue[] = (error?.details ?? []).map(joiIssue);
   if (value && typeof value === 'object') {
     // A field joi refused (too long, wrong type) is not parsed again: one clear issue each.
@@ -88,6 +98,19 @@ function joiIssue(detail: Joi.ValidationErrorItem): ValidationIssue {
     return { path: '', message: 'the config must be a JSON object' };
   }
   return { path: formatPath(detail.path), message: detail.message };
+}
+
+/**
+ * Sets `s3_destiny.bucket` to `bucket` in every extraction of a config document that
+ * names none (the bucket first, as the original tool writes it). Changes `document` in place.
+ */
+export function fillDefaultBucket(document: unknown, bucket: string): void {
+  if (!isObject(document) || !Array.isArray(document.extractions)) return;
+  for (const extraction of document.extractions as unknown[]) {
+    if (!isObject(extraction) || !isObject(extraction.s3_destiny)) continue;
+    if (extraction.s3_destiny.bucket === undefined)
+      extraction.s3_destiny = { bucket, ...extraction.s3_destiny };
+  }
 }
 
 /** Like {@link validateConfig} but throws {@link ConfigValidationError}. */
@@ -126,18 +149,20 @@ function semanticIssues(config: ApiConfig): ValidationIssue[] {
   }
   issues.push(...referenceIssues(config));
   const extractions: Extraction[] = Array.isArray(config.extractions) ? config.extractions : [];
-  const seenNames = new Map<string, number>();
+  // Names may repeat (extractions are identified by their ids); output files may not.
+  const writers = new Map<string, number>();
   extractions.forEach((extraction, i) => {
     if (!isObject(extraction)) return;
     const at = `extractions[${i}]`;
-    if (typeof extraction.name === 'string') {
-      const first = seenNames.get(extraction.name);
+    const file = outputFileOf(extraction);
+    if (file !== undefined) {
+      const first = writers.get(file);
       if (first !== undefined) {
         issues.push({
-          path: `${at}.name`,
-          message: `duplicates the name ${JSON.stringify(extraction.name)} of extractions[${first}]`,
+          path: `${at}.s3_destiny`,
+          message: `writes the same file as extractions[${first}] (same bucket, folder, filename and format); give one of them another folder or filename`,
         });
-      } else seenNames.set(extraction.name, i);
+      } else writers.set(file, i);
     }
     const pagination = extraction.pagination;
     if (pagination?.type === 'sequential' && isObject(pagination.parameters)) {
@@ -164,10 +189,7 @@ function semanticIssues(config: ApiConfig): ValidationIssue[] {
     (Array.isArray(extraction.transformations) ? extraction.transformations : []).forEach((t, j) => {
       if (isObject(t)) issues.push(...transformationIssues(t, `${at}.transformations[${j}]`));
     });
-    issues.push(...urlIssues(extraction.endpoint?.url, `${at}.endpoint.url`));
-    issues.push(...urlIssues(extraction.mapping_fetch?.endpoint?.url, `${at}.mapping_fetch.endpoint.url`));
   });
-  issues.push(...urlIssues(config.auth?.refresh_token?.endpoint?.url, 'auth.refresh_token.endpoint.url'));
   return issues;
 }
 
@@ -250,18 +272,18 @@ function duplicateColumnIssues(schema: DataSchemaDoc, at: string): ValidationIss
   return issues;
 }
 
-function urlIssues(url: unknown, at: string): ValidationIssue[] {
-  if (typeof url !== 'string' || collectReferences(url).length > 0) return [];
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return [{ path: at, message: 'must be an absolute http or https URL' }];
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    return [{ path: at, message: 'must be an absolute http or https URL' }];
-  }
-  return [];
+/**
+ * Where an extraction writes, as a comparable text: bucket (absent = the deployment's
+ * default), folder without its outer slashes, filename and format. `{timestamp}` is the
+ * run's start, the same for every extraction of a run, so equal texts mean one object.
+ */
+function outputFileOf(extraction: Extraction): string | undefined {
+  const destiny: unknown = extraction.s3_destiny;
+  if (!isObject(destiny) || typeof destiny.filename !== 'string' || typeof extraction.format !== 'string')
+    return undefined;
+  const bucket = typeof destiny.bucket === 'string' ? destiny.bucket : '';
+  const folder = typeof destiny.folder === 'string' ? destiny.folder.replace(/^\/+|\/+$/g, '') : '';
+  return JSON.stringify([bucket, folder, destiny.filename, extraction.format]);
 }
 
 function dedupe(issues: ValidationIssue[]): ValidationIssue[] {

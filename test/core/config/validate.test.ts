@@ -261,7 +261,6 @@ describe('auth.endpoint / auth.response_token_key synonym', () => {
     expect(issuesOf(config({}, { auth }))).toEqual([
       'auth.response_token_key: must be a string',
       `auth.endpoint.query_params.s: reference \${vault::x} has unknown type "vault" (valid: ${REFERENCE_TYPE_LIST})`,
-      'auth.endpoint.url: must be an absolute http or https URL',
     ]);
   });
 });
@@ -371,6 +370,40 @@ describe('accepted configs', () => {
     ],
     ['requests_per_second at its upper bound', config({ http: { requests_per_second: 1000 } })],
     ['header_link without parameters', config({ pagination: { type: 'header_link' } })],
+    // The original tool stores any string as a URL; a URL that is unusable fails the run, not the save.
+    ['a URL with a {domain} placeholder', config({ endpoint: { url: '{domain}/data' } })],
+    ['a relative URL', config({ endpoint: { url: '/api/v1/tickets' } })],
+    ['an ftp URL', config({ endpoint: { url: 'ftp://files.example.com/x.csv' } })],
+    ['a file URL in mapping_fetch', config({ mapping_fetch: { endpoint: { url: 'file:///etc/passwd' } } })],
+    [
+      'a token endpoint URL without a scheme',
+      config({}, { auth: { refresh_token: { endpoint: { url: 'accounts.zoho.com/oauth/v2/token' } } } }),
+    ],
+    [
+      'two extractions of the same name (extractions are identified by their ids)',
+      config(
+        {},
+        {
+          extractions: [
+            { name: 'deals', endpoint: { url: 'https://a.example.com' }, s3_destiny: { folder: 'a' } },
+            { name: 'tickets', endpoint: { url: 'https://b.example.com' }, s3_destiny: { folder: 'b' } },
+            { name: 'deals', endpoint: { url: 'https://c.example.com' }, s3_destiny: { folder: 'c' } },
+          ],
+        },
+      ),
+    ],
+    [
+      'two extractions with the same folder and filename but different formats',
+      config(
+        {},
+        {
+          extractions: [
+            { name: 'a', endpoint: { url: 'https://a.example.com' } },
+            { name: 'b', endpoint: { url: 'https://b.example.com' }, format: 'json' },
+          ],
+        },
+      ),
+    ],
     ['none without parameters', config({ pagination: { type: 'none' } })],
   ])('%s', (_rule, input) => {
     expect(validateConfig(input)).toMatchObject({ ok: true });
@@ -413,30 +446,6 @@ describe('invalid configs', () => {
       ['auth.refresh_token.endpoint: is required'],
     ],
     [
-      'auth.refresh_token.endpoint.url must be http(s)',
-      config(
-        {},
-        {
-          auth: { refresh_token: { endpoint: { url: 'accounts.zoho.com/oauth/v2/token' } } },
-        },
-      ),
-      ['auth.refresh_token.endpoint.url: must be an absolute http or https URL'],
-    ],
-    [
-      'extraction names must be unique',
-      config(
-        {},
-        {
-          extractions: [
-            { name: 'deals', endpoint: { url: 'https://a.example.com' } },
-            { name: 'tickets', endpoint: { url: 'https://b.example.com' } },
-            { name: 'deals', endpoint: { url: 'https://c.example.com' } },
-          ],
-        },
-      ),
-      ['extractions[2].name: duplicates the name "deals" of extractions[0]'],
-    ],
-    [
       'an extraction needs a name',
       config({}, { extractions: [{ endpoint: { url: 'https://a.example.com' } }] }),
       ['extractions[0].name: is required'],
@@ -449,24 +458,76 @@ describe('invalid configs', () => {
       ['extractions[0].endpoint: is required'],
     ],
     [
+      'the url must not be empty',
+      config({ endpoint: { url: '' } }),
+      ['extractions[0].endpoint.url: is not allowed to be empty'],
+    ],
+    // null means absent only where a field is optional; a required one still says what it must be.
+    ['a null url', config({ endpoint: { url: null } }), ['extractions[0].endpoint.url: must be a string']],
+    ['a null name', config({}, { name: null }), ['name: must be a string']],
+    [
+      'a null endpoint',
+      config({}, { extractions: [{ name: 'items', endpoint: null }] }),
+      ['extractions[0].endpoint: must be an object'],
+    ],
+    ['null extractions', config({}, { extractions: null }), ['extractions: must be an array']],
+    [
+      'a null data_schema leaf',
+      config({ data_schema: { id: null } }),
+      ['extractions[0].data_schema.id: must be a column name (a string) or a nested data_schema object'],
+    ],
+    [
+      'a null header value',
+      config({ endpoint: { url: 'https://a.example.com', headers: { H: null } } }),
+      ['extractions[0].endpoint.headers.H: must be a string, a number or a boolean'],
+    ],
+    [
+      'two extractions writing the same file (same bucket, folder, filename and format)',
+      config(
+        {},
+        {
+          extractions: [
+            { name: 'a', endpoint: { url: 'https://a.example.com' } },
+            { name: 'b', endpoint: { url: 'https://b.example.com' }, s3_destiny: { folder: 'x' } },
+            {
+              name: 'c',
+              endpoint: { url: 'https://c.example.com' },
+              s3_destiny: { filename: '{timestamp}' },
+            },
+          ],
+        },
+      ),
+      [
+        'extractions[2].s3_destiny: writes the same file as extractions[0] (same bucket, folder, filename and format); give one of them another folder or filename',
+      ],
+    ],
+    [
+      'the same file, spelled with and without the folder slashes',
+      config(
+        {},
+        {
+          extractions: [
+            {
+              name: 'a',
+              endpoint: { url: 'https://a.example.com' },
+              s3_destiny: { bucket: 'out', folder: 'deals', filename: 'd' },
+            },
+            {
+              name: 'a',
+              endpoint: { url: 'https://b.example.com' },
+              s3_destiny: { bucket: 'out', folder: '/deals/', filename: 'd' },
+            },
+          ],
+        },
+      ),
+      [
+        'extractions[1].s3_destiny: writes the same file as extractions[0] (same bucket, folder, filename and format); give one of them another folder or filename',
+      ],
+    ],
+    [
       'the endpoint needs a url',
       config({ endpoint: { method: 'GET' } }),
       ['extractions[0].endpoint.url: is required'],
-    ],
-    [
-      'url must be http(s): ftp',
-      config({ endpoint: { url: 'ftp://files.example.com/x.csv' } }),
-      ['extractions[0].endpoint.url: must be an absolute http or https URL'],
-    ],
-    [
-      'url must be absolute',
-      config({ endpoint: { url: '/api/v1/tickets' } }),
-      ['extractions[0].endpoint.url: must be an absolute http or https URL'],
-    ],
-    [
-      'url must be http(s) in mapping_fetch too',
-      config({ mapping_fetch: { endpoint: { url: 'file:///etc/passwd' } } }),
-      ['extractions[0].mapping_fetch.endpoint.url: must be an absolute http or https URL'],
     ],
     [
       'method must be an HTTP method',
@@ -890,6 +951,109 @@ describe('invalid configs', () => {
   });
 });
 
+describe('null for an optional field means absent (the original tool spells empty fields as null)', () => {
+  /** A config as the original tool's GET answers it: every empty optional field an explicit null. */
+  const asTheOriginalSpellsIt = {
+    id: 'c1',
+    name: 'base',
+    schedule: null,
+    enabled: null,
+    auth: {
+      refresh_token: {
+        endpoint: {
+          url: '{domain}/auth',
+          method: null,
+          query_params: { secret: '${secret::s}' },
+          headers: null,
+          body: null,
+        },
+        response_token_key: 'access_token',
+      },
+      access_token: '',
+    },
+    extractions: [
+      {
+        id: 'e1',
+        name: 'payments',
+        endpoint: { url: '{domain}/payments', method: null, query_params: null, headers: null, body: null },
+        data_key: null,
+        pagination: {
+          type: 'sequential',
+          parameters: {
+            param_name: 'page',
+            start_from: 1,
+            step: null,
+            there_are_more_pages: 'pagination.more_records',
+            continue_while_status_code_is: null,
+            stop_when_response_body_is_empty: null,
+          },
+        },
+        data_schema: null,
+        mapping_fetch: null,
+        transformations: null,
+        format: null,
+        output_params: null,
+        s3_destiny: { bucket: null, folder: 'payments/', filename: null },
+        http: null,
+      },
+    ],
+  };
+
+  test('a config exported from the original validates as if the nulls were not there', () => {
+    expect(valid(clone(asTheOriginalSpellsIt))).toEqual(
+      valid({
+        id: 'c1',
+        name: 'base',
+        auth: {
+          refresh_token: {
+            endpoint: { url: '{domain}/auth', query_params: { secret: '${secret::s}' } },
+            response_token_key: 'access_token',
+          },
+          access_token: '',
+        },
+        extractions: [
+          {
+            id: 'e1',
+            name: 'payments',
+            endpoint: { url: '{domain}/payments' },
+            pagination: {
+              type: 'sequential',
+              parameters: {
+                param_name: 'page',
+                start_from: 1,
+                there_are_more_pages: 'pagination.more_records',
+              },
+            },
+            s3_destiny: { folder: 'payments/' },
+          },
+        ],
+      }),
+    );
+  });
+
+  test('the nulls are gone from the validated config, and the defaults are filled', () => {
+    const extraction = firstExtraction(clone(asTheOriginalSpellsIt));
+    expect(JSON.stringify(extraction)).not.toContain('null');
+    expect(extraction.s3_destiny).toEqual({ folder: 'payments/', filename: '{timestamp}' });
+    expect(extraction.format).toBe('csv');
+    expect(extraction.pagination).toMatchObject({ parameters: { step: 1, pages_in_flight: 1 } });
+  });
+
+  test('null in a status code next to there_are_more_pages does not count as setting both', () => {
+    expect(
+      validateConfig(sequential({ there_are_more_pages: 'more', continue_while_status_code_is: null })),
+    ).toMatchObject({ ok: true });
+  });
+
+  test('null inside a free-form object (a JSON body) is a value, kept as is', () => {
+    const body = { filter: null, page: 1 };
+    expect(
+      firstExtraction(config({ endpoint: { url: 'https://a.example.com', method: 'POST', body } })).endpoint
+        .body,
+    ).toEqual(body);
+  });
+});
+
 describe('several problems', () => {
   test('are all reported at once, joi shape errors first, then the rules joi cannot express', () => {
     const input = {
@@ -925,8 +1089,6 @@ describe('several problems', () => {
       `extractions[0].endpoint.headers.H: reference \${env::HOME} has unknown type "env" (valid: ${REFERENCE_TYPE_LIST})`,
       'extractions[0].pagination.parameters.there_are_more_pages: invalid condition "a b": expected an operator after "a" but found "b"',
       `extractions[0].transformations[0].action: unknown action "reverse" (valid: ${ACTION_LIST})`,
-      'extractions[0].endpoint.url: must be an absolute http or https URL',
-      'extractions[1].name: duplicates the name "deals" of extractions[0]',
       'extractions[1].data_schema.other: column "id" is already produced by extractions[1].data_schema.id',
     ]);
   });
