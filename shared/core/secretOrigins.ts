@@ -202,6 +202,15 @@ export function literalOrigin(url: string): string | undefined {
   }
 }
 
+/**
+ * A URL with no reference that is not an absolute http(s) URL (the original tool's
+ * `{domain}/auth`, stored as written): it can never be requested, so it can send no
+ * secret anywhere; a run fails on it, naming the field.
+ */
+function neverRequestable(url: string): boolean {
+  return findReferences(url).length === 0 && !/^https?:\/\//i.test(url);
+}
+
 /** Secret name → where (field paths) an endpoint carries it. */
 type Carried = Map<string, string[]>;
 
@@ -265,7 +274,9 @@ export class SecretScope {
     for (const { endpoint } of endpointsOf(this.config)) {
       for (const name of this.carriedBy(endpoint).keys()) {
         if (name !== '' && this.names.includes(name) && !Object.hasOwn(this.bindings, name)) {
-          setOwnProperty(found, name, this.allowedOrigins(name));
+          const origins = this.allowedOrigins(name);
+          // A config naming no origin for it (`{domain}/auth`) binds nothing.
+          if (origins.length > 0) setOwnProperty(found, name, origins);
         }
       }
     }
@@ -283,6 +294,7 @@ export class SecretScope {
           if (name === '') {
             issues.push({ path, message: `reads ${secret}` });
           } else if (origin === undefined) {
+            if (neverRequestable(endpoint.url)) continue;
             issues.push({
               path,
               message: `sends ${secret} to an origin that ${field}.url does not write literally (a reference decides its scheme, host or port); ${describeAllowed(this.allowedOrigins(name))}`,

@@ -113,3 +113,18 @@ test('secrets named like Object.prototype members are ordinary secrets', () => {
     'secret "constructor"',
   );
 });
+
+test('a URL that can never be requested ({domain}/auth, as the original tool stores it) sends no secret: no issue, nothing bound; one a reference decides is refused', () => {
+  const configWith = (url: string) =>
+    parseConfig({
+      name: 'c',
+      extractions: [{ name: 'e', endpoint: { url, query_params: { secret: '${secret::base_secret}' } } }],
+    });
+  const placeholder = new SecretScope(configWith('{domain}/auth'), {}, ['base_secret']);
+  expect(placeholder.issues()).toEqual([]);
+  expect(placeholder.unboundInUse()).toEqual({});
+  const decided = new SecretScope(configWith('${self::domain}/auth'), {}, ['base_secret']);
+  expect(decided.issues()).toEqual([
+    expect.objectContaining({ path: 'extractions[0].endpoint.query_params.secret' }),
+  ]);
+});
