@@ -110,7 +110,10 @@ const validConfig = fc.record(
     name,
     enabled: fc.boolean(),
     auth: fc.record({ access_token: fc.constantFrom('', 'literal', '${secret::token}') }),
-    extractions: fc.uniqueArray(validExtraction, { selector: (e) => e.name, minLength: 1, maxLength: 3 }),
+    // A folder per name: extractions of one config may not write the same file.
+    extractions: fc
+      .uniqueArray(validExtraction, { selector: (e) => e.name, minLength: 1, maxLength: 3 })
+      .map((list) => list.map((e) => ({ ...e, s3_destiny: { folder: e.name } }))),
   },
   { requiredKeys: ['name', 'extractions'] },
 );
