@@ -189,7 +189,6 @@ export interface DistributedResults {
   notes: string[];
 }
 
-
 async function answers(url: string): Promise<boolean> {
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
@@ -219,15 +218,20 @@ interface Moto {
 async function startMotoProcess(): Promise<Moto> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const service = startService('moto_server', 'python3', [MOTO_LAUNCHER, '-H', '127.0.0.1', '-p', String(port)], {
-    ...cleanEnv(),
-    ...DUMMY_AWS_ENV,
-  });
+  const service = startService(
+    'moto_server',
+    'python3',
+    [MOTO_LAUNCHER, '-H', '127.0.0.1', '-p', String(port)],
+    {
+      ...cleanEnv(),
+      ...DUMMY_AWS_ENV,
+    },
+  );
   const deadline = Date.now() + 30_000;
   while (!(await answers(`${endpoint}/moto-api/`))) {
     if (!service.alive()) {
       throw new DistributedFailure(
-        `moto did not start (install it with  pip install "moto[server]==5.2.5"); output:\n${service.output().slice(-2000)}`,
+        `moto did not start (install it with  python3 -m pip install -r test/requirements.txt); output:\n${service.output().slice(-2000)}`,
       );
     }
     if (Date.now() > deadline) {

@@ -119,7 +119,7 @@ export async function startMoto(): Promise<MotoServer> {
       const message = why.startsWith('moto') ? why : `moto ${why}`;
       const log = output.join('');
       const hint = log.includes('ModuleNotFoundError')
-        ? '\nmoto is not installed for python3: install it with  pip install "moto[server]==5.2.5"'
+        ? '\nmoto is not installed for python3: install it with  python3 -m pip install -r test/requirements.txt'
         : '';
       throw new Error(`${message}${hint}\n${log.slice(-2000)}`);
     }
