@@ -61,7 +61,8 @@ const DYNAMO_RW = [
 ];
 /** lib-storage's Upload needs PutObject (multipart included) and AbortMultipartUpload. */
 const S3_STAGING = ['s3:PutObject', 's3:GetObject', 's3:DeleteObject', 's3:AbortMultipartUpload'];
-const S3_OUTPUT = ['s3:PutObject', 's3:AbortMultipartUpload'];
+/** GetObject covers HeadObject, which reads who wrote an existing output key (putIfAbsent). */
+const S3_OUTPUT = ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'];
 const SECRET_READ = ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'];
 const SECRET_WRITE = ['secretsmanager:PutSecretValue'];
 

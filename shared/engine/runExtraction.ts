@@ -74,8 +74,9 @@ export function outputKey(extraction: Extraction, startedAt: Date): string {
 
 /**
  * Writes a run's output file without ever replacing another run's object: under
- * `key` when no object has it, else under the same name with `-{runId}` before the
- * extension (unique to the run, so a retry of this run replaces only its own file).
+ * `key` when no object has it or this run wrote it (a retry, or a task delivered
+ * twice, replaces its own file), else under the same name with `-{runId}` before the
+ * extension (unique to the run).
  * `body` must be readable twice (a row writer's `finish()` is). Returns the key written.
  *
  * @example
@@ -89,7 +90,7 @@ export async function writeOutputFile(
   runId: string,
   body: AsyncIterable<Chunk>,
 ): Promise<string> {
-  if (await objects.putIfAbsent(bucket, key, body)) return key;
+  if (await objects.putIfAbsent(bucket, key, body, runId)) return key;
   const dot = key.lastIndexOf('.');
   const distinct = `${key.slice(0, dot)}-${runId}${key.slice(dot)}`;
   await objects.put(bucket, distinct, body);

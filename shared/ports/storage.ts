@@ -14,11 +14,18 @@ export interface ObjectStore {
    */
   put(bucket: string, key: string, body: AsyncIterable<Chunk> | Iterable<Chunk>): Promise<void>;
   /**
-   * Writes like {@link put}, but only when no object exists under `key`: false (and
-   * nothing written) when one does. The check and the write are one atomic step, so
-   * of two writers racing for a key exactly one gets it.
+   * Writes like {@link put}, but only when no object exists under `key`, or when the
+   * one there was written by this same `owner` (a retry of the same run replaces its
+   * own object): false (and nothing written) when another owner's object, or one
+   * written by {@link put}, is there. The check and the write are one atomic step, so
+   * of several owners racing for a key exactly one gets it.
    */
-  putIfAbsent(bucket: string, key: string, body: AsyncIterable<Chunk> | Iterable<Chunk>): Promise<boolean>;
+  putIfAbsent(
+    bucket: string,
+    key: string,
+    body: AsyncIterable<Chunk> | Iterable<Chunk>,
+    owner: string,
+  ): Promise<boolean>;
   /** Reads an object; undefined when it does not exist. */
   get(bucket: string, key: string): Promise<Buffer | undefined>;
   /** Keys under a prefix, in lexicographic order. */

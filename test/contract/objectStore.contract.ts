@@ -45,10 +45,22 @@ export function describeObjectStoreContract(name: string, makeStore: MakeFixture
     it(
       'putIfAbsent writes a new key, and refuses an existing one without touching it',
       withStore(async ({ store, bucket }) => {
-        expect(await store.putIfAbsent(bucket, 'runs/a.csv', chunks('first\n'))).toBe(true);
-        expect(await store.putIfAbsent(bucket, 'runs/a.csv', chunks('second\n'))).toBe(false);
+        expect(await store.putIfAbsent(bucket, 'runs/a.csv', chunks('first\n'), 'run-1')).toBe(true);
+        expect(await store.putIfAbsent(bucket, 'runs/a.csv', chunks('second\n'), 'run-2')).toBe(false);
         expect((await store.get(bucket, 'runs/a.csv'))?.toString('utf8')).toBe('first\n');
         expect(await store.list(bucket, 'runs/')).toEqual(['runs/a.csv']);
+      }),
+    );
+
+    it(
+      "putIfAbsent replaces an object its own owner wrote (a retry), never another owner's",
+      withStore(async ({ store, bucket }) => {
+        expect(await store.putIfAbsent(bucket, 'runs/b.csv', chunks('attempt 1\n'), 'run-1')).toBe(true);
+        expect(await store.putIfAbsent(bucket, 'runs/b.csv', chunks('attempt 2\n'), 'run-1')).toBe(true);
+        expect((await store.get(bucket, 'runs/b.csv'))?.toString('utf8')).toBe('attempt 2\n');
+        expect(await store.putIfAbsent(bucket, 'runs/b.csv', chunks('other\n'), 'run-2')).toBe(false);
+        expect((await store.get(bucket, 'runs/b.csv'))?.toString('utf8')).toBe('attempt 2\n');
+        expect(await store.list(bucket, '')).toEqual(['runs/b.csv']);
       }),
     );
 
@@ -56,7 +68,9 @@ export function describeObjectStoreContract(name: string, makeStore: MakeFixture
       'putIfAbsent: of many writers racing for one key exactly one wins, and its object is whole',
       withStore(async ({ store, bucket }) => {
         const bodies = Array.from({ length: 8 }, (_, i) => `writer ${i}\n`.repeat(1000));
-        const won = await Promise.all(bodies.map((b) => store.putIfAbsent(bucket, 'race.txt', chunks(b))));
+        const won = await Promise.all(
+          bodies.map((b, i) => store.putIfAbsent(bucket, 'race.txt', chunks(b), `run-${i}`)),
+        );
         expect(won.filter(Boolean)).toHaveLength(1);
         expect((await store.get(bucket, 'race.txt'))?.toString('utf8')).toBe(bodies[won.indexOf(true)]);
       }),
@@ -67,7 +81,7 @@ export function describeObjectStoreContract(name: string, makeStore: MakeFixture
       withStore(async ({ store, bucket }) => {
         await store.put(bucket, 'big.bin', ['x']);
         const big = Buffer.alloc(MULTIPART_BYTES, 'y');
-        expect(await store.putIfAbsent(bucket, 'big.bin', chunks(big))).toBe(false);
+        expect(await store.putIfAbsent(bucket, 'big.bin', chunks(big), 'run-1')).toBe(false);
         expect((await store.get(bucket, 'big.bin'))?.toString('utf8')).toBe('x');
       }),
     );

@@ -130,10 +130,10 @@ test('a task that keeps failing ends in the dead-letter queue and its run fails 
         bucket === h.deps.defaultBucket
           ? Promise.reject(new Error('disk full'))
           : objects.put(bucket, key, body),
-      putIfAbsent: (bucket, key, body) =>
+      putIfAbsent: (bucket, key, body, owner) =>
         bucket === h.deps.defaultBucket
           ? Promise.reject(new Error('disk full'))
-          : objects.putIfAbsent(bucket, key, body),
+          : objects.putIfAbsent(bucket, key, body, owner),
       get: (b, k) => objects.get(b, k),
       list: (b, p) => objects.list(b, p),
       deletePrefix: (b, p) => objects.deletePrefix(b, p),

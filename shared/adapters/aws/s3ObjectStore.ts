@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import {
   DeleteObjectsCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   NoSuchKey,
   paginateListObjectsV2,
   type S3Client,
@@ -23,6 +24,8 @@ export interface S3ObjectStoreOptions {
 }
 
 const MIN_PART_SIZE = 5 * 1024 * 1024;
+/** The object metadata (`x-amz-meta-…`) naming who wrote an object through putIfAbsent. */
+const OWNER_METADATA = 'extractor-owner';
 /** DeleteObjects takes at most this many keys per call. */
 const DELETE_BATCH = 1000;
 
@@ -61,12 +64,27 @@ export class S3ObjectStore implements ObjectStore {
     await this.upload(bucket, key, body, false);
   }
 
+  /**
+   * `If-None-Match: *` with the owner in the object's metadata; on a 412 the existing
+   * object's owner is read (HeadObject): the same owner's object is replaced.
+   */
   async putIfAbsent(
     bucket: string,
     key: string,
     body: AsyncIterable<Chunk> | Iterable<Chunk>,
+    owner: string,
   ): Promise<boolean> {
-    return this.upload(bucket, key, body, true);
+    const metadata = { [OWNER_METADATA]: owner };
+    if (await this.upload(bucket, key, body, true, metadata)) return true;
+    let existing: string | undefined;
+    try {
+      const head = await this.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      existing = head.Metadata?.[OWNER_METADATA];
+    } catch (err) {
+      throw new ObjectStoreError(`cannot read ${this.describe(bucket, key)}`, { cause: err });
+    }
+    if (existing !== owner) return false;
+    return this.upload(bucket, key, body, false, metadata);
   }
 
   /**
@@ -79,6 +97,7 @@ export class S3ObjectStore implements ObjectStore {
     key: string,
     body: AsyncIterable<Chunk> | Iterable<Chunk>,
     ifAbsent: boolean,
+    metadata?: Record<string, string>,
   ): Promise<boolean> {
     // The body's own error is what the caller must see, not the upload's wrapping of it.
     let bodyError: { error: unknown } | undefined;
@@ -93,7 +112,13 @@ export class S3ObjectStore implements ObjectStore {
     const stream = Readable.from(bytes());
     const upload = new Upload({
       client: this.s3,
-      params: { Bucket: bucket, Key: key, Body: stream, ...(ifAbsent ? { IfNoneMatch: '*' } : {}) },
+      params: {
+        Bucket: bucket,
+        Key: key,
+        Body: stream,
+        ...(metadata ? { Metadata: metadata } : {}),
+        ...(ifAbsent ? { IfNoneMatch: '*' } : {}),
+      },
       partSize: this.partSize,
       queueSize: this.queueSize,
       // false is the default, stated because "no partial object" depends on it:

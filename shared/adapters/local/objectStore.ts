@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { copyFile, link, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -55,23 +55,57 @@ export class FileObjectStore implements ObjectStore {
     await this.write(bucket, key, body, (temp, target) => rename(temp, target));
   }
 
+  /**
+   * Owners are claimed in `<root>/.owners/<bucket>/<key>` (outside every bucket: a
+   * bucket name never starts with a dot), by `link()`, which refuses an existing
+   * target atomically where `rename()` would replace it. The claim comes first, so a
+   * writer killed between claim and object finds its own claim when it retries.
+   */
   async putIfAbsent(
     bucket: string,
     key: string,
     body: AsyncIterable<Chunk> | Iterable<Chunk>,
+    owner: string,
   ): Promise<boolean> {
-    // link() refuses an existing target atomically, where rename() would replace it.
+    const claim = this.ownerPath(bucket, key);
     return this.write(bucket, key, body, async (temp, target) => {
       try {
-        await link(temp, target);
-        return true;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-        throw err;
+        await mkdir(dirname(claim), { recursive: true });
+        const claimTemp = `${claim}.${randomUUID()}.partial`;
+        await writeFile(claimTemp, owner);
+        let claimed = true;
+        try {
+          await link(claimTemp, claim);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+          claimed = false;
+        } finally {
+          await rm(claimTemp, { force: true });
+        }
+        if (!claimed) {
+          if ((await readFile(claim, 'utf8')) !== owner) return false;
+          await rename(temp, target);
+          return true;
+        }
+        try {
+          await link(temp, target);
+          return true;
+        } catch (err) {
+          // An object written by put(), with no owner: not ours to replace.
+          await rm(claim, { force: true });
+          if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+          throw err;
+        }
       } finally {
         await rm(temp, { force: true });
       }
     });
+  }
+
+  /** Where the owner of an object written by {@link putIfAbsent} is recorded. */
+  private ownerPath(bucket: string, key: string): string {
+    const object = this.pathOf(bucket, key);
+    return join(resolve(this.root), '.owners', relative(resolve(this.root), object));
   }
 
   /** Writes `body` to a temporary file beside the target, then `place`s it. */
