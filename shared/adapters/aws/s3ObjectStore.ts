@@ -26,6 +26,8 @@ export interface S3ObjectStoreOptions {
 const MIN_PART_SIZE = 5 * 1024 * 1024;
 /** The object metadata (`x-amz-meta-…`) naming who wrote an object through putIfAbsent. */
 const OWNER_METADATA = 'extractor-owner';
+/** No object under the key (HeadObject's 404). */
+const ABSENT = Symbol('absent');
 /** DeleteObjects takes at most this many keys per call. */
 const DELETE_BATCH = 1000;
 
@@ -65,8 +67,11 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   /**
-   * `If-None-Match: *` with the owner in the object's metadata; on a 412 the existing
-   * object's owner is read (HeadObject): the same owner's object is replaced.
+   * Who wrote the key is read first (HeadObject, the owner in the object's metadata),
+   * so a refusal reads nothing of `body`: another owner's object (or one without an
+   * owner) is refused, this owner's is replaced. An absent key is created with
+   * `If-None-Match: *`; losing that race to this same owner (a task delivered twice,
+   * which writes the same bytes) counts as written.
    */
   async putIfAbsent(
     bucket: string,
@@ -75,16 +80,23 @@ export class S3ObjectStore implements ObjectStore {
     owner: string,
   ): Promise<boolean> {
     const metadata = { [OWNER_METADATA]: owner };
+    const existing = await this.ownerOf(bucket, key);
+    if (existing === owner) return this.upload(bucket, key, body, false, metadata);
+    if (existing !== ABSENT) return false;
     if (await this.upload(bucket, key, body, true, metadata)) return true;
-    let existing: string | undefined;
+    return (await this.ownerOf(bucket, key)) === owner;
+  }
+
+  /** The owner recorded on an object, '' when it has none, ABSENT when there is no object. */
+  private async ownerOf(bucket: string, key: string): Promise<string | typeof ABSENT> {
     try {
       const head = await this.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-      existing = head.Metadata?.[OWNER_METADATA];
+      return head.Metadata?.[OWNER_METADATA] ?? '';
     } catch (err) {
+      if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404)
+        return ABSENT;
       throw new ObjectStoreError(`cannot read ${this.describe(bucket, key)}`, { cause: err });
     }
-    if (existing !== owner) return false;
-    return this.upload(bucket, key, body, false, metadata);
   }
 
   /**
