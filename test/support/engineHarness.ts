@@ -27,7 +27,10 @@ export interface Harness {
   run(config: unknown, options?: RunOptions): Promise<RunReport>;
   /** The output file of a successful execution log, as text. */
   output(log: ExecutionLog): Promise<string>;
-  /** Every file under the data dir's objects folder (relative paths), temp files included. */
+  /**
+   * Every file under the data dir's objects folder (relative paths), temp files
+   * included; not the owner records of `.owners/` (who wrote which object).
+   */
   objectFiles(): Promise<string[]>;
   setSecrets(secrets: Record<string, unknown>): Promise<void>;
   close(): Promise<void>;
@@ -58,6 +61,7 @@ export async function makeHarness(env: NodeJS.ProcessEnv = {}): Promise<Harness>
         return (await readdir(objectsDir, { recursive: true, withFileTypes: true }))
           .filter((d) => d.isFile())
           .map((d) => join(d.parentPath, d.name).slice(objectsDir.length + 1))
+          .filter((path) => !path.startsWith('.owners/'))
           .sort();
       } catch {
         return [];
