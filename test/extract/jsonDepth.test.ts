@@ -1,0 +1,45 @@
+/** The nesting pre-check of response bodies: strings (escapes included) never count as nesting. */
+import { jsonNestsDeeperThan } from '../../shared/extract/pageFetcher';
+
+const nested = (depth: number): string => '['.repeat(depth) + ']'.repeat(depth);
+
+test.each<[string, string, number, boolean]>([
+  ['exactly the limit', nested(5), 5, false],
+  ['one level past it', nested(6), 5, true],
+  ['objects and arrays alike', '{"a":[{"b":[{"c":1}]}]}', 5, false],
+  ['objects and arrays alike, past it', '{"a":[{"b":[{"c":[1]}]}]}', 5, true],
+  ['brackets inside a string', '["[[[[[[[[", "{{{{{{"]', 1, false],
+  ['an escaped quote does not end the string', '["a\\"[[[[[[", 1]', 1, false],
+  ['an escaped backslash does end it', '["a\\\\", [[[1]]]]', 3, true],
+  ['three backslashes then a quote: still inside', '["x\\\\\\"[[[[", 2]', 1, false],
+  ['an unterminated string is left to JSON.parse', '["abc', 1, false],
+  ['siblings do not add up', '[[1],[2],[3],[4]]', 2, false],
+])('%s', (_name, text, max, deeper) => {
+  expect(jsonNestsDeeperThan(text, max)).toBe(deeper);
+});
+
+test('agrees with a character-by-character scan on generated bodies', () => {
+  const reference = (text: string, max: number): boolean => {
+    let depth = 0;
+    let inString = false;
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i];
+      if (inString) {
+        if (c === '\\') i++;
+        else if (c === '"') inString = false;
+      } else if (c === '"') inString = true;
+      else if (c === '[' || c === '{') {
+        if (++depth > max) return true;
+      } else if (c === ']' || c === '}') depth--;
+    }
+    return false;
+  };
+  const pieces = ['[', ']', '{"k":', '}', '"s"', '"\\\\"', '"\\""', '"[{"', '1', ','];
+  let seed = 7;
+  const next = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+  for (let n = 0; n < 500; n++) {
+    let text = '';
+    for (let k = next() % 60; k > 0; k--) text += pieces[next() % pieces.length];
+    expect([text, jsonNestsDeeperThan(text, 3)]).toEqual([text, reference(text, 3)]);
+  }
+});
