@@ -171,13 +171,11 @@ async function refuseRepeatedRequest(
   if (!ex.paginator.followsUpstream) return;
   const url = ex.fetcher.requestUrl(task.cursor);
   const key = staging.request(task.runId, task.extractionId, requestDigest(url));
-  const held = await deps.objects.get(deps.stagingBucket, key);
-  if (held === undefined) {
-    await deps.objects.put(deps.stagingBucket, key, [String(task.cursor.index)]);
-    return;
-  }
-  const earlier = Number(held.toString('utf8'));
-  if (earlier !== task.cursor.index) throw new PaginationLoopError(task.cursor.index, earlier, url);
+  // One atomic claim, owned by the page: a re-delivered task of this page gets it again.
+  const index = String(task.cursor.index);
+  if (await deps.objects.putIfAbsent(deps.stagingBucket, key, [index], index)) return;
+  const earlier = Number((await deps.objects.get(deps.stagingBucket, key))?.toString('utf8'));
+  throw new PaginationLoopError(task.cursor.index, earlier, url);
 }
 
 /**
