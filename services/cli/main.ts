@@ -56,7 +56,8 @@ export function selectExtractions(config: ApiConfig, only: readonly string[]): S
   const selected = new Set<number>();
   const unknown: string[] = [];
   for (const value of only) {
-    const byId = config.extractions.findIndex((e) => e.id === value);
+    // The id a run logs (`extraction_id`): given in the config, or derived from it.
+    const byId = config.extractions.findIndex((e) => extractionIdOf(config, e) === value);
     const byName = config.extractions.flatMap((e, i) => (e.name === value ? [i] : []));
     const position = /^[1-9]\d*$/.test(value) ? Number(value) - 1 : -1;
     if (byId >= 0) selected.add(byId);
