@@ -8,6 +8,7 @@
  */
 import type { ApiConfig } from '../core/config/types';
 import { setOwnProperty } from '../core/objects';
+import { collectReferences } from '../core/references';
 import { type SecretBindings, SecretScope } from '../core/secretOrigins';
 import type { SecretAdmin } from '../ports/secrets';
 import { invalidConfig } from './errors';
@@ -21,6 +22,9 @@ const MAX_ROUNDS = 3;
  * await admitSecrets(prepared.config, deps.secretAdmin); // before configs.create
  */
 export async function admitSecrets(config: ApiConfig, admin: SecretAdmin): Promise<void> {
+  // No `${secret::…}` anywhere: nothing can carry a secret (an access token is made of
+  // the config's own references), so the secret store need not be read at all.
+  if (!collectReferences(config).some((reference) => reference.type === 'secret')) return;
   for (let round = 1; round <= MAX_ROUNDS; round++) {
     const listing = await admin.list();
     const bindings: SecretBindings = {};
