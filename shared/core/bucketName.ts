@@ -9,9 +9,6 @@
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
  */
 
-export const MIN_BUCKET_NAME_LENGTH = 3;
-export const MAX_BUCKET_NAME_LENGTH = 63;
-
 /** Length, characters, first and last character; the other rules are in {@link bucketNameProblem}. */
 export const BUCKET_NAME_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 

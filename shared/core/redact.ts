@@ -25,7 +25,10 @@ export class Redactor {
         this.pattern = undefined;
       }
     }
-    const base64 = Buffer.from(text, 'utf8').toString('base64').replace(/=+$/, '');
+    // base64 of the UTF-8 bytes, without Node's Buffer: the core stays runtime-neutral.
+    let binary = '';
+    for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+    const base64 = btoa(binary).replace(/=+$/, '');
     for (const form of [...forms, base64, base64.replaceAll('+', '-').replaceAll('/', '_')]) {
       this.detectable.add(form.toLowerCase());
     }

@@ -20,7 +20,7 @@
 import type { ApiConfig, Endpoint } from './config/types';
 import type { ValidationIssue } from './config/validate';
 import { ConfigError } from './errors';
-import { setOwnProperty } from './objects';
+import { isPlainObject, setOwnProperty } from './objects';
 import { collectReferences, findReferences } from './references';
 
 /** The reserved entry of the secrets document; not a valid secret name (see `SECRET_NAME_PATTERN`). */
@@ -76,7 +76,7 @@ export function splitSecretDocument(document: Record<string, unknown>): {
   }
   const bindings: SecretBindings = {};
   const stored = document[ORIGINS_KEY];
-  if (stored && typeof stored === 'object' && !Array.isArray(stored)) {
+  if (isPlainObject(stored)) {
     for (const [name, origins] of Object.entries(stored)) {
       if (Object.hasOwn(values, name) && Array.isArray(origins)) {
         setOwnProperty(
@@ -146,8 +146,7 @@ export function bindSecretEntry(
 
 function writeBinding(document: Record<string, unknown>, name: string, origins: string[] | undefined): void {
   const stored = document[ORIGINS_KEY];
-  const map: Record<string, unknown> =
-    stored && typeof stored === 'object' && !Array.isArray(stored) ? { ...stored } : {};
+  const map: Record<string, unknown> = isPlainObject(stored) ? { ...stored } : {};
   if (origins === undefined) delete map[name];
   else setOwnProperty(map, name, origins);
   if (Object.keys(map).length === 0) delete document[ORIGINS_KEY];

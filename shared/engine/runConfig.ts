@@ -68,9 +68,10 @@ export async function runConfig(
   const configId = configIdOf(config);
   const redactor = new Redactor();
   const deps: EngineDeps = { ...baseDeps, logger: redactingLogger(baseDeps.logger, redactor) };
-  const { values: secrets, bindings } = await loadSecrets(deps.secrets);
+  const loaded = await loadSecrets(deps.secrets);
+  const secrets = loaded.values;
   redactor.addAll(secrets);
-  const scope = secretScope(config, { values: secrets, bindings });
+  const scope = secretScope(config, loaded);
   const lookup = referenceLookup({ config, secrets, previousLast: undefined, token: () => tokens.current() });
   const { transport, client } = createTokenEndpointHttp({
     allowLinkLocal: deps.allowLinkLocal,

@@ -5,7 +5,7 @@
  * optional request rate limit, and a guard (see ./addressGuard) that refuses link-local
  * and cloud metadata addresses so a config cannot read the task's credentials.
  */
-import net from 'node:net';
+import { DEFAULT_MIN_BYTES_PER_SECOND, DEFAULT_REQUEST_TIMEOUT_MS } from '../core/config/schema';
 import { Agent, buildConnector, request } from 'undici';
 import { AddressPolicy, BlockedAddressError, DEFAULT_ADDRESS_POLICY, guardedLookup } from './addressGuard';
 import {
@@ -71,8 +71,7 @@ export interface RequestLimits {
   minBytesPerSecond?: number;
 }
 
-export const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
-export const DEFAULT_MIN_BYTES_PER_SECOND = 100;
+export { DEFAULT_MIN_BYTES_PER_SECOND, DEFAULT_REQUEST_TIMEOUT_MS };
 
 export interface RetryPolicy {
   maxAttempts: number;
@@ -157,8 +156,8 @@ const MAX_RETRY_AFTER_MS = 10 * 60 * 1000;
 function guardedConnector(timeout: number, policy: AddressPolicy): buildConnector.connector {
   const connect = buildConnector({ timeout, lookup: guardedLookup(policy) });
   return (options, callback) => {
-    const host = options.hostname.replace(/^\[|\]$/g, '');
-    if (net.isIP(host) && policy.isBlocked(host)) {
+    // An IP literal (a host name is never "blocked" here: its DNS answers are checked).
+    if (policy.isBlocked(options.hostname)) {
       callback(new BlockedAddressError(options.hostname), null);
       return;
     }

@@ -12,6 +12,9 @@ import { MAX_SCHEDULE_LENGTH } from '../schedule';
 /** Hard ceiling for `max_pages`, so a typo cannot ask for an endless loop. */
 export const MAX_PAGES_LIMIT = 1_000_000;
 export const DEFAULT_MAX_PAGES = 10_000;
+/** `http.request_timeout_ms` and `http.min_bytes_per_second` when absent (also the token client's). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
+export const DEFAULT_MIN_BYTES_PER_SECOND = 100;
 
 /**
  * The shape of a schedule, for the OpenAPI document: 5 or 6 fields, optionally in
@@ -236,10 +239,10 @@ export const httpOptionsSchema = Joi.object(
     timeout_ms: integerBetween(100, 600_000).default(30_000).description('Headers and body idle timeout.'),
     connect_timeout_ms: integerBetween(100, 120_000).default(10_000),
     request_timeout_ms: integerBetween(100, 3_600_000)
-      .default(120_000)
+      .default(DEFAULT_REQUEST_TIMEOUT_MS)
       .description('Deadline for one request, headers and whole body, per attempt.'),
     min_bytes_per_second: integerBetween(0, 1_000_000_000)
-      .default(100)
+      .default(DEFAULT_MIN_BYTES_PER_SECOND)
       .description('Slowest accepted body, judged over each timeout_ms window; 0 = off.'),
     max_attempts: integerBetween(1, 20).default(5).description('Tries per request, first included.'),
     backoff_base_ms: integerBetween(0, 60_000).default(500),
