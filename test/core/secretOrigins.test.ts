@@ -16,14 +16,16 @@ test.each([
   expect(parseOrigin(text)).toEqual({ ok: true, origin });
 });
 
+const ORIGIN_ONLY = 'must be an origin only (scheme://host:port), without path, query or fragment';
 test.each([
-  'https://api.example.com/v1',
-  'https://api.example.com/?',
-  'https://a.example.com#x',
-  'file:///etc',
-  'x',
-])('parseOrigin refuses %s', (text) => {
-  expect(parseOrigin(text).ok).toBe(false);
+  ['https://api.example.com/v1', ORIGIN_ONLY],
+  ['https://api.example.com/?', ORIGIN_ONLY],
+  ['https://a.example.com#x', ORIGIN_ONLY],
+  ['file:///etc', 'must use http or https'],
+  ['https://user:pw@api.example.com', 'must not hold a user or password'],
+  ['x', 'must be an absolute URL such as https://api.example.com'],
+])('parseOrigin refuses %s: %s', (text, reason) => {
+  expect(parseOrigin(text)).toEqual({ ok: false, reason });
 });
 
 test.each([
