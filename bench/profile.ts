@@ -41,7 +41,7 @@ function stageOfUrl(url: string): string | undefined {
   if (url.includes('/shared/core/dataSchema') || url.includes('/shared/core/jsonField'))
     return 'mapping (data_schema)';
   if (url.includes('/shared/core/transformations')) return 'transformations';
-  if (url.includes('/shared/engine/rowWriters')) return 'CSV writer (rowWriters)';
+  if (url.includes('/shared/output/')) return 'row encoders (shared/output)';
   if (url.includes('/shared/adapters/local/')) return 'disk (scratch/object store)';
   if (url.includes('/shared/extract/')) return 'extract (requests, pages)';
   if (url.includes('/shared/engine/')) return 'engine loop';

@@ -13,25 +13,17 @@
  * Retries are capped: a preview answers a person waiting on it.
  */
 import type { ApiConfig, Extraction } from '../core/config/types';
+import { errorMessage } from '../core/errors';
 import { setOwnProperty } from '../core/objects';
-import { Redactor } from '../core/redact';
-import { compileRecordMapper, type Row } from '../core/rowMapping';
+import type { Redactor } from '../core/redact';
+import type { Row } from '../core/rowMapping';
 import { compileTransformations } from '../core/transformations';
-import { Semaphore } from '../engine/concurrency';
-import type { EngineDeps } from '../engine/deps';
-import { errorMessage } from '../engine/executionLog';
-import { referenceLookup } from '../engine/lookup';
-import { loadSecrets, secretScope } from '../engine/secrets';
-import type { SecretScope } from '../core/secretOrigins';
-import { AuthenticatedClient, TokenManager } from '../extract/auth';
-import { createExtractionHttp } from '../extract/clientFactory';
-import { DetailFetcher } from '../extract/detailFetcher';
-import { HttpTransport, RetryingClient } from '../extract/http';
-import { PageFetcher } from '../extract/pageFetcher';
-import { createPaginator } from '../extract/pagination';
+import { Semaphore } from '../extract/concurrency';
+import { applyDetails, fetchDetails, RunSession } from '../extract/extractionKit';
+import type { RunDeps } from '../ports/runDeps';
 
 export type PreviewDeps = Pick<
-  EngineDeps,
+  RunDeps,
   'secrets' | 'lastRecords' | 'clock' | 'allowLinkLocal' | 'responseBudget'
 >;
 
@@ -58,145 +50,65 @@ export interface ExtractionPreview {
   rows?: Row[];
 }
 
-/** Attempts and timeout for preview requests, whatever the extraction says. */
-const PREVIEW_MAX_ATTEMPTS = 2;
-const PREVIEW_TIMEOUT_MS = 15_000;
-
 export async function previewConfig(
   config: ApiConfig,
   deps: PreviewDeps,
   options: PreviewOptions,
 ): Promise<ExtractionPreview[]> {
-  const extractions = config.extractions.filter(
-    (e) => options.extraction === undefined || e.id === options.extraction || e.name === options.extraction,
-  );
-  const redactor = new Redactor();
-  const loaded = await loadSecrets(deps.secrets);
-  const secrets = loaded.values;
-  redactor.addAll(secrets);
-  const scope = secretScope(config, loaded);
-  const transports: HttpTransport[] = [];
-  const tokenTransport = new HttpTransport({
-    connectTimeoutMs: 10_000,
-    allowLinkLocal: deps.allowLinkLocal,
-    budget: deps.responseBudget,
+  const positions = [...config.extractions.keys()].filter((i) => {
+    const e = config.extractions[i]!;
+    return options.extraction === undefined || e.id === options.extraction || e.name === options.extraction;
   });
-  transports.push(tokenTransport);
-  const tokens: TokenManager = new TokenManager({
-    auth: config.auth,
-    lookup: referenceLookup({ config, secrets, previousLast: undefined, token: () => tokens.current() }),
-    scope,
-    client: new RetryingClient(tokenTransport, {
-      maxAttempts: PREVIEW_MAX_ATTEMPTS,
-      backoffBaseMs: 200,
-      backoffMaxMs: 2_000,
-      timeoutMs: PREVIEW_TIMEOUT_MS,
-    }),
-    redactor,
-    clock: deps.clock,
-    // No store: a preview must not leave a token behind.
-    store: undefined,
-    tokenKey: 'preview',
-  });
+  // No token store: a preview must not leave a token behind.
+  const session = await RunSession.open(config, deps, { runId: 'preview', preview: true });
   const failed = (extraction: Extraction, err: unknown): ExtractionPreview => ({
     extraction_id: extraction.id ?? null,
     extraction_name: extraction.name,
     ok: false,
-    error: redactor.redact(errorMessage(err)),
+    error: session.redactor.redact(errorMessage(err)),
   });
   try {
     try {
-      scope.assertConfig();
-      await tokens.start();
+      await session.start();
     } catch (err) {
-      return extractions.map((e) => failed(e, err));
+      return positions.map((i) => failed(config.extractions[i]!, err));
     }
     const results: ExtractionPreview[] = [];
-    for (const extraction of extractions) {
+    for (const position of positions) {
       try {
-        results.push(
-          await previewExtraction(
-            config,
-            extraction,
-            { deps, secrets, scope, tokens, redactor, transports },
-            options,
-          ),
-        );
+        results.push(await previewExtraction(session, position, deps, options));
       } catch (err) {
-        results.push(failed(extraction, err));
+        results.push(failed(config.extractions[position]!, err));
       }
     }
     return results;
   } finally {
-    await Promise.allSettled(transports.map((t) => t.close()));
+    await session.close();
   }
-}
-
-interface PreviewContext {
-  deps: PreviewDeps;
-  secrets: Record<string, unknown>;
-  scope: SecretScope;
-  tokens: TokenManager;
-  redactor: Redactor;
-  transports: HttpTransport[];
 }
 
 async function previewExtraction(
-  config: ApiConfig,
-  extraction: Extraction,
-  ctx: PreviewContext,
+  session: RunSession,
+  position: number,
+  deps: PreviewDeps,
   options: PreviewOptions,
 ): Promise<ExtractionPreview> {
-  const http = {
-    ...extraction.http,
-    max_attempts: Math.min(extraction.http.max_attempts, PREVIEW_MAX_ATTEMPTS),
-    timeout_ms: Math.min(extraction.http.timeout_ms, PREVIEW_TIMEOUT_MS),
-    request_timeout_ms: Math.min(extraction.http.request_timeout_ms, 2 * PREVIEW_TIMEOUT_MS),
-  };
-  const { transport, client } = createExtractionHttp(http, {
-    allowLinkLocal: ctx.deps.allowLinkLocal,
-    budget: ctx.deps.responseBudget,
-  });
-  ctx.transports.push(transport);
-  const authed = new AuthenticatedClient(client, ctx.tokens);
-  const previousLast =
-    extraction.id === undefined ? undefined : await ctx.deps.lastRecords.get(extraction.id);
-  const lookup = referenceLookup({
-    config,
-    secrets: ctx.secrets,
-    previousLast,
-    token: () => ctx.tokens.current(),
-  });
-  const paginator = createPaginator(extraction.pagination);
+  const extraction = session.config.extractions[position]!;
+  const previousLast = extraction.id === undefined ? undefined : await deps.lastRecords.get(extraction.id);
+  const { paginator, fetcher, mapper, details } = session.extraction(position, previousLast);
   const cursor = paginator.first();
-  const position = config.extractions.indexOf(extraction);
-  const page = await new PageFetcher(extraction, authed, lookup, ctx.scope, position).fetch(cursor);
+  const page = await fetcher.fetch(cursor);
   const decision = paginator.decide(cursor, page);
-  const mapper = compileRecordMapper(extraction);
   const raw = page.records.slice(0, options.limit);
   let rows = raw.map((record) => mapper.map(record));
-  if (extraction.mapping_fetch) {
-    const details = new DetailFetcher(
-      extraction.mapping_fetch,
-      authed,
-      lookup,
-      ctx.scope,
-      extraction.format === 'csv',
-      `extractions[${position}].mapping_fetch`,
-    );
-    const slots = new Semaphore(extraction.mapping_fetch.concurrency);
-    rows = await Promise.all(
-      rows.map((row, i) =>
-        slots.run(async () => {
-          const outcome = await details.fetch(row, raw[i]);
-          return outcome.found ? { ...row, ...outcome.columns } : row;
-        }),
-      ),
-    );
+  if (details) {
+    const slots = new Semaphore(extraction.mapping_fetch!.concurrency);
+    applyDetails(rows, await fetchDetails(details, rows, raw, slots), () => undefined);
   }
   const transform = compileTransformations(extraction.transformations);
+  const redactor = session.redactor;
   // A row holding a secret in any form is not transformed: see the module comment.
-  rows = rows.map((row) => (ctx.redactor.mentions(row) ? row : transform(row)));
+  rows = rows.map((row) => (redactor.mentions(row) ? row : transform(row)));
   return {
     extraction_id: extraction.id ?? null,
     extraction_name: extraction.name,
@@ -205,7 +117,7 @@ async function previewExtraction(
     records_on_page: page.records.length,
     more_pages: !decision.last,
     columns: columnsOf(mapper.columns, rows),
-    rows: rows.map((row) => maskRow(ctx.redactor, row)),
+    rows: rows.map((row) => maskRow(redactor, row)),
   };
 }
 

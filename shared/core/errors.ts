@@ -8,8 +8,26 @@ export interface CoreErrorOptions {
   cause?: unknown;
 }
 
+/**
+ * A failure that repeating the same work cannot fix: a bad config, an upstream that
+ * answered for good (the HTTP client has already retried what is worth retrying), a
+ * pagination that never ends. It fails the extraction at once; any other error is
+ * taken as transient, and the work is tried again.
+ */
+export class PermanentFailure extends Error {}
+
+/** Whether repeating the work that threw `err` is pointless. */
+export function isPermanentFailure(err: unknown): boolean {
+  return err instanceof PermanentFailure;
+}
+
+/** The message of an error, or the text of anything else thrown. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 /** A config is unusable: bad condition syntax, unknown transformation action, bad params. */
-export class ConfigError extends Error {
+export class ConfigError extends PermanentFailure {
   constructor(message: string, options?: CoreErrorOptions) {
     super(message, options);
     this.name = 'ConfigError';
@@ -17,7 +35,7 @@ export class ConfigError extends Error {
 }
 
 /** A reference (`${type::path}`) cannot be resolved during a run. */
-export class ReferenceResolutionError extends Error {
+export class ReferenceResolutionError extends PermanentFailure {
   /** The reference as written in the config, e.g. `${last::id}`; empty when unknown. */
   readonly reference: string;
 
@@ -29,7 +47,7 @@ export class ReferenceResolutionError extends Error {
 }
 
 /** A transformation cannot be applied to a row (e.g. a column named in `on` is missing). */
-export class TransformationError extends Error {
+export class TransformationError extends PermanentFailure {
   constructor(message: string, options?: CoreErrorOptions) {
     super(message, options);
     this.name = 'TransformationError';

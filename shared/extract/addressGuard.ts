@@ -9,6 +9,7 @@
  */
 import dns from 'node:dns';
 import net from 'node:net';
+import { PermanentFailure } from '../core/errors';
 
 /** CIDR ranges refused by default, IPv4. */
 export const DEFAULT_BLOCKED_IPV4: readonly string[] = [
@@ -25,7 +26,7 @@ export const DEFAULT_BLOCKED_IPV6: readonly string[] = [
   'fd00:ec2::254/128', // AWS IPv6 metadata (Nitro)
 ];
 
-export class BlockedAddressError extends Error {
+export class BlockedAddressError extends PermanentFailure {
   readonly code = 'EBLOCKEDADDRESS';
   constructor(address: string) {
     super(`requests to link-local and metadata addresses are refused (${address})`);

@@ -5,6 +5,7 @@
  * never in the saved config; every token is registered with the redactor.
  */
 import type { Auth } from '../core/config/types';
+import { PermanentFailure } from '../core/errors';
 import { readJsonField } from '../core/jsonField';
 import type { Redactor } from '../core/redact';
 import type { ReferenceLookup } from '../core/references';
@@ -16,7 +17,7 @@ import { excerpt, type HttpRequest, type HttpResponse, type RetryingClient } fro
 import { renderEndpoint } from './render';
 import type { PageHold } from './responseBudget';
 
-export class TokenRefreshError extends Error {
+export class TokenRefreshError extends PermanentFailure {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'TokenRefreshError';

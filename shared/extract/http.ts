@@ -6,6 +6,7 @@
  * and cloud metadata addresses so a config cannot read the task's credentials.
  */
 import { DEFAULT_MIN_BYTES_PER_SECOND, DEFAULT_REQUEST_TIMEOUT_MS } from '../core/config/schema';
+import { PermanentFailure } from '../core/errors';
 import { Agent, buildConnector, request } from 'undici';
 import { AddressPolicy, BlockedAddressError, DEFAULT_ADDRESS_POLICY, guardedLookup } from './addressGuard';
 import {
@@ -92,7 +93,7 @@ export interface RetryEvent {
 }
 
 /** A request that kept failing, or a refused one; `status` is set when the server answered. */
-export class HttpRequestError extends Error {
+export class HttpRequestError extends PermanentFailure {
   constructor(
     message: string,
     readonly url: string,

@@ -3,30 +3,12 @@
  * repeat: the run store's conditional writes decide who counts, and the decisions
  * (finalize now, fail now) are re-derived from stored state every time.
  */
-import { ConfigError, ReferenceResolutionError, TransformationError } from '../core/errors';
-import { TokenRefreshError } from '../extract/auth';
-import { BlockedAddressError, HttpRequestError } from '../extract/http';
-import { buildExecutionLog } from '../engine/executionLog';
-import { PaginationLimitError, PaginationLoopError } from '../engine/pageStream';
+import { failureLog, NO_COUNTS } from '../core/executionLog';
 import type { ExtractionRunState } from '../ports/runs';
-import { encodeTask, type FinalizeTask } from './messages';
 import type { PipelineDeps } from './deps';
-import { staging } from './deps';
-import type { RunContext } from './runContext';
-
-/** Failures that repeating the task cannot fix: the HTTP client already retried what is worth retrying. */
-export function isPermanentFailure(err: unknown): boolean {
-  return (
-    err instanceof HttpRequestError ||
-    err instanceof BlockedAddressError ||
-    err instanceof TokenRefreshError ||
-    err instanceof ReferenceResolutionError ||
-    err instanceof TransformationError ||
-    err instanceof PaginationLimitError ||
-    err instanceof PaginationLoopError ||
-    err instanceof ConfigError
-  );
-}
+import { encodeTask, type FinalizeTask } from './messages';
+import type { RunContext, RunContexts } from './runContext';
+import { staging } from './staging';
 
 /** A page (or one of its detail chunks) is complete: count it, then finalize when every page up to the end is. */
 export async function completePage(
@@ -111,35 +93,36 @@ export async function failExtraction(
   const state = await deps.runs.getExtraction(runId, extractionId);
   if (!state || state.status === 'succeeded') return;
   if (state.status !== 'failed') {
-    const index = ctx.run.extractionIds.indexOf(extractionId);
-    const extraction = ctx.config.extractions[index];
-    const log = buildExecutionLog(
-      {
-        extractionName: extraction?.name ?? extractionId,
-        extractionId,
-        configName: ctx.run.configName,
-        configId: ctx.run.configId,
-        runId,
-        startedAt: new Date(ctx.run.createdAt),
-        finishedAt: deps.clock.now(),
-        success: false,
-        error,
-        rows: 0,
-        destiny: null,
-        last: state.previousLast ?? null,
-        pages: state.pagesDone,
-        requests: 0,
-        retries: 0,
-        detailRequests: 0,
-        warnings: 0,
-        warningMessages: [],
-      },
+    const log = failureLog(
+      ctx.identity(extractionId),
+      error,
+      state.previousLast,
+      deps.clock.now(),
       ctx.redactor,
+      {
+        ...NO_COUNTS,
+        pages: state.pagesDone,
+      },
     );
     if (await deps.runs.transitionExtraction(runId, extractionId, ['running', 'finalizing'], 'failed', log))
       ctx.logger.error('extraction failed', { run_id: runId, extraction_id: extractionId, error: log.error });
   }
   await settleExtraction(ctx, extractionId, deps);
+}
+
+/**
+ * A task for an extraction that already ended: settle it again (the run's status, the
+ * log, the clean-up), since this may be the re-delivery of the task that ended it and
+ * was interrupted before all of that was done. True when nothing else is to be done.
+ */
+export async function settledAlready(
+  state: ExtractionRunState | undefined,
+  contexts: RunContexts,
+  deps: PipelineDeps,
+): Promise<boolean> {
+  if (!state || (state.status !== 'failed' && state.status !== 'succeeded')) return false;
+  await settleExtraction(await contexts.get(state.runId), state.extractionId, deps);
+  return true;
 }
 
 /**

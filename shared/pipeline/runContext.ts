@@ -1,95 +1,69 @@
 /**
  * What a worker process needs to handle tasks of one run, built once per run and
- * cached: the config snapshot, secrets, the redactor, the shared token, and per
- * extraction its HTTP pool, paginator, fetchers and mapper.
+ * cached: the run record, its config snapshot and its session (secrets, redactor, the
+ * shared token), and per extraction its kit (HTTP pool, paginator, fetchers, mapper).
  */
-import type { ApiConfig, Extraction } from '../core/config/types';
-import { Redactor } from '../core/redact';
-import { compileRecordMapper, type RecordMapper } from '../core/rowMapping';
-import { referenceLookup } from '../engine/lookup';
-import { redactingLogger } from '../engine/redactingLogger';
-import { loadSecrets, type RunSecrets, secretScope } from '../engine/secrets';
-import type { SecretScope } from '../core/secretOrigins';
-import { AuthenticatedClient, TokenManager } from '../extract/auth';
-import { createExtractionHttp, createTokenEndpointHttp } from '../extract/clientFactory';
-import { DetailFetcher } from '../extract/detailFetcher';
-import type { HttpTransport } from '../extract/http';
-import { PageFetcher } from '../extract/pageFetcher';
-import { createPaginator, type Paginator } from '../extract/pagination';
+import type { ApiConfig } from '../core/config/types';
+import type { LogIdentity } from '../core/executionLog';
+import type { Redactor } from '../core/redact';
+import { type ExtractionKit, RunSession } from '../extract/extractionKit';
 import type { Logger } from '../ports/logger';
-import type { RunCounters, RunRecord } from '../ports/runs';
+import type { RunRecord } from '../ports/runs';
 import type { PipelineDeps } from './deps';
 
 export class RunGoneError extends Error {}
 
-export interface ExtractionContext {
-  extraction: Extraction;
-  extractionId: string;
+export interface ExtractionContext extends ExtractionKit {
+  /** The previous successful run's `last` record, as of this run's start. */
   previousLast: unknown;
-  paginator: Paginator;
-  fetcher: PageFetcher;
-  details: DetailFetcher | undefined;
-  mapper: RecordMapper;
-  /** Requests and retries since the last call; flushed into the run's counters after each task. */
-  takeCounters(): Partial<RunCounters>;
 }
 
 export class RunContext {
-  readonly redactor = new Redactor();
-  readonly logger: Logger;
   private readonly extractions = new Map<string, Promise<ExtractionContext>>();
-  private readonly transports: HttpTransport[] = [];
-  readonly tokens: TokenManager;
-  readonly secrets: Record<string, unknown>;
-  /** Keeps each secret on the origins it is bound to. */
-  readonly scope: SecretScope;
 
   private constructor(
     readonly run: RunRecord,
-    readonly config: ApiConfig,
-    secrets: RunSecrets,
+    readonly session: RunSession,
     private readonly deps: PipelineDeps,
-  ) {
-    this.secrets = secrets.values;
-    this.scope = secretScope(config, secrets);
-    this.redactor.addAll(this.secrets);
-    this.logger = redactingLogger(deps.logger, this.redactor);
-    const { transport: tokenTransport, client: tokenClient } = createTokenEndpointHttp({
-      allowLinkLocal: deps.allowLinkLocal,
-      budget: deps.responseBudget,
-    });
-    this.transports.push(tokenTransport);
-    this.tokens = new TokenManager({
-      auth: config.auth,
-      lookup: referenceLookup({
-        config,
-        secrets: this.secrets,
-        previousLast: undefined,
-        token: () => this.tokens.current(),
-      }),
-      scope: this.scope,
-      client: tokenClient,
-      redactor: this.redactor,
-      clock: deps.clock,
-      store: deps.tokens,
-      tokenKey: run.runId,
-      onRefresh: () => this.logger.info('access token refreshed', { run_id: run.runId }),
-    });
+  ) {}
+
+  get config(): ApiConfig {
+    return this.session.config;
+  }
+
+  get redactor(): Redactor {
+    return this.session.redactor;
+  }
+
+  get logger(): Logger {
+    return this.session.logger!;
   }
 
   static async load(runId: string, deps: PipelineDeps): Promise<RunContext> {
     const run = await deps.runs.getRun(runId);
     if (!run) throw new RunGoneError(`run ${runId} does not exist`);
-    const config = JSON.parse(run.configJson) as ApiConfig;
-    const secrets = await loadSecrets(deps.secrets);
-    const context = new RunContext(run, config, secrets, deps);
-    await context.tokens.resume();
+    const context = await RunContext.open(run, JSON.parse(run.configJson) as ApiConfig, deps);
+    await context.session.tokens.resume();
     return context;
   }
 
   /** Used by startRun, which creates the run rather than loading it. */
-  static forNewRun(run: RunRecord, config: ApiConfig, secrets: RunSecrets, deps: PipelineDeps): RunContext {
-    return new RunContext(run, config, secrets, deps);
+  static async open(run: RunRecord, config: ApiConfig, deps: PipelineDeps): Promise<RunContext> {
+    const session = await RunSession.open(config, deps, { runId: run.runId, tokenStore: deps.tokens });
+    return new RunContext(run, session, deps);
+  }
+
+  /** Which extraction of which run a log is about. */
+  identity(extractionId: string): LogIdentity {
+    const extraction = this.config.extractions[this.run.extractionIds.indexOf(extractionId)];
+    return {
+      extractionName: extraction?.name ?? extractionId,
+      extractionId,
+      configName: this.run.configName,
+      configId: this.run.configId,
+      runId: this.run.runId,
+      startedAt: new Date(this.run.createdAt),
+    };
   }
 
   extraction(extractionId: string): Promise<ExtractionContext> {
@@ -103,65 +77,15 @@ export class RunContext {
   }
 
   private async buildExtraction(extractionId: string): Promise<ExtractionContext> {
-    const index = this.run.extractionIds.indexOf(extractionId);
-    const extraction = this.config.extractions[index];
+    const position = this.run.extractionIds.indexOf(extractionId);
     const state = await this.deps.runs.getExtraction(this.run.runId, extractionId);
-    if (!extraction || !state)
+    if (!this.config.extractions[position] || !state)
       throw new RunGoneError(`run ${this.run.runId} has no extraction ${extractionId}`);
-    let requests = 0;
-    let retries = 0;
-    const { transport, client } = createExtractionHttp(extraction.http, {
-      allowLinkLocal: this.deps.allowLinkLocal,
-      budget: this.deps.responseBudget,
-      events: {
-        onRequest: () => requests++,
-        onRetry: (e) => {
-          retries++;
-          this.logger.warn('retrying request', {
-            run_id: this.run.runId,
-            attempt: e.attempt,
-            delay_ms: e.delayMs,
-            reason: e.reason,
-            url: e.url,
-          });
-        },
-      },
-    });
-    this.transports.push(transport);
-    const authed = new AuthenticatedClient(client, this.tokens);
-    const lookup = referenceLookup({
-      config: this.config,
-      secrets: this.secrets,
-      previousLast: state.previousLast,
-      token: () => this.tokens.current(),
-    });
-    return {
-      extraction,
-      extractionId,
-      previousLast: state.previousLast,
-      paginator: createPaginator(extraction.pagination),
-      fetcher: new PageFetcher(extraction, authed, lookup, this.scope, index),
-      details: extraction.mapping_fetch
-        ? new DetailFetcher(
-            extraction.mapping_fetch,
-            authed,
-            lookup,
-            this.scope,
-            extraction.format === 'csv',
-            `extractions[${index}].mapping_fetch`,
-          )
-        : undefined,
-      mapper: compileRecordMapper(extraction),
-      takeCounters: () => {
-        const taken = { requests, retries };
-        requests = retries = 0;
-        return taken;
-      },
-    };
+    return { ...this.session.extraction(position, state.previousLast), previousLast: state.previousLast };
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.transports.map((t) => t.close()));
+    await this.session.close();
   }
 }
 

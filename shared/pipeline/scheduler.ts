@@ -12,7 +12,7 @@ import { parseSchedule, type Schedule } from '../core/schedule';
 import type { Clock, Logger } from '../ports/logger';
 import type { RunRecord, RunStore } from '../ports/runs';
 import type { SlotStore } from '../ports/scheduler';
-import { configIdOf } from '../engine/runConfig';
+import { configIdOf } from '../core/ids';
 
 export interface SchedulerDeps {
   listConfigs(): Promise<ApiConfig[]>;

@@ -5,7 +5,7 @@
  * dead-letter queue.
  */
 import type { Consumer, QueueName, ReceivedMessage } from '../ports/queue';
-import { errorMessage } from '../engine/executionLog';
+import { errorMessage } from '../core/errors';
 import type { PipelineDeps } from './deps';
 import { InvalidMessageError, parseTask, type TaskByQueue } from './messages';
 import { failExtraction } from './outcomes';

@@ -2,7 +2,7 @@
 import { startServer } from '../support/engineHarness';
 import { makePipelineHarness, type PipelineHarness, waitForRun } from '../support/pipelineHarness';
 import { loopingUpstream } from '../support/loopingUpstream';
-import { staging } from '../../shared/pipeline/deps';
+import { staging } from '../../shared/pipeline/staging';
 import { startRun } from '../../shared/pipeline/stages';
 import { parseConfig } from '../../shared/core/config/validate';
 

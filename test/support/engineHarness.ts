@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import http from 'node:http';
 import { parseConfig } from '../../shared/core/config/validate';
 import { localEngineDeps } from '../../shared/adapters/local/engineDeps';
-import type { EngineDeps } from '../../shared/engine/deps';
+import type { RunDeps } from '../../shared/ports/runDeps';
 import { runConfig, type RunOptions, type RunReport } from '../../shared/engine/runConfig';
 import type { Logger } from '../../shared/ports/logger';
 import type { ExecutionLog } from '../../shared/ports/executionLog';
@@ -22,7 +22,7 @@ export interface LogLine {
 
 export interface Harness {
   dataDir: string;
-  deps: EngineDeps;
+  deps: RunDeps;
   logLines: LogLine[];
   run(config: unknown, options?: RunOptions): Promise<RunReport>;
   /** The output file of a successful execution log, as text. */

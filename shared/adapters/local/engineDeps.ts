@@ -1,6 +1,6 @@
 /** Composition of the local (no cloud) adapters for a data directory. */
 import { join, resolve } from 'node:path';
-import type { EngineDeps } from '../../engine/deps';
+import type { RunDeps } from '../../ports/runDeps';
 import { systemClock, type Logger } from '../../ports/logger';
 import { FileObjectStore } from './objectStore';
 import { LocalScratchSpace } from './scratch';
@@ -26,7 +26,7 @@ export function localEngineDeps(
   dataDir: string,
   logger: Logger,
   env: NodeJS.ProcessEnv = process.env,
-): EngineDeps {
+): RunDeps {
   const layout = localLayout(dataDir);
   return {
     objects: new FileObjectStore(layout.objectsDir),

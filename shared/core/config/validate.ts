@@ -6,6 +6,7 @@
  */
 import type Joi from 'joi';
 import { parseCondition } from '../condition';
+import { objectKey } from '../outputKey';
 import { parseSchedule } from '../schedule';
 import { collectReferences, isReferenceType, REFERENCE_TYPES } from '../references';
 import { TRANSFORMATION_ACTIONS } from '../transformations';
@@ -274,7 +275,7 @@ function duplicateColumnIssues(schema: DataSchemaDoc, at: string): ValidationIss
 
 /**
  * Where an extraction writes, as a comparable text: bucket (absent = the deployment's
- * default), folder without its outer slashes, filename and format. `{timestamp}` is the
+ * default) and the object key a run writes, by the rule runs use. `{timestamp}` is the
  * run's start, the same for every extraction of a run, so equal texts mean one object.
  */
 function outputFileOf(extraction: Extraction): string | undefined {
@@ -282,9 +283,12 @@ function outputFileOf(extraction: Extraction): string | undefined {
   if (!isObject(destiny) || typeof destiny.filename !== 'string' || typeof extraction.format !== 'string')
     return undefined;
   const bucket = typeof destiny.bucket === 'string' ? destiny.bucket : '';
-  const folder = typeof destiny.folder === 'string' ? destiny.folder.replace(/^\/+|\/+$/g, '') : '';
-  return JSON.stringify([bucket, folder, destiny.filename, extraction.format]);
+  const folder = typeof destiny.folder === 'string' ? destiny.folder : '';
+  return JSON.stringify([bucket, objectKey(folder, destiny.filename, extraction.format, SAME_RUN)]);
 }
+
+/** Any one start time: every extraction of a run shares it. */
+const SAME_RUN = new Date(0);
 
 function dedupe(issues: ValidationIssue[]): ValidationIssue[] {
   const seen = new Set<string>();

@@ -1,49 +1,21 @@
 /**
- * Row encoders. Rows are spooled to a scratch file as they arrive, so memory stays
- * flat however many rows a run has; `finish` returns the final file as a stream for
- * the object store.
+ * The CSV encoder. Rows are spooled to a scratch file as they arrive, so memory stays
+ * flat however many rows a run has.
  *
- * CSV: the header is the union of every column seen in the run, in first-seen order,
- * with `ext__timestamp` last. Rows are written with the columns known when they
- * arrive; when a later row brings a new column, `finish` rewrites the spool in one
- * streaming pass, padding earlier rows (the common case, a stable column set, is
- * passed through untouched).
+ * The header is the union of every column seen in the run, in first-seen order, with
+ * `ext__timestamp` last. Rows are written with the columns known when they arrive;
+ * when a later row brings a new column, `finish` rewrites the spool in one streaming
+ * pass, padding earlier rows (the common case, a stable column set, is passed through
+ * untouched).
  */
 import { StringDecoder } from 'node:string_decoder';
 import { stringify } from 'csv-stringify/sync';
 import { hasSourceOrder, keysInSourceOrder, stringifyKeepingOrder } from '../core/orderedJson';
 import type { Chunk, ScratchFile } from '../ports/storage';
-
-export type Row = Record<string, unknown>;
-
-export const TIMESTAMP_COLUMN = 'ext__timestamp';
+import { type Row, type RowWriter, TIMESTAMP_COLUMN, type WriterOptions } from './encoding';
 
 /** Rows encoded per piece of text (about 16 KB for a typical row). */
 const ENCODE_SLICE = 128;
-
-export interface RowWriter {
-  /** Appends a batch of rows (one page, typically). */
-  write(rows: readonly Row[]): Promise<void>;
-  readonly rowCount: number;
-  /**
-   * The whole file, or undefined when there were no rows (no file is written then).
-   * Call it once; the file it returns can be read more than once, each time from the start.
-   */
-  finish(): Promise<AsyncIterable<Chunk> | undefined>;
-}
-
-export interface WriterOptions {
-  format: 'csv' | 'json' | 'jsonl';
-  separator: string;
-  /** The run's `ext__timestamp` value. */
-  timestamp: string;
-  /** Columns known before the first row (schema order); keeps integer-like names in place. */
-  initialColumns?: readonly string[];
-}
-
-export function createRowWriter(scratch: ScratchFile, options: WriterOptions): RowWriter {
-  return options.format === 'csv' ? new CsvWriter(scratch, options) : new JsonWriter(scratch, options);
-}
 
 /** A CSV cell: null empty, booleans true/false, numbers as JSON writes them, lists/objects JSON text. */
 export function cellText(value: unknown): string {
@@ -63,7 +35,7 @@ export function cellText(value: unknown): string {
   }
 }
 
-class CsvWriter implements RowWriter {
+export class CsvWriter implements RowWriter {
   rowCount = 0;
   private readonly columns: string[] = [];
   private readonly index = new Map<string, number>();
@@ -167,61 +139,5 @@ class CsvWriter implements RowWriter {
       pending = text.slice(start);
       if (out) yield out;
     }
-  }
-}
-
-class JsonWriter implements RowWriter {
-  rowCount = 0;
-  /** Integer-like column names ("7") would come first in a JS object: write schema columns in order. */
-  private readonly ordered: boolean;
-  private readonly columns: readonly string[];
-  private readonly known: Set<string>;
-
-  constructor(
-    private readonly scratch: ScratchFile,
-    private readonly options: WriterOptions,
-  ) {
-    this.columns = options.initialColumns ?? [];
-    this.known = new Set([...this.columns, TIMESTAMP_COLUMN]);
-    this.ordered = this.columns.some((c) => /^(0|[1-9]\d*)$/.test(c));
-  }
-
-  private encode(row: Row): string {
-    if (!this.ordered && hasSourceOrder(row)) {
-      if (TIMESTAMP_COLUMN in row) delete row[TIMESTAMP_COLUMN];
-      const body = stringifyKeepingOrder(row);
-      const timestamp = `${JSON.stringify(TIMESTAMP_COLUMN)}:${JSON.stringify(this.options.timestamp)}`;
-      return body === '{}' ? `{${timestamp}}` : `${body.slice(0, -1)},${timestamp}}`;
-    }
-    if (!this.ordered) {
-      if (TIMESTAMP_COLUMN in row) delete row[TIMESTAMP_COLUMN];
-      row[TIMESTAMP_COLUMN] = this.options.timestamp;
-      return JSON.stringify(row);
-    }
-    const parts: string[] = [];
-    const add = (key: string, value: unknown): void => {
-      if (value !== undefined) parts.push(`${JSON.stringify(key)}:${JSON.stringify(value)}`);
-    };
-    for (const column of this.columns) if (Object.hasOwn(row, column)) add(column, row[column]);
-    for (const key of Object.keys(row)) if (!this.known.has(key)) add(key, row[key]);
-    add(TIMESTAMP_COLUMN, this.options.timestamp);
-    return `{${parts.join(',')}}`;
-  }
-
-  async write(rows: readonly Row[]): Promise<void> {
-    if (rows.length === 0) return;
-    const lines: string[] = new Array(rows.length);
-    for (let r = 0; r < rows.length; r++) lines[r] = this.encode(rows[r]!);
-    const jsonl = this.options.format === 'jsonl';
-    const lead = jsonl ? '' : this.rowCount === 0 ? '[\n' : ',\n';
-    const text = lead + lines.join(jsonl ? '\n' : ',\n') + (jsonl ? '\n' : '');
-    this.rowCount += rows.length;
-    await this.scratch.append(text);
-  }
-
-  async finish(): Promise<AsyncIterable<Chunk> | undefined> {
-    if (this.rowCount === 0) return undefined;
-    if (this.options.format === 'json') await this.scratch.append('\n]\n');
-    return this.scratch.read();
   }
 }

@@ -3,7 +3,7 @@
  * page keep their memory reserved until they are handed over, so the window cannot
  * pile up parsed pages outside the budget whatever `pages_in_flight` is.
  */
-import { pageStream } from '../../shared/engine/pageStream';
+import { pageStream } from '../../shared/extract/pageStream';
 import type { PageCursor, PageView, Paginator } from '../../shared/extract/pagination';
 import { MEMORY_PER_BODY_BYTE, type PageHold, ResponseBudget } from '../../shared/extract/responseBudget';
 

@@ -6,34 +6,36 @@
  * reserved (a prefetch, see PageHold) until it is handed over, so pages waiting in the
  * window count against the response budget whatever `pages_in_flight` is.
  */
-import { createHash } from 'node:crypto';
-import type { PageCursor, PageView, Paginator } from '../extract/pagination';
-import { PageHold } from '../extract/responseBudget';
 import { settleLater } from './concurrency';
+import type { PageCursor, PageView, Paginator } from './pagination';
+import { PaginationLimitError, PaginationLoopError, requestDigest } from './paginationErrors';
+import { PageHold } from './responseBudget';
 
-export class PaginationLimitError extends Error {
-  constructor(maxPages: number) {
-    super(
-      `pagination did not end within max_pages (${maxPages}); raise pagination.parameters.max_pages if this is expected`,
-    );
-    this.name = 'PaginationLimitError';
-  }
+/** Whether pages are requested ahead, a window of `pagesInFlight` of them at a time. */
+export function isWindowed(paginator: Paginator): paginator is Paginator & { at(index: number): PageCursor } {
+  return paginator.at !== undefined && paginator.pagesInFlight > 1;
 }
 
-/** A following pagination asked for a page it already had: it would never end. */
-export class PaginationLoopError extends Error {
-  constructor(index: number, earlier: number, url: string) {
-    super(
-      `pagination loops: page ${index + 1} would repeat the request of page ${earlier + 1} (${url}); the upstream's next link or cursor points back`,
-    );
-    this.name = 'PaginationLoopError';
-  }
+/** The cursors requested before any page answers: the first page, or the whole first window. */
+export function openingCursors(paginator: Paginator): PageCursor[] {
+  if (!isWindowed(paginator)) return [paginator.first()];
+  const count = Math.min(paginator.pagesInFlight, paginator.maxPages);
+  return Array.from({ length: count }, (_, i) => paginator.at(i));
 }
 
-/** What identifies a page's request (a digest: URLs may carry secrets). */
-export function requestDigest(url: string): string {
-  // 128 bits of SHA-256: collisions are out of reach at any max_pages, and a million fit in ~40 MB.
-  return createHash('sha256').update(url).digest().subarray(0, 16).toString('base64url');
+/**
+ * The page requested once page `index` has answered and was not the last: in a window,
+ * this page's slot moves `pagesInFlight` ahead (none past max_pages); otherwise the
+ * page that the answer points to.
+ */
+export function followingCursor(
+  paginator: Paginator,
+  index: number,
+  next: PageCursor | undefined,
+): PageCursor | undefined {
+  if (!isWindowed(paginator)) return next;
+  const ahead = index + paginator.pagesInFlight;
+  return ahead < paginator.maxPages ? paginator.at(ahead) : undefined;
 }
 
 export type FetchPage = (cursor: PageCursor, signal: AbortSignal, hold?: PageHold) => Promise<PageView>;
@@ -53,8 +55,7 @@ export async function* pageStream(
   const onAbort = (): void => controller.abort(outer?.reason);
   outer?.addEventListener('abort', onAbort, { once: true });
   try {
-    if (paginator.at && paginator.pagesInFlight > 1)
-      yield* windowed(paginator, paginator.at.bind(paginator), fetch, controller.signal);
+    if (isWindowed(paginator)) yield* windowed(paginator, fetch, controller.signal);
     else yield* serial(paginator, fetch, controller.signal, requestUrl);
   } finally {
     outer?.removeEventListener('abort', onAbort);
@@ -89,23 +90,18 @@ async function* serial(
 
 async function* windowed(
   paginator: Paginator,
-  at: (index: number) => PageCursor,
   fetch: FetchPage,
   signal: AbortSignal,
 ): AsyncGenerator<PageView> {
   const inFlight: Array<{ cursor: PageCursor; page: Promise<PageView>; hold: PageHold }> = [];
-  let nextIndex = 0;
-  const refill = (): void => {
-    while (inFlight.length < paginator.pagesInFlight && nextIndex < paginator.maxPages) {
-      const cursor = at(nextIndex++);
-      const hold = new PageHold();
-      // The oldest page in flight waits for nothing but its own bytes.
-      if (inFlight.length === 0) hold.promote();
-      inFlight.push({ cursor, page: settleLater(fetch(cursor, signal, hold)), hold });
-    }
+  const request = (cursor: PageCursor): void => {
+    const hold = new PageHold();
+    // The oldest page in flight waits for nothing but its own bytes.
+    if (inFlight.length === 0) hold.promote();
+    inFlight.push({ cursor, page: settleLater(fetch(cursor, signal, hold)), hold });
   };
   try {
-    refill();
+    for (const cursor of openingCursors(paginator)) request(cursor);
     for (;;) {
       const head = inFlight.shift();
       if (!head) throw new PaginationLimitError(paginator.maxPages);
@@ -123,7 +119,8 @@ async function* windowed(
         return;
       }
       if (head.cursor.index + 1 >= paginator.maxPages) throw new PaginationLimitError(paginator.maxPages);
-      refill();
+      const following = followingCursor(paginator, head.cursor.index, decision.next);
+      if (following) request(following);
       yield page;
     }
   } finally {

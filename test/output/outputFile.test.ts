@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileObjectStore } from '../../shared/adapters/local/objectStore';
 import { LocalScratchSpace } from '../../shared/adapters/local/scratch';
-import { createRowWriter } from '../../shared/engine/rowWriters';
-import { writeOutputFile } from '../../shared/engine/runExtraction';
+import { createRowWriter } from '../../shared/output/rowWriter';
+import { writeOutputFile } from '../../shared/output/outputFile';
 
 let dir: string;
 beforeEach(async () => {

@@ -1,10 +1,13 @@
-/** What the engine needs from the outside world; the composition root supplies adapters. */
+/**
+ * What carrying out a run needs from the outside world, in process or in the pipeline;
+ * the composition root supplies adapters.
+ */
 import type { ResponseBudget } from '../extract/responseBudget';
-import type { ExecutionLogStore } from '../ports/executionLog';
-import type { Clock, Logger } from '../ports/logger';
-import type { LastRecordStore, ObjectStore, ScratchSpace, SecretStore, TokenStore } from '../ports/storage';
+import type { ExecutionLogStore } from './executionLog';
+import type { Clock, Logger } from './logger';
+import type { LastRecordStore, ObjectStore, ScratchSpace, SecretStore, TokenStore } from './storage';
 
-export interface EngineDeps {
+export interface RunDeps {
   objects: ObjectStore;
   scratch: ScratchSpace;
   lastRecords: LastRecordStore;

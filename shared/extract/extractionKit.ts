@@ -1,0 +1,258 @@
+/**
+ * Everything a run needs to make requests, built in one place for the three ways a
+ * config is carried out: the command line's in-process loop, the pipeline's stages and
+ * preview.
+ *
+ * A {@link RunSession} is one run's secrets, redactor and access token; its
+ * {@link RunSession.extraction} builds one extraction's {@link ExtractionKit}: the
+ * connection pool and retrying client, the paginator, the page and detail fetchers and
+ * the row mapper. The session owns every pool it opened and closes them together.
+ */
+import type { ApiConfig, Extraction, HttpOptions } from '../core/config/types';
+import { extractionIdOf } from '../core/ids';
+import { referenceLookup } from '../core/lookup';
+import { Redactor } from '../core/redact';
+import type { ReferenceLookup } from '../core/references';
+import { compileRecordMapper, type RecordMapper, type Row } from '../core/rowMapping';
+import type { SecretScope } from '../core/secretOrigins';
+import { redactingLogger } from '../observability/redactingLogger';
+import type { Clock, Logger } from '../ports/logger';
+import type { SecretStore, TokenStore } from '../ports/storage';
+import { AuthenticatedClient, TokenManager } from './auth';
+import { createExtractionHttp, createTokenEndpointHttp } from './clientFactory';
+import type { Semaphore } from './concurrency';
+import { type DetailOutcome, DetailFetcher } from './detailFetcher';
+import { type ClientEvents, type HttpTransport, RetryingClient } from './http';
+import { PageFetcher } from './pageFetcher';
+import { createPaginator, type Paginator } from './pagination';
+import type { ResponseBudget } from './responseBudget';
+import { loadSecrets, type RunSecrets, secretScope } from './secrets';
+
+/** What a session needs from the outside world. */
+export interface SessionDeps {
+  secrets: SecretStore;
+  clock: Clock;
+  /** Without one, no log lines (preview). */
+  logger?: Logger;
+  /** Let configs reach link-local/metadata addresses (off by default). */
+  allowLinkLocal?: boolean;
+  /** Memory budget for response bodies; default the process-wide one. */
+  responseBudget?: ResponseBudget;
+}
+
+export interface SessionOptions {
+  /** Names the run in logs and, with `tokenStore`, the stored token. */
+  runId: string;
+  /** Where the access token is kept between processes; none = it lives in this session only. */
+  tokenStore?: TokenStore;
+  /**
+   * A preview answers a person waiting on it: a few quick tries, short timeouts,
+   * whatever the extraction says.
+   */
+  preview?: boolean;
+}
+
+/** Attempts and timeout of preview requests, whatever the extraction says. */
+const PREVIEW_MAX_ATTEMPTS = 2;
+const PREVIEW_TIMEOUT_MS = 15_000;
+
+/** An extraction's `http` options as a preview uses them. */
+function previewHttp(http: HttpOptions): HttpOptions {
+  return {
+    ...http,
+    max_attempts: Math.min(http.max_attempts, PREVIEW_MAX_ATTEMPTS),
+    timeout_ms: Math.min(http.timeout_ms, PREVIEW_TIMEOUT_MS),
+    request_timeout_ms: Math.min(http.request_timeout_ms, 2 * PREVIEW_TIMEOUT_MS),
+  };
+}
+
+/** One extraction, ready to request pages and details. */
+export interface ExtractionKit {
+  extraction: Extraction;
+  /** Its position (0-based) in `config.extractions`. */
+  position: number;
+  extractionId: string;
+  paginator: Paginator;
+  fetcher: PageFetcher;
+  /** Undefined without `mapping_fetch`. */
+  details: DetailFetcher | undefined;
+  mapper: RecordMapper;
+  /** Requests and retries since the last call. */
+  takeCounters(): { requests: number; retries: number };
+}
+
+export class RunSession {
+  readonly redactor = new Redactor();
+  /** The values `${secret::…}` reads. */
+  readonly secrets: Record<string, unknown>;
+  /** Keeps each secret on the origins it is bound to. */
+  readonly scope: SecretScope;
+  readonly tokens: TokenManager;
+  /** The deployment's logger, redacting every secret and token of the run. */
+  readonly logger: Logger | undefined;
+  private readonly transports: HttpTransport[] = [];
+
+  private constructor(
+    readonly config: ApiConfig,
+    loaded: RunSecrets,
+    private readonly deps: SessionDeps,
+    private readonly options: SessionOptions,
+  ) {
+    this.secrets = loaded.values;
+    this.redactor.addAll(this.secrets);
+    this.scope = secretScope(config, loaded);
+    this.logger = deps.logger && redactingLogger(deps.logger, this.redactor);
+    const tokenHttp = createTokenEndpointHttp({
+      allowLinkLocal: deps.allowLinkLocal,
+      budget: deps.responseBudget,
+    });
+    this.transports.push(tokenHttp.transport);
+    const client = options.preview
+      ? new RetryingClient(tokenHttp.transport, {
+          maxAttempts: PREVIEW_MAX_ATTEMPTS,
+          backoffBaseMs: 200,
+          backoffMaxMs: 2_000,
+          timeoutMs: PREVIEW_TIMEOUT_MS,
+        })
+      : tokenHttp.client;
+    this.tokens = new TokenManager({
+      auth: config.auth,
+      lookup: this.lookup(undefined),
+      scope: this.scope,
+      client,
+      redactor: this.redactor,
+      clock: deps.clock,
+      store: options.tokenStore,
+      tokenKey: options.runId,
+      onRefresh: () =>
+        this.logger?.info('access token refreshed', { config: config.name, run_id: options.runId }),
+    });
+  }
+
+  static async open(config: ApiConfig, deps: SessionDeps, options: SessionOptions): Promise<RunSession> {
+    return new RunSession(config, await loadSecrets(deps.secrets), deps, options);
+  }
+
+  /** Refuses a config that would send a secret to an origin it is not bound to, then gets the token. */
+  async start(): Promise<void> {
+    this.scope.assertConfig();
+    await this.tokens.start();
+  }
+
+  /** Resolves `self`, `secret` and `last` (the previous run's record) references. */
+  lookup(previousLast: unknown): ReferenceLookup {
+    return referenceLookup({
+      config: this.config,
+      secrets: this.secrets,
+      previousLast,
+      token: () => this.tokens.current(),
+    });
+  }
+
+  /**
+   * The kit of the extraction at `position`; `previousLast` is the record the previous
+   * successful run ended on (`${last::…}`). `events` hears of every request and retry.
+   */
+  extraction(position: number, previousLast: unknown, events: ClientEvents = {}): ExtractionKit {
+    const extraction = this.config.extractions[position];
+    if (!extraction) throw new RangeError(`the config has no extraction at position ${position}`);
+    const extractionId = extractionIdOf(this.config, extraction);
+    let requests = 0;
+    let retries = 0;
+    const http = this.options.preview ? previewHttp(extraction.http) : extraction.http;
+    const { transport, client } = createExtractionHttp(http, {
+      allowLinkLocal: this.deps.allowLinkLocal,
+      budget: this.deps.responseBudget,
+      events: {
+        onRequest: () => {
+          requests++;
+          events.onRequest?.();
+        },
+        onRetry: (e) => {
+          retries++;
+          this.logger?.warn('retrying request', {
+            run_id: this.options.runId,
+            extraction: extraction.name,
+            extraction_id: extractionId,
+            attempt: e.attempt,
+            delay_ms: e.delayMs,
+            reason: e.reason,
+            url: e.url,
+          });
+          events.onRetry?.(e);
+        },
+      },
+    });
+    this.transports.push(transport);
+    const authed = new AuthenticatedClient(client, this.tokens);
+    const lookup = this.lookup(previousLast);
+    return {
+      extraction,
+      position,
+      extractionId,
+      paginator: createPaginator(extraction.pagination),
+      fetcher: new PageFetcher(extraction, authed, lookup, this.scope, position),
+      details: extraction.mapping_fetch
+        ? new DetailFetcher(
+            extraction.mapping_fetch,
+            authed,
+            lookup,
+            this.scope,
+            extraction.format === 'csv',
+            `extractions[${position}].mapping_fetch`,
+          )
+        : undefined,
+      mapper: compileRecordMapper(extraction),
+      takeCounters: () => {
+        const taken = { requests, retries };
+        requests = retries = 0;
+        return taken;
+      },
+    };
+  }
+
+  /** Releases every connection pool the session opened. */
+  async close(): Promise<void> {
+    await Promise.allSettled(this.transports.map((t) => t.close()));
+  }
+}
+
+/**
+ * The details of `rows` (mapped from `records`, in the same order), at most as many
+ * requests at once as `slots` allows; `onRequest` hears of each before it is sent.
+ */
+export function fetchDetails(
+  details: DetailFetcher,
+  rows: readonly Row[],
+  records: readonly unknown[],
+  slots: Semaphore,
+  signal?: AbortSignal,
+  onRequest?: () => void,
+): Promise<DetailOutcome[]> {
+  return Promise.all(
+    rows.map((row, i) =>
+      slots.run(() => {
+        signal?.throwIfAborted();
+        onRequest?.();
+        return details.fetch(row, records[i], signal);
+      }),
+    ),
+  );
+}
+
+/** Adds each found detail's columns to its row; `warn` hears why a row has none. */
+export function applyDetails(
+  rows: Row[],
+  outcomes: readonly DetailOutcome[],
+  warn: (message: string) => void,
+): void {
+  outcomes.forEach((outcome, i) => {
+    if (outcome.found) Object.assign(rows[i]!, outcome.columns);
+    else warn(detailWarning(outcome.reason));
+  });
+}
+
+/** The warning of a row kept without its details. */
+export function detailWarning(reason: string): string {
+  return `mapping_fetch kept a row without details: ${reason}`;
+}

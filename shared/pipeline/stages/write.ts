@@ -1,0 +1,114 @@
+/**
+ * writer: the staged pages, in page order, through the write routine (boundary
+ * de-duplication, details, transformations, the destination); then the execution log,
+ * then `last`, then the extraction's end and staging's clean-up.
+ */
+import { errorMessage, isPermanentFailure } from '../../core/errors';
+import { buildExecutionLog } from '../../core/executionLog';
+import type { Row } from '../../core/rowMapping';
+import { fileDestination } from '../../output/destination';
+import { ExtractionOutput } from '../../output/extractionOutput';
+import type { PipelineDeps } from '../deps';
+import type { FinalizeTask } from '../messages';
+import { failExtraction, settleExtraction, settledAlready } from '../outcomes';
+import type { ExtractionContext, RunContext, RunContexts } from '../runContext';
+import { parseStagedDetails, readStagedPage, staging } from '../staging';
+
+export async function handleFinalizeTask(
+  task: FinalizeTask,
+  contexts: RunContexts,
+  deps: PipelineDeps,
+): Promise<void> {
+  const { runId, extractionId } = task;
+  const state = await deps.runs.getExtraction(runId, extractionId);
+  if (await settledAlready(state, contexts, deps)) return;
+  if (!state || (state.status !== 'running' && state.status !== 'finalizing') || state.endIndex === undefined)
+    return;
+  await deps.runs.transitionExtraction(runId, extractionId, ['running'], 'finalizing');
+  const ctx = await contexts.get(runId);
+  const ex = await ctx.extraction(extractionId);
+  const identity = ctx.identity(extractionId);
+  let failure: string | undefined;
+  let output: ExtractionOutput | undefined;
+  try {
+    output = await ExtractionOutput.open(
+      fileDestination(deps),
+      {
+        extraction: ex.extraction,
+        extractionId,
+        runId,
+        startedAt: identity.startedAt,
+        columns: ex.mapper.columns,
+      },
+      state.previousLast,
+    );
+    const detailRequests = await writeStagedPages(ctx, ex, state.endIndex, output, deps);
+    const destiny = await output.finish();
+    const counted = (await deps.runs.getExtraction(runId, extractionId))?.counters;
+    const log = buildExecutionLog(
+      identity,
+      { success: true, error: null, rows: output.rowCount, destiny, last: output.last ?? null },
+      {
+        pages: state.endIndex + 1,
+        requests: counted?.requests ?? 0,
+        retries: counted?.retries ?? 0,
+        detailRequests,
+        warnings: output.warnings.count,
+        warningMessages: output.warnings.messages,
+      },
+      deps.clock.now(),
+      ctx.redactor,
+    );
+    // The file exists; now the log, then `last`, then the state change and the clean-up.
+    await output.commit(deps, log, extractionId);
+    await deps.runs.transitionExtraction(runId, extractionId, ['finalizing'], 'succeeded', log);
+    ctx.logger.info('extraction written', {
+      run_id: runId,
+      extraction: ex.extraction.name,
+      rows: output.rowCount,
+      destiny,
+    });
+  } catch (err) {
+    if (!isPermanentFailure(err)) throw err;
+    failure = errorMessage(err);
+  } finally {
+    await output?.dispose();
+  }
+  // Only once the scratch files are gone: a finished run leaves nothing behind.
+  if (failure === undefined) await settleExtraction(ctx, extractionId, deps);
+  else await failExtraction(ctx, extractionId, failure, deps);
+}
+
+/** Pages 0..`endIndex` with their staged details into `output`; returns the detail requests made. */
+async function writeStagedPages(
+  ctx: RunContext,
+  ex: ExtractionContext,
+  endIndex: number,
+  output: ExtractionOutput,
+  deps: PipelineDeps,
+): Promise<number> {
+  const { runId } = ctx.run;
+  const { extractionId } = ex;
+  let detailRequests = 0;
+  for (let index = 0; index <= endIndex; index++) {
+    const page = (await deps.runs.getPage(runId, extractionId, index))!;
+    const records = await readStagedPage(deps, runId, extractionId, index, !ex.extraction.data_schema);
+    if (records.length === 0) continue;
+    const rows: Row[] = records.map((r) => ex.mapper.map(r));
+    for (let chunk = 0; chunk < page.chunks; chunk++) {
+      const body = await deps.objects.get(
+        deps.stagingBucket,
+        staging.details(runId, extractionId, index, chunk),
+      );
+      if (!body) throw new Error(`staged details ${chunk} of page ${index} are missing`);
+      parseStagedDetails(body).forEach((detail, i) => {
+        detailRequests++;
+        if ('columns' in detail) Object.assign(rows[chunk * deps.detailChunkSize + i]!, detail.columns);
+        else output.warnings.add(detail.warning);
+      });
+    }
+    const skip = output.admit(records);
+    await output.write(skip ? rows.slice(skip) : rows);
+  }
+  return detailRequests;
+}
