@@ -3,7 +3,7 @@
  * page keep their memory reserved until they are handed over, so the window cannot
  * pile up parsed pages outside the budget whatever `pages_in_flight` is.
  */
-import { pageStream } from '../../shared/extract/pageStream';
+import { followingCursor, isWindowed, openingCursors, pageStream } from '../../shared/extract/pageStream';
 import type { PageCursor, PageView, Paginator } from '../../shared/extract/pagination';
 import { MEMORY_PER_BODY_BYTE, type PageHold, ResponseBudget } from '../../shared/extract/responseBudget';
 
@@ -96,4 +96,47 @@ test('pages past the end and a failed stream give back every reservation', async
     })(),
   ).rejects.toThrow('HTTP 500');
   expect(budget.stats()).toMatchObject({ reserved: 0, holders: 0, waiting: 0, prefetched: 0 });
+});
+
+describe('the page window', () => {
+  /** A serial paginator: no `at`, one page at a time. */
+  const serial: Paginator = {
+    maxPages: 100,
+    pagesInFlight: 1,
+    followsUpstream: true,
+    first: () => ({ index: 0 }),
+    decide: () => ({ last: false }),
+  };
+
+  test('a serial pagination opens with its first page and follows the upstream', () => {
+    expect(openingCursors(serial)).toEqual([{ index: 0 }]);
+    expect(followingCursor(serial, 3, { index: 4, url: 'https://up/next' })).toEqual({
+      index: 4,
+      url: 'https://up/next',
+    });
+    expect(followingCursor(serial, 3, undefined)).toBeUndefined();
+  });
+
+  test('a window opens with pagesInFlight pages and each answered page moves its slot that far ahead', () => {
+    const windowed = paginator(3, 99);
+    expect(openingCursors(windowed).map((c) => c.index)).toEqual([0, 1, 2]);
+    // The upstream's own next is ignored: the window addresses pages directly.
+    expect(followingCursor(windowed, 0, { index: 1 })?.index).toBe(3);
+    expect(followingCursor(windowed, 5, undefined)?.index).toBe(8);
+  });
+
+  test('the window never opens or moves past max_pages', () => {
+    const small = { ...paginator(8, 99), maxPages: 5 };
+    expect(openingCursors(small).map((c) => c.index)).toEqual([0, 1, 2, 3, 4]);
+    expect(followingCursor(small, 0, undefined)).toBeUndefined();
+    const wider = { ...paginator(2, 99), maxPages: 5 };
+    expect(followingCursor(wider, 2, undefined)?.index).toBe(4);
+    expect(followingCursor(wider, 3, undefined)).toBeUndefined();
+  });
+
+  test('one page in flight is not a window, even where pages can be addressed', () => {
+    expect(isWindowed(paginator(1, 9))).toBe(false);
+    expect(isWindowed(paginator(2, 9))).toBe(true);
+    expect(isWindowed({ ...serial, pagesInFlight: 4 })).toBe(false);
+  });
 });
