@@ -33,6 +33,13 @@ module.exports = {
       from: { path: '^shared/(engine|extract|pipeline|ports)' },
       to: { dependencyTypes: ['core'], path: '^(node:)?(fs|fs/promises|child_process)$' },
     },
+    {
+      name: 'product-not-test',
+      comment: 'Product code (shared, services, infra) never imports the tests or the benchmark: the build ships only the product.',
+      severity: 'error',
+      from: { path: '^(shared|services|infra)/' },
+      to: { path: '^(test|bench)/' },
+    },
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
   ],
   options: {
