@@ -11,7 +11,11 @@ module.exports = {
       severity: 'error',
       from: { path: '^shared/core' },
       to: {
-        path: ['^shared/(extract|engine|adapters|pipeline|output|api)', '^services', 'node_modules/(@aws-sdk|undici|express|winston|better-sqlite3|@pulumi)'],
+        path: [
+          '^shared/(extract|engine|adapters|pipeline|output|api)',
+          '^services',
+          'node_modules/(@aws-sdk|undici|express|winston|better-sqlite3|@pulumi)',
+        ],
       },
     },
     {
@@ -60,6 +64,14 @@ module.exports = {
       severity: 'error',
       from: { path: '^shared/output' },
       to: { path: ['^shared/(engine|pipeline|api)', '^services'] },
+    },
+    {
+      name: 'product-not-test',
+      comment:
+        'Product code (shared, services, infra) never imports the tests or the benchmark: the build ships only the product.',
+      severity: 'error',
+      from: { path: '^(shared|services|infra)/' },
+      to: { path: '^(test|bench)/' },
     },
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
   ],

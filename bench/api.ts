@@ -1,6 +1,6 @@
 /**
- * The config API under load, embedded mode: the all-in-one system (`npm start`'s
- * dist/services/embedded/main.js) in its own process, autocannon in this one,
+ * The config API under load, embedded mode: the all-in-one system `npm start` runs
+ * (compiled for the bench: dist-bench/services/embedded/main.js) in its own process, autocannon in this one,
  * both on 127.0.0.1. Measures requests/s and p50/p99 latency of GET /config/{id}
  * and GET /runs/{id} (a finished run of a real extraction).
  */
@@ -79,7 +79,7 @@ export async function runApiBench(options: {
   try {
     const fake = spawn(
       process.execPath,
-      [join(__dirname, '../test/support/fakeApiMain.js'), '--port', '0', '--records', '500'],
+      [join(__dirname, 'fakeApiMain.js'), '--port', '0', '--records', '500'],
       {
         stdio: ['ignore', 'pipe', 'inherit'],
       },

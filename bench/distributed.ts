@@ -1,6 +1,6 @@
 /**
  * The `distributed` group of `npm run bench`: the pipeline as separate worker
- * processes (`node dist/services/worker/main.js page-fetcher|detail-mapper|writer`)
+ * processes (`node dist-bench/services/worker/main.js page-fetcher|detail-mapper|writer`)
  * over SQS, S3 and DynamoDB on moto, extracting from the fake API — the way
  * test/integration/distributedPipeline.test.ts runs it. This process plays the config
  * API: it bootstraps a fresh stage, starts the run (`startRun`) and polls the run
@@ -34,7 +34,7 @@ import {
 } from './processes';
 
 const WORKER_SCRIPT = join(__dirname, '..', 'services', 'worker', 'main.js');
-const FAKE_API_SCRIPT = join(__dirname, '..', 'test', 'support', 'fakeApiMain.js');
+const FAKE_API_SCRIPT = join(__dirname, 'fakeApiMain.js');
 
 /** What moto and the workers need so no SDK reads a developer's real credentials. */
 const DUMMY_AWS_ENV = {

@@ -2,7 +2,7 @@
  * One benchmark run of the in-process engine, in a fresh process so its peak RSS is
  * its own. Spawned by bench/run.ts; can be run by hand against a running fake API:
  *
- *   node dist/bench/engineRun.js --url http://127.0.0.1:PORT --kind rows --records 100000 \
+ *   node dist-bench/bench/engineRun.js --url http://127.0.0.1:PORT --kind rows --records 100000 \
  *     --page-size 1000 --pages-in-flight 1 --detail-concurrency 1 --data-dir .bench/tmp/x
  *
  * Prints one JSON line ({@link EngineResult}) on stdout; exits 0 when it could

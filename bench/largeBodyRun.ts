@@ -2,7 +2,7 @@
  * One engine run against the large-body upstream of bench/largeBodies.ts, in a fresh
  * process so its peak RSS is its own:
  *
- *   node dist/bench/largeBodyRun.js --url http://127.0.0.1:PORT/huge --pages-in-flight 8 --data-dir DIR
+ *   node dist-bench/bench/largeBodyRun.js --url http://127.0.0.1:PORT/huge --pages-in-flight 8 --data-dir DIR
  *
  * The response budget is the process default (or RESPONSE_MEMORY_BUDGET_MB /
  * RESPONSE_MAX_BODY_MB). Prints one JSON line ({@link LargeBodyResult}).

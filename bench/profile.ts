@@ -3,7 +3,7 @@
  * time per function, with builtins (url '') charged to the nearest JavaScript caller's
  * stage, except JSON.parse / JSON.stringify and GC, which get their own lines.
  *
- *   node dist/bench/profile.js .bench/profiles/rows-1000000.engine.cpuprofile
+ *   node dist-bench/bench/profile.js .bench/profiles/rows-1000000.engine.cpuprofile
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -45,7 +45,7 @@ function stageOfUrl(url: string): string | undefined {
   if (url.includes('/shared/adapters/local/')) return 'disk (scratch/object store)';
   if (url.includes('/shared/extract/')) return 'extract (requests, pages)';
   if (url.includes('/shared/engine/')) return 'engine loop';
-  if (url.includes('/test/support/fakeApi')) return 'fake API (page JSON building)';
+  if (url.includes('/services/cli/demoApi')) return 'fake API (page JSON building)';
   if (/node:(internal\/)?(fs|streams?|readline)|internal\/fs|internal\/streams/.test(url))
     return 'node fs/streams';
   if (/node:(internal\/)?(_http|http|net|dns|tls|stream_base)|internal\/http|_http_/.test(url))
@@ -152,7 +152,7 @@ export function profileMarkdown(summary: ProfileSummary): string {
 if (require.main === module) {
   const files = process.argv.slice(2);
   if (files.length === 0) {
-    process.stderr.write('usage: node dist/bench/profile.js FILE.cpuprofile...\n');
+    process.stderr.write('usage: node dist-bench/bench/profile.js FILE.cpuprofile...\n');
     process.exitCode = 2;
   }
   for (const file of files) process.stdout.write(`${profileMarkdown(summarizeProfile(file))}\n\n`);

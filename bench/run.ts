@@ -35,7 +35,7 @@ import { profileMarkdown, summarizeProfile } from './profile';
 import { type CaseResult, checkTargets, markdownReport, TARGETS } from './report';
 
 const ROOT = join(__dirname, '..', '..');
-const FAKE_API_SCRIPT = join(__dirname, '..', 'test', 'support', 'fakeApiMain.js');
+const FAKE_API_SCRIPT = join(__dirname, 'fakeApiMain.js');
 const ENGINE_SCRIPT = join(__dirname, 'engineRun.js');
 const BENCH_DIR = join(ROOT, '.bench');
 const PROFILE_DIR = join(BENCH_DIR, 'profiles');

@@ -7,19 +7,7 @@ import { bootstrapAwsResources } from '../../shared/adapters/aws/bootstrap';
 import { awsSettingsFromEnv, createAwsClients, destroyAwsClients } from '../../shared/adapters/aws/config';
 import { AwsSettingsError } from '../../shared/adapters/aws/errors';
 import { createLogger } from '../../shared/observability/logger';
-
-/** The message of an error and of each `cause` under it, outermost first. */
-function causeChain(err: unknown): string {
-  const parts: string[] = [];
-  for (
-    let e: unknown = err;
-    e !== undefined && parts.length < 10;
-    e = e instanceof Error ? e.cause : undefined
-  ) {
-    parts.push(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
-  }
-  return parts.join(' <- ');
-}
+import { causeChain } from '../causes';
 
 async function main(): Promise<number> {
   const logger = createLogger({ service: 'bootstrap', pretty: process.stderr.isTTY });

@@ -5,7 +5,7 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startFakeApi } from '../../test/support/fakeApi';
+import { startFakeApi } from './demoApi';
 import { localLayout } from '../../shared/adapters/local/engineDeps';
 
 const DEMO_SECRETS = {

@@ -1,6 +1,12 @@
 import type { HttpOptions } from '../core/config/types';
 import { type ClientEvents, HttpTransport, RateLimiter, RetryingClient } from './http';
 import type { ResponseBudget } from './responseBudget';
+import {
+  extractionRetryPolicy,
+  type RetryPolicy,
+  TOKEN_ENDPOINT_CONNECT_TIMEOUT_MS,
+  TOKEN_ENDPOINT_POLICY,
+} from './retryPolicy';
 
 /** The connection pool and retrying client of one extraction, from its `http` options. */
 export function createExtractionHttp(
@@ -14,35 +20,23 @@ export function createExtractionHttp(
   });
   const client = new RetryingClient(
     transport,
-    {
-      maxAttempts: http.max_attempts,
-      backoffBaseMs: http.backoff_base_ms,
-      backoffMaxMs: http.backoff_max_ms,
-      timeoutMs: http.timeout_ms,
-      requestTimeoutMs: http.request_timeout_ms,
-      minBytesPerSecond: http.min_bytes_per_second,
-    },
+    extractionRetryPolicy(http),
     http.requests_per_second ? new RateLimiter(http.requests_per_second) : undefined,
     options.events,
   );
   return { transport, client };
 }
 
-/** The token endpoint's pool and client: a few quick tries, a run cannot start without it. */
-export function createTokenEndpointHttp(options: { allowLinkLocal?: boolean; budget?: ResponseBudget }): {
-  transport: HttpTransport;
-  client: RetryingClient;
-} {
+/** The token endpoint's pool and client: a few quick tries (`policy`), a run cannot start without it. */
+export function createTokenEndpointHttp(options: {
+  allowLinkLocal?: boolean;
+  budget?: ResponseBudget;
+  policy?: RetryPolicy;
+}): { transport: HttpTransport; client: RetryingClient } {
   const transport = new HttpTransport({
-    connectTimeoutMs: 10_000,
+    connectTimeoutMs: TOKEN_ENDPOINT_CONNECT_TIMEOUT_MS,
     allowLinkLocal: options.allowLinkLocal,
     budget: options.budget,
   });
-  const client = new RetryingClient(transport, {
-    maxAttempts: 3,
-    backoffBaseMs: 500,
-    backoffMaxMs: 10_000,
-    timeoutMs: 30_000,
-  });
-  return { transport, client };
+  return { transport, client: new RetryingClient(transport, options.policy ?? TOKEN_ENDPOINT_POLICY) };
 }

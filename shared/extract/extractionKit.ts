@@ -8,7 +8,7 @@
  * connection pool and retrying client, the paginator, the page and detail fetchers and
  * the row mapper. The session owns every pool it opened and closes them together.
  */
-import type { ApiConfig, Extraction, HttpOptions } from '../core/config/types';
+import type { ApiConfig, Extraction } from '../core/config/types';
 import { extractionIdOf } from '../core/ids';
 import { referenceLookup } from '../core/lookup';
 import { Redactor } from '../core/redact';
@@ -22,10 +22,11 @@ import { AuthenticatedClient, TokenManager } from './auth';
 import { createExtractionHttp, createTokenEndpointHttp } from './clientFactory';
 import type { Semaphore } from './concurrency';
 import { type DetailOutcome, DetailFetcher } from './detailFetcher';
-import { type ClientEvents, type HttpTransport, RetryingClient } from './http';
+import type { ClientEvents, HttpTransport } from './http';
 import { PageFetcher } from './pageFetcher';
 import { createPaginator, type Paginator } from './pagination';
 import type { ResponseBudget } from './responseBudget';
+import { PREVIEW_TOKEN_POLICY, previewHttp } from './retryPolicy';
 import { loadSecrets, type RunSecrets, secretScope } from './secrets';
 
 /** What a session needs from the outside world. */
@@ -50,20 +51,6 @@ export interface SessionOptions {
    * whatever the extraction says.
    */
   preview?: boolean;
-}
-
-/** Attempts and timeout of preview requests, whatever the extraction says. */
-const PREVIEW_MAX_ATTEMPTS = 2;
-const PREVIEW_TIMEOUT_MS = 15_000;
-
-/** An extraction's `http` options as a preview uses them. */
-function previewHttp(http: HttpOptions): HttpOptions {
-  return {
-    ...http,
-    max_attempts: Math.min(http.max_attempts, PREVIEW_MAX_ATTEMPTS),
-    timeout_ms: Math.min(http.timeout_ms, PREVIEW_TIMEOUT_MS),
-    request_timeout_ms: Math.min(http.request_timeout_ms, 2 * PREVIEW_TIMEOUT_MS),
-  };
 }
 
 /** One extraction, ready to request pages and details. */
@@ -102,19 +89,12 @@ export class RunSession {
     this.redactor.addAll(this.secrets);
     this.scope = secretScope(config, loaded);
     this.logger = deps.logger && redactingLogger(deps.logger, this.redactor);
-    const tokenHttp = createTokenEndpointHttp({
+    const { transport, client } = createTokenEndpointHttp({
       allowLinkLocal: deps.allowLinkLocal,
       budget: deps.responseBudget,
+      policy: options.preview ? PREVIEW_TOKEN_POLICY : undefined,
     });
-    this.transports.push(tokenHttp.transport);
-    const client = options.preview
-      ? new RetryingClient(tokenHttp.transport, {
-          maxAttempts: PREVIEW_MAX_ATTEMPTS,
-          backoffBaseMs: 200,
-          backoffMaxMs: 2_000,
-          timeoutMs: PREVIEW_TIMEOUT_MS,
-        })
-      : tokenHttp.client;
+    this.transports.push(transport);
     this.tokens = new TokenManager({
       auth: config.auth,
       lookup: this.lookup(undefined),

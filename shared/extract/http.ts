@@ -1,7 +1,7 @@
 /**
  * HTTP for extraction: pooled keep-alive connections (one undici Agent per
- * extraction run), connect/header/body timeouts, bounded retries with exponential
- * backoff and jitter on network errors, 429 and 5xx (honouring Retry-After), an
+ * extraction run), connect/header/body timeouts, bounded retries as ./retryPolicy
+ * decides (backoff with jitter on network errors, 429 and 5xx, honouring Retry-After), an
  * optional request rate limit, and a guard (see ./addressGuard) that refuses link-local
  * and cloud metadata addresses so a config cannot read the task's credentials.
  */
@@ -17,6 +17,7 @@ import {
   processResponseBudget,
   type ResponseBudget,
 } from './responseBudget';
+import { errorVerdict, retryDelay, type RetryPolicy, type RetryVerdict, statusVerdict } from './retryPolicy';
 
 export {
   AddressPolicy,
@@ -73,17 +74,6 @@ export interface RequestLimits {
 }
 
 export { DEFAULT_MIN_BYTES_PER_SECOND, DEFAULT_REQUEST_TIMEOUT_MS };
-
-export interface RetryPolicy {
-  maxAttempts: number;
-  backoffBaseMs: number;
-  backoffMaxMs: number;
-  /** Idle timeout for the response headers and for each body chunk. */
-  timeoutMs: number;
-  /** See {@link RequestLimits}. */
-  requestTimeoutMs?: number;
-  minBytesPerSecond?: number;
-}
 
 export interface RetryEvent {
   attempt: number;
@@ -145,9 +135,6 @@ export function withoutCredentials(url: string): string {
     return url;
   }
 }
-
-/** A Retry-After longer than this is not worth waiting for: the request fails instead. */
-const MAX_RETRY_AFTER_MS = 10 * 60 * 1000;
 
 /**
  * undici's connector with the address policy applied where the socket is made: an IP
@@ -316,43 +303,9 @@ export class RateLimiter {
   }
 }
 
-/** What to do with an attempt's outcome; one table instead of scattered ifs. */
-type Verdict = { retry: false } | { retry: true; reason: string; retryAfterMs?: number };
-
-function classifyStatus(res: HttpResponse): Verdict {
-  if (res.status === 429 || res.status >= 500) {
-    return {
-      retry: true,
-      reason: `HTTP ${res.status}`,
-      retryAfterMs: parseRetryAfter(res.headers['retry-after']),
-    };
-  }
-  return { retry: false };
-}
-
-function classifyError(err: unknown): Verdict {
-  if (err instanceof BlockedAddressError || err instanceof HttpRequestError) return { retry: false };
-  const e = err as { name?: string; code?: string; message?: string };
-  if (e.name === 'AbortError' || e.code === 'UND_ERR_ABORTED') return { retry: false };
-  return { retry: true, reason: e.code ?? e.message ?? String(err) };
-}
-
-/** Seconds or an HTTP date; undefined when absent or unreadable. */
-export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
-  const text = Array.isArray(value) ? value[0] : value;
-  if (!text) return undefined;
-  if (/^\s*\d+(\.\d+)?\s*$/.test(text)) return Math.round(Number(text) * 1000);
-  const date = Date.parse(text);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
-export function backoffDelay(
-  attempt: number,
-  policy: Pick<RetryPolicy, 'backoffBaseMs' | 'backoffMaxMs'>,
-): number {
-  const ceiling = Math.min(policy.backoffMaxMs, policy.backoffBaseMs * 2 ** (attempt - 1));
-  // "Equal jitter": never less than half the ceiling, so retries still back off.
-  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+/** The client's own refusals (a blocked address, a refused or exhausted request): never retried. */
+function isFinalError(err: unknown): boolean {
+  return err instanceof BlockedAddressError || err instanceof HttpRequestError;
 }
 
 export interface ClientEvents {
@@ -378,7 +331,7 @@ export class RetryingClient {
       if (this.limiter) await this.limiter.acquire();
       signal?.throwIfAborted();
       this.events.onRequest?.();
-      let verdict: Verdict;
+      let verdict: RetryVerdict;
       let outcome: HttpResponse | undefined;
       let failure: unknown;
       try {
@@ -392,15 +345,15 @@ export class RetryingClient {
           signal,
           hold,
         );
-        verdict = classifyStatus(outcome);
+        verdict = statusVerdict(outcome.status, outcome.headers);
       } catch (err) {
         failure = err;
-        verdict = classifyError(err);
+        verdict = errorVerdict(err, isFinalError);
       }
       // The caller owns a returned response; one that is dropped gives its memory back now.
       if (!verdict.retry) {
         if (outcome) return outcome;
-        throw failure instanceof HttpRequestError || failure instanceof BlockedAddressError
+        throw isFinalError(failure)
           ? failure
           : new HttpRequestError(
               `${req.method} ${req.url} failed: ${describeError(failure)}`,
@@ -412,8 +365,8 @@ export class RetryingClient {
             );
       }
       outcome?.release();
-      const wait = verdict.retryAfterMs ?? backoffDelay(attempt, this.policy);
-      if (attempt >= this.policy.maxAttempts || wait > MAX_RETRY_AFTER_MS) {
+      const wait = retryDelay(attempt, verdict, this.policy);
+      if (wait === undefined) {
         const why = outcome ? `HTTP ${outcome.status}: ${excerpt(outcome.body)}` : describeError(failure);
         throw new HttpRequestError(
           `${req.method} ${req.url} failed after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${why}`,

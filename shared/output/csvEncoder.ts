@@ -119,10 +119,12 @@ export class CsvWriter implements RowWriter {
     let epoch = 0;
     const rowTail = this.suffix + '\n';
     for await (const chunk of this.scratch.read()) {
+      // `pending` (an unfinished row) was scanned with the previous piece: its quotes are counted.
+      const scanned = pending.length;
       const text = pending + decoder.write(chunk as Buffer);
       let out = '';
       let start = 0;
-      for (let i = 0; i < text.length; i++) {
+      for (let i = scanned; i < text.length; i++) {
         const ch = text.charCodeAt(i);
         if (ch === 34 /* " */) inQuotes = !inQuotes;
         else if (ch === 10 /* \n */ && !inQuotes) {

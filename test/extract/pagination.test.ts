@@ -1,8 +1,18 @@
 /**
- * The Link header parser of `header_link` pagination: RFC 8288 forms, and linear work
- * on hostile upstream headers (counted, not timed).
+ * The paginators, directly (no HTTP): each type's first page, page addressing, the
+ * decision after a page, max_pages and whether the next page follows the upstream;
+ * the end statuses and empty bodies; and the Link header parser of `header_link`
+ * pagination: RFC 8288 forms, and linear work on hostile upstream headers (counted,
+ * not timed). The engine's end-to-end pagination runs are in test/engine/pagination.test.ts.
  */
-import { nextFromLinkHeader } from '../../shared/extract/pagination';
+import type { Pagination, SequentialParameters } from '../../shared/core/config/types';
+import {
+  createPaginator,
+  isEmptyBody,
+  isEndStatus,
+  nextFromLinkHeader,
+  type PageView,
+} from '../../shared/extract/pagination';
 import { doublingRatio } from '../support/workMeter';
 
 describe('nextFromLinkHeader', () => {
@@ -50,5 +60,245 @@ describe('work is linear in the header', () => {
     ['one link with many params', (n) => '<a>' + '; p=q'.repeat(n / 5)],
   ])('%s: 32 KB costs about twice 16 KB', (_name, input) => {
     expect(doublingRatio(nextFromLinkHeader, input, 16_000)).toBeLessThanOrEqual(2.5);
+  });
+});
+
+/** A fetched page: JSON `body` (text derived from it), 200 unless given. */
+function page(body: unknown, extra: Partial<PageView> = {}): PageView {
+  const bodyText = body === undefined ? '' : JSON.stringify(body);
+  const records = Array.isArray((body as { data?: unknown } | undefined)?.data)
+    ? ((body as { data: unknown[] }).data as unknown[])
+    : [];
+  return {
+    status: 200,
+    headers: {},
+    bodyText,
+    body,
+    records,
+    url: 'https://api.example/v1/items?x=1',
+    ...extra,
+  };
+}
+
+function sequential(parameters: Partial<SequentialParameters> = {}): Pagination {
+  return {
+    type: 'sequential',
+    parameters: {
+      param_name: 'page',
+      start_from: 1,
+      step: 1,
+      pages_in_flight: 1,
+      max_pages: 100,
+      ...parameters,
+    },
+  };
+}
+
+describe('isEndStatus and isEmptyBody', () => {
+  test('204 and 304 end every pagination; other statuses do not', () => {
+    expect([204, 304].map(isEndStatus)).toEqual([true, true]);
+    expect([200, 201, 206, 301, 404, 500].map(isEndStatus)).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
+  });
+
+  test.each<[string, string, unknown, boolean]>([
+    ['no bytes', '', undefined, true],
+    ['only whitespace', ' \n ', undefined, true],
+    ['null', 'null', null, true],
+    ['an empty array', '[]', [], true],
+    ['an empty object', '{}', {}, true],
+    ['an array with an element', '[0]', [0], false],
+    ['an object with a key', '{"a":null}', { a: null }, false],
+    ['a number', '0', 0, false],
+    ['a string', '""', '', false],
+  ])('%s: empty is %s', (_name, bodyText, body, empty) => {
+    expect(isEmptyBody({ bodyText, body })).toBe(empty);
+  });
+});
+
+describe('none', () => {
+  const paginator = createPaginator({ type: 'none' });
+
+  test('one page, requested at the endpoint as configured, always the last', () => {
+    expect(paginator.first()).toEqual({ index: 0 });
+    expect(paginator.decide(paginator.first(), page({ data: [1, 2] }))).toEqual({ last: true });
+    expect(paginator.maxPages).toBe(1);
+    expect(paginator.pagesInFlight).toBe(1);
+    expect(paginator.followsUpstream).toBe(false);
+    expect(paginator.at).toBeUndefined();
+  });
+});
+
+describe('sequential', () => {
+  test('pages are numbered from start_from by step, in the param_name query parameter', () => {
+    const paginator = createPaginator(sequential({ param_name: 'offset', start_from: 0, step: 50 }));
+    expect(paginator.first()).toEqual({ index: 0, query: { offset: '0' } });
+    expect(paginator.at?.(3)).toEqual({ index: 3, query: { offset: '150' } });
+  });
+
+  test('max_pages, pages_in_flight and followsUpstream come from the parameters', () => {
+    const paginator = createPaginator(sequential({ max_pages: 7, pages_in_flight: 4 }));
+    expect(paginator.maxPages).toBe(7);
+    expect(paginator.pagesInFlight).toBe(4);
+    expect(paginator.followsUpstream).toBe(false);
+  });
+
+  test('without a stop rule: the next page while records come, the last page when none do', () => {
+    const paginator = createPaginator(sequential());
+    const first = paginator.first();
+    expect(paginator.decide(first, page({ data: [1] }))).toEqual({
+      last: false,
+      next: { index: 1, query: { page: '2' } },
+    });
+    expect(paginator.decide(first, page({ data: [] }))).toEqual({ last: true });
+  });
+
+  test.each([204, 304])('HTTP %i is the last page, whatever the rule', (status) => {
+    for (const parameters of [
+      {},
+      { continue_while_status_code_is: status },
+      { there_are_more_pages: 'more' },
+    ]) {
+      const paginator = createPaginator(sequential(parameters));
+      expect(paginator.decide(paginator.first(), page({ data: [1], more: true }, { status }))).toEqual({
+        last: true,
+      });
+    }
+  });
+
+  test('there_are_more_pages: the condition on the body decides', () => {
+    const paginator = createPaginator(sequential({ there_are_more_pages: 'info.more_records' }));
+    const cursor = paginator.at!(4);
+    expect(paginator.decide(cursor, page({ data: [], info: { more_records: true } }))).toEqual({
+      last: false,
+      next: { index: 5, query: { page: '6' } },
+    });
+    expect(paginator.decide(cursor, page({ data: [1], info: { more_records: false } }))).toEqual({
+      last: true,
+    });
+    expect(paginator.decide(cursor, page({ data: [1] }))).toEqual({ last: true });
+  });
+
+  test('continue_while_status_code_is: pages go on only while the status is that one', () => {
+    const paginator = createPaginator(sequential({ continue_while_status_code_is: 206 }));
+    const first = paginator.first();
+    expect(paginator.decide(first, page({ data: [] }, { status: 206 })).last).toBe(false);
+    expect(paginator.decide(first, page({ data: [1] }, { status: 200 }))).toEqual({ last: true });
+  });
+
+  test('stop_when_response_body_is_empty: an empty body is the last page, before any other rule', () => {
+    const paginator = createPaginator(
+      sequential({ stop_when_response_body_is_empty: true, continue_while_status_code_is: 200 }),
+    );
+    const first = paginator.first();
+    expect(paginator.decide(first, page([]))).toEqual({ last: true });
+    expect(paginator.decide(first, page(undefined))).toEqual({ last: true });
+    expect(paginator.decide(first, page({ data: [] })).last).toBe(false);
+  });
+});
+
+describe('link', () => {
+  const paginator = createPaginator({ type: 'link', parameters: { next_link: 'paging.next', max_pages: 9 } });
+
+  test('first page at the endpoint; the next at the link read from the body, resolved against the page URL', () => {
+    expect(paginator.first()).toEqual({ index: 0 });
+    expect(paginator.at).toBeUndefined();
+    expect(paginator.maxPages).toBe(9);
+    expect(paginator.pagesInFlight).toBe(1);
+    expect(paginator.followsUpstream).toBe(true);
+    expect(paginator.decide({ index: 2 }, page({ paging: { next: ' /v1/items?after=abc ' } }))).toEqual({
+      last: false,
+      next: { index: 3, url: 'https://api.example/v1/items?after=abc' },
+    });
+    expect(
+      paginator.decide({ index: 0 }, page({ paging: { next: 'https://other.example/p/2' } })).next?.url,
+    ).toBe('https://other.example/p/2');
+  });
+
+  test.each<[string, unknown]>([
+    ['no link', { paging: {} }],
+    ['an empty link', { paging: { next: '  ' } }],
+    ['a link that is not a string', { paging: { next: 2 } }],
+    ['a null link', { paging: { next: null } }],
+  ])('%s: the last page', (_name, body) => {
+    expect(paginator.decide({ index: 0 }, page(body))).toEqual({ last: true });
+  });
+
+  test('304 is the last page even with a link', () => {
+    expect(paginator.decide({ index: 0 }, page({ paging: { next: '/2' } }, { status: 304 }))).toEqual({
+      last: true,
+    });
+  });
+});
+
+describe('header_link', () => {
+  const paginator = createPaginator({ type: 'header_link', parameters: { max_pages: 4 } });
+
+  test('the next page is the Link header rel="next", resolved against the page URL', () => {
+    expect(paginator.first()).toEqual({ index: 0 });
+    expect(paginator.maxPages).toBe(4);
+    expect(paginator.followsUpstream).toBe(true);
+    expect(paginator.pagesInFlight).toBe(1);
+    const headers = { link: '</v1/items?page=3>; rel="next", </v1/items?page=9>; rel="last"' };
+    expect(paginator.decide({ index: 1 }, page([1], { headers }))).toEqual({
+      last: false,
+      next: { index: 2, url: 'https://api.example/v1/items?page=3' },
+    });
+  });
+
+  test('no Link header, or one without next: the last page', () => {
+    expect(paginator.decide({ index: 0 }, page([1]))).toEqual({ last: true });
+    expect(paginator.decide({ index: 0 }, page([1], { headers: { link: '</1>; rel="prev"' } }))).toEqual({
+      last: true,
+    });
+  });
+});
+
+describe('cursor', () => {
+  const paginator = createPaginator({
+    type: 'cursor',
+    parameters: { cursor_key: 'meta.next_cursor', param_name: 'cursor', max_pages: 12 },
+  });
+
+  test('first page without the cursor; the next with the cursor read from the body as a query parameter', () => {
+    expect(paginator.first()).toEqual({ index: 0 });
+    expect(paginator.at).toBeUndefined();
+    expect(paginator.maxPages).toBe(12);
+    expect(paginator.followsUpstream).toBe(true);
+    expect(paginator.decide({ index: 0 }, page({ meta: { next_cursor: 'c2' } }))).toEqual({
+      last: false,
+      next: { index: 1, query: { cursor: 'c2' } },
+    });
+  });
+
+  test('a number or an object cursor is sent as text (JSON for objects)', () => {
+    expect(paginator.decide({ index: 5 }, page({ meta: { next_cursor: 0 } })).next).toEqual({
+      index: 6,
+      query: { cursor: '0' },
+    });
+    expect(paginator.decide({ index: 0 }, page({ meta: { next_cursor: { id: 7 } } })).next?.query).toEqual({
+      cursor: '{"id":7}',
+    });
+  });
+
+  test.each<[string, unknown]>([
+    ['no cursor', { meta: {} }],
+    ['a null cursor', { meta: { next_cursor: null } }],
+    ['an empty cursor', { meta: { next_cursor: '' } }],
+    ['a false cursor', { meta: { next_cursor: false } }],
+  ])('%s: the last page', (_name, body) => {
+    expect(paginator.decide({ index: 0 }, page(body))).toEqual({ last: true });
+  });
+
+  test('204 is the last page even with a cursor', () => {
+    expect(paginator.decide({ index: 0 }, page({ meta: { next_cursor: 'x' } }, { status: 204 }))).toEqual({
+      last: true,
+    });
   });
 });

@@ -19,7 +19,7 @@ import path from 'node:path';
 
 /**
  * The serialized moto launcher (see its docstring for why): beside this file, or, when
- * this file runs compiled from `dist/test/support` (the bench), in the source tree.
+ * this file runs compiled from `dist-bench/test/support` (the bench), in the source tree.
  */
 export const MOTO_LAUNCHER =
   [

@@ -8,6 +8,7 @@ import {
   TransactionCanceledException,
   TransactionConflictException,
 } from '@aws-sdk/client-dynamodb';
+import { backoffDelay, CONFLICT_RETRY } from '../../extract/retryPolicy';
 
 /** Builds an expression's `#name` / `:value` placeholders. */
 export class Expression {
@@ -74,14 +75,16 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * Runs `attempt` again while it fails with a transaction conflict (concurrent
  * `markPageDone` calls all touch their extraction's item), backing off with jitter.
  */
-export async function retryingConflicts<T>(attempt: () => Promise<T>, maxAttempts = 8): Promise<T> {
+export async function retryingConflicts<T>(
+  attempt: () => Promise<T>,
+  maxAttempts = CONFLICT_RETRY.maxAttempts,
+): Promise<T> {
   for (let n = 1; ; n++) {
     try {
       return await attempt();
     } catch (err) {
       if (n >= maxAttempts || !isTransactionConflict(err)) throw err;
-      const ceiling = Math.min(1000, 25 * 2 ** n);
-      await sleep(ceiling / 2 + Math.random() * (ceiling / 2));
+      await sleep(backoffDelay(n, CONFLICT_RETRY));
     }
   }
 }

@@ -2,15 +2,15 @@
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDatabase } from '../../shared/adapters/embedded/database';
-import { FileSecretAdmin, SecretFileError } from '../../shared/adapters/embedded/fileSecretAdmin';
-import { SqliteApiKeyStore } from '../../shared/adapters/embedded/sqliteApiKeyStore';
-import { SqliteConfigStore } from '../../shared/adapters/embedded/sqliteConfigStore';
-import { FileSecretStore } from '../../shared/adapters/local/state';
-import { hashApiKey } from '../../shared/ports/apiKeys';
-import { describeApiKeyRepositoryContract } from './contracts/apiKeyRepository.contract';
-import { describeConfigRepositoryContract } from './contracts/configRepository.contract';
-import { describeSecretAdminContract } from './contracts/secretAdmin.contract';
+import { openDatabase } from '../../../shared/adapters/embedded/database';
+import { FileSecretAdmin, SecretFileError } from '../../../shared/adapters/embedded/fileSecretAdmin';
+import { SqliteApiKeyStore } from '../../../shared/adapters/embedded/sqliteApiKeyStore';
+import { SqliteConfigStore } from '../../../shared/adapters/embedded/sqliteConfigStore';
+import { FileSecretStore } from '../../../shared/adapters/local/state';
+import { hashApiKey } from '../../../shared/ports/apiKeys';
+import { describeApiKeyRepositoryContract } from '../../api/contracts/apiKeyRepository.contract';
+import { describeConfigRepositoryContract } from '../../api/contracts/configRepository.contract';
+import { describeSecretAdminContract } from '../../api/contracts/secretAdmin.contract';
 
 describeConfigRepositoryContract('SqliteConfigStore', async () => {
   const db = openDatabase(':memory:');

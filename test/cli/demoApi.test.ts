@@ -5,7 +5,7 @@ import {
   startFakeApi,
   type FakeApi,
   type FakeApiOptions,
-} from './fakeApi';
+} from '../../services/cli/demoApi';
 
 type Json = Record<string, unknown>;
 

@@ -1,13 +1,13 @@
 /**
  * Runs the fake API as its own process for the benchmark, with request recording off.
  *
- *   node dist/test/support/fakeApiMain.js --port 0 --records 1000000 --page-size 1000 \
+ *   node dist-bench/bench/fakeApiMain.js --port 0 --records 1000000 --page-size 1000 \
  *     [--latency MS] [--detail-latency MS]
  *
  * Prints exactly one line, `LISTENING http://127.0.0.1:PORT`, then serves until
  * SIGTERM or SIGINT.
  */
-import { startFakeApi, type FakeApiOptions } from './fakeApi';
+import { startFakeApi, type FakeApiOptions } from '../services/cli/demoApi';
 
 interface MainArgs {
   port: number;

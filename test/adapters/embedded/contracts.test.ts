@@ -6,26 +6,26 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDatabase } from '../../shared/adapters/embedded/database';
-import { SqliteQueueBroker } from '../../shared/adapters/embedded/sqliteQueue';
-import { SqliteRunStore } from '../../shared/adapters/embedded/sqliteRunStore';
-import { SqliteSlotStore } from '../../shared/adapters/embedded/sqliteSlotStore';
+import { openDatabase } from '../../../shared/adapters/embedded/database';
+import { SqliteQueueBroker } from '../../../shared/adapters/embedded/sqliteQueue';
+import { SqliteRunStore } from '../../../shared/adapters/embedded/sqliteRunStore';
+import { SqliteSlotStore } from '../../../shared/adapters/embedded/sqliteSlotStore';
 import {
   SqliteExecutionLogStore,
   SqliteLastRecordStore,
   SqliteTokenStore,
-} from '../../shared/adapters/embedded/sqliteStores';
-import { FileObjectStore } from '../../shared/adapters/local/objectStore';
-import { FileSecretStore } from '../../shared/adapters/local/state';
-import { describeExecutionLogStoreContract } from '../contract/executionLogStore.contract';
-import { describeLastRecordStoreContract } from '../contract/lastRecordStore.contract';
-import { describeObjectStoreContract } from '../contract/objectStore.contract';
-import { describeQueueBrokerContract } from '../contract/queueBroker.contract';
-import { describeRunStoreContract } from '../contract/runStore.contract';
-import { describeSecretStoreContract } from '../contract/secretStore.contract';
-import { describeSlotStoreContract } from '../contract/slotStore.contract';
-import { describeTokenStoreContract } from '../contract/tokenStore.contract';
-import type { Fixture } from '../contract/fixture';
+} from '../../../shared/adapters/embedded/sqliteStores';
+import { FileObjectStore } from '../../../shared/adapters/local/objectStore';
+import { FileSecretStore } from '../../../shared/adapters/local/state';
+import { describeExecutionLogStoreContract } from '../../contract/executionLogStore.contract';
+import { describeLastRecordStoreContract } from '../../contract/lastRecordStore.contract';
+import { describeObjectStoreContract } from '../../contract/objectStore.contract';
+import { describeQueueBrokerContract } from '../../contract/queueBroker.contract';
+import { describeRunStoreContract } from '../../contract/runStore.contract';
+import { describeSecretStoreContract } from '../../contract/secretStore.contract';
+import { describeSlotStoreContract } from '../../contract/slotStore.contract';
+import { describeTokenStoreContract } from '../../contract/tokenStore.contract';
+import type { Fixture } from '../../contract/fixture';
 
 async function tempDir(): Promise<{ dir: string; remove(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'api-extractor-contract-'));
