@@ -139,7 +139,6 @@ export async function handlePageTask(
       next: decision.next,
       rows: records.length,
       chunks,
-      chunksDone: 0,
     };
     // Creating the record counts the page and its rows in the same write: a worker that
     // dies after it leaves the counters exact, and the re-delivered task finds the page.
@@ -270,7 +269,7 @@ export async function handleDetailTask(
   }
   // The details and warnings are counted from the staged file, once per chunk: a
   // re-delivered task whose first delivery died after staging counts them then.
-  await deps.runs.completeChunk(runId, extractionId, index, chunk, {
+  await deps.runs.countChunk(runId, extractionId, index, chunk, {
     details: staged.length,
     warnings: staged.filter((s) => 'w' in s).length,
   });
