@@ -8,8 +8,8 @@ import {
   ConfigConflictError,
   ConfigNotFoundError,
   type ConfigRepository,
-} from '../../../shared/ports/configs';
-import { type MakeFixture, withFixture } from '../../contract/fixture';
+} from '../../shared/ports/configs';
+import { type MakeFixture, withFixture } from './fixture';
 
 // Key order, unicode and references must come back byte for byte.
 const DOC_V1 =
