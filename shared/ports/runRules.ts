@@ -64,8 +64,7 @@ export type WriteOutcome = 'written' | 'refused' | 'missing';
 
 /** The extraction field whose smallest index wins, and its value. */
 export type SmallestChange =
-  | { field: 'endIndex'; index: number }
-  | { field: 'failedPage'; index: number; error: string };
+  { field: 'endIndex'; index: number } | { field: 'failedPage'; index: number; error: string };
 
 /** A run's final status, with when it finished. */
 export interface RunFinish {
@@ -127,7 +126,11 @@ export abstract class RuleBasedRunStore implements RunStore {
   ): Promise<WriteOutcome>;
 
   /** Sets the extraction's `change.field` unless it holds an index no greater than `change.index`. Nothing when there is no such extraction. */
-  protected abstract writeSmallest(runId: string, extractionId: string, change: SmallestChange): Promise<void>;
+  protected abstract writeSmallest(
+    runId: string,
+    extractionId: string,
+    change: SmallestChange,
+  ): Promise<void>;
 
   /** Sets the extraction's status to `to` (and its log, when given) if it is one of `from`. */
   protected abstract writeExtractionStatus(
@@ -139,10 +142,18 @@ export abstract class RuleBasedRunStore implements RunStore {
   ): Promise<WriteOutcome>;
 
   /** Sets the run's status, error, `finishedAt` and `updatedAt` if its status is one of `from`; false otherwise, or without such a run. */
-  protected abstract writeRunFinish(runId: string, from: readonly RunStatus[], finish: RunFinish): Promise<boolean>;
+  protected abstract writeRunFinish(
+    runId: string,
+    from: readonly RunStatus[],
+    finish: RunFinish,
+  ): Promise<boolean>;
 
   /** Adds `changes` (never empty) to the run's counters and, with `extractionId`, to that extraction's; a record that does not exist is left alone. */
-  protected abstract writeCounters(runId: string, changes: CounterChanges, extractionId?: string): Promise<void>;
+  protected abstract writeCounters(
+    runId: string,
+    changes: CounterChanges,
+    extractionId?: string,
+  ): Promise<void>;
 
   /** The error for a change to a record that does not exist; adapters raise their own kind. */
   protected missingRecord(message: string): Error {
@@ -155,7 +166,10 @@ export abstract class RuleBasedRunStore implements RunStore {
 
   async savePage(page: PageRecord): Promise<boolean> {
     const outcome = await this.writePage(page, statesBefore(page.state), countsOfNewPage(page));
-    return this.written(outcome, `the run or extraction of page ${page.index} of ${page.extractionId} in run ${page.runId}`);
+    return this.written(
+      outcome,
+      `the run or extraction of page ${page.index} of ${page.extractionId} in run ${page.runId}`,
+    );
   }
 
   async markPageDone(runId: string, extractionId: string, index: number): Promise<number | undefined> {

@@ -4,11 +4,7 @@
  *
  * Hook: `make()` returns a repository over empty storage.
  */
-import {
-  ConfigConflictError,
-  ConfigNotFoundError,
-  type ConfigRepository,
-} from '../../shared/ports/configs';
+import { ConfigConflictError, ConfigNotFoundError, type ConfigRepository } from '../../shared/ports/configs';
 import { type MakeFixture, withFixture } from './fixture';
 
 // Key order, unicode and references must come back byte for byte.

@@ -471,7 +471,9 @@ export function describeRunStoreContract(name: string, makeStore: MakeFixture<Ru
         const run = await started(store);
         const statuses = ['succeeded', 'failed', 'succeeded', 'failed'] as const;
         const results = await Promise.all(
-          statuses.map((status) => store.finishRun(run.runId, status, status === 'failed' ? 'why' : undefined)),
+          statuses.map((status) =>
+            store.finishRun(run.runId, status, status === 'failed' ? 'why' : undefined),
+          ),
         );
         expect(results.filter(Boolean)).toHaveLength(1);
         const winner = statuses[results.indexOf(true)];

@@ -14,7 +14,9 @@ test('a database whose pages counted chunks in chunks_done opens, and its counte
     const page = makePage(run, 'ext-deals', 0, { state: 'dispatched', chunks: 2 });
     // The schema and records as the version before countChunk wrote them (schema version 3).
     const old = openDatabase(path);
-    old.exec('ALTER TABLE pages RENAME COLUMN counted_chunks TO chunks_done; UPDATE schema_version SET version = 3');
+    old.exec(
+      'ALTER TABLE pages RENAME COLUMN counted_chunks TO chunks_done; UPDATE schema_version SET version = 3',
+    );
     await new SqliteRunStore(old).createRun(run, [makeExtraction(run, 'ext-deals')]);
     old
       .prepare(

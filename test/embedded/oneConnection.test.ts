@@ -21,27 +21,31 @@ async function openHandles(pid: number, path: string): Promise<number> {
   return links.filter((link) => link === path).length;
 }
 
-onLinux('the embedded system opens its database once, and exits cleanly on SIGTERM', async () => {
-  const dataDir = await mkdtemp(join(tmpdir(), 'api-extractor-one-connection-'));
-  let child: ChildProcess | undefined;
-  try {
-    child = spawn(process.execPath, [bin], {
-      env: { ...process.env, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'error', SCHEDULER: 'on' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let stdout = '';
-    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    await pollUntil(
-      async () => (stdout.includes('API Extractor listening on') ? true : undefined),
-      async () => `main never said it was listening: ${JSON.stringify(stdout)}`,
-      { timeoutMs: 30_000 },
-    );
-    expect(await openHandles(child.pid!, join(dataDir, 'api-extractor.db'))).toBe(1);
-    child.kill('SIGTERM');
-    const [code] = (await once(child, 'exit')) as [number | null];
-    expect(code).toBe(0);
-  } finally {
-    if (child && child.exitCode === null) child.kill('SIGKILL');
-    await rm(dataDir, { recursive: true, force: true });
-  }
-}, 60_000);
+onLinux(
+  'the embedded system opens its database once, and exits cleanly on SIGTERM',
+  async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'api-extractor-one-connection-'));
+    let child: ChildProcess | undefined;
+    try {
+      child = spawn(process.execPath, [bin], {
+        env: { ...process.env, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'error', SCHEDULER: 'on' },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let stdout = '';
+      child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+      await pollUntil(
+        async () => (stdout.includes('API Extractor listening on') ? true : undefined),
+        async () => `main never said it was listening: ${JSON.stringify(stdout)}`,
+        { timeoutMs: 30_000 },
+      );
+      expect(await openHandles(child.pid!, join(dataDir, 'api-extractor.db'))).toBe(1);
+      child.kill('SIGTERM');
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(code).toBe(0);
+    } finally {
+      if (child && child.exitCode === null) child.kill('SIGKILL');
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  },
+  60_000,
+);

@@ -506,7 +506,11 @@ export class DynamoRunStore extends RuleBasedRunStore {
     return failed ? this.refusedOrMissing(key) : 'written';
   }
 
-  protected async writeRunFinish(runId: string, from: readonly RunStatus[], finish: RunFinish): Promise<boolean> {
+  protected async writeRunFinish(
+    runId: string,
+    from: readonly RunStatus[],
+    finish: RunFinish,
+  ): Promise<boolean> {
     const e = new Expression();
     const at = e.value(finish.at);
     const sets = [
@@ -536,7 +540,11 @@ export class DynamoRunStore extends RuleBasedRunStore {
     return true;
   }
 
-  protected async writeCounters(runId: string, changes: CounterChanges, extractionId?: string): Promise<void> {
+  protected async writeCounters(
+    runId: string,
+    changes: CounterChanges,
+    extractionId?: string,
+  ): Promise<void> {
     // One write per record rather than a transaction; a record that does not exist
     // fails its condition, which only keeps a stray item from being created.
     for (const item of this.counterItems(runId, changes, extractionId)) {

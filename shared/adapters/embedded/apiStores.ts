@@ -20,7 +20,11 @@ export interface EmbeddedApiStores {
 }
 
 /** The stores on `db` (whoever opened it closes it), secrets under `dataDir`. */
-export function embeddedApiStores(db: Database, dataDir: string, clock: Clock = systemClock): EmbeddedApiStores {
+export function embeddedApiStores(
+  db: Database,
+  dataDir: string,
+  clock: Clock = systemClock,
+): EmbeddedApiStores {
   return {
     configs: new SqliteConfigStore(db),
     apiKeys: new SqliteApiKeyStore(db, clock),

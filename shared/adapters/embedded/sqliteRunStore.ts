@@ -189,7 +189,11 @@ export class SqliteRunStore extends RuleBasedRunStore {
     });
   }
 
-  protected async writeRunFinish(runId: string, from: readonly RunStatus[], finish: RunFinish): Promise<boolean> {
+  protected async writeRunFinish(
+    runId: string,
+    from: readonly RunStatus[],
+    finish: RunFinish,
+  ): Promise<boolean> {
     const sets = ["'$.status', ?", "'$.finishedAt', ?", "'$.updatedAt', ?"];
     const values = [finish.status, finish.at, finish.at];
     if (finish.error !== undefined) {
@@ -205,7 +209,11 @@ export class SqliteRunStore extends RuleBasedRunStore {
     return finished.changes > 0;
   }
 
-  protected async writeCounters(runId: string, changes: CounterChanges, extractionId?: string): Promise<void> {
+  protected async writeCounters(
+    runId: string,
+    changes: CounterChanges,
+    extractionId?: string,
+  ): Promise<void> {
     transaction(this.db, () => this.count(runId, changes, extractionId));
   }
 
@@ -224,7 +232,11 @@ export class SqliteRunStore extends RuleBasedRunStore {
     if (!state) return;
     this.db
       .prepare(`UPDATE extraction_runs SET doc = ? WHERE ${EXTRACTION}`)
-      .run(JSON.stringify({ ...state, counters: addCounters(state.counters, changes) }), runId, state.extractionId);
+      .run(
+        JSON.stringify({ ...state, counters: addCounters(state.counters, changes) }),
+        runId,
+        state.extractionId,
+      );
   }
 
   private readRun(runId: string): RunRecord | undefined {
@@ -234,8 +246,9 @@ export class SqliteRunStore extends RuleBasedRunStore {
   }
 
   private readExtraction(runId: string, extractionId: string): ExtractionRunState | undefined {
-    const row = this.db.prepare(`SELECT doc FROM extraction_runs WHERE ${EXTRACTION}`).get(runId, extractionId) as
-      { doc: string } | undefined;
+    const row = this.db
+      .prepare(`SELECT doc FROM extraction_runs WHERE ${EXTRACTION}`)
+      .get(runId, extractionId) as { doc: string } | undefined;
     return row ? (JSON.parse(row.doc) as ExtractionRunState) : undefined;
   }
 
