@@ -125,7 +125,7 @@ export abstract class RuleBasedRunStore implements RunStore {
     counts: CounterChanges,
   ): Promise<WriteOutcome>;
 
-  /** Sets the extraction's `change.field` unless it holds an index no greater than `change.index`. Nothing when there is no such extraction. */
+  /** Sets the extraction's `change.field` unless it already holds an index at or below `change.index`. Nothing when there is no such extraction. */
   protected abstract writeSmallest(
     runId: string,
     extractionId: string,
