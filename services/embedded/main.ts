@@ -5,8 +5,7 @@
  * SIGTERM/SIGINT stop the API, drain in-flight work and exit 0.
  */
 import type { Server } from 'node:http';
-import { openEmbeddedApiStores } from '../../shared/adapters/embedded/apiStores';
-import { openDatabase } from '../../shared/adapters/embedded/database';
+import { embeddedApiStores } from '../../shared/adapters/embedded/apiStores';
 import { SqliteSlotStore } from '../../shared/adapters/embedded/sqliteSlotStore';
 import { localLayout } from '../../shared/adapters/local/engineDeps';
 import { createApp } from '../../shared/api/app';
@@ -18,7 +17,6 @@ import { startRun } from '../../shared/pipeline/stages';
 import { EnvError, EnvReader, installResponseBudget, LOG_LEVELS } from '../env';
 import { stopOnSignals } from '../lifecycle';
 import { startEmbeddedSystem } from './system';
-import { join } from 'node:path';
 
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const read = new EnvReader(env);
@@ -53,13 +51,14 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     queue: { maxReceiveCount, retryDelayMs },
     detailChunkSize,
   });
-  const stores = openEmbeddedApiStores(dataDir);
-  const slotsDb = openDatabase(join(localLayout(dataDir).dataDir, 'api-extractor.db'));
+  // One database connection for the whole process: the pipeline's, shared by the API's
+  // stores and the scheduler's slots, and closed once by system.stop().
+  const stores = embeddedApiStores(system.db, dataDir);
   const rootKey = await ensureRootKey(stores.apiKeys, env, (line) => process.stdout.write(`${line}\n`));
 
   const scheduler = new Scheduler({
     listConfigs: () => liveConfigs(stores.configs, logger),
-    slots: new SqliteSlotStore(slotsDb),
+    slots: new SqliteSlotStore(system.db),
     runs: system.deps.runs,
     startRun: (config) => startRun(config, system.deps, { trigger: 'schedule' }),
     clock: system.deps.clock,
@@ -102,8 +101,6 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     });
     await scheduler.stop();
     await system.stop();
-    stores.close();
-    slotsDb.close();
   });
 }
 

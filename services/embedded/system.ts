@@ -9,6 +9,7 @@ import { RunContexts } from '../../shared/pipeline/runContext';
 import { startDeadLetterWorkers, startWorker } from '../../shared/pipeline/workers';
 import type { Consumer } from '../../shared/ports/queue';
 import type { SqliteQueueBroker } from '../../shared/adapters/embedded/sqliteQueue';
+import type { Database } from '../../shared/adapters/embedded/database';
 
 export interface EmbeddedSystemOptions extends EmbeddedOptions {
   /** Tasks in flight per stage. */
@@ -18,6 +19,8 @@ export interface EmbeddedSystemOptions extends EmbeddedOptions {
 
 export interface EmbeddedSystem {
   deps: PipelineDeps;
+  /** The process's one database connection: every embedded store uses it, {@link stop} closes it. */
+  db: Database;
   broker: SqliteQueueBroker;
   contexts: RunContexts;
   /** Drains in-flight tasks and closes the database. */
@@ -50,6 +53,7 @@ export function startEmbeddedSystem(options: EmbeddedSystemOptions): EmbeddedSys
   ];
   return {
     deps,
+    db,
     broker,
     contexts,
     stop: async () => {

@@ -4,7 +4,7 @@
  * `{"error": …}`, and nothing past the auth check runs for an unknown key.
  *
  * @example
- * const app = createApp({ pipeline: system.deps, ...openEmbeddedApiStores(dataDir) });
+ * const app = createApp({ pipeline: system.deps, ...embeddedApiStores(system.db, dataDir) });
  * app.listen(8080, '127.0.0.1');
  */
 import express, { type NextFunction, type Request, type Response } from 'express';

@@ -1,7 +1,8 @@
 /**
  * Run state for the distributed pipeline. Every method that changes state is a
  * conditional write, so a repeated (re-delivered) call reports "already done"
- * instead of counting twice.
+ * instead of counting twice. The rules behind those writes are in `runRules.ts`,
+ * written once for every adapter.
  */
 import type { ExecutionLog } from './executionLog';
 
@@ -25,6 +26,9 @@ export const ZERO_COUNTERS: RunCounters = {
   details: 0,
   warnings: 0,
 };
+
+/** Every counter, in a fixed order. */
+export const COUNTER_NAMES = Object.keys(ZERO_COUNTERS) as (keyof RunCounters)[];
 
 export interface RunRecord {
   runId: string;
@@ -78,7 +82,6 @@ export interface PageRecord {
   rows: number;
   /** Detail chunks of this page (0 without mapping_fetch). */
   chunks: number;
-  chunksDone: number;
 }
 
 export interface RunStore {
@@ -99,17 +102,18 @@ export interface RunStore {
   /** Marks a page done once: the new number of done pages, or undefined if it already was. */
   markPageDone(runId: string, extractionId: string, index: number): Promise<number | undefined>;
   /**
-   * Counts a detail chunk once: the page's done chunks after it, or undefined if already counted.
-   * `counts` (what the chunk staged: details, warnings) are added to the run's and the extraction's
-   * counters in the same write, so a chunk is counted exactly once however often it is completed.
+   * Counts a detail chunk of a page once: true when this call counted it, false when it
+   * already was. `counts` (what the chunk staged: details, warnings) are added to the run's
+   * and the extraction's counters in the same write, so a chunk is counted exactly once
+   * however often it is completed.
    */
-  completeChunk(
+  countChunk(
     runId: string,
     extractionId: string,
     index: number,
     chunk: number,
-    counts?: Partial<RunCounters>,
-  ): Promise<number | undefined>;
+    counts: Partial<RunCounters>,
+  ): Promise<boolean>;
   /** Records the end of pagination; the smallest index wins. Returns the state after. */
   setEnd(runId: string, extractionId: string, index: number): Promise<ExtractionRunState>;
   /** Records a page that failed for good; the smallest index wins. Returns the state after. */

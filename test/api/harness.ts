@@ -5,7 +5,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { type EmbeddedApiStores, openEmbeddedApiStores } from '../../shared/adapters/embedded/apiStores';
+import { type EmbeddedApiStores, embeddedApiStores } from '../../shared/adapters/embedded/apiStores';
 import { createApp } from '../../shared/api/app';
 import type { ApiDeps } from '../../shared/api/deps';
 import { ensureRootKey } from '../../shared/api/rootKey';
@@ -46,7 +46,7 @@ export async function startApiHarness(
   pipelineOptions: Partial<EmbeddedSystemOptions> = {},
 ): Promise<ApiHarness> {
   const pipeline = await makePipelineHarness({ detailChunkSize: 7, ...pipelineOptions });
-  const stores = openEmbeddedApiStores(pipeline.dataDir);
+  const stores = embeddedApiStores(pipeline.system.db, pipeline.dataDir);
   await ensureRootKey(stores.apiKeys, { ROOT_API_KEY: ROOT_KEY }, () => undefined);
   const app = createApp({ pipeline: pipeline.deps, ...stores, ...overrides });
   const server: Server = await new Promise((resolve) => {
@@ -62,7 +62,6 @@ export async function startApiHarness(
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      stores.close();
       await pipeline.close();
     },
   };

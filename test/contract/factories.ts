@@ -65,7 +65,6 @@ export function makePage(
     },
     rows: 100,
     chunks: 0,
-    chunksDone: 0,
     ...overrides,
   };
 }

@@ -139,17 +139,33 @@ export function describeRunStoreContract(name: string, makeStore: MakeFixture<Ru
     );
 
     it(
-      'keeps chunks already completed when a page is saved forward',
+      'keeps a chunk counted when its page is saved forward',
       withStore(async (store) => {
         const run = await started(store);
         await store.savePage(makePage(run, 'ext-deals', 0, { chunks: 3 }));
-        expect(await store.completeChunk(run.runId, 'ext-deals', 0, 1)).toBe(1);
-        expect(
-          await store.savePage(
-            makePage(run, 'ext-deals', 0, { state: 'dispatched', chunks: 3, chunksDone: 0 }),
-          ),
-        ).toBe(true);
-        expect((await store.getPage(run.runId, 'ext-deals', 0))?.chunksDone).toBe(1);
+        expect(await store.countChunk(run.runId, 'ext-deals', 0, 1, { details: 2 })).toBe(true);
+        expect(await store.savePage(makePage(run, 'ext-deals', 0, { state: 'dispatched', chunks: 3 }))).toBe(
+          true,
+        );
+        expect(await store.countChunk(run.runId, 'ext-deals', 0, 1, { details: 2 })).toBe(false);
+        await expectCounted(store, run.runId, 'ext-deals', { pages: 1, rows: 100, details: 2 });
+      }),
+    );
+
+    it(
+      'never moves a page backwards, nor counts it again',
+      withStore(async (store) => {
+        const run = await started(store);
+        const page = makePage(run, 'ext-deals', 0, { rows: 5 });
+        expect(await store.savePage(page)).toBe(true);
+        expect(await store.markPageDone(run.runId, 'ext-deals', 0)).toBe(1);
+        expect(await store.savePage(page)).toBe(false);
+        expect(await store.savePage({ ...page, state: 'dispatched', rows: 9 })).toBe(false);
+        expect(await store.savePage({ ...page, state: 'done' })).toBe(false);
+        expect(await store.markPageDone(run.runId, 'ext-deals', 0)).toBeUndefined();
+        expect(await store.getPage(run.runId, 'ext-deals', 0)).toEqual({ ...page, state: 'done' });
+        expect((await store.getExtraction(run.runId, 'ext-deals'))?.pagesDone).toBe(1);
+        await expectCounted(store, run.runId, 'ext-deals', { pages: 1, rows: 5 });
       }),
     );
 
@@ -191,12 +207,40 @@ export function describeRunStoreContract(name: string, makeStore: MakeFixture<Ru
       withStore(async (store) => {
         const run = await started(store);
         await store.savePage(makePage(run, 'ext-deals', 2, { state: 'dispatched', chunks: 3 }));
-        expect(await store.completeChunk(run.runId, 'ext-deals', 2, 0)).toBe(1);
-        expect(await store.completeChunk(run.runId, 'ext-deals', 2, 2)).toBe(2);
-        expect(await store.completeChunk(run.runId, 'ext-deals', 2, 0)).toBeUndefined();
-        expect(await store.completeChunk(run.runId, 'ext-deals', 2, 2)).toBeUndefined();
-        expect(await store.completeChunk(run.runId, 'ext-deals', 2, 1)).toBe(3);
-        expect((await store.getPage(run.runId, 'ext-deals', 2))?.chunksDone).toBe(3);
+        const one = { details: 1 };
+        expect(await store.countChunk(run.runId, 'ext-deals', 2, 0, one)).toBe(true);
+        expect(await store.countChunk(run.runId, 'ext-deals', 2, 2, one)).toBe(true);
+        expect(await store.countChunk(run.runId, 'ext-deals', 2, 0, one)).toBe(false);
+        expect(await store.countChunk(run.runId, 'ext-deals', 2, 2, one)).toBe(false);
+        expect(await store.countChunk(run.runId, 'ext-deals', 2, 1, one)).toBe(true);
+        expect(await store.countChunk(run.runId, 'ext-deals', 2, 1, {})).toBe(false);
+        await expectCounted(store, run.runId, 'ext-deals', { details: 3 });
+      }),
+    );
+
+    it(
+      'counts a detail chunk once when it completes concurrently',
+      withStore(async (store) => {
+        const run = await started(store);
+        await store.savePage(makePage(run, 'ext-deals', 0, { state: 'dispatched', chunks: 2 }));
+        const results = await Promise.all(
+          [0, 0, 1, 0, 1, 0].map((chunk) =>
+            store.countChunk(run.runId, 'ext-deals', 0, chunk, { details: 10, warnings: 1 }),
+          ),
+        );
+        expect(results.filter(Boolean)).toHaveLength(2);
+        await expectCounted(store, run.runId, 'ext-deals', { details: 20, warnings: 2 });
+      }),
+    );
+
+    it(
+      'counts a page once when the same staged page is saved concurrently',
+      withStore(async (store) => {
+        const run = await started(store);
+        const page = makePage(run, 'ext-deals', 0, { rows: 7 });
+        const results = await Promise.all([page, page, page, page].map((p) => store.savePage(p)));
+        expect(results.filter(Boolean)).toHaveLength(1);
+        await expectCounted(store, run.runId, 'ext-deals', { pages: 1, rows: 7 });
       }),
     );
 
@@ -223,11 +267,11 @@ export function describeRunStoreContract(name: string, makeStore: MakeFixture<Ru
         const run = await started(store);
         await store.savePage(makePage(run, 'ext-deals', 2, { state: 'dispatched', chunks: 2 }));
         const counts = { details: 4, warnings: 1 };
-        expect(await store.completeChunk(run.runId, 'ext-deals', 2, 0, counts)).toBe(1);
-        expect(await store.completeChunk(run.runId, 'ext-deals', 2, 0, counts)).toBeUndefined();
-        expect(await store.completeChunk(run.runId, 'ext-deals', 2, 1, { details: 3 })).toBe(2);
+        expect(await store.countChunk(run.runId, 'ext-deals', 2, 0, counts)).toBe(true);
+        expect(await store.countChunk(run.runId, 'ext-deals', 2, 0, counts)).toBe(false);
+        expect(await store.countChunk(run.runId, 'ext-deals', 2, 1, { details: 3 })).toBe(true);
         await expectCounted(store, run.runId, 'ext-deals', { details: 7, warnings: 1 });
-        await expect(store.completeChunk(run.runId, 'ext-deals', 9, 0, counts)).rejects.toThrow();
+        await expect(store.countChunk(run.runId, 'ext-deals', 9, 0, counts)).rejects.toThrow();
       }),
     );
 
@@ -260,6 +304,23 @@ export function describeRunStoreContract(name: string, makeStore: MakeFixture<Ru
           index: 2,
           error: 'HTTP 404',
         });
+      }),
+    );
+
+    it(
+      'keeps the smallest end and the smallest failed page when they are recorded concurrently',
+      withStore(async (store) => {
+        const run = await started(store);
+        const indexes = [7, 3, 9, 5, 4, 8];
+        const ends = await Promise.all(indexes.map((i) => store.setEnd(run.runId, 'ext-deals', i)));
+        ends.forEach((state, n) => expect(state.endIndex).toBeLessThanOrEqual(indexes[n]!));
+        const failures = await Promise.all(
+          indexes.map((i) => store.recordPageFailure(run.runId, 'ext-deals', i, `HTTP ${500 + i}`)),
+        );
+        failures.forEach((state, n) => expect(state.failedPage!.index).toBeLessThanOrEqual(indexes[n]!));
+        const state = await store.getExtraction(run.runId, 'ext-deals');
+        expect(state?.endIndex).toBe(3);
+        expect(state?.failedPage).toEqual({ index: 3, error: 'HTTP 503' });
       }),
     );
 
@@ -313,6 +374,20 @@ export function describeRunStoreContract(name: string, makeStore: MakeFixture<Ru
     );
 
     it(
+      'moves an extraction once when the same transition is asked concurrently',
+      withStore(async (store) => {
+        const run = await started(store);
+        const results = await Promise.all(
+          Array.from({ length: 5 }, () =>
+            store.transitionExtraction(run.runId, 'ext-deals', ['running'], 'finalizing'),
+          ),
+        );
+        expect(results.filter(Boolean)).toHaveLength(1);
+        expect((await store.getExtraction(run.runId, 'ext-deals'))?.status).toBe('finalizing');
+      }),
+    );
+
+    it(
       'adds counters',
       withStore(async (store) => {
         const run = await started(store);
@@ -354,7 +429,9 @@ export function describeRunStoreContract(name: string, makeStore: MakeFixture<Ru
       withStore(async (store) => {
         const run = await started(store);
         await expect(store.markPageDone(run.runId, 'ext-deals', 9)).rejects.toThrow();
-        await expect(store.completeChunk(run.runId, 'ext-deals', 9, 0)).rejects.toThrow();
+        await expect(store.countChunk(run.runId, 'ext-deals', 9, 0, {})).rejects.toThrow();
+        await expect(store.savePage(makePage(run, 'no-such-extraction', 0))).rejects.toThrow();
+        expect(await store.getPage(run.runId, 'no-such-extraction', 0)).toBeUndefined();
         await expect(store.setEnd(run.runId, 'no-such-extraction', 1)).rejects.toThrow();
         await expect(store.recordPageFailure(run.runId, 'no-such-extraction', 1, 'x')).rejects.toThrow();
         await expect(
@@ -385,6 +462,22 @@ export function describeRunStoreContract(name: string, makeStore: MakeFixture<Ru
         const other = await started(store);
         expect(await store.finishRun(other.runId, 'succeeded')).toBe(true);
         expect((await store.getRun(other.runId))?.error).toBeUndefined();
+      }),
+    );
+
+    it(
+      'finishes a run once when it is finished concurrently',
+      withStore(async (store) => {
+        const run = await started(store);
+        const statuses = ['succeeded', 'failed', 'succeeded', 'failed'] as const;
+        const results = await Promise.all(
+          statuses.map((status) =>
+            store.finishRun(run.runId, status, status === 'failed' ? 'why' : undefined),
+          ),
+        );
+        expect(results.filter(Boolean)).toHaveLength(1);
+        const winner = statuses[results.indexOf(true)];
+        expect((await store.getRun(run.runId))?.status).toBe(winner);
       }),
     );
   });

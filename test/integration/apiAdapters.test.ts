@@ -32,9 +32,9 @@ import { SecretsManagerStore } from '../../shared/adapters/aws/secretsManagerSto
 import { splitSecretDocument } from '../../shared/core/secretOrigins';
 import { hashApiKey } from '../../shared/ports/apiKeys';
 import { describeSlotStoreContract } from '../contract/slotStore.contract';
-import { describeApiKeyRepositoryContract } from '../api/contracts/apiKeyRepository.contract';
-import { describeConfigRepositoryContract } from '../api/contracts/configRepository.contract';
-import { describeSecretAdminContract } from '../api/contracts/secretAdmin.contract';
+import { describeApiKeyRepositoryContract } from '../contract/apiKeyRepository.contract';
+import { describeConfigRepositoryContract } from '../contract/configRepository.contract';
+import { describeSecretAdminContract } from '../contract/secretAdmin.contract';
 import { useMoto } from './motoLifecycle';
 
 const moto = useMoto();

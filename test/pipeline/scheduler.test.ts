@@ -11,7 +11,7 @@ import type { ApiConfig } from '../../shared/core/config/types';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openEmbeddedApiStores } from '../../shared/adapters/embedded/apiStores';
+import { embeddedApiStores } from '../../shared/adapters/embedded/apiStores';
 import { liveConfigs, Scheduler, type SchedulerDeps } from '../../shared/pipeline/scheduler';
 import type { LogLine } from '../support/engineHarness';
 import { captureLogger } from '../support/pipelineHarness';
@@ -164,7 +164,8 @@ test('a run without progress for longer than the limit is failed with a reason',
 describe('the configs a scheduler sees', () => {
   test('a stored config that no longer validates (saved before a rule) is logged and skipped; the others are scheduled', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'live-configs-'));
-    const stores = openEmbeddedApiStores(dir);
+    const db = openDatabase(':memory:');
+    const stores = embeddedApiStores(db, dir);
     try {
       const at = new Date().toISOString();
       const extraction = (name: string) => ({ name, endpoint: { url: 'https://api.example/x' } });
@@ -191,7 +192,7 @@ describe('the configs a scheduler sees', () => {
         }),
       ]);
     } finally {
-      stores.close();
+      db.close();
       await rm(dir, { recursive: true, force: true });
     }
   });

@@ -1,7 +1,8 @@
 /**
- * RunStore on one DynamoDB table. Every state change is a conditional write, so a
- * re-delivered message repeats a call and is told "already done" instead of
- * counting twice.
+ * RunStore on one DynamoDB table: the raw reads and the conditional writes (condition
+ * expressions, transactions) behind the rules in `shared/ports/runRules.ts`. A
+ * re-delivered message repeats a call and its write's condition fails, so it is told
+ * "already done" instead of counting twice.
  *
  * Table design (string keys `pk`, `sk`; ids are URI-encoded inside keys):
  *
@@ -34,17 +35,24 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { ExecutionLog } from '../../ports/executionLog';
-import { systemClock, type Clock } from '../../ports/logger';
-import type {
-  ExtractionRunState,
-  ExtractionStatus,
-  PageCursorData,
-  PageRecord,
-  PageState,
-  RunCounters,
-  RunRecord,
-  RunStatus,
-  RunStore,
+import type { Clock } from '../../ports/logger';
+import {
+  RuleBasedRunStore,
+  type CounterChanges,
+  type RunFinish,
+  type SmallestChange,
+  type WriteOutcome,
+} from '../../ports/runRules';
+import {
+  COUNTER_NAMES,
+  type ExtractionRunState,
+  type ExtractionStatus,
+  type PageCursorData,
+  type PageRecord,
+  type PageState,
+  type RunCounters,
+  type RunRecord,
+  type RunStatus,
 } from '../../ports/runs';
 import {
   cancelledConditions,
@@ -55,18 +63,8 @@ import {
 } from './dynamoSupport';
 import { RunRecordNotFoundError, RunStoreError } from './errors';
 
-const COUNTER_NAMES = [
-  'pages',
-  'rows',
-  'requests',
-  'retries',
-  'details',
-  'warnings',
-] as const satisfies readonly (keyof RunCounters)[];
 const counterAttribute = (name: keyof RunCounters): string => `counter_${name}`;
 
-/** Pages only move forward: staged -> dispatched -> done. */
-const STATE_RANK: Record<PageState, number> = { staged: 0, dispatched: 1, done: 2 };
 const PAGE_INDEX_DIGITS = 10;
 /** BatchGetItem reads at most this many keys per call. */
 const BATCH_GET_LIMIT = 100;
@@ -133,13 +131,18 @@ type PageItem = Key & {
   extractionId: string;
   pageIndex: number;
   state: PageState;
-  stateRank: number;
   last: boolean;
   nextJson?: string;
   rows: number;
   chunks: number;
-  chunksDone: number;
 };
+
+/** One write of a transaction, or a single conditional Put or Update. */
+type WriteItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** `#attribute IN (:a, :b…)`; `values` is never empty. */
+const oneOf = (e: Expression, attribute: string, values: readonly string[]): string =>
+  `${e.name(attribute)} IN (${values.map((v) => e.value(v)).join(', ')})`;
 
 const toJson = (value: unknown): string | undefined =>
   value === undefined ? undefined : JSON.stringify(value);
@@ -197,7 +200,6 @@ function pageFromItem(item: PageItem): PageRecord {
     ...(item.nextJson !== undefined ? { next: fromJson(item.nextJson) as PageCursorData } : {}),
     rows: Number(item.rows),
     chunks: Number(item.chunks),
-    chunksDone: Number(item.chunksDone ?? 0),
   };
 }
 
@@ -211,18 +213,15 @@ export interface DynamoRunStoreOptions {
  * const runs = new DynamoRunStore(clients.documents, settings.names.tables.runs);
  * const done = await runs.markPageDone(runId, extractionId, 3); // undefined on a re-delivery
  */
-export class DynamoRunStore implements RunStore {
-  private readonly clock: Clock;
-
+export class DynamoRunStore extends RuleBasedRunStore {
   constructor(
     private readonly documents: DynamoDBDocumentClient,
     private readonly table: string,
     options: DynamoRunStoreOptions = {},
   ) {
-    this.clock = options.clock ?? systemClock;
+    super(options.clock);
   }
 
-  /** Idempotent: creating a run that exists keeps the stored one (and any progress on it). */
   async createRun(run: RunRecord, extractions: ExtractionRunState[]): Promise<void> {
     // The extractions first, each only if absent, so a retried createRun never resets
     // progress; the run item last, so a listed run always has its extractions.
@@ -240,7 +239,9 @@ export class DynamoRunStore implements RunStore {
         previousLastJson: toJson(extraction.previousLast),
         logJson: toJson(extraction.log),
       };
-      await this.putIfAbsent(item, `create extraction ${extraction.extractionId} of run ${run.runId}`);
+      await this.conditional(`create extraction ${extraction.extractionId} of run ${run.runId}`, [
+        this.putIfAbsent(item),
+      ]);
     }
     const counters = Object.fromEntries(
       COUNTER_NAMES.map((name) => [counterAttribute(name), run.counters[name] ?? 0]),
@@ -262,21 +263,8 @@ export class DynamoRunStore implements RunStore {
     };
     const listEntry = { ...listEntryKey(run), runId: run.runId };
     const activeEntry = { ...activeEntryKey(run.runId), runId: run.runId };
-    try {
-      await this.documents.send(
-        new TransactWriteCommand({
-          TransactItems: (run.status === 'running'
-            ? [runItem, listEntry, activeEntry]
-            : [runItem, listEntry]
-          ).map((Item) => ({
-            Put: { TableName: this.table, Item, ConditionExpression: 'attribute_not_exists(pk)' },
-          })),
-        }),
-      );
-    } catch (err) {
-      if (cancelledConditions(err)?.some(Boolean)) return;
-      throw new RunStoreError(`cannot create run ${run.runId}`, { cause: err });
-    }
+    const items = run.status === 'running' ? [runItem, listEntry, activeEntry] : [runItem, listEntry];
+    await this.conditional(`create run ${run.runId}`, items.map(this.putIfAbsent));
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
@@ -302,14 +290,7 @@ export class DynamoRunStore implements RunStore {
     } catch (err) {
       throw new RunStoreError(`cannot list runs of config ${configId}`, { cause: err });
     }
-    const runs = new Map<string, RunRecord>();
-    for (let start = 0; start < runIds.length; start += BATCH_GET_LIMIT) {
-      for (const item of await this.batchGet<RunItem>(
-        runIds.slice(start, start + BATCH_GET_LIMIT).map(runKey),
-      )) {
-        runs.set(item.runId, runFromItem(item));
-      }
-    }
+    const runs = new Map((await this.runsById(runIds)).map((run) => [run.runId, run]));
     return runIds.flatMap((id) => runs.get(id) ?? []);
   }
 
@@ -330,17 +311,8 @@ export class DynamoRunStore implements RunStore {
     } catch (err) {
       throw new RunStoreError('cannot list running runs', { cause: err });
     }
-    const running: RunRecord[] = [];
-    for (let start = 0; start < runIds.length; start += BATCH_GET_LIMIT) {
-      for (const item of await this.batchGet<RunItem>(
-        runIds.slice(start, start + BATCH_GET_LIMIT).map(runKey),
-      )) {
-        const run = runFromItem(item);
-        // An entry whose clean-up was interrupted still points at a finished run.
-        if (run.status === 'running') running.push(run);
-      }
-    }
-    return running;
+    // An entry whose clean-up was interrupted still points at a finished run.
+    return (await this.runsById(runIds)).filter((run) => run.status === 'running');
   }
 
   async getExtraction(runId: string, extractionId: string): Promise<ExtractionRunState | undefined> {
@@ -359,285 +331,6 @@ export class DynamoRunStore implements RunStore {
     return item && pageFromItem(item);
   }
 
-  async savePage(page: PageRecord): Promise<boolean> {
-    const e = new Expression();
-    const rank = e.value(STATE_RANK[page.state]);
-    const fields: Record<string, unknown> = {
-      runId: page.runId,
-      extractionId: page.extractionId,
-      pageIndex: page.index,
-      state: page.state,
-      last: page.last,
-      rows: page.rows,
-      chunks: page.chunks,
-    };
-    const sets = Object.entries(fields).map(([name, value]) => `${e.name(name)} = ${e.value(value)}`);
-    sets.push(`${e.name('stateRank')} = ${rank}`);
-    // Detail chunks may complete before the page is saved as dispatched: a forward
-    // move keeps the stored count instead of resetting it.
-    sets.push(
-      `${e.name('chunksDone')} = if_not_exists(${e.name('chunksDone')}, ${e.value(page.chunksDone)})`,
-    );
-    let update = `SET ${sets.join(', ')}`;
-    if (page.next !== undefined) update += `, ${e.name('nextJson')} = ${e.value(JSON.stringify(page.next))}`;
-    else update += ` REMOVE ${e.name('nextJson')}`;
-    if (page.state === 'staged') return this.createPage(page, update, e);
-    try {
-      await retryingConflicts(() =>
-        this.documents.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: pageKey(page.runId, page.extractionId, page.index),
-            UpdateExpression: update,
-            ConditionExpression: `attribute_not_exists(pk) OR ${e.name('stateRank')} < ${rank}`,
-            ...e.attributes(),
-          }),
-        ),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw new RunStoreError(`cannot save page ${page.index} of ${page.extractionId} in run ${page.runId}`, {
-        cause: err,
-      });
-    }
-  }
-
-  /**
-   * A new page and its count (`pages` + 1, `rows` + its rows on the run and the
-   * extraction) in one transaction: a crash cannot leave a page uncounted, and a
-   * re-delivered task that finds the page never counts it again.
-   */
-  private async createPage(page: PageRecord, update: string, e: Expression): Promise<boolean> {
-    const transaction = {
-      TransactItems: [
-        {
-          Update: {
-            TableName: this.table,
-            Key: pageKey(page.runId, page.extractionId, page.index),
-            UpdateExpression: update,
-            ConditionExpression: 'attribute_not_exists(pk)',
-            ...e.attributes(),
-          },
-        },
-        ...this.counterUpdates(page.runId, { pages: 1, rows: page.rows }, page.extractionId),
-      ],
-    } satisfies TransactWriteCommandInput;
-    try {
-      await retryingConflicts(() => this.documents.send(new TransactWriteCommand(transaction)));
-      return true;
-    } catch (err) {
-      const failed = cancelledConditions(err);
-      if (failed?.[0]) return false;
-      if (failed?.some(Boolean))
-        throw new RunRecordNotFoundError(
-          `extraction ${page.extractionId} of run ${page.runId} does not exist`,
-          {
-            cause: err,
-          },
-        );
-      throw new RunStoreError(`cannot save page ${page.index} of ${page.extractionId} in run ${page.runId}`, {
-        cause: err,
-      });
-    }
-  }
-
-  /** Transaction items adding `deltas` to the run's counters and, with `extractionId`, to the extraction's. */
-  private counterUpdates(
-    runId: string,
-    deltas: Partial<RunCounters>,
-    extractionId?: string,
-  ): NonNullable<TransactWriteCommandInput['TransactItems']> {
-    const keys = [runKey(runId)];
-    if (extractionId !== undefined) keys.push(extractionKey(runId, extractionId));
-    return keys.flatMap((key) => {
-      const e = new Expression();
-      const adds = COUNTER_NAMES.flatMap((name) => {
-        const delta = deltas[name];
-        return delta ? [`${e.name(counterAttribute(name))} ${e.value(delta)}`] : [];
-      });
-      if (adds.length === 0) return [];
-      return [
-        {
-          Update: {
-            TableName: this.table,
-            Key: key,
-            UpdateExpression: `ADD ${adds.join(', ')} SET ${e.name('updatedAt')} = ${e.value(this.now())}`,
-            ConditionExpression: 'attribute_exists(pk)',
-            ...e.attributes(),
-          },
-        },
-      ];
-    });
-  }
-
-  async markPageDone(runId: string, extractionId: string, index: number): Promise<number | undefined> {
-    const e = new Expression();
-    const done = STATE_RANK.done;
-    // One transaction, so "page done" and "pagesDone + 1" happen together or not at
-    // all: a crash between two separate writes would leave a done page uncounted,
-    // and the re-delivered task would see it done and never count it.
-    const transaction = {
-      TransactItems: [
-        {
-          Update: {
-            TableName: this.table,
-            Key: pageKey(runId, extractionId, index),
-            UpdateExpression: `SET ${e.name('state')} = ${e.value('done')}, ${e.name('stateRank')} = ${e.value(done)}`,
-            ConditionExpression: `attribute_exists(pk) AND ${e.name('stateRank')} < ${e.value(done)}`,
-            ...e.attributes(),
-          },
-        },
-        {
-          Update: {
-            TableName: this.table,
-            Key: extractionKey(runId, extractionId),
-            UpdateExpression: 'ADD pagesDone :one',
-            ConditionExpression: 'attribute_exists(pk)',
-            ExpressionAttributeValues: { ':one': 1 },
-          },
-        },
-      ],
-    } satisfies TransactWriteCommandInput;
-    try {
-      await retryingConflicts(() => this.documents.send(new TransactWriteCommand(transaction)));
-    } catch (err) {
-      const failed = cancelledConditions(err);
-      if (failed?.[1])
-        throw new RunRecordNotFoundError(`extraction ${extractionId} of run ${runId} does not exist`, {
-          cause: err,
-        });
-      if (failed?.[0]) {
-        if (!(await this.getPage(runId, extractionId, index))) {
-          throw new RunRecordNotFoundError(
-            `page ${index} of ${extractionId} in run ${runId} does not exist`,
-            { cause: err },
-          );
-        }
-        return undefined;
-      }
-      throw new RunStoreError(`cannot mark page ${index} of ${extractionId} in run ${runId} done`, {
-        cause: err,
-      });
-    }
-    // Transactions return no values, so the count is read back (strongly consistent):
-    // it includes this page, and concurrent calls may both see the final count, which
-    // is why the follow-up (finalizing) is itself a conditional transition.
-    const state = await this.getExtraction(runId, extractionId);
-    if (!state) throw new RunRecordNotFoundError(`extraction ${extractionId} of run ${runId} does not exist`);
-    return state.pagesDone;
-  }
-
-  async completeChunk(
-    runId: string,
-    extractionId: string,
-    index: number,
-    chunk: number,
-    counts: Partial<RunCounters> = {},
-  ): Promise<number | undefined> {
-    const counters = this.counterUpdates(runId, counts, extractionId);
-    if (counters.length > 0) return this.completeChunkCounting(runId, extractionId, index, chunk, counters);
-    try {
-      // The set of counted chunk numbers makes the increment idempotent.
-      const response = await retryingConflicts(() =>
-        this.documents.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: pageKey(runId, extractionId, index),
-            UpdateExpression: 'ADD doneChunks :chunkSet, chunksDone :one',
-            ConditionExpression: 'attribute_exists(pk) AND NOT contains(doneChunks, :chunk)',
-            ExpressionAttributeValues: { ':chunkSet': new Set([chunk]), ':one': 1, ':chunk': chunk },
-            ReturnValues: 'UPDATED_NEW',
-          }),
-        ),
-      );
-      return Number(response.Attributes?.chunksDone);
-    } catch (err) {
-      if (isConditionFailure(err)) {
-        if (!(await this.getPage(runId, extractionId, index))) {
-          throw new RunRecordNotFoundError(
-            `page ${index} of ${extractionId} in run ${runId} does not exist`,
-            { cause: err },
-          );
-        }
-        return undefined;
-      }
-      throw new RunStoreError(
-        `cannot complete chunk ${chunk} of page ${index} of ${extractionId} in run ${runId}`,
-        {
-          cause: err,
-        },
-      );
-    }
-  }
-
-  /** {@link completeChunk} with its counts, in one transaction so the chunk is counted exactly once. */
-  private async completeChunkCounting(
-    runId: string,
-    extractionId: string,
-    index: number,
-    chunk: number,
-    counters: NonNullable<TransactWriteCommandInput['TransactItems']>,
-  ): Promise<number | undefined> {
-    const transaction = {
-      TransactItems: [
-        {
-          Update: {
-            TableName: this.table,
-            Key: pageKey(runId, extractionId, index),
-            UpdateExpression: 'ADD doneChunks :chunkSet, chunksDone :one',
-            ConditionExpression: 'attribute_exists(pk) AND NOT contains(doneChunks, :chunk)',
-            ExpressionAttributeValues: { ':chunkSet': new Set([chunk]), ':one': 1, ':chunk': chunk },
-          },
-        },
-        ...counters,
-      ],
-    } satisfies TransactWriteCommandInput;
-    try {
-      await retryingConflicts(() => this.documents.send(new TransactWriteCommand(transaction)));
-    } catch (err) {
-      const failed = cancelledConditions(err);
-      if (failed?.[0] && (await this.getPage(runId, extractionId, index))) return undefined;
-      if (failed?.some(Boolean))
-        throw new RunRecordNotFoundError(`page ${index} of ${extractionId} in run ${runId} does not exist`, {
-          cause: err,
-        });
-      throw new RunStoreError(
-        `cannot complete chunk ${chunk} of page ${index} of ${extractionId} in run ${runId}`,
-        { cause: err },
-      );
-    }
-    // Transactions return no values: the count is read back (strongly consistent).
-    return (await this.getPage(runId, extractionId, index))?.chunksDone;
-  }
-
-  setEnd(runId: string, extractionId: string, index: number): Promise<ExtractionRunState> {
-    return this.keepSmallest(
-      runId,
-      extractionId,
-      'endIndex',
-      index,
-      {},
-      `set the end of ${extractionId} in run ${runId}`,
-    );
-  }
-
-  recordPageFailure(
-    runId: string,
-    extractionId: string,
-    index: number,
-    error: string,
-  ): Promise<ExtractionRunState> {
-    return this.keepSmallest(
-      runId,
-      extractionId,
-      'failedIndex',
-      index,
-      { failedError: error },
-      `record the failure of page ${index} of ${extractionId} in run ${runId}`,
-    );
-  }
-
   async countDonePagesBelow(runId: string, extractionId: string, index: number): Promise<number> {
     if (index <= 0) return 0;
     let count = 0;
@@ -647,11 +340,12 @@ export class DynamoRunStore implements RunStore {
         {
           TableName: this.table,
           KeyConditionExpression: 'pk = :pk AND sk < :upper',
-          FilterExpression: 'stateRank = :done',
+          FilterExpression: '#state = :done',
+          ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: {
             ':pk': pagePartition(runId, extractionId),
             ':upper': pageSort(index),
-            ':done': STATE_RANK.done,
+            ':done': 'done',
           },
           Select: 'COUNT',
           ConsistentRead: true,
@@ -664,151 +358,254 @@ export class DynamoRunStore implements RunStore {
     return count;
   }
 
-  async transitionExtraction(
+  protected async writePage(
+    page: PageRecord,
+    from: readonly PageState[],
+    counts: CounterChanges,
+  ): Promise<WriteOutcome> {
+    const e = new Expression();
+    const fields: Record<string, unknown> = {
+      runId: page.runId,
+      extractionId: page.extractionId,
+      pageIndex: page.index,
+      state: page.state,
+      last: page.last,
+      rows: page.rows,
+      chunks: page.chunks,
+    };
+    let update = `SET ${Object.entries(fields)
+      .map(([name, value]) => `${e.name(name)} = ${e.value(value)}`)
+      .join(', ')}`;
+    if (page.next !== undefined) update += `, ${e.name('nextJson')} = ${e.value(JSON.stringify(page.next))}`;
+    else update += ` REMOVE ${e.name('nextJson')}`;
+    const absent = 'attribute_not_exists(pk)';
+    const condition = from.length === 0 ? absent : `${absent} OR ${oneOf(e, 'state', from)}`;
+    // With counts, one transaction: a crash cannot leave a new page uncounted, and a
+    // re-delivered task that finds the page never counts it again.
+    const failed = await this.conditional(
+      `save page ${page.index} of ${page.extractionId} in run ${page.runId}`,
+      [
+        {
+          Update: {
+            TableName: this.table,
+            Key: pageKey(page.runId, page.extractionId, page.index),
+            UpdateExpression: update,
+            ConditionExpression: condition,
+            ...e.attributes(),
+          },
+        },
+        ...this.counterItems(page.runId, counts, page.extractionId),
+      ],
+    );
+    if (!failed) return 'written';
+    return failed[0] ? 'refused' : 'missing';
+  }
+
+  protected async writePageDone(
     runId: string,
     extractionId: string,
-    from: ExtractionStatus[],
-    to: ExtractionStatus,
-    log?: ExecutionLog,
-  ): Promise<boolean> {
-    if (from.length === 0) return false;
+    index: number,
+    from: readonly PageState[],
+  ): Promise<WriteOutcome> {
     const e = new Expression();
-    const status = e.name('status');
-    let update = `SET ${status} = ${e.value(to)}`;
-    if (log !== undefined) update += `, ${e.name('logJson')} = ${e.value(JSON.stringify(log))}`;
-    const allowed = from.map((s) => e.value(s)).join(', ');
-    try {
-      await retryingConflicts(() =>
-        this.documents.send(
-          new UpdateCommand({
+    const key = pageKey(runId, extractionId, index);
+    const failed = await this.conditional(`mark page ${index} of ${extractionId} in run ${runId} done`, [
+      {
+        Update: {
+          TableName: this.table,
+          Key: key,
+          UpdateExpression: `SET ${e.name('state')} = ${e.value('done')}`,
+          ConditionExpression: `attribute_exists(pk) AND ${oneOf(e, 'state', from)}`,
+          ...e.attributes(),
+        },
+      },
+      {
+        Update: {
+          TableName: this.table,
+          Key: extractionKey(runId, extractionId),
+          UpdateExpression: 'ADD pagesDone :one',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':one': 1 },
+        },
+      },
+    ]);
+    if (!failed) return 'written';
+    return failed[1] ? 'missing' : this.refusedOrMissing(key);
+  }
+
+  protected async writeChunkCounted(
+    runId: string,
+    extractionId: string,
+    index: number,
+    chunk: number,
+    counts: CounterChanges,
+  ): Promise<WriteOutcome> {
+    const key = pageKey(runId, extractionId, index);
+    // `doneChunks`, the set of counted chunk numbers, makes the count idempotent.
+    const failed = await this.conditional(
+      `count chunk ${chunk} of page ${index} of ${extractionId} in run ${runId}`,
+      [
+        {
+          Update: {
             TableName: this.table,
-            Key: extractionKey(runId, extractionId),
-            UpdateExpression: update,
-            ConditionExpression: `attribute_exists(pk) AND ${status} IN (${allowed})`,
-            ...e.attributes(),
-          }),
-        ),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) {
-        await this.requireExtraction(runId, extractionId, err);
-        return false;
-      }
-      throw new RunStoreError(`cannot move extraction ${extractionId} of run ${runId} to ${to}`, {
-        cause: err,
-      });
-    }
+            Key: key,
+            UpdateExpression: 'ADD doneChunks :chunkSet',
+            ConditionExpression: 'attribute_exists(pk) AND NOT contains(doneChunks, :chunk)',
+            ExpressionAttributeValues: { ':chunkSet': new Set([chunk]), ':chunk': chunk },
+          },
+        },
+        ...this.counterItems(runId, counts, extractionId),
+      ],
+    );
+    if (!failed) return 'written';
+    return failed[0] ? this.refusedOrMissing(key) : 'missing';
   }
 
-  async addCounters(runId: string, deltas: Partial<RunCounters>, extractionId?: string): Promise<void> {
-    for (const item of this.counterUpdates(runId, deltas, extractionId)) {
-      try {
-        // Counter items also take part in transactions (a new page, a chunk): a plain
-        // write that meets one is refused as a conflict, and is simply tried again.
-        await retryingConflicts(() => this.documents.send(new UpdateCommand(item.Update!)));
-      } catch (err) {
-        // The condition only keeps a stray item from being created: counters of a run
-        // that does not exist have nothing to count towards (as in the embedded store).
-        if (isConditionFailure(err)) return;
-        throw new RunStoreError(`cannot add counters to run ${runId}`, { cause: err });
-      }
-    }
-  }
-
-  async finishRun(runId: string, status: Exclude<RunStatus, 'running'>, error?: string): Promise<boolean> {
+  protected async writeSmallest(runId: string, extractionId: string, change: SmallestChange): Promise<void> {
     const e = new Expression();
-    const now = e.value(this.now());
+    const target = e.name(change.field === 'endIndex' ? 'endIndex' : 'failedIndex');
+    const value = e.value(change.index);
+    const sets = [`${target} = ${value}`];
+    if (change.field === 'failedPage') sets.push(`${e.name('failedError')} = ${e.value(change.error)}`);
+    await this.conditional(`set ${change.field} of ${extractionId} in run ${runId}`, [
+      {
+        Update: {
+          TableName: this.table,
+          Key: extractionKey(runId, extractionId),
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: `attribute_exists(pk) AND (attribute_not_exists(${target}) OR ${target} > ${value})`,
+          ...e.attributes(),
+        },
+      },
+    ]);
+  }
+
+  protected async writeExtractionStatus(
+    runId: string,
+    extractionId: string,
+    from: readonly ExtractionStatus[],
+    to: ExtractionStatus,
+    log: ExecutionLog | undefined,
+  ): Promise<WriteOutcome> {
+    const e = new Expression();
+    const key = extractionKey(runId, extractionId);
+    let update = `SET ${e.name('status')} = ${e.value(to)}`;
+    if (log !== undefined) update += `, ${e.name('logJson')} = ${e.value(JSON.stringify(log))}`;
+    const condition = `attribute_exists(pk) AND ${oneOf(e, 'status', from)}`;
+    const failed = await this.conditional(`move extraction ${extractionId} of run ${runId} to ${to}`, [
+      {
+        Update: {
+          TableName: this.table,
+          Key: key,
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ...e.attributes(),
+        },
+      },
+    ]);
+    return failed ? this.refusedOrMissing(key) : 'written';
+  }
+
+  protected async writeRunFinish(
+    runId: string,
+    from: readonly RunStatus[],
+    finish: RunFinish,
+  ): Promise<boolean> {
+    const e = new Expression();
+    const at = e.value(finish.at);
     const sets = [
-      `${e.name('status')} = ${e.value(status)}`,
-      `${e.name('finishedAt')} = ${now}`,
-      `${e.name('updatedAt')} = ${now}`,
+      `${e.name('status')} = ${e.value(finish.status)}`,
+      `${e.name('finishedAt')} = ${at}`,
+      `${e.name('updatedAt')} = ${at}`,
     ];
-    if (error !== undefined) sets.push(`${e.name('error')} = ${e.value(error)}`);
-    try {
-      await this.documents.send(
-        new UpdateCommand({
+    if (finish.error !== undefined) sets.push(`${e.name('error')} = ${e.value(finish.error)}`);
+    const condition = `attribute_exists(pk) AND ${oneOf(e, 'status', from)}`;
+    const failed = await this.conditional(`finish run ${runId}`, [
+      {
+        Update: {
           TableName: this.table,
           Key: runKey(runId),
           UpdateExpression: `SET ${sets.join(', ')}`,
-          ConditionExpression: `attribute_exists(pk) AND ${e.name('status')} = ${e.value('running')}`,
+          ConditionExpression: condition,
           ...e.attributes(),
-        }),
-      );
+        },
+      },
+    ]);
+    if (failed) return false;
+    try {
       await this.documents.send(new DeleteCommand({ TableName: this.table, Key: activeEntryKey(runId) }));
-      return true;
     } catch (err) {
-      // Finished already, or no such run: either way not running, so not finished now.
-      if (isConditionFailure(err)) return false;
       throw new RunStoreError(`cannot finish run ${runId}`, { cause: err });
     }
+    return true;
   }
+
+  protected async writeCounters(
+    runId: string,
+    changes: CounterChanges,
+    extractionId?: string,
+  ): Promise<void> {
+    // One write per record rather than a transaction; a record that does not exist
+    // fails its condition, which only keeps a stray item from being created.
+    for (const item of this.counterItems(runId, changes, extractionId)) {
+      if (await this.conditional(`add counters to run ${runId}`, [item])) return;
+    }
+  }
+
+  protected override missingRecord(message: string): Error {
+    return new RunRecordNotFoundError(message);
+  }
+
+  /** Writes adding `changes` to the run's counters and, with `extractionId`, to the extraction's. */
+  private counterItems(runId: string, changes: CounterChanges, extractionId?: string): WriteItem[] {
+    if (changes.length === 0) return [];
+    const keys = [runKey(runId)];
+    if (extractionId !== undefined) keys.push(extractionKey(runId, extractionId));
+    return keys.map((key) => {
+      const e = new Expression();
+      const adds = changes.map(([name, delta]) => `${e.name(counterAttribute(name))} ${e.value(delta)}`);
+      return {
+        Update: {
+          TableName: this.table,
+          Key: key,
+          UpdateExpression: `ADD ${adds.join(', ')} SET ${e.name('updatedAt')} = ${e.value(this.now())}`,
+          ConditionExpression: 'attribute_exists(pk)',
+          ...e.attributes(),
+        },
+      };
+    });
+  }
+
+  private readonly putIfAbsent = (item: Key & Record<string, unknown>): WriteItem => ({
+    Put: { TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' },
+  });
 
   /**
-   * Sets `attribute` to `index` unless it already holds a smaller one (with `extra`
-   * fields alongside), and returns the extraction state after, whichever won.
+   * Sends `items` as one conditional write, retrying transaction conflicts: a single
+   * Put or Update, or a transaction of several. Undefined when it was written;
+   * otherwise which items failed their condition, by position.
    */
-  private async keepSmallest(
-    runId: string,
-    extractionId: string,
-    attribute: 'endIndex' | 'failedIndex',
-    index: number,
-    extra: Record<string, unknown>,
-    what: string,
-  ): Promise<ExtractionRunState> {
-    const e = new Expression();
-    const target = e.name(attribute);
-    const value = e.value(index);
-    const sets = [
-      `${target} = ${value}`,
-      ...Object.entries(extra).map(([k, v]) => `${e.name(k)} = ${e.value(v)}`),
-    ];
+  private async conditional(what: string, items: WriteItem[]): Promise<boolean[] | undefined> {
+    const [only] = items;
+    const send = (): Promise<unknown> => {
+      if (items.length > 1) return this.documents.send(new TransactWriteCommand({ TransactItems: items }));
+      if (only?.Update) return this.documents.send(new UpdateCommand(only.Update));
+      return this.documents.send(new PutCommand(only!.Put!));
+    };
     try {
-      const response = await retryingConflicts(() =>
-        this.documents.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: extractionKey(runId, extractionId),
-            UpdateExpression: `SET ${sets.join(', ')}`,
-            ConditionExpression: `attribute_exists(pk) AND (attribute_not_exists(${target}) OR ${target} > ${value})`,
-            ReturnValues: 'ALL_NEW',
-            ...e.attributes(),
-          }),
-        ),
-      );
-      return extractionFromItem(response.Attributes as ExtractionItem);
+      await retryingConflicts(send);
+      return undefined;
     } catch (err) {
-      if (isConditionFailure(err)) return this.requireExtraction(runId, extractionId, err);
+      if (isConditionFailure(err)) return [true];
+      const failed = cancelledConditions(err);
+      if (failed?.some(Boolean)) return failed;
       throw new RunStoreError(`cannot ${what}`, { cause: err });
     }
   }
 
-  private async requireExtraction(
-    runId: string,
-    extractionId: string,
-    cause: unknown,
-  ): Promise<ExtractionRunState> {
-    const state = await this.getExtraction(runId, extractionId);
-    if (!state)
-      throw new RunRecordNotFoundError(`extraction ${extractionId} of run ${runId} does not exist`, {
-        cause,
-      });
-    return state;
-  }
-
-  private async putIfAbsent(item: Key & Record<string, unknown>, what: string): Promise<void> {
-    try {
-      await this.documents.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: item,
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-    } catch (err) {
-      if (isConditionFailure(err)) return;
-      throw new RunStoreError(`cannot ${what}`, { cause: err });
-    }
+  /** After a failed `attribute_exists(pk) AND …` condition: refused if the item exists, else missing. */
+  private async refusedOrMissing(key: Key): Promise<WriteOutcome> {
+    return (await this.getItem(key, `read ${key.pk} ${key.sk}`)) ? 'refused' : 'missing';
   }
 
   private async getItem<T>(key: Key, what: string): Promise<T | undefined> {
@@ -820,6 +617,16 @@ export class DynamoRunStore implements RunStore {
     } catch (err) {
       throw new RunStoreError(`cannot ${what}`, { cause: err });
     }
+  }
+
+  /** The runs with these ids (those that exist), read consistently in batches. */
+  private async runsById(runIds: string[]): Promise<RunRecord[]> {
+    const runs: RunRecord[] = [];
+    for (let start = 0; start < runIds.length; start += BATCH_GET_LIMIT) {
+      const items = await this.batchGet<RunItem>(runIds.slice(start, start + BATCH_GET_LIMIT).map(runKey));
+      runs.push(...items.map(runFromItem));
+    }
+    return runs;
   }
 
   private async batchGet<T>(keys: Key[]): Promise<T[]> {
@@ -842,9 +649,5 @@ export class DynamoRunStore implements RunStore {
       }
     }
     return items;
-  }
-
-  private now(): string {
-    return this.clock.now().toISOString();
   }
 }

@@ -71,6 +71,9 @@ const MIGRATIONS: string[] = [
      updated_at TEXT NOT NULL
    );`,
   `CREATE TABLE IF NOT EXISTS schedule_slots (config_id TEXT PRIMARY KEY, last_slot TEXT NOT NULL);`,
+  // A page remembers which detail chunks were counted, not how many completed.
+  `ALTER TABLE pages RENAME COLUMN chunks_done TO counted_chunks;
+   UPDATE pages SET doc = json_remove(doc, '$.chunksDone');`,
 ];
 
 export type Database = DatabaseSync;

@@ -1,26 +1,44 @@
-/** RunStore on the embedded SQLite database; each conditional write is one transaction. */
+/**
+ * RunStore on the embedded SQLite database: the raw reads and the conditional writes
+ * (statements in one transaction each) behind the rules in `shared/ports/runRules.ts`.
+ * Records are JSON documents; a condition is a `WHERE` on the document, and a write
+ * that changes nothing was refused.
+ */
 import type { ExecutionLog } from '../../ports/executionLog';
+import type { Clock } from '../../ports/logger';
+import {
+  addCounters,
+  RuleBasedRunStore,
+  type CounterChanges,
+  type RunFinish,
+  type SmallestChange,
+  type WriteOutcome,
+} from '../../ports/runRules';
 import type {
   ExtractionRunState,
   ExtractionStatus,
   PageRecord,
   PageState,
-  RunCounters,
   RunRecord,
   RunStatus,
-  RunStore,
 } from '../../ports/runs';
-import { ZERO_COUNTERS } from '../../ports/runs';
 import { type Database, transaction } from './database';
 
-const PAGE_ORDER: Record<PageState, number> = { staged: 0, dispatched: 1, done: 2 };
+const PAGE = 'run_id = ? AND extraction_id = ? AND page_index = ?';
+const EXTRACTION = 'run_id = ? AND extraction_id = ?';
+/** `?, ?, …` for a list of values (SQLite takes an empty `IN ()`: nothing matches). */
+const placeholders = (values: readonly unknown[]): string => values.map(() => '?').join(', ');
 
-export class SqliteRunStore implements RunStore {
-  constructor(private readonly db: Database) {}
+export class SqliteRunStore extends RuleBasedRunStore {
+  constructor(
+    private readonly db: Database,
+    clock?: Clock,
+  ) {
+    super(clock);
+  }
 
   async createRun(run: RunRecord, extractions: ExtractionRunState[]): Promise<void> {
     transaction(this.db, () => {
-      // A repeated create (a re-delivered start) keeps the stored run and its progress.
       const created = this.db
         .prepare(
           'INSERT INTO runs (run_id, config_id, created_at, doc) VALUES (?, ?, ?, ?) ON CONFLICT (run_id) DO NOTHING',
@@ -36,16 +54,6 @@ export class SqliteRunStore implements RunStore {
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
     return this.readRun(runId);
-  }
-
-  private readRun(runId: string): RunRecord | undefined {
-    const row = this.db.prepare('SELECT doc FROM runs WHERE run_id = ?').get(runId) as
-      { doc: string } | undefined;
-    return row ? (JSON.parse(row.doc) as RunRecord) : undefined;
-  }
-
-  private writeRun(run: RunRecord): void {
-    this.db.prepare('UPDATE runs SET doc = ? WHERE run_id = ?').run(JSON.stringify(run), run.runId);
   }
 
   async listRuns(configId: string, limit: number): Promise<RunRecord[]> {
@@ -66,184 +74,190 @@ export class SqliteRunStore implements RunStore {
     return this.readExtraction(runId, extractionId);
   }
 
-  private readExtraction(runId: string, extractionId: string): ExtractionRunState | undefined {
-    const row = this.db
-      .prepare('SELECT doc FROM extraction_runs WHERE run_id = ? AND extraction_id = ?')
-      .get(runId, extractionId) as { doc: string } | undefined;
-    return row ? (JSON.parse(row.doc) as ExtractionRunState) : undefined;
-  }
-
-  private writeExtraction(state: ExtractionRunState): void {
-    this.db
-      .prepare('UPDATE extraction_runs SET doc = ? WHERE run_id = ? AND extraction_id = ?')
-      .run(JSON.stringify(state), state.runId, state.extractionId);
-  }
-
-  private mustExtraction(runId: string, extractionId: string): ExtractionRunState {
-    const state = this.readExtraction(runId, extractionId);
-    if (!state) throw new Error(`no extraction ${extractionId} in run ${runId}`);
-    return state;
-  }
-
   async getPage(runId: string, extractionId: string, index: number): Promise<PageRecord | undefined> {
-    const row = this.db
-      .prepare('SELECT doc FROM pages WHERE run_id = ? AND extraction_id = ? AND page_index = ?')
-      .get(runId, extractionId, index) as { doc: string } | undefined;
+    const row = this.db.prepare(`SELECT doc FROM pages WHERE ${PAGE}`).get(runId, extractionId, index) as
+      { doc: string } | undefined;
     return row ? (JSON.parse(row.doc) as PageRecord) : undefined;
-  }
-
-  async savePage(page: PageRecord): Promise<boolean> {
-    return transaction(this.db, () => {
-      const current = this.db
-        .prepare(
-          'SELECT state, chunks_done FROM pages WHERE run_id = ? AND extraction_id = ? AND page_index = ?',
-        )
-        .get(page.runId, page.extractionId, page.index) as
-        { state: PageState; chunks_done: string } | undefined;
-      if (current && PAGE_ORDER[current.state] >= PAGE_ORDER[page.state]) return false;
-      // Chunks may complete while the page is being dispatched: the stored count wins.
-      if (current) page = { ...page, chunksDone: (JSON.parse(current.chunks_done) as number[]).length };
-      this.db
-        .prepare(
-          `INSERT INTO pages (run_id, extraction_id, page_index, state, doc) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT (run_id, extraction_id, page_index) DO UPDATE SET state = excluded.state, doc = excluded.doc`,
-        )
-        .run(page.runId, page.extractionId, page.index, page.state, JSON.stringify(page));
-      if (!current && page.state === 'staged')
-        this.count(page.runId, { pages: 1, rows: page.rows }, page.extractionId);
-      return true;
-    });
-  }
-
-  async markPageDone(runId: string, extractionId: string, index: number): Promise<number | undefined> {
-    return transaction(this.db, () => {
-      const row = this.db
-        .prepare('SELECT state, doc FROM pages WHERE run_id = ? AND extraction_id = ? AND page_index = ?')
-        .get(runId, extractionId, index) as { state: PageState; doc: string } | undefined;
-      if (!row) throw new Error(`page ${index} of ${extractionId} in run ${runId} was never staged`);
-      if (row.state === 'done') return undefined;
-      const page = { ...(JSON.parse(row.doc) as PageRecord), state: 'done' as const };
-      this.db
-        .prepare(
-          "UPDATE pages SET state = 'done', doc = ? WHERE run_id = ? AND extraction_id = ? AND page_index = ?",
-        )
-        .run(JSON.stringify(page), runId, extractionId, index);
-      const state = this.mustExtraction(runId, extractionId);
-      state.pagesDone += 1;
-      this.writeExtraction(state);
-      return state.pagesDone;
-    });
-  }
-
-  async completeChunk(
-    runId: string,
-    extractionId: string,
-    index: number,
-    chunk: number,
-    counts: Partial<RunCounters> = {},
-  ): Promise<number | undefined> {
-    return transaction(this.db, () => {
-      const row = this.db
-        .prepare(
-          'SELECT chunks_done, doc FROM pages WHERE run_id = ? AND extraction_id = ? AND page_index = ?',
-        )
-        .get(runId, extractionId, index) as { chunks_done: string; doc: string } | undefined;
-      if (!row) throw new Error(`page ${index} of ${extractionId} in run ${runId} was never staged`);
-      const done = JSON.parse(row.chunks_done) as number[];
-      if (done.includes(chunk)) return undefined;
-      done.push(chunk);
-      const page = { ...(JSON.parse(row.doc) as PageRecord), chunksDone: done.length };
-      this.db
-        .prepare(
-          'UPDATE pages SET chunks_done = ?, doc = ? WHERE run_id = ? AND extraction_id = ? AND page_index = ?',
-        )
-        .run(JSON.stringify(done), JSON.stringify(page), runId, extractionId, index);
-      this.count(runId, counts, extractionId);
-      return done.length;
-    });
-  }
-
-  async setEnd(runId: string, extractionId: string, index: number): Promise<ExtractionRunState> {
-    return transaction(this.db, () => {
-      const state = this.mustExtraction(runId, extractionId);
-      if (state.endIndex === undefined || index < state.endIndex) {
-        state.endIndex = index;
-        this.writeExtraction(state);
-      }
-      return state;
-    });
-  }
-
-  async recordPageFailure(
-    runId: string,
-    extractionId: string,
-    index: number,
-    error: string,
-  ): Promise<ExtractionRunState> {
-    return transaction(this.db, () => {
-      const state = this.mustExtraction(runId, extractionId);
-      if (!state.failedPage || index < state.failedPage.index) {
-        state.failedPage = { index, error };
-        this.writeExtraction(state);
-      }
-      return state;
-    });
   }
 
   async countDonePagesBelow(runId: string, extractionId: string, index: number): Promise<number> {
     const row = this.db
-      .prepare(
-        "SELECT COUNT(*) AS n FROM pages WHERE run_id = ? AND extraction_id = ? AND page_index < ? AND state = 'done'",
-      )
+      .prepare(`SELECT COUNT(*) AS n FROM pages WHERE ${EXTRACTION} AND page_index < ? AND state = 'done'`)
       .get(runId, extractionId, index) as { n: number };
     return row.n;
   }
 
-  async transitionExtraction(
+  protected async writePage(
+    page: PageRecord,
+    from: readonly PageState[],
+    counts: CounterChanges,
+  ): Promise<WriteOutcome> {
+    return transaction(this.db, () => {
+      if (counts.length > 0 && !this.hasRunAndExtraction(page.runId, page.extractionId)) return 'missing';
+      const saved = this.db
+        .prepare(
+          `INSERT INTO pages (run_id, extraction_id, page_index, state, doc) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (run_id, extraction_id, page_index) DO UPDATE SET state = excluded.state, doc = excluded.doc
+           WHERE pages.state IN (${placeholders(from)})`,
+        )
+        .run(page.runId, page.extractionId, page.index, page.state, JSON.stringify(page), ...from);
+      if (saved.changes === 0) return 'refused';
+      this.count(page.runId, counts, page.extractionId);
+      return 'written';
+    });
+  }
+
+  protected async writePageDone(
     runId: string,
     extractionId: string,
-    from: ExtractionStatus[],
-    to: ExtractionStatus,
-    log?: ExecutionLog,
-  ): Promise<boolean> {
+    index: number,
+    from: readonly PageState[],
+  ): Promise<WriteOutcome> {
     return transaction(this.db, () => {
-      const state = this.mustExtraction(runId, extractionId);
-      if (!from.includes(state.status)) return false;
-      state.status = to;
-      if (log) state.log = log;
-      this.writeExtraction(state);
-      return true;
+      if (!this.readExtraction(runId, extractionId)) return 'missing';
+      const done = this.db
+        .prepare(
+          `UPDATE pages SET state = 'done', doc = json_set(doc, '$.state', 'done')
+           WHERE ${PAGE} AND state IN (${placeholders(from)})`,
+        )
+        .run(runId, extractionId, index, ...from);
+      if (done.changes === 0) return this.refusedOrMissing('pages', PAGE, [runId, extractionId, index]);
+      this.db
+        .prepare(
+          `UPDATE extraction_runs SET doc = json_set(doc, '$.pagesDone', json_extract(doc, '$.pagesDone') + 1)
+           WHERE ${EXTRACTION}`,
+        )
+        .run(runId, extractionId);
+      return 'written';
     });
   }
 
-  async addCounters(runId: string, deltas: Partial<RunCounters>, extractionId?: string): Promise<void> {
-    transaction(this.db, () => this.count(runId, deltas, extractionId));
+  protected async writeChunkCounted(
+    runId: string,
+    extractionId: string,
+    index: number,
+    chunk: number,
+    counts: CounterChanges,
+  ): Promise<WriteOutcome> {
+    return transaction(this.db, () => {
+      if (counts.length > 0 && !this.hasRunAndExtraction(runId, extractionId)) return 'missing';
+      const counted = this.db
+        .prepare(
+          `UPDATE pages SET counted_chunks = json_insert(counted_chunks, '$[#]', ?)
+           WHERE ${PAGE} AND NOT EXISTS (SELECT 1 FROM json_each(counted_chunks) WHERE value = ?)`,
+        )
+        .run(chunk, runId, extractionId, index, chunk);
+      if (counted.changes === 0) return this.refusedOrMissing('pages', PAGE, [runId, extractionId, index]);
+      this.count(runId, counts, extractionId);
+      return 'written';
+    });
   }
 
-  /** Adds to the counters; only ever called inside a transaction. */
-  private count(runId: string, deltas: Partial<RunCounters>, extractionId?: string): void {
+  protected async writeSmallest(runId: string, extractionId: string, change: SmallestChange): Promise<void> {
+    const [path, value] =
+      change.field === 'endIndex'
+        ? ['$.endIndex', 'CAST(? AS INTEGER)']
+        : ['$.failedPage', "json_object('index', CAST(? AS INTEGER), 'error', ?)"];
+    const current = change.field === 'endIndex' ? '$.endIndex' : '$.failedPage.index';
+    const values = change.field === 'endIndex' ? [change.index] : [change.index, change.error];
+    this.db
+      .prepare(
+        `UPDATE extraction_runs SET doc = json_set(doc, '${path}', ${value})
+         WHERE ${EXTRACTION} AND (json_extract(doc, '${current}') IS NULL OR json_extract(doc, '${current}') > ?)`,
+      )
+      .run(...values, runId, extractionId, change.index);
+  }
+
+  protected async writeExtractionStatus(
+    runId: string,
+    extractionId: string,
+    from: readonly ExtractionStatus[],
+    to: ExtractionStatus,
+    log: ExecutionLog | undefined,
+  ): Promise<WriteOutcome> {
+    return transaction(this.db, () => {
+      const sets = log === undefined ? "'$.status', ?" : "'$.status', ?, '$.log', json(?)";
+      const values = log === undefined ? [to] : [to, JSON.stringify(log)];
+      const moved = this.db
+        .prepare(
+          `UPDATE extraction_runs SET doc = json_set(doc, ${sets})
+           WHERE ${EXTRACTION} AND json_extract(doc, '$.status') IN (${placeholders(from)})`,
+        )
+        .run(...values, runId, extractionId, ...from);
+      if (moved.changes > 0) return 'written';
+      return this.refusedOrMissing('extraction_runs', EXTRACTION, [runId, extractionId]);
+    });
+  }
+
+  protected async writeRunFinish(
+    runId: string,
+    from: readonly RunStatus[],
+    finish: RunFinish,
+  ): Promise<boolean> {
+    const sets = ["'$.status', ?", "'$.finishedAt', ?", "'$.updatedAt', ?"];
+    const values = [finish.status, finish.at, finish.at];
+    if (finish.error !== undefined) {
+      sets.push("'$.error', ?");
+      values.push(finish.error);
+    }
+    const finished = this.db
+      .prepare(
+        `UPDATE runs SET doc = json_set(doc, ${sets.join(', ')})
+         WHERE run_id = ? AND json_extract(doc, '$.status') IN (${placeholders(from)})`,
+      )
+      .run(...values, runId, ...from);
+    return finished.changes > 0;
+  }
+
+  protected async writeCounters(
+    runId: string,
+    changes: CounterChanges,
+    extractionId?: string,
+  ): Promise<void> {
+    transaction(this.db, () => this.count(runId, changes, extractionId));
+  }
+
+  /** Adds to the counters of the records that exist; only ever called inside a transaction. */
+  private count(runId: string, changes: CounterChanges, extractionId?: string): void {
+    if (changes.length === 0) return;
     const run = this.readRun(runId);
     if (!run) return;
-    const entries = Object.entries(deltas) as Array<[keyof RunCounters, number]>;
-    for (const [name, delta] of entries) run.counters[name] += delta;
-    run.updatedAt = new Date().toISOString();
-    this.writeRun(run);
+    this.db
+      .prepare('UPDATE runs SET doc = ? WHERE run_id = ?')
+      .run(
+        JSON.stringify({ ...run, counters: addCounters(run.counters, changes), updatedAt: this.now() }),
+        runId,
+      );
     const state = extractionId === undefined ? undefined : this.readExtraction(runId, extractionId);
     if (!state) return;
-    const counters = (state.counters ??= { ...ZERO_COUNTERS });
-    for (const [name, delta] of entries) counters[name] += delta;
-    this.writeExtraction(state);
+    this.db
+      .prepare(`UPDATE extraction_runs SET doc = ? WHERE ${EXTRACTION}`)
+      .run(
+        JSON.stringify({ ...state, counters: addCounters(state.counters, changes) }),
+        runId,
+        state.extractionId,
+      );
   }
 
-  async finishRun(runId: string, status: Exclude<RunStatus, 'running'>, error?: string): Promise<boolean> {
-    return transaction(this.db, () => {
-      const run = this.readRun(runId);
-      if (!run || run.status !== 'running') return false;
-      run.status = status;
-      if (error !== undefined) run.error = error;
-      run.finishedAt = run.updatedAt = new Date().toISOString();
-      this.writeRun(run);
-      return true;
-    });
+  private readRun(runId: string): RunRecord | undefined {
+    const row = this.db.prepare('SELECT doc FROM runs WHERE run_id = ?').get(runId) as
+      { doc: string } | undefined;
+    return row ? (JSON.parse(row.doc) as RunRecord) : undefined;
+  }
+
+  private readExtraction(runId: string, extractionId: string): ExtractionRunState | undefined {
+    const row = this.db
+      .prepare(`SELECT doc FROM extraction_runs WHERE ${EXTRACTION}`)
+      .get(runId, extractionId) as { doc: string } | undefined;
+    return row ? (JSON.parse(row.doc) as ExtractionRunState) : undefined;
+  }
+
+  private hasRunAndExtraction(runId: string, extractionId: string): boolean {
+    return this.readRun(runId) !== undefined && this.readExtraction(runId, extractionId) !== undefined;
+  }
+
+  /** After a conditional write changed nothing: refused if the record exists, else missing. */
+  private refusedOrMissing(table: string, where: string, key: Array<string | number>): WriteOutcome {
+    return this.db.prepare(`SELECT 1 FROM ${table} WHERE ${where}`).get(...key) ? 'refused' : 'missing';
   }
 }

@@ -47,7 +47,7 @@ export async function handleDetailTask(
   }
   // The details and warnings are counted from the staged file, once per chunk: a
   // re-delivered task whose first delivery died after staging counts them then.
-  await deps.runs.completeChunk(runId, extractionId, index, chunk, {
+  await deps.runs.countChunk(runId, extractionId, index, chunk, {
     details: staged.length,
     warnings: staged.filter((s) => 'warning' in s).length,
   });

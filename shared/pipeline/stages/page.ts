@@ -51,7 +51,6 @@ export async function handlePageTask(
       next: decision.next,
       rows: records.length,
       chunks,
-      chunksDone: 0,
     };
     // Creating the record counts the page and its rows in the same write: a worker that
     // dies after it leaves the counters exact, and the re-delivered task finds the page.

@@ -1,35 +1,11 @@
-/** The config API's ports on the embedded adapters: the contracts, and what only these adapters promise. */
+/** What only the config API's embedded adapters promise (their contracts run in test/embedded/contracts.test.ts). */
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../../../shared/adapters/embedded/database';
 import { FileSecretAdmin, SecretFileError } from '../../../shared/adapters/embedded/fileSecretAdmin';
 import { SqliteApiKeyStore } from '../../../shared/adapters/embedded/sqliteApiKeyStore';
-import { SqliteConfigStore } from '../../../shared/adapters/embedded/sqliteConfigStore';
-import { FileSecretStore } from '../../../shared/adapters/local/state';
 import { hashApiKey } from '../../../shared/ports/apiKeys';
-import { describeApiKeyRepositoryContract } from '../../api/contracts/apiKeyRepository.contract';
-import { describeConfigRepositoryContract } from '../../api/contracts/configRepository.contract';
-import { describeSecretAdminContract } from '../../api/contracts/secretAdmin.contract';
-
-describeConfigRepositoryContract('SqliteConfigStore', async () => {
-  const db = openDatabase(':memory:');
-  return { subject: new SqliteConfigStore(db), close: async () => db.close() };
-});
-
-describeApiKeyRepositoryContract('SqliteApiKeyStore', async () => {
-  const db = openDatabase(':memory:');
-  return { subject: new SqliteApiKeyStore(db), close: async () => db.close() };
-});
-
-describeSecretAdminContract('FileSecretAdmin', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'secret-admin-'));
-  const path = join(dir, 'secrets.json');
-  return {
-    subject: { admin: new FileSecretAdmin(path), reader: new FileSecretStore(path) },
-    close: () => rm(dir, { recursive: true, force: true }),
-  };
-});
 
 test('SqliteApiKeyStore keeps only the SHA-256 of a key, never the key', async () => {
   const db = openDatabase(':memory:');

@@ -7,6 +7,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../../../shared/adapters/embedded/database';
+import { FileSecretAdmin } from '../../../shared/adapters/embedded/fileSecretAdmin';
+import { SqliteApiKeyStore } from '../../../shared/adapters/embedded/sqliteApiKeyStore';
+import { SqliteConfigStore } from '../../../shared/adapters/embedded/sqliteConfigStore';
 import { SqliteQueueBroker } from '../../../shared/adapters/embedded/sqliteQueue';
 import { SqliteRunStore } from '../../../shared/adapters/embedded/sqliteRunStore';
 import { SqliteSlotStore } from '../../../shared/adapters/embedded/sqliteSlotStore';
@@ -17,11 +20,14 @@ import {
 } from '../../../shared/adapters/embedded/sqliteStores';
 import { FileObjectStore } from '../../../shared/adapters/local/objectStore';
 import { FileSecretStore } from '../../../shared/adapters/local/state';
+import { describeApiKeyRepositoryContract } from '../../contract/apiKeyRepository.contract';
+import { describeConfigRepositoryContract } from '../../contract/configRepository.contract';
 import { describeExecutionLogStoreContract } from '../../contract/executionLogStore.contract';
 import { describeLastRecordStoreContract } from '../../contract/lastRecordStore.contract';
 import { describeObjectStoreContract } from '../../contract/objectStore.contract';
 import { describeQueueBrokerContract } from '../../contract/queueBroker.contract';
 import { describeRunStoreContract } from '../../contract/runStore.contract';
+import { describeSecretAdminContract } from '../../contract/secretAdmin.contract';
 import { describeSecretStoreContract } from '../../contract/secretStore.contract';
 import { describeSlotStoreContract } from '../../contract/slotStore.contract';
 import { describeTokenStoreContract } from '../../contract/tokenStore.contract';
@@ -76,6 +82,22 @@ describeSlotStoreContract(
   'SqliteSlotStore',
   onDatabase((db) => new SqliteSlotStore(db)),
 );
+describeConfigRepositoryContract(
+  'SqliteConfigStore',
+  onDatabase((db) => new SqliteConfigStore(db)),
+);
+describeApiKeyRepositoryContract(
+  'SqliteApiKeyStore',
+  onDatabase((db) => new SqliteApiKeyStore(db)),
+);
+describeSecretAdminContract('FileSecretAdmin', async () => {
+  const tmp = await tempDir();
+  const path = join(tmp.dir, 'secrets.json');
+  return {
+    subject: { admin: new FileSecretAdmin(path), reader: new FileSecretStore(path) },
+    close: tmp.remove,
+  };
+});
 
 describe('FileObjectStore.sweepPartials', () => {
   test('removes stale temporary files of interrupted writes and keeps fresh ones and objects', async () => {

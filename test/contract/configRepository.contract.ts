@@ -4,12 +4,8 @@
  *
  * Hook: `make()` returns a repository over empty storage.
  */
-import {
-  ConfigConflictError,
-  ConfigNotFoundError,
-  type ConfigRepository,
-} from '../../../shared/ports/configs';
-import { type MakeFixture, withFixture } from '../../contract/fixture';
+import { ConfigConflictError, ConfigNotFoundError, type ConfigRepository } from '../../shared/ports/configs';
+import { type MakeFixture, withFixture } from './fixture';
 
 // Key order, unicode and references must come back byte for byte.
 const DOC_V1 =

@@ -6,10 +6,10 @@
  * Hook: `make()` returns an admin over an empty secret, and the SecretStore that
  * reads the same secret.
  */
-import { splitSecretDocument } from '../../../shared/core/secretOrigins';
-import type { SecretAdmin } from '../../../shared/ports/secrets';
-import type { SecretStore } from '../../../shared/ports/storage';
-import { type MakeFixture, withFixture } from '../../contract/fixture';
+import { splitSecretDocument } from '../../shared/core/secretOrigins';
+import type { SecretAdmin } from '../../shared/ports/secrets';
+import type { SecretStore } from '../../shared/ports/storage';
+import { type MakeFixture, withFixture } from './fixture';
 
 export interface SecretAdminSubject {
   admin: SecretAdmin;

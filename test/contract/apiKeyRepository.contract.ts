@@ -10,8 +10,8 @@ import {
   type ApiKeyRepository,
   ApiKeyStoreError,
   RootApiKeyError,
-} from '../../../shared/ports/apiKeys';
-import { type MakeFixture, withFixture } from '../../contract/fixture';
+} from '../../shared/ports/apiKeys';
+import { type MakeFixture, withFixture } from './fixture';
 
 export function describeApiKeyRepositoryContract(name: string, make: MakeFixture<ApiKeyRepository>): void {
   const withRepo = (body: (repo: ApiKeyRepository) => Promise<void>) => () => withFixture(make, body);
