@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pollUntil } from '../../support/poll';
 
-const bin = join(__dirname, '../../dist/services/embedded/main.js');
+const bin = join(__dirname, '../../../dist/services/embedded/main.js');
 const onLinux = process.platform === 'linux' ? test : test.skip;
 
 /** The open file descriptors of process `pid` on the file at `path`. */
