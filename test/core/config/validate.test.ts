@@ -1173,3 +1173,27 @@ describe('length caps on the text the parsers read', () => {
     );
   });
 });
+
+test('two folders that runs write as different keys are different files', () => {
+  // Runs keep a folder's inner slashes: `deals/` writes `deals/d.csv`, `deals//` writes `deals//d.csv`.
+  const result = validateConfig(
+    config(
+      {},
+      {
+        extractions: [
+          {
+            name: 'a',
+            endpoint: { url: 'https://a.example.com' },
+            s3_destiny: { folder: 'deals/', filename: 'd' },
+          },
+          {
+            name: 'b',
+            endpoint: { url: 'https://b.example.com' },
+            s3_destiny: { folder: 'deals//', filename: 'd' },
+          },
+        ],
+      },
+    ),
+  );
+  expect(result.ok ? [] : result.issues.map(formatIssue)).toEqual([]);
+});
