@@ -6,7 +6,7 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import type { Stack } from '../../infra/stack';
-import { baseArgs, deploy, valueOf } from '../support/pulumiStack';
+import { baseArgs, deploy, valueOf } from './pulumiStack';
 
 /** Every resource is a direct child of the program's root stack (no component resources). */
 const URN_PREFIX = 'urn:pulumi:dev::api-extractor::pulumi:pulumi:Stack$';

@@ -26,7 +26,7 @@ import {
   statements,
   SUFFIX,
   valueOf,
-} from '../support/pulumiStack';
+} from './pulumiStack';
 
 const names = resourceNames(STAGE, SUFFIX);
 

@@ -29,7 +29,7 @@ import {
   STAGE,
   statements,
   SUFFIX,
-} from '../support/pulumiStack';
+} from './pulumiStack';
 
 interface Sent {
   name: string;
