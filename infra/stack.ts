@@ -8,45 +8,22 @@
  * `createStack` only declares resources, so tests run it under
  * `pulumi.runtime.setMocks`; `index.ts` calls it with the stack's config.
  */
-import type * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { AwsResourceNames } from '../shared/adapters/aws/config';
-import type { QueueName, ServiceName } from '../shared/core/topology';
 import { stackContext, type StackArgs } from './context';
-import { createIam } from './iam';
-import { createNetwork } from './network';
-import { createQueues } from './queues';
-import { createRuntime, createServices } from './services';
-import { createStorage } from './storage';
+import { createIam, type Iam } from './iam';
+import { createNetwork, type Network } from './network';
+import { createQueues, type Queues } from './queues';
+import { createRuntime, createServices, type Runtime, type Services } from './services';
+import { createStorage, type Storage } from './storage';
 
 export { SERVICE_NAMES, type ServiceName } from '../shared/core/topology';
 export type { ServiceSizing, StackArgs } from './context';
 
-export interface Stack {
+/** Every resource of the stage, by concern (each file's result), and the API's URL. */
+export interface Stack
+  extends Queues, Storage, Omit<Runtime, 'image'>, Iam, Omit<Network, 'vpcId' | 'subnetIds'>, Services {
   names: AwsResourceNames;
-  queues: Record<QueueName, aws.sqs.Queue>;
-  deadLetterQueues: Record<QueueName, aws.sqs.Queue>;
-  tables: Record<keyof AwsResourceNames['tables'], aws.dynamodb.Table>;
-  buckets: Record<'output' | 'staging', aws.s3.Bucket>;
-  bucketSettings: pulumi.Resource[];
-  extractorSecret: aws.secretsmanager.Secret;
-  extractorSecretVersion: aws.secretsmanager.SecretVersion;
-  rootApiKeySecret: aws.secretsmanager.Secret;
-  rootApiKeySecretVersion: aws.secretsmanager.SecretVersion;
-  repository: aws.ecr.Repository;
-  cluster: aws.ecs.Cluster;
-  logGroup: aws.cloudwatch.LogGroup;
-  executionRole: aws.iam.Role;
-  executionRolePolicy: aws.iam.RolePolicy;
-  taskRoles: Record<ServiceName, aws.iam.Role>;
-  taskRolePolicies: Record<ServiceName, aws.iam.RolePolicy>;
-  securityGroups: Record<'alb' | 'configApi' | 'workers', aws.ec2.SecurityGroup>;
-  securityGroupRules: pulumi.Resource[];
-  loadBalancer: aws.lb.LoadBalancer;
-  targetGroup: aws.lb.TargetGroup;
-  listeners: aws.lb.Listener[];
-  taskDefinitions: Record<ServiceName, aws.ecs.TaskDefinition>;
-  services: Record<ServiceName, aws.ecs.Service>;
   /** `http(s)://{alb dns name}` */
   apiUrl: pulumi.Output<string>;
 }

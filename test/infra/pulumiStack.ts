@@ -90,8 +90,8 @@ export const secretValue = (value: unknown) => ({
 export const valueOf = <T>(output: pulumi.Output<T>): Promise<T> =>
   new Promise((resolve) => output.apply(resolve));
 
-/** Waits until every resource of the stack is registered (its URN known), so the recorder has them all. */
-export async function settled(stack: Stack): Promise<void> {
+/** The URNs of every resource a `Stack` holds, sorted; they are known once each is registered. */
+export async function urnsOf(stack: Stack): Promise<string[]> {
   const resources: pulumi.Resource[] = [];
   const walk = (value: unknown): void => {
     if (pulumi.Resource.isInstance(value)) resources.push(value);
@@ -101,7 +101,12 @@ export async function settled(stack: Stack): Promise<void> {
     }
   };
   walk(stack);
-  await Promise.all(resources.map((r) => valueOf(r.urn)));
+  return (await Promise.all(resources.map((r) => valueOf(r.urn)))).sort();
+}
+
+/** Waits until every resource of the stack is registered (its URN known), so the recorder has them all. */
+export async function settled(stack: Stack): Promise<void> {
+  await urnsOf(stack);
   await valueOf(stack.apiUrl);
 }
 

@@ -4,9 +4,7 @@
  * that resource. The lists were recorded from the program before it was split into
  * infra/{queues,storage,iam,network,services}.ts; change them only on purpose.
  */
-import * as pulumi from '@pulumi/pulumi';
-import type { Stack } from '../../infra/stack';
-import { baseArgs, deploy, valueOf } from './pulumiStack';
+import { baseArgs, deploy, urnsOf } from './pulumiStack';
 
 /** Every resource is a direct child of the program's root stack (no component resources). */
 const URN_PREFIX = 'urn:pulumi:dev::api-extractor::pulumi:pulumi:Stack$';
@@ -88,20 +86,6 @@ const WITH_CERTIFICATE_AND_TWO_CIDRS: [string, string][] = [
   ['aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule', 'alb-ingress-443-1'],
   ['aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule', 'alb-ingress-80-1'],
 ];
-
-/** The URNs of every resource a `Stack` holds, sorted. */
-async function urnsOf(stack: Stack): Promise<string[]> {
-  const resources: pulumi.Resource[] = [];
-  const walk = (value: unknown): void => {
-    if (pulumi.Resource.isInstance(value)) resources.push(value);
-    else if (Array.isArray(value)) value.forEach(walk);
-    else if (typeof value === 'object' && value !== null && !pulumi.Output.isInstance(value)) {
-      Object.values(value).forEach(walk);
-    }
-  };
-  walk(stack);
-  return (await Promise.all(resources.map((r) => valueOf(r.urn)))).sort();
-}
 
 const expectedUrns = (pairs: [string, string][]): string[] =>
   pairs.map(([type, name]) => `${URN_PREFIX}${type}::${name}`).sort();
