@@ -5,11 +5,11 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import { parseBucketList } from '../shared/core/bucketName';
-import { awsSettingsFromEnv, DEFAULT_MAX_RECEIVE_COUNT } from '../shared/adapters/aws/config';
+import { awsSettingsFromEnv } from '../shared/adapters/aws/config';
 import { AwsSettingsError } from '../shared/adapters/aws/errors';
+import { DEFAULT_MAX_RECEIVE_COUNT, SERVICE_NAMES, type ServiceName } from '../shared/core/topology';
+import type { ServiceSizing, StackArgs } from './context';
 import { InfraConfigError } from './errors';
-import { SERVICE_NAMES, type ServiceName } from './policies';
-import type { ServiceSizing, StackArgs } from './stack';
 
 export const DEFAULT_SIZING: Record<ServiceName, ServiceSizing> = {
   'config-api': { cpu: 512, memory: 1024, desiredCount: 1 },

@@ -5,6 +5,7 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import { stackArgsFromConfig } from './config';
+import { byQueue } from './context';
 import { createStack } from './stack';
 
 export { createStack, type Stack, type StackArgs } from './stack';
@@ -18,11 +19,7 @@ export const apiUrl = stack.apiUrl;
 export const repositoryUrl = stack.repository.repositoryUrl;
 export const clusterName = stack.cluster.name;
 export const logGroupName = stack.logGroup.name;
-export const queueUrls = pulumi.all({
-  pages: stack.queues.pages.url,
-  details: stack.queues.details.url,
-  finalize: stack.queues.finalize.url,
-});
+export const queueUrls = pulumi.all(byQueue((queue) => stack.queues[queue].url));
 export const outputBucket = stack.buckets.output.bucket;
 export const stagingBucket = stack.buckets.staging.bucket;
 export const extractorSecretName = stack.extractorSecret.name;

@@ -1,9 +1,18 @@
 /**
  * IAM policy statements of the task roles, per service, least privilege: each
  * service gets the queues, tables, buckets and secret actions its code calls
- * (docs/aws.md "Services"), on those resources' ARNs only.
+ * (docs/aws.md "Services"), on those resources' ARNs only. Which worker consumes
+ * which queue, and who consumes the dead letters, is shared/core/topology.ts.
  */
 import * as pulumi from '@pulumi/pulumi';
+import {
+  DEAD_LETTER_CONSUMER,
+  isWorker,
+  QUEUE_NAMES,
+  WORKER_QUEUES,
+  type QueueName,
+  type ServiceName,
+} from '../shared/core/topology';
 
 export interface Statement {
   Sid: string;
@@ -17,19 +26,9 @@ export interface PolicyDocument {
   Statement: Statement[];
 }
 
-export const SERVICE_NAMES = ['config-api', 'scheduler', 'page-fetcher', 'detail-mapper', 'writer'] as const;
-export type ServiceName = (typeof SERVICE_NAMES)[number];
-export const WORKER_QUEUE = {
-  'page-fetcher': 'pages',
-  'detail-mapper': 'details',
-  writer: 'finalize',
-} as const;
-export type WorkerService = keyof typeof WORKER_QUEUE;
-export const isWorker = (service: ServiceName): service is WorkerService => service in WORKER_QUEUE;
-
 export interface ArnsForPolicies {
-  queues: Record<'pages' | 'details' | 'finalize', pulumi.Input<string>>;
-  deadLetterQueues: Record<'pages' | 'details' | 'finalize', pulumi.Input<string>>;
+  queues: Record<QueueName, pulumi.Input<string>>;
+  deadLetterQueues: Record<QueueName, pulumi.Input<string>>;
   tables: Record<'runs' | 'state' | 'executionLogs' | 'configs', pulumi.Input<string>>;
   buckets: Record<'output' | 'staging', pulumi.Input<string>>;
   extractorSecret: pulumi.Input<string>;
@@ -85,14 +84,13 @@ const objects = (bucketArn: pulumi.Input<string>): pulumi.Input<string> => pulum
  *   extractor secret. The workers never touch the configs table.
  */
 export function taskRolePolicy(service: ServiceName, arns: ArnsForPolicies): PolicyDocument {
-  const queueNames = ['pages', 'details', 'finalize'] as const;
   const pipelineTables = [arns.tables.runs, arns.tables.state, arns.tables.executionLogs];
   const statements: Statement[] = [
     {
       Sid: 'SendStageTasks',
       Effect: 'Allow',
       Action: SQS_SEND,
-      Resource: queueNames.map((q) => arns.queues[q]),
+      Resource: QUEUE_NAMES.map((q) => arns.queues[q]),
     },
     {
       Sid: 'PipelineTables',
@@ -105,7 +103,7 @@ export function taskRolePolicy(service: ServiceName, arns: ArnsForPolicies): Pol
     { Sid: 'ReadExtractorSecret', Effect: 'Allow', Action: SECRET_READ, Resource: [arns.extractorSecret] },
   ];
   if (isWorker(service)) {
-    const queue = WORKER_QUEUE[service];
+    const queue = WORKER_QUEUES[service];
     statements.push(
       { Sid: 'ConsumeOwnQueue', Effect: 'Allow', Action: SQS_CONSUME, Resource: [arns.queues[queue]] },
       {
@@ -116,21 +114,21 @@ export function taskRolePolicy(service: ServiceName, arns: ArnsForPolicies): Pol
       },
     );
   }
+  if (service === DEAD_LETTER_CONSUMER) {
+    statements.push({
+      Sid: 'ConsumeDeadLetters',
+      Effect: 'Allow',
+      Action: SQS_CONSUME,
+      Resource: QUEUE_NAMES.map((q) => arns.deadLetterQueues[q]),
+    });
+  }
   if (service === 'writer') {
-    statements.push(
-      {
-        Sid: 'ConsumeDeadLetters',
-        Effect: 'Allow',
-        Action: SQS_CONSUME,
-        Resource: queueNames.map((q) => arns.deadLetterQueues[q]),
-      },
-      {
-        Sid: 'WriteOutput',
-        Effect: 'Allow',
-        Action: S3_OUTPUT,
-        Resource: [arns.buckets.output, ...arns.extraOutputBuckets].map(objects),
-      },
-    );
+    statements.push({
+      Sid: 'WriteOutput',
+      Effect: 'Allow',
+      Action: S3_OUTPUT,
+      Resource: [arns.buckets.output, ...arns.extraOutputBuckets].map(objects),
+    });
   }
   if (service === 'config-api' || service === 'scheduler') {
     statements.push({

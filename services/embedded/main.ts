@@ -9,6 +9,13 @@ import { embeddedApiStores } from '../../shared/adapters/embedded/apiStores';
 import { SqliteSlotStore } from '../../shared/adapters/embedded/sqliteSlotStore';
 import { localLayout } from '../../shared/adapters/local/engineDeps';
 import { createApp } from '../../shared/api/app';
+import {
+  DEFAULT_EMBEDDED_RETRY_DELAY_MS,
+  DEFAULT_EMBEDDED_VISIBILITY_TIMEOUT_SECONDS,
+  DEFAULT_MAX_RECEIVE_COUNT,
+  MAX_RECEIVE_COUNT_LIMIT,
+  MAX_VISIBILITY_TIMEOUT_SECONDS,
+} from '../../shared/core/topology';
 import { ensureRootKey } from '../../shared/api/rootKey';
 import { createLogger } from '../../shared/observability/logger';
 import { failRun } from '../../shared/pipeline/outcomes';
@@ -24,9 +31,19 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   const port = read.int('PORT', 8080, 0, 65_535);
   const host = read.text('HOST', '127.0.0.1')!;
   const dataDir = read.text('DATA_DIR', './.data')!;
-  const visibility = read.int('VISIBILITY_TIMEOUT_SECONDS', 30, 1, 43_200);
-  const maxReceiveCount = read.int('MAX_RECEIVE_COUNT', 5, 1, 1000);
-  const retryDelayMs = read.int('RETRY_DELAY_MS', 1000, 1, 600_000);
+  const visibility = read.int(
+    'VISIBILITY_TIMEOUT_SECONDS',
+    DEFAULT_EMBEDDED_VISIBILITY_TIMEOUT_SECONDS,
+    1,
+    MAX_VISIBILITY_TIMEOUT_SECONDS,
+  );
+  const maxReceiveCount = read.int(
+    'MAX_RECEIVE_COUNT',
+    DEFAULT_MAX_RECEIVE_COUNT,
+    1,
+    MAX_RECEIVE_COUNT_LIMIT,
+  );
+  const retryDelayMs = read.int('RETRY_DELAY_MS', DEFAULT_EMBEDDED_RETRY_DELAY_MS, 1, 600_000);
   const detailChunkSize = read.int('DETAIL_CHUNK_SIZE', 50, 1, 10_000);
   const tickSeconds = read.int('SCHEDULER_INTERVAL_SECONDS', 30, 1, 3600);
   const stuckMinutes = read.int('STUCK_RUN_MINUTES', 60, 1, 7 * 24 * 60);

@@ -4,6 +4,13 @@
  * dead-letter workers. The config API and scheduler attach to the same deps.
  */
 import { embeddedPipelineDeps, type EmbeddedOptions } from '../../shared/adapters/embedded/pipelineDeps';
+import {
+  DEAD_LETTER_CONCURRENCY,
+  DEFAULT_EMBEDDED_CONCURRENCY,
+  DEFAULT_EMBEDDED_VISIBILITY_TIMEOUT_SECONDS,
+  QUEUE_NAMES,
+  type QueueName,
+} from '../../shared/core/topology';
 import type { PipelineDeps } from '../../shared/pipeline/deps';
 import { RunContexts } from '../../shared/pipeline/runContext';
 import { startDeadLetterWorkers, startWorker } from '../../shared/pipeline/workers';
@@ -12,8 +19,8 @@ import type { SqliteQueueBroker } from '../../shared/adapters/embedded/sqliteQue
 import type { Database } from '../../shared/adapters/embedded/database';
 
 export interface EmbeddedSystemOptions extends EmbeddedOptions {
-  /** Tasks in flight per stage. */
-  concurrency?: { pages?: number; details?: number; finalize?: number };
+  /** Tasks in flight per stage (default: shared/core/topology.ts). */
+  concurrency?: Partial<Record<QueueName, number>>;
   visibilityTimeoutSeconds?: number;
 }
 
@@ -35,21 +42,18 @@ export function startEmbeddedSystem(options: EmbeddedSystemOptions): EmbeddedSys
     (err: Error) => options.logger.warn('could not sweep temporary files', { error: err.message }),
   );
   const contexts = new RunContexts(deps);
-  const visibility = options.visibilityTimeoutSeconds ?? 30;
+  const visibility = options.visibilityTimeoutSeconds ?? DEFAULT_EMBEDDED_VISIBILITY_TIMEOUT_SECONDS;
   const consumers: Consumer[] = [
-    startWorker('pages', contexts, deps, {
-      concurrency: options.concurrency?.pages ?? 8,
+    ...QUEUE_NAMES.map((queue) =>
+      startWorker(queue, contexts, deps, {
+        concurrency: options.concurrency?.[queue] ?? DEFAULT_EMBEDDED_CONCURRENCY[queue],
+        visibilityTimeoutSeconds: visibility,
+      }),
+    ),
+    ...startDeadLetterWorkers(contexts, deps, {
+      concurrency: DEAD_LETTER_CONCURRENCY,
       visibilityTimeoutSeconds: visibility,
     }),
-    startWorker('details', contexts, deps, {
-      concurrency: options.concurrency?.details ?? 4,
-      visibilityTimeoutSeconds: visibility,
-    }),
-    startWorker('finalize', contexts, deps, {
-      concurrency: options.concurrency?.finalize ?? 2,
-      visibilityTimeoutSeconds: visibility,
-    }),
-    ...startDeadLetterWorkers(contexts, deps, { concurrency: 1, visibilityTimeoutSeconds: visibility }),
   ];
   return {
     deps,

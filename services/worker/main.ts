@@ -8,27 +8,40 @@ import { destroyAwsClients } from '../../shared/adapters/aws/config';
 import { awsPipelineDeps } from '../../shared/adapters/aws/pipelineDeps';
 import { createLogger } from '../../shared/observability/logger';
 import { RunContexts } from '../../shared/pipeline/runContext';
-import { SERVICE_QUEUES, startDeadLetterWorkers, startWorker } from '../../shared/pipeline/workers';
+import {
+  DEAD_LETTER_CONCURRENCY,
+  DEAD_LETTER_CONSUMER,
+  DEFAULT_WORKER_CONCURRENCY,
+  DEFAULT_WORKER_VISIBILITY_TIMEOUT_SECONDS,
+  LONG_POLL_SECONDS,
+  MAX_VISIBILITY_TIMEOUT_SECONDS,
+  WORKER_QUEUES,
+  WORKER_SERVICES,
+  type WorkerService,
+} from '../../shared/core/topology';
+import { startDeadLetterWorkers, startWorker } from '../../shared/pipeline/workers';
 import type { Consumer } from '../../shared/ports/queue';
 import { awsSettingsOrReport, EnvReader, installResponseBudget, LOG_LEVELS } from '../env';
 import { stopOnSignals } from '../lifecycle';
 
-export type WorkerService = keyof typeof SERVICE_QUEUES;
-const SERVICES = Object.keys(SERVICE_QUEUES) as WorkerService[];
-
 export async function main(argv = process.argv, env = process.env): Promise<void> {
   const service = argv[2] as WorkerService;
-  if (!SERVICES.includes(service)) {
-    process.stderr.write(`usage: worker <${SERVICES.join('|')}>\n`);
+  if (!WORKER_SERVICES.includes(service)) {
+    process.stderr.write(`usage: worker <${WORKER_SERVICES.join('|')}>\n`);
     process.exitCode = 2;
     return;
   }
   const read = new EnvReader(env);
   const level = read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info');
-  const concurrency = read.int('CONCURRENCY', service === 'writer' ? 2 : 8, 1, 256);
-  const visibility = read.int('VISIBILITY_TIMEOUT_SECONDS', 60, 1, 43_200);
+  const concurrency = read.int('CONCURRENCY', DEFAULT_WORKER_CONCURRENCY[service], 1, 256);
+  const visibility = read.int(
+    'VISIBILITY_TIMEOUT_SECONDS',
+    DEFAULT_WORKER_VISIBILITY_TIMEOUT_SECONDS,
+    1,
+    MAX_VISIBILITY_TIMEOUT_SECONDS,
+  );
   const detailChunkSize = read.int('DETAIL_CHUNK_SIZE', 50, 1, 10_000);
-  const waitTimeSeconds = read.int('SQS_WAIT_TIME_SECONDS', 20, 1, 20);
+  const waitTimeSeconds = read.int('SQS_WAIT_TIME_SECONDS', LONG_POLL_SECONDS, 1, LONG_POLL_SECONDS);
   installResponseBudget(read);
   const problems: string[] = [];
   const settings = awsSettingsOrReport(service, env, read, problems);
@@ -42,12 +55,15 @@ export async function main(argv = process.argv, env = process.env): Promise<void
   });
   const contexts = new RunContexts(deps);
   const options = { concurrency, visibilityTimeoutSeconds: visibility };
-  const consumers: Consumer[] = [startWorker(SERVICE_QUEUES[service], contexts, deps, options)];
-  if (service === 'writer')
+  const consumers: Consumer[] = [startWorker(WORKER_QUEUES[service], contexts, deps, options)];
+  if (service === DEAD_LETTER_CONSUMER)
     consumers.push(
-      ...startDeadLetterWorkers(contexts, deps, { concurrency: 1, visibilityTimeoutSeconds: visibility }),
+      ...startDeadLetterWorkers(contexts, deps, {
+        concurrency: DEAD_LETTER_CONCURRENCY,
+        visibilityTimeoutSeconds: visibility,
+      }),
     );
-  logger.info('worker started', { queue: SERVICE_QUEUES[service], concurrency, pid: process.pid });
+  logger.info('worker started', { queue: WORKER_QUEUES[service], concurrency, pid: process.pid });
 
   stopOnSignals(logger, async () => {
     await Promise.all(consumers.map((c) => c.stop()));

@@ -4,6 +4,7 @@
  * failing message mark its extraction failed with the cause before it goes to the
  * dead-letter queue.
  */
+import { QUEUE_NAMES } from '../core/topology';
 import type { Consumer, QueueName, ReceivedMessage } from '../ports/queue';
 import { errorMessage } from '../core/errors';
 import type { PipelineDeps } from './deps';
@@ -23,13 +24,6 @@ const STAGES: { [Q in QueueName]: StageHandler<Q> } = {
   details: handleDetailTask,
   finalize: handleFinalizeTask,
 };
-
-/** Which services consume which queue. */
-export const SERVICE_QUEUES = {
-  'page-fetcher': 'pages',
-  'detail-mapper': 'details',
-  writer: 'finalize',
-} as const satisfies Record<string, QueueName>;
 
 export interface WorkerOptions {
   concurrency: number;
@@ -114,7 +108,7 @@ export function startDeadLetterWorkers(
   deps: PipelineDeps,
   options: WorkerOptions,
 ): Consumer[] {
-  return (['pages', 'details', 'finalize'] as const).map((queue) =>
+  return QUEUE_NAMES.map((queue) =>
     deps.queues.consumeDeadLetters(
       queue,
       async (message) => {

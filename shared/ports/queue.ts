@@ -3,9 +3,10 @@
  * arrive twice, or again after its worker died; handlers are idempotent.
  */
 
-/** The pipeline's work queues; each has a dead-letter queue. */
-export const QUEUE_NAMES = ['pages', 'details', 'finalize'] as const;
-export type QueueName = (typeof QUEUE_NAMES)[number];
+import type { QueueName } from '../core/topology';
+
+/** The pipeline's work queues (each with a dead-letter queue): shared/core/topology.ts. */
+export { QUEUE_NAMES, type QueueName } from '../core/topology';
 
 export interface ReceivedMessage {
   /** Transport id (SQS MessageId), for logs. */

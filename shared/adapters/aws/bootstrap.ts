@@ -37,7 +37,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { silentLogger, type Logger } from '../../ports/logger';
-import { QUEUE_NAMES } from '../../ports/queue';
+import { DEAD_LETTER_RETENTION_SECONDS, QUEUE_NAMES } from '../../core/topology';
 import type { AwsClients, AwsSettings } from './config';
 import { EXECUTION_LOGS_BY_CREATED_AT } from './dynamoStateStores';
 import { BootstrapError } from './errors';
@@ -49,10 +49,8 @@ export interface BootstrapReport {
   existing: string[];
 }
 
-/** Dead letters are kept as long as SQS allows (14 days) for inspection. */
-const DEAD_LETTER_RETENTION_SECONDS = String(14 * 24 * 3600);
-/** Staged pages of a run that never finished are removed after this many days. */
-const STAGING_EXPIRY_DAYS = 7;
+/** Staged pages of a run that never finished are removed after this many days (the stack's rule too). */
+export const STAGING_EXPIRY_DAYS = 7;
 const TABLE_WAIT_SECONDS = 300;
 
 /**
@@ -148,7 +146,7 @@ async function ensureQueueWithDeadLetters(
     await sqs.send(
       new SetQueueAttributesCommand({
         QueueUrl: dlqUrl,
-        Attributes: { MessageRetentionPeriod: DEAD_LETTER_RETENTION_SECONDS },
+        Attributes: { MessageRetentionPeriod: String(DEAD_LETTER_RETENTION_SECONDS) },
       }),
     );
     const attributes = await sqs.send(

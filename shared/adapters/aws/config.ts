@@ -9,7 +9,13 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parseBucketList } from '../../core/bucketName';
-import { QUEUE_NAMES, type QueueName } from '../../ports/queue';
+import {
+  deadLetterQueueName,
+  DEFAULT_MAX_RECEIVE_COUNT,
+  MAX_RECEIVE_COUNT_LIMIT,
+  QUEUE_NAMES,
+  type QueueName,
+} from '../../core/topology';
 import { AwsSettingsError } from './errors';
 
 export interface AwsResourceNames {
@@ -58,7 +64,6 @@ export interface AwsSettings {
 const NAME_PART = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
 const MAX_BUCKET_NAME = 63;
 const MAX_QUEUE_NAME = 80;
-export const DEFAULT_MAX_RECEIVE_COUNT = 5;
 
 /**
  * Every resource name of a stage.
@@ -72,10 +77,9 @@ export function resourceNames(stage: string, bucketSuffix: string): AwsResourceN
     QueueName,
     string
   >;
-  const deadLetterQueues = Object.fromEntries(QUEUE_NAMES.map((q) => [q, `${prefix}-${q}-dlq`])) as Record<
-    QueueName,
-    string
-  >;
+  const deadLetterQueues = Object.fromEntries(
+    QUEUE_NAMES.map((q) => [q, deadLetterQueueName(queues[q])]),
+  ) as Record<QueueName, string>;
   return {
     queues,
     deadLetterQueues,
@@ -96,7 +100,8 @@ export function resourceNames(stage: string, bucketSuffix: string): AwsResourceN
 /**
  * Reads and validates the AWS settings: `AWS_REGION`, `STAGE` and
  * `DEFAULT_OUTPUT_BUCKET_SUFFIX` are required; `AWS_ENDPOINT_URL` (an emulator) and
- * `MAX_RECEIVE_COUNT` (default 5) are optional. Every problem is reported at once.
+ * `MAX_RECEIVE_COUNT` (default 5, topology.ts) are optional. Every problem is
+ * reported at once.
  *
  * @example
  * const settings = awsSettingsFromEnv(process.env);
@@ -130,8 +135,14 @@ export function awsSettingsFromEnv(env: NodeJS.ProcessEnv): AwsSettings {
   const rawCount = env.MAX_RECEIVE_COUNT?.trim();
   if (rawCount) {
     maxReceiveCount = Number(rawCount);
-    if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1 || maxReceiveCount > 1000) {
-      problems.push(`MAX_RECEIVE_COUNT must be an integer from 1 to 1000 (got "${rawCount}")`);
+    if (
+      !Number.isInteger(maxReceiveCount) ||
+      maxReceiveCount < 1 ||
+      maxReceiveCount > MAX_RECEIVE_COUNT_LIMIT
+    ) {
+      problems.push(
+        `MAX_RECEIVE_COUNT must be an integer from 1 to ${MAX_RECEIVE_COUNT_LIMIT} (got "${rawCount}")`,
+      );
     }
   }
 

@@ -1,21 +1,19 @@
 /**
  * QueueBroker on SQS. Sending batches messages (10 per call, at most 256 KiB per
- * call) and retries the entries SQS reports failed; consuming is sqs-consumer: long
- * polling, a heartbeat that keeps a message invisible while its handler runs, delete
- * on success, redelivery after the visibility timeout on failure, and the queue's
- * RedrivePolicy moving a message to its dead-letter queue after `maxReceiveCount`
- * receives (bootstrap sets it).
+ * call) and retries the entries SQS reports failed; consuming is sqs-consumer
+ * (sqsPoller.ts): long polling, a heartbeat that keeps a message invisible while its
+ * handler runs, delete on success, redelivery after the visibility timeout on
+ * failure, and the queue's RedrivePolicy moving a message to its dead-letter queue
+ * after `maxReceiveCount` receives (bootstrap sets it).
  */
 import {
   DeleteMessageCommand,
   GetQueueUrlCommand,
   SendMessageBatchCommand,
   SendMessageCommand,
-  type Message,
   type SQSClient,
   type SendMessageBatchRequestEntry,
 } from '@aws-sdk/client-sqs';
-import { Consumer as SqsConsumer } from 'sqs-consumer';
 import { silentLogger, type Logger } from '../../ports/logger';
 import type {
   ConsumeOptions,
@@ -25,13 +23,13 @@ import type {
   QueueName,
   ReceivedMessage,
 } from '../../ports/queue';
+import { LONG_POLL_SECONDS, MAX_VISIBILITY_TIMEOUT_SECONDS, STOP_TIMEOUT_SECONDS } from '../../core/topology';
 import { MessageTooLargeError, QueueBrokerError } from './errors';
+import { ConsumerGroup, type InFlight } from './sqsPoller';
 
 /** SendMessageBatch limits: entries per call, and bytes of all bodies together. */
 const MAX_BATCH_ENTRIES = 10;
 const MAX_BATCH_BYTES = 256 * 1024;
-/** ReceiveMessage returns at most this many messages. */
-const MAX_RECEIVE_BATCH = 10;
 /** Batches sent at once by one `send` call. */
 const SEND_CONCURRENCY = 4;
 const MAX_REASON_LENGTH = 4096;
@@ -54,16 +52,7 @@ export interface SqsQueueBrokerOptions {
   sendAttempts?: number;
 }
 
-interface InFlight {
-  queue: QueueName;
-  queueUrl: string;
-  receiptHandle: string;
-  deadLettered: boolean;
-  settled: boolean;
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 /**
  * @example
@@ -93,12 +82,16 @@ export class SqsQueueBroker implements QueueBroker {
     private readonly options: SqsQueueBrokerOptions,
   ) {
     this.logger = options.logger ?? silentLogger;
-    this.waitTimeSeconds = options.waitTimeSeconds ?? 20;
-    this.stopTimeoutMs = options.stopTimeoutMs ?? 120_000;
+    this.waitTimeSeconds = options.waitTimeSeconds ?? LONG_POLL_SECONDS;
+    this.stopTimeoutMs = options.stopTimeoutMs ?? STOP_TIMEOUT_SECONDS * 1000;
     this.sendAttempts = options.sendAttempts ?? 5;
-    if (!Number.isInteger(this.waitTimeSeconds) || this.waitTimeSeconds < 1 || this.waitTimeSeconds > 20) {
+    if (
+      !Number.isInteger(this.waitTimeSeconds) ||
+      this.waitTimeSeconds < 1 ||
+      this.waitTimeSeconds > LONG_POLL_SECONDS
+    ) {
       throw new QueueBrokerError(
-        `waitTimeSeconds must be an integer from 1 to 20 (got ${this.waitTimeSeconds})`,
+        `waitTimeSeconds must be an integer from 1 to ${LONG_POLL_SECONDS} (got ${this.waitTimeSeconds})`,
       );
     }
     if (!(this.stopTimeoutMs > 0))
@@ -250,10 +243,10 @@ export class SqsQueueBroker implements QueueBroker {
     if (
       !Number.isInteger(visibilityTimeoutSeconds) ||
       visibilityTimeoutSeconds < 1 ||
-      visibilityTimeoutSeconds > 43_200
+      visibilityTimeoutSeconds > MAX_VISIBILITY_TIMEOUT_SECONDS
     ) {
       throw new QueueBrokerError(
-        `visibilityTimeoutSeconds must be an integer from 1 to 43200 (got ${visibilityTimeoutSeconds})`,
+        `visibilityTimeoutSeconds must be an integer from 1 to ${MAX_VISIBILITY_TIMEOUT_SECONDS} (got ${visibilityTimeoutSeconds})`,
       );
     }
     return new ConsumerGroup({
@@ -297,207 +290,3 @@ function toBatches(bodies: string[], queue: QueueName): string[][] {
   if (current.length > 0) batches.push(current);
   return batches;
 }
-
-interface ConsumerGroupParams {
-  queue: QueueName;
-  queueName: string;
-  deadLetterable: boolean;
-  handler: MessageHandler;
-  options: ConsumeOptions;
-  broker: {
-    sqs: SQSClient;
-    logger: Logger;
-    waitTimeSeconds: number;
-    stopTimeoutMs: number;
-    queueUrl(name: string): Promise<string>;
-    track(message: ReceivedMessage, entry: InFlight): void;
-  };
-}
-
-interface PollState {
-  /** In a ReceiveMessage long poll (so no handler of this poller runs). */
-  receiving: boolean;
-  /** stop() aborted that receive: its error is expected. */
-  abortedReceive: boolean;
-}
-
-interface Poller {
-  consumer: SqsConsumer;
-  state: PollState;
-}
-
-/**
- * One `consume` call: sqs-consumer instances of at most 10 messages each (SQS's
- * receive limit), together handling up to `concurrency` messages at once.
- */
-class ConsumerGroup implements Consumer {
-  private readonly pollers: Poller[] = [];
-  private readonly started: Promise<void>;
-  private stopping = false;
-  private wakeRetry: (() => void) | undefined;
-  private stopped: Promise<void> | undefined;
-
-  constructor(private readonly params: ConsumerGroupParams) {
-    this.started = this.start();
-  }
-
-  stop(): Promise<void> {
-    this.stopped ??= this.drain();
-    return this.stopped;
-  }
-
-  private async drain(): Promise<void> {
-    this.stopping = true;
-    this.wakeRetry?.();
-    await this.started;
-    await Promise.all(this.pollers.map((poller) => this.stopPoller(poller)));
-  }
-
-  /**
-   * sqs-consumer runs receive -> handle the batch -> delete, one cycle at a time,
-   * and its 'stopped' event waits (up to `pollingCompleteWaitTimeMs`) for the cycle
-   * in progress. A poller waiting in a long poll has nothing in flight, so that
-   * receive is aborted rather than waited out (up to 20 s); one that is handling
-   * messages is left to finish them and delete them.
-   */
-  private stopPoller(poller: Poller): Promise<void> {
-    return new Promise((resolve) => {
-      poller.consumer.once('stopped', () => resolve());
-      poller.state.abortedReceive = poller.state.receiving;
-      poller.consumer.stop({ abort: poller.state.receiving });
-    });
-  }
-
-  /** Finds the queue (retrying while it cannot, as a consumer's receive does), then starts polling. */
-  private async start(): Promise<void> {
-    const { broker, queueName, queue } = this.params;
-    let url: string | undefined;
-    for (let attempt = 1; !this.stopping; attempt++) {
-      try {
-        url = await broker.queueUrl(queueName);
-        break;
-      } catch (err) {
-        broker.logger.error('queue consumer cannot find its queue; retrying', {
-          queue,
-          queueName,
-          attempt,
-          error: messageOf(err),
-          cause: err instanceof Error && err.cause !== undefined ? messageOf(err.cause) : undefined,
-        });
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, Math.min(10_000, 500 * 2 ** attempt));
-          this.wakeRetry = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-      }
-    }
-    if (url === undefined || this.stopping) return;
-    let remaining = this.params.options.concurrency;
-    while (remaining > 0) {
-      const batchSize = Math.min(MAX_RECEIVE_BATCH, remaining);
-      remaining -= batchSize;
-      const poller = this.createPoller(url, batchSize);
-      this.pollers.push(poller);
-      poller.consumer.start();
-    }
-  }
-
-  private createPoller(queueUrl: string, batchSize: number): Poller {
-    const { broker, queue, handler, deadLetterable, options } = this.params;
-    const visibility = options.visibilityTimeoutSeconds;
-    const state: PollState = { receiving: false, abortedReceive: false };
-    const fields = { queue: this.params.queueName };
-    const consumer = SqsConsumer.create({
-      queueUrl,
-      sqs: broker.sqs,
-      batchSize,
-      waitTimeSeconds: broker.waitTimeSeconds,
-      visibilityTimeout: visibility,
-      // Extends visibility while a handler runs; must be shorter than the timeout.
-      heartbeatInterval: visibility / 2,
-      messageSystemAttributeNames: ['ApproximateReceiveCount'],
-      messageAttributeNames: deadLetterable ? [] : ['reason', 'sourceQueue'],
-      shouldDeleteMessages: true,
-      pollingCompleteWaitTimeMs: broker.stopTimeoutMs,
-      preReceiveMessageCallback: async () => {
-        state.receiving = true;
-      },
-      postReceiveMessageCallback: async () => {
-        state.receiving = false;
-      },
-      handleMessage: async (raw: Message): Promise<Message | undefined> => {
-        const message: ReceivedMessage = {
-          id: raw.MessageId ?? '',
-          body: raw.Body ?? '',
-          receiveCount: Number(raw.Attributes?.ApproximateReceiveCount ?? '1') || 1,
-        };
-        if (!deadLetterable) {
-          broker.logger.warn('dead letter received', {
-            ...fields,
-            messageId: message.id,
-            reason: raw.MessageAttributes?.reason?.StringValue ?? 'maxReceiveCount exceeded',
-          });
-          await handler(message);
-          return raw;
-        }
-        const entry: InFlight = {
-          queue,
-          queueUrl,
-          receiptHandle: raw.ReceiptHandle ?? '',
-          deadLettered: false,
-          settled: false,
-        };
-        broker.track(message, entry);
-        try {
-          await handler(message);
-        } finally {
-          entry.settled = true;
-        }
-        // A dead-lettered message is deleted already; acknowledging it again would fail.
-        return entry.deadLettered ? undefined : raw;
-      },
-    });
-    consumer.on('error', (err, message) => {
-      if (state.abortedReceive && message === undefined) {
-        state.abortedReceive = false;
-        broker.logger.debug('receive aborted by stop()', fields);
-        return;
-      }
-      broker.logger.error('queue consumer error', {
-        ...fields,
-        error: err.message,
-        cause: err.cause === undefined ? undefined : messageOf(err.cause),
-        messageIds: messageIdsOf(message),
-      });
-    });
-    consumer.on('processing_error', (err, message) => {
-      broker.logger.error('message handler failed; the message will be redelivered', {
-        ...fields,
-        messageId: message.MessageId,
-        receiveCount: message.Attributes?.ApproximateReceiveCount,
-        error: messageOf(err.cause ?? err),
-      });
-    });
-    consumer.on('timeout_error', (err, message) => {
-      broker.logger.error('message handler timed out', {
-        ...fields,
-        messageId: message.MessageId,
-        error: err.message,
-      });
-    });
-    consumer.on('waiting_for_polling_to_complete_timeout_exceeded', () => {
-      broker.logger.warn('stop() gave up waiting for in-flight messages; they will be redelivered', {
-        ...fields,
-        stopTimeoutMs: broker.stopTimeoutMs,
-      });
-    });
-    return { consumer, state };
-  }
-}
-
-const messageIdsOf = (message: Message | Message[] | undefined): string[] | undefined =>
-  message === undefined
-    ? undefined
-    : (Array.isArray(message) ? message : [message]).map((m) => m.MessageId ?? '');

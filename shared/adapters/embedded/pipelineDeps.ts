@@ -1,6 +1,7 @@
 /** The embedded adapters for the pipeline: one SQLite file and the data directory. */
 import { join } from 'node:path';
 import { parseBucketList } from '../../core/bucketName';
+import { DEFAULT_MAX_RECEIVE_COUNT } from '../../core/topology';
 import type { PipelineDeps } from '../../pipeline/deps';
 import { type Logger, systemClock } from '../../ports/logger';
 import { defaultOutputBucket, localLayout } from '../local/engineDeps';
@@ -39,7 +40,7 @@ export function embeddedPipelineDeps(options: EmbeddedOptions): EmbeddedDeps {
   const env = options.env ?? process.env;
   const layout = localLayout(options.dataDir);
   const db = openDatabase(join(layout.dataDir, 'api-extractor.db'));
-  const maxReceiveCount = options.queue?.maxReceiveCount ?? 5;
+  const maxReceiveCount = options.queue?.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT;
   const broker = new SqliteQueueBroker(db, { ...options.queue, maxReceiveCount, logger: options.logger });
   const objects = new FileObjectStore(layout.objectsDir);
   const deps: PipelineDeps = {

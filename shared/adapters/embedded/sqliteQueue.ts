@@ -15,6 +15,11 @@ import type {
   ReceivedMessage,
 } from '../../ports/queue';
 import type { Logger } from '../../ports/logger';
+import {
+  DEFAULT_EMBEDDED_RETRY_DELAY_MS,
+  DEFAULT_MAX_RECEIVE_COUNT,
+  heartbeatIntervalSeconds,
+} from '../../core/topology';
 import { type Database, transaction } from './database';
 
 export interface SqliteQueueOptions {
@@ -39,8 +44,8 @@ export class SqliteQueueBroker implements QueueBroker {
     private readonly db: Database,
     private readonly options: SqliteQueueOptions = {},
   ) {
-    this.maxReceiveCount = options.maxReceiveCount ?? 5;
-    this.retryDelayMs = options.retryDelayMs ?? 1000;
+    this.maxReceiveCount = options.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT;
+    this.retryDelayMs = options.retryDelayMs ?? DEFAULT_EMBEDDED_RETRY_DELAY_MS;
     this.pollIntervalMs = options.pollIntervalMs ?? 200;
     this.wake.setMaxListeners(0);
   }
@@ -142,7 +147,7 @@ export class SqliteQueueBroker implements QueueBroker {
             .prepare('UPDATE queue_messages SET visible_at = ? WHERE id = ?')
             .run(Date.now() + visibilityMs, message.id);
         },
-        Math.max(50, visibilityMs / 2),
+        Math.max(50, heartbeatIntervalSeconds(options.visibilityTimeoutSeconds) * 1000),
       );
       try {
         await handler(message);
