@@ -31,9 +31,22 @@ export function stageDetails(outcomes: readonly DetailOutcome[]): StagedDetail[]
   return outcomes.map((o) => (o.found ? { columns: o.columns } : { warning: detailWarning(o.reason) }));
 }
 
-/** A staged detail chunk, as {@link stageDetails} wrote it. */
+/**
+ * A staged detail chunk, as {@link stageDetails} wrote it. Anything else (a chunk staged
+ * by another version, a damaged object) is refused rather than read as rows without details.
+ */
 export function parseStagedDetails(body: Buffer): StagedDetail[] {
-  return JSON.parse(body.toString('utf8')) as StagedDetail[];
+  const parsed: unknown = JSON.parse(body.toString('utf8'));
+  if (!Array.isArray(parsed) || !parsed.every(isStagedDetail))
+    throw new Error("a staged detail chunk is not in this version's format (staged by another version?)");
+  return parsed;
+}
+
+function isStagedDetail(value: unknown): value is StagedDetail {
+  if (typeof value !== 'object' || value === null) return false;
+  const entry = value as Record<string, unknown>;
+  if ('columns' in entry) return typeof entry.columns === 'object' && entry.columns !== null;
+  return typeof entry.warning === 'string';
 }
 
 /** Stages a page's records (JSON text, the upstream's key order kept). */

@@ -27,4 +27,15 @@ describe('staging', () => {
     ]);
     expect(parseStagedDetails(Buffer.from(JSON.stringify(staged)))).toEqual(staged);
   });
+
+  test.each([
+    ['one-letter keys of an older version', [{ c: { d_name: 'x' } }, { w: 'why' }]],
+    ['not a list', { columns: {} }],
+    ['a warning that is not text', [{ warning: 3 }]],
+    ['columns that are not an object', [{ columns: 'x' }]],
+  ])('a chunk staged in another shape (%s) is refused, not read as rows without details', (_what, staged) => {
+    expect(() => parseStagedDetails(Buffer.from(JSON.stringify(staged)))).toThrow(
+      "a staged detail chunk is not in this version's format (staged by another version?)",
+    );
+  });
 });
