@@ -18,6 +18,70 @@ export interface Auth {
   refresh_token?: RefreshToken;
 }
 
+export interface CarolAuth {
+  type: 'connector_token' | 'oauth';
+  /**
+   * connector_token: the connector token (`X-Auth-Key`); a `${secret::…}` reference.
+   */
+  api_key?: string;
+  /**
+   * oauth: the user; a `${secret::…}` reference or literal.
+   */
+  username?: string;
+  /**
+   * oauth: the password; a `${secret::…}` reference.
+   */
+  password?: string;
+  /**
+   * oauth: the environment (tenant subdomain).
+   */
+  environment?: string;
+  /**
+   * oauth: the organization (org subdomain).
+   */
+  organization?: string;
+}
+
+export interface CarolDestiny {
+  /**
+   * Carol's base URL (e.g. `https://myorg.carol.ai`), written literally; may carry a path prefix.
+   */
+  url: string;
+  /**
+   * Literal or a `${secret::…}` reference.
+   */
+  connector_id: string;
+  /**
+   * The staging table.
+   */
+  table: string;
+  auth: CarolAuth;
+  /**
+   * The table's key fields: output columns every row carries.
+   */
+  crosswalk: string[];
+  records_per_request: number;
+  /**
+   * Uncompressed JSON bytes per intake request at most.
+   */
+  max_request_bytes: number;
+  /**
+   * keep: leave the staging schema alone; create: create it when absent; update: create or replace it.
+   */
+  schema: 'keep' | 'create' | 'update';
+  /**
+   * Column type overrides for create/update; other columns are typed from the data.
+   */
+  schema_types?: {
+    [pattern: string]: 'string' | 'long' | 'double' | 'boolean' | 'date' | 'object' | 'nested';
+  };
+  intake: 'v3' | 'v2';
+  /**
+   * Also write the file of s3_destiny; false = Carol only.
+   */
+  write_file: boolean;
+}
+
 export interface CursorParameters {
   /**
    * Where the next cursor is in the body.
@@ -87,6 +151,10 @@ export interface Extraction {
   format: 'csv' | 'json' | 'jsonl';
   output_params: OutputParams;
   s3_destiny: S3Destiny;
+  /**
+   * Also (or only) load the rows into a Carol staging table.
+   */
+  carol_destiny?: CarolDestiny;
   http?: HttpOptions;
 }
 

@@ -9,6 +9,8 @@ import type * as Generated from './types.generated';
 
 export type {
   Auth,
+  CarolAuth,
+  CarolDestiny,
   CursorParameters,
   Endpoint,
   HeaderLinkParameters,
