@@ -6,7 +6,7 @@
 import { errorMessage, isPermanentFailure } from '../../core/errors';
 import { buildExecutionLog } from '../../core/executionLog';
 import type { Row } from '../../core/rowMapping';
-import { fileDestination } from '../../output/destination';
+import { extractionDestination } from '../../output/extractionDestination';
 import { ExtractionOutput } from '../../output/extractionOutput';
 import type { PipelineDeps } from '../deps';
 import type { FinalizeTask } from '../messages';
@@ -32,7 +32,7 @@ export async function handleFinalizeTask(
   let output: ExtractionOutput | undefined;
   try {
     output = await ExtractionOutput.open(
-      fileDestination(deps),
+      extractionDestination(ctx.session, ex.position, deps),
       {
         extraction: ex.extraction,
         extractionId,
@@ -43,11 +43,11 @@ export async function handleFinalizeTask(
       state.previousLast,
     );
     const detailRequests = await writeStagedPages(ctx, ex, state.endIndex, output, deps);
-    const destiny = await output.finish();
+    const { destiny, carol } = await output.finish();
     const counted = (await deps.runs.getExtraction(runId, extractionId))?.counters;
     const log = buildExecutionLog(
       identity,
-      { success: true, error: null, rows: output.rowCount, destiny, last: output.last ?? null },
+      { success: true, error: null, rows: output.rowCount, destiny, carol, last: output.last ?? null },
       {
         pages: state.endIndex + 1,
         requests: counted?.requests ?? 0,
