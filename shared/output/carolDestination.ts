@@ -138,11 +138,13 @@ class CarolSink implements RowSink {
       records: this.sent,
     };
     if (this.sequence === 0) return { destiny: null, carol: log };
+    // A writer restarted after the summary sends the very same summary again.
+    const end = carolTimestamp(this.options.clock.now());
     const summary: BatchSummary = {
       totalRecords: this.sent,
       totalRequests: this.sequence,
       timestampStart: carolTimestamp(this.target.startedAt),
-      timestampEnd: carolTimestamp(this.options.clock.now()),
+      timestampEnd: this.target.settle ? await this.target.settle('carol-summary-end', end) : end,
     };
     await this.client.summary(this.batchId, summary);
     return { destiny: carolDestinyText(this.destiny), carol: log };

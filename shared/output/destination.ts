@@ -23,6 +23,12 @@ export interface OutputTarget {
   startedAt: Date;
   /** Columns known before the first row (the data_schema's, in order). */
   columns?: readonly string[];
+  /**
+   * Keeps a value decided once per run and extraction: the first value given under a
+   * name is the one returned ever after, so a restarted writer repeats what it sent
+   * (the pipeline keeps it in staging). Absent = every value is used as given.
+   */
+  settle?(name: string, value: string): Promise<string>;
 }
 
 /** Where a completed output went: what the execution log says about it. */

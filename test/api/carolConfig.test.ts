@@ -126,15 +126,13 @@ describe('carol_destiny: bad input is refused when the config is saved', () => {
     expect(await refused(config(carol))).toContainEqual({ path, message: expect.stringMatching(message) });
   });
 
-  test('a crosswalk field a transformation could produce is not judged at save time', async () => {
+  test('a crosswalk field a transformation produces is not judged at save time', async () => {
     const document = config(
-      { crosswalk: ['id'] },
-      { transformations: [{ action: 'rename', on: ['deal_id'], params: { new_name: 'id' } }] },
+      { crosswalk: ['up_name'] },
+      { transformations: [{ action: 'upper', on: ['name'], new_column_prefix: 'up_' }] },
     );
     const res = await api.request('POST', '/config', { json: document });
-    // Whatever the transformation registry says about it, the crosswalk is not the issue.
-    const details = (res.body as { details?: Details }).details ?? [];
-    expect(details.filter((d) => d.path.includes('crosswalk'))).toEqual([]);
+    expect(res.status).toBe(200);
   });
 
   test('a secret that does not exist is refused, naming the field and the secret', async () => {

@@ -39,6 +39,7 @@ export async function handleFinalizeTask(
         runId,
         startedAt: identity.startedAt,
         columns: ex.mapper.columns,
+        settle: (name, value) => settleOnce(deps, staging.settled(runId, extractionId, name), value),
       },
       state.previousLast,
     );
@@ -77,6 +78,14 @@ export async function handleFinalizeTask(
   // Only once the scratch files are gone: a finished run leaves nothing behind.
   if (failure === undefined) await settleExtraction(ctx, extractionId, deps);
   else await failExtraction(ctx, extractionId, failure, deps);
+}
+
+/** The value first kept at `key` in staging, or `value`, kept there now. */
+async function settleOnce(deps: PipelineDeps, key: string, value: string): Promise<string> {
+  const held = await deps.objects.get(deps.stagingBucket, key);
+  if (held) return held.toString('utf8');
+  await deps.objects.put(deps.stagingBucket, key, [Buffer.from(value, 'utf8')]);
+  return value;
 }
 
 /** Pages 0..`endIndex` with their staged details into `output`; returns the detail requests made. */
