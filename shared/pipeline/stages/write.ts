@@ -3,6 +3,7 @@
  * de-duplication, details, transformations, the destination); then the execution log,
  * then `last`, then the extraction's end and staging's clean-up.
  */
+import { randomUUID } from 'node:crypto';
 import { errorMessage, isPermanentFailure } from '../../core/errors';
 import { buildExecutionLog } from '../../core/executionLog';
 import type { Row } from '../../core/rowMapping';
@@ -80,12 +81,16 @@ export async function handleFinalizeTask(
   else await failExtraction(ctx, extractionId, failure, deps);
 }
 
-/** The value first kept at `key` in staging, or `value`, kept there now. */
+/**
+ * The value first kept at `key` in staging, or `value`, kept there now. Two writers of
+ * one extraction (a redelivered task while the first still works) race for the key
+ * atomically: both return the winner's value.
+ */
 async function settleOnce(deps: PipelineDeps, key: string, value: string): Promise<string> {
   const held = await deps.objects.get(deps.stagingBucket, key);
   if (held) return held.toString('utf8');
-  await deps.objects.put(deps.stagingBucket, key, [Buffer.from(value, 'utf8')]);
-  return value;
+  await deps.objects.putIfAbsent(deps.stagingBucket, key, [Buffer.from(value, 'utf8')], randomUUID());
+  return (await deps.objects.get(deps.stagingBucket, key))?.toString('utf8') ?? value;
 }
 
 /** Pages 0..`endIndex` with their staged details into `output`; returns the detail requests made. */
