@@ -19,6 +19,8 @@ export interface CaseResult {
   inFlight?: number;
   /** CPU seconds the fake API process used during the run (Linux). */
   serverCpuSeconds?: number;
+  /** carol: intake bytes as sent (gzip) and decompressed, and intake requests (as the fake Carol counted). */
+  carolBytes?: { gzip: number; uncompressed: number; requests: number };
 }
 
 export interface TargetCheck {
@@ -76,6 +78,22 @@ export function checkTargets(cases: CaseResult[], targets: Targets = TARGETS): T
       pass: growth <= targets.maxRssGrowth,
     });
   }
+  const csv = rows[rows.length - 1];
+  for (const c of cases.filter((x) => x.kind === 'carol')) {
+    const csvSame = rows.find((r) => r.result.rows === c.result.rows) ?? csv;
+    if (csvSame) {
+      checks.push({
+        target: `${c.label}: ≥ half the rows/s of ${csvSame.label} to CSV`,
+        figure: `${fmtInt(c.rowsPerSecond)} vs ${fmtInt(csvSame.rowsPerSecond)} rows/s (${(c.rowsPerSecond / csvSame.rowsPerSecond).toFixed(2)}×)`,
+        pass: c.rowsPerSecond >= csvSame.rowsPerSecond / 2,
+      });
+    }
+    checks.push({
+      target: `${c.label}: peak RSS < ${targets.maxPeakRssMiB} MiB`,
+      figure: `${fmtMiB(c.result.maxRssKb)} MiB`,
+      pass: mib(c.result.maxRssKb) < targets.maxPeakRssMiB,
+    });
+  }
   for (const c of cases) {
     if ((c.kind === 'pages' || c.kind === 'details') && (c.inFlight ?? 1) > 1 && c.floorRatio !== undefined) {
       checks.push({
@@ -105,7 +123,23 @@ export function markdownReport(cases: CaseResult[], checks: TargetCheck[]): stri
     }
     out.push('');
   }
-  const bound = cases.filter((c) => c.kind !== 'rows');
+  const carol = cases.filter((c) => c.kind === 'carol');
+  if (carol.length > 0) {
+    out.push(
+      '| Carol case | Rows (verified in Carol) | Wall (s) | Rows/s | Peak RSS (MiB) | Intake requests | Sent (gzip) | JSON (uncompressed) | Ratio |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    );
+    for (const c of carol) {
+      const r = c.result;
+      const b = c.carolBytes;
+      out.push(
+        `| ${c.label} | ${fmtInt(r.rows)} | ${fmtS(r.wallMs)} | ${fmtInt(c.rowsPerSecond)} | ${fmtMiB(r.maxRssKb)} | ${fmtInt(b?.requests ?? 0)} | ` +
+          `${b ? fmtBytes(b.gzip) : 'n/a'} | ${b ? fmtBytes(b.uncompressed) : 'n/a'} | ${b && b.gzip > 0 ? (b.uncompressed / b.gzip).toFixed(1) : 'n/a'}× |`,
+      );
+    }
+    out.push('');
+  }
+  const bound = cases.filter((c) => c.kind !== 'rows' && c.kind !== 'carol');
   if (bound.length > 0) {
     out.push(
       '| Latency case | Requests | Latency (ms) | In flight | Wall (s) | Floor (s) | × floor | Peak RSS (MiB) | Rows (verified) |',
