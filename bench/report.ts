@@ -21,6 +21,8 @@ export interface CaseResult {
   serverCpuSeconds?: number;
   /** carol: intake bytes as sent (gzip) and decompressed, and intake requests (as the fake Carol counted). */
   carolBytes?: { gzip: number; uncompressed: number; requests: number };
+  /** CPU seconds the fake Carol process used during the run (Linux): it competes with the engine for the cores. */
+  carolCpuSeconds?: number;
 }
 
 export interface TargetCheck {
@@ -126,14 +128,15 @@ export function markdownReport(cases: CaseResult[], checks: TargetCheck[]): stri
   const carol = cases.filter((c) => c.kind === 'carol');
   if (carol.length > 0) {
     out.push(
-      '| Carol case | Rows (verified in Carol) | Wall (s) | Rows/s | Peak RSS (MiB) | Intake requests | Sent (gzip) | JSON (uncompressed) | Ratio |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      '| Carol case | Rows (verified in Carol) | Wall (s) | Rows/s | Peak RSS (MiB) | Engine CPU (s) | Fake Carol CPU (s) | Intake requests | Sent (gzip) | JSON (uncompressed) | Ratio |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     );
     for (const c of carol) {
       const r = c.result;
       const b = c.carolBytes;
       out.push(
-        `| ${c.label} | ${fmtInt(r.rows)} | ${fmtS(r.wallMs)} | ${fmtInt(c.rowsPerSecond)} | ${fmtMiB(r.maxRssKb)} | ${fmtInt(b?.requests ?? 0)} | ` +
+        `| ${c.label} | ${fmtInt(r.rows)} | ${fmtS(r.wallMs)} | ${fmtInt(c.rowsPerSecond)} | ${fmtMiB(r.maxRssKb)} | ` +
+          `${((r.userCpuMs + r.systemCpuMs) / 1000).toFixed(2)} | ${c.carolCpuSeconds?.toFixed(2) ?? 'n/a'} | ${fmtInt(b?.requests ?? 0)} | ` +
           `${b ? fmtBytes(b.gzip) : 'n/a'} | ${b ? fmtBytes(b.uncompressed) : 'n/a'} | ${b && b.gzip > 0 ? (b.uncompressed / b.gzip).toFixed(1) : 'n/a'}× |`,
       );
     }

@@ -252,12 +252,14 @@ async function runCase(spec: CaseSpec, options: Options): Promise<CaseResult> {
       : [];
   const api = await startFakeApiProcess(FAKE_API_SCRIPT, spec.server, profileFlags('server'));
   let carol: FakeApiProcess | undefined;
+  let carolCpuSeconds: number | undefined;
   let output;
   let serverCpuSeconds: number | undefined;
   try {
     if (spec.job.kind === 'carol')
       carol = await startFakeCarolProcess(FAKE_CAROL_SCRIPT, profileFlags('carol'));
     const cpuBefore = api.cpuSeconds();
+    const carolCpuBefore = carol?.cpuSeconds();
     const job: EngineJob = { ...spec.job, url: api.url, ...(carol ? { carolUrl: carol.url } : {}) };
     const args = [
       '--url',
@@ -281,6 +283,9 @@ async function runCase(spec: CaseSpec, options: Options): Promise<CaseResult> {
       ...profileFlags('engine'),
     ]);
     const cpuAfter = api.cpuSeconds();
+    const carolCpuAfter = carol?.cpuSeconds();
+    if (carolCpuBefore !== undefined && carolCpuAfter !== undefined)
+      carolCpuSeconds = carolCpuAfter - carolCpuBefore;
     if (cpuBefore !== undefined && cpuAfter !== undefined) serverCpuSeconds = cpuAfter - cpuBefore;
   } finally {
     await api.stop();
@@ -328,6 +333,7 @@ async function runCase(spec: CaseSpec, options: Options): Promise<CaseResult> {
       uncompressed: carolStats.intakeUncompressedBytes,
       requests: carolStats.intakeRequests,
     };
+    if (carolCpuSeconds !== undefined) caseResult.carolCpuSeconds = carolCpuSeconds;
   }
   if (spec.floor) {
     const floorMs = (spec.floor.latencyMs * spec.floor.requests) / spec.floor.inFlight;

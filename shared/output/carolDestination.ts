@@ -1,7 +1,8 @@
 /**
  * A Carol staging table as a destination: rows are sent as they arrive, at most
  * `records_per_request` rows and `max_request_bytes` bytes of JSON a request (each a
- * gzip-compressed JSON array), so memory stays flat however many rows a run has. One
+ * gzip-compressed JSON array), one request on its way while the next is built, so
+ * memory stays flat however many rows a run has. One
  * batch per run and extraction, its id derived from both (a restarted writer sends the
  * same batch), `batchIdSequence` counting requests from 1; the summary with the exact
  * totals only once every request was received. A failed request fails the output and
@@ -81,6 +82,8 @@ class CarolSink implements RowSink {
   private sequence = 0;
   private sent = 0;
   private taken = 0;
+  /** The request on its way: the next is sent only once Carol received it (sequence numbers may not skip ahead). */
+  private inFlight: Promise<void> | undefined;
   /** The first request's rows, kept only until the schema is settled. */
   private sample: Row[] | undefined;
   readonly batchId: string;
@@ -130,6 +133,7 @@ class CarolSink implements RowSink {
 
   async finish(): Promise<OutputReceipt> {
     if (this.parts.length > 0) await this.flush();
+    await this.inFlight;
     const log: CarolLoadLog = {
       destination: this.destiny.url,
       table: this.destiny.table,
@@ -150,9 +154,10 @@ class CarolSink implements RowSink {
     return { destiny: carolDestinyText(this.destiny), carol: log };
   }
 
-  dispose(): Promise<void> {
+  async dispose(): Promise<void> {
     this.parts = [];
-    return this.client.close();
+    await this.inFlight?.catch(() => undefined);
+    await this.client.close();
   }
 
   private async flush(): Promise<void> {
@@ -161,10 +166,18 @@ class CarolSink implements RowSink {
     const text = `[${this.parts.join(',')}]`;
     this.parts = [];
     this.bytes = 2;
+    // Compressed while the previous request is on its way; sent once that one is received.
     const body = await gzipAsync(text);
-    this.sequence++;
-    await this.client.intake(this.destiny.table, this.destiny.intake, this.batchId, this.sequence, body);
-    this.sent += count;
+    await this.inFlight;
+    const sequence = ++this.sequence;
+    const sending = this.client
+      .intake(this.destiny.table, this.destiny.intake, this.batchId, sequence, body)
+      .then(() => {
+        this.sent += count;
+      });
+    // Its failure surfaces at the next flush or at finish; never as an unhandled rejection.
+    sending.catch(() => undefined);
+    this.inFlight = sending;
   }
 
   /** `schema: create` creates the table's schema when it has none; `update` creates or replaces it. */
