@@ -8,6 +8,7 @@
  * prints one line `STATS {json}` ({@link FakeCarolProcessStats}) and exits.
  */
 import { startFakeCarol } from '../test/support/fakeCarol';
+import { runMain, serveUntilSignal } from './serve';
 
 /** What the fake Carol received, printed when it stops. */
 export interface FakeCarolProcessStats {
@@ -31,10 +32,7 @@ async function main(): Promise<void> {
   const port = portAt >= 0 ? Number(argv[portAt + 1]) : 0;
   if (!Number.isInteger(port) || port < 0) throw new Error('--port needs a non-negative integer');
   const carol = await startFakeCarol({ port, keepRecords: false, record: false });
-  let stopping = false;
-  const stop = (): void => {
-    if (stopping) return;
-    stopping = true;
+  serveUntilSignal('fake Carol', carol, () => {
     const stats: FakeCarolProcessStats = {
       ...carol.stats,
       batches: [...carol.batches.values()].map((b) => ({
@@ -46,22 +44,7 @@ async function main(): Promise<void> {
       })),
     };
     process.stdout.write(`STATS ${JSON.stringify(stats)}\n`);
-    carol.close().then(
-      () => {
-        process.exitCode = 0;
-      },
-      (error: unknown) => {
-        process.stderr.write(`fake Carol close failed: ${String(error)}\n`);
-        process.exitCode = 1;
-      },
-    );
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-  process.stdout.write(`LISTENING ${carol.url}\n`);
+  });
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(2);
-});
+runMain(main);
