@@ -179,6 +179,9 @@ function semanticIssues(config: ApiConfig): ValidationIssue[] {
         }
       }
     }
+    if (pagination?.type === 'offset' && isObject(pagination.parameters)) {
+      issues.push(...offsetIssues(pagination.parameters, `${at}.pagination.parameters`));
+    }
     if (isObject(extraction.data_schema)) {
       issues.push(...duplicateColumnIssues(extraction.data_schema, `${at}.data_schema`));
     }
@@ -192,6 +195,18 @@ function semanticIssues(config: ApiConfig): ValidationIssue[] {
     });
   });
   return issues;
+}
+
+/** Offset pagination sends two query parameters: one name for both would lose the offset. */
+function offsetIssues(parameters: Record<string, unknown>, at: string): ValidationIssue[] {
+  const { offset_param: offset, limit_param: limit } = parameters;
+  if (typeof offset !== 'string' || offset !== limit) return [];
+  return [
+    {
+      path: `${at}.limit_param`,
+      message: `must differ from offset_param ("${offset}"): the offset and the page size need a query parameter each`,
+    },
+  ];
 }
 
 function referenceIssues(config: ApiConfig): ValidationIssue[] {
