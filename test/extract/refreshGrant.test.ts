@@ -5,12 +5,11 @@
  * that looks like a reference is sent as is, never resolved.
  */
 import { parseConfig } from '../../shared/core/config/validate';
-import { Redactor } from '../../shared/core/redact';
-import { SecretScope } from '../../shared/core/secretOrigins';
-import { TokenManager } from '../../shared/extract/auth';
-import { HttpTransport, RetryingClient } from '../../shared/extract/http';
-import { systemClock } from '../../shared/ports/logger';
+import type { Redactor } from '../../shared/core/redact';
+import type { TokenManager } from '../../shared/extract/auth';
+import { HttpTransport } from '../../shared/extract/http';
 import { startServer } from '../support/engineHarness';
+import { makeTokenManager } from '../support/tokens';
 
 interface Seen {
   contentType: string;
@@ -57,22 +56,7 @@ async function withTokenEndpoint(
       },
       extractions: [{ name: 'x', endpoint: { url: `${server.url}/data` } }],
     });
-    const redactor = new Redactor();
-    const client = new RetryingClient(transport, {
-      maxAttempts: 1,
-      backoffBaseMs: 1,
-      backoffMaxMs: 1,
-      timeoutMs: 2000,
-    });
-    const tokens = new TokenManager({
-      auth: config.auth,
-      lookup: (type, path) => (type === 'secret' && path === 'pw' ? 'pw-secret' : undefined),
-      scope: new SecretScope(config, {}, ['pw']),
-      client,
-      redactor,
-      clock: systemClock,
-      tokenKey: 'run-1',
-    });
+    const { tokens, redactor } = makeTokenManager(config, transport, { secrets: { pw: 'pw-secret' } });
     await run(tokens, seen, redactor);
   } finally {
     await transport.close();
