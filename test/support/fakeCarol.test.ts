@@ -593,3 +593,22 @@ describe('fault injection', () => {
     });
   });
 });
+
+describe('options', () => {
+  it('pageSizeCap serves fewer hits than asked, as an API capping its page size', async () => {
+    await withCarol({ ...options, pageSizeCap: 2 }, async (carol) => {
+      carol.seed('deals', [{ id: 1 }, { id: 2 }, { id: 3 }]);
+      const page = await query(carol, 'deals', { offset: 0, pageSize: 3 }, connectorHeaders(carol));
+      expect(page.body).toEqual({ hits: [{ id: 1 }, { id: 2 }], count: 2, totalHits: 3 });
+    });
+  });
+
+  it('an empty fault lets one request through, aiming the next fault at a later request', async () => {
+    await withCarol(options, async (carol) => {
+      carol.faults.next('token', {});
+      carol.faults.next('token', { status: 503 });
+      expect((await passwordGrant(carol)).status).toBe(200);
+      expect((await passwordGrant(carol)).status).toBe(503);
+    });
+  });
+});

@@ -42,6 +42,8 @@ export interface FakeCarolOptions {
   environment?: string;
   /** When set, the password grant requires this `orgSubdomain`. */
   organization?: string;
+  /** The query route serves at most this many hits a page, whatever `pageSize` asks (an API capping its page size). Default: none. */
+  pageSizeCap?: number;
   /** Keep the records of intake requests (off for the benchmark: counts and digests only). Default true. */
   keepRecords?: boolean;
   /** Record every request in `requests`. Default true. */
@@ -56,7 +58,7 @@ export type CarolRoute =
   'token' | 'userAccessDetails' | 'schema' | 'table' | 'intake' | 'summary' | 'delete' | 'query';
 
 /**
- * One scripted fault. `reset`: `true` destroys the socket as soon as the request
+ * One scripted fault (`{}` lets one request through untouched, to aim at a later one). `reset`: `true` destroys the socket as soon as the request
  * arrives (nothing processed); `'after'` processes the request (an intake is stored)
  * and then destroys the socket without answering, as a connection lost on the way
  * back; `'mid-response'` processes it, sends the status line and half the body, then
@@ -540,7 +542,7 @@ export async function startFakeCarol(options: FakeCarolOptions = {}): Promise<Fa
       fail(400, `pageSize must be between 1 and ${MAX_PAGE_SIZE}`);
     const name = typeOfFilter(parseJson(body));
     const all = served(name, indexType as 'STAGING' | 'MASTER');
-    const hits = all.slice(offset, offset + pageSize);
+    const hits = all.slice(offset, offset + Math.min(pageSize, options.pageSizeCap ?? pageSize));
     return { status: 200, body: { hits, count: hits.length, totalHits: all.length } };
   }
 

@@ -116,6 +116,13 @@ export const refreshTokenSchema = Joi.object(
     expires_in_key: jsonField
       .default('expires_in')
       .description('Where the token lifetime (seconds) is; absent in the response = no proactive refresh.'),
+    // --- Refresh grant (RFC 6749 section 6; Carol's OAuth) ---
+    refresh_grant: Joi.boolean().description(
+      'Absent = false. Refresh with `grant_type=refresh_token` (the refresh token of the last token response, sent to the same endpoint with its headers, form-encoded, keeping `client_id`/`client_secret` of its body) instead of repeating the endpoint; falls back to the endpoint once when refused.',
+    ),
+    refresh_token_key: jsonField.description(
+      'Where the refresh token is in the token response (with `refresh_grant`); absent = `refresh_token`.',
+    ),
   }),
 ).meta({ className: 'RefreshToken' });
 
@@ -167,7 +174,28 @@ export const cursorParametersSchema = parametersOf('cursor', {
   ...pageBudget,
 }).meta({ className: 'CursorParameters' });
 
-export const PAGINATION_TYPES = ['none', 'sequential', 'link', 'header_link', 'cursor'] as const;
+// --- Offset pagination (Carol's query route and any offset/limit API) ---
+export const offsetParametersSchema = parametersOf('offset', {
+  offset_param: Joi.string()
+    .min(1)
+    .default('offset')
+    .description("Query parameter carrying the offset of a page's first record."),
+  limit_param: Joi.string().min(1).default('limit').description('Query parameter carrying `page_size`.'),
+  page_size: integerBetween(1, 1_000_000)
+    .required()
+    .description('Records asked for per page; the offset grows by this much from page to page.'),
+  start_from: integerBetween(0, 1_000_000_000).default(0).description('Offset of the first page.'),
+  total_key: jsonField.description(
+    'JsonField of the total number of records (`totalHits`): the page that reaches it is the last. Absent: a page with fewer than `page_size` records is the last.',
+  ),
+  pages_in_flight: integerBetween(1, 64)
+    .default(1)
+    .description('Pages requested before earlier ones answer; 1 = strictly sequential.'),
+  ...pageBudget,
+}).meta({ className: 'OffsetParameters' });
+// --- end of offset pagination ---
+
+export const PAGINATION_TYPES = ['none', 'sequential', 'link', 'header_link', 'cursor', 'offset'] as const;
 
 const paginationOf = (type: string, className: string, parameters: Joi.ObjectSchema): Joi.ObjectSchema =>
   Joi.object(keysOf({ type: Joi.string().valid(type).required(), parameters })).meta({ className });
@@ -187,6 +215,7 @@ export const paginationSchema = Joi.alternatives()
         then: paginationOf('header_link', 'HeaderLinkPagination', headerLinkParametersSchema.default({})),
       },
       { is: 'cursor', then: paginationOf('cursor', 'CursorPagination', cursorParametersSchema.required()) },
+      { is: 'offset', then: paginationOf('offset', 'OffsetPagination', offsetParametersSchema.required()) },
     ],
     otherwise: Joi.object(
       keysOf({

@@ -212,6 +212,37 @@ export interface MappingFetch {
   concurrency: number;
 }
 
+export interface OffsetParameters {
+  /**
+   * Query parameter carrying the offset of a page's first record.
+   */
+  offset_param: string;
+  /**
+   * Query parameter carrying `page_size`.
+   */
+  limit_param: string;
+  /**
+   * Records asked for per page; the offset grows by this much from page to page.
+   */
+  page_size: number;
+  /**
+   * Offset of the first page.
+   */
+  start_from: number;
+  /**
+   * JsonField of the total number of records (`totalHits`): the page that reaches it is the last. Absent: a page with fewer than `page_size` records is the last.
+   */
+  total_key?: string;
+  /**
+   * Pages requested before earlier ones answer; 1 = strictly sequential.
+   */
+  pages_in_flight: number;
+  /**
+   * Safety cap: more pages than this fails the run.
+   */
+  max_pages: number;
+}
+
 export interface OutputParams {
   csv_separator: string;
 }
@@ -228,6 +259,14 @@ export interface RefreshToken {
    * Where the token lifetime (seconds) is; absent in the response = no proactive refresh.
    */
   expires_in_key: string;
+  /**
+   * Absent = false. Refresh with `grant_type=refresh_token` (the refresh token of the last token response, sent to the same endpoint with its headers, form-encoded, keeping `client_id`/`client_secret` of its body) instead of repeating the endpoint; falls back to the endpoint once when refused.
+   */
+  refresh_grant?: boolean;
+  /**
+   * Where the refresh token is in the token response (with `refresh_grant`); absent = `refresh_token`.
+   */
+  refresh_token_key?: string;
 }
 
 export interface S3Destiny {

@@ -17,6 +17,7 @@ export type {
   HttpOptions,
   LinkParameters,
   MappingFetch,
+  OffsetParameters,
   OutputParams,
   RefreshToken,
   S3Destiny,
@@ -29,7 +30,8 @@ export type Pagination =
   | { type: 'sequential'; parameters: Generated.SequentialParameters }
   | { type: 'link'; parameters: Generated.LinkParameters }
   | { type: 'header_link'; parameters: Generated.HeaderLinkParameters }
-  | { type: 'cursor'; parameters: Generated.CursorParameters };
+  | { type: 'cursor'; parameters: Generated.CursorParameters }
+  | { type: 'offset'; parameters: Generated.OffsetParameters };
 
 export type PaginationType = Pagination['type'];
 

@@ -183,6 +183,9 @@ function semanticIssues(config: ApiConfig): ValidationIssue[] {
         }
       }
     }
+    if (pagination?.type === 'offset' && isObject(pagination.parameters)) {
+      issues.push(...offsetIssues(pagination.parameters, `${at}.pagination.parameters`));
+    }
     if (isObject(extraction.data_schema)) {
       issues.push(...duplicateColumnIssues(extraction.data_schema, `${at}.data_schema`));
     }
@@ -262,6 +265,18 @@ function knownOutputColumns(extraction: Extraction): string[] | undefined {
     columns.push(...schemaColumns(details.data_schema as DataSchema).map((c) => prefix + c));
   }
   return columns;
+}
+
+/** Offset pagination sends two query parameters: one name for both would lose the offset. */
+function offsetIssues(parameters: Record<string, unknown>, at: string): ValidationIssue[] {
+  const { offset_param: offset, limit_param: limit } = parameters;
+  if (typeof offset !== 'string' || offset !== limit) return [];
+  return [
+    {
+      path: `${at}.limit_param`,
+      message: `must differ from offset_param ("${offset}"): the offset and the page size need a query parameter each`,
+    },
+  ];
 }
 
 function referenceIssues(config: ApiConfig): ValidationIssue[] {
