@@ -108,55 +108,111 @@ export function checkTargets(cases: CaseResult[], targets: Targets = TARGETS): T
   return checks;
 }
 
+/** A markdown table (the first column left-aligned, the others right), then a blank line; none without rows. */
+function table(headers: readonly string[], rows: ReadonlyArray<readonly (string | number)[]>): string[] {
+  if (rows.length === 0) return [];
+  return [
+    `| ${headers.join(' | ')} |`,
+    `| --- |${' ---: |'.repeat(headers.length - 1)}`,
+    ...rows.map((cells) => `| ${cells.join(' | ')} |`),
+    '',
+  ];
+}
+
+const cpuSeconds = (r: EngineResult): string => ((r.userCpuMs + r.systemCpuMs) / 1000).toFixed(2);
+
 export function markdownReport(cases: CaseResult[], checks: TargetCheck[]): string {
   const out: string[] = [];
-  const rows = cases.filter((c) => c.kind === 'rows');
-  if (rows.length > 0) {
-    out.push(
-      '| Throughput case | Rows (verified) | Wall (s) | Rows/s | Peak RSS (MiB) | Start RSS (MiB) | Peak heap (MiB) | Engine CPU (s) | Fake API CPU (s) | Output |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    );
-    for (const c of rows) {
-      const r = c.result;
-      out.push(
-        `| ${c.label} | ${fmtInt(r.rows)} | ${fmtS(r.wallMs)} | ${fmtInt(c.rowsPerSecond)} | ${fmtMiB(r.maxRssKb)} | ${fmtMiB(r.startRssKb)} | ` +
-          `${fmtMiB(r.peakHeapUsedKb)} | ${((r.userCpuMs + r.systemCpuMs) / 1000).toFixed(2)} | ${c.serverCpuSeconds?.toFixed(2) ?? 'n/a'} | ${fmtBytes(r.outputBytes)} |`,
-      );
-    }
-    out.push('');
-  }
-  const carol = cases.filter((c) => c.kind === 'carol');
-  if (carol.length > 0) {
-    out.push(
-      '| Carol case | Rows (verified in Carol) | Wall (s) | Rows/s | Peak RSS (MiB) | Engine CPU (s) | Fake Carol CPU (s) | Intake requests | Sent (gzip) | JSON (uncompressed) | Ratio |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    );
-    for (const c of carol) {
-      const r = c.result;
-      const b = c.carolBytes;
-      out.push(
-        `| ${c.label} | ${fmtInt(r.rows)} | ${fmtS(r.wallMs)} | ${fmtInt(c.rowsPerSecond)} | ${fmtMiB(r.maxRssKb)} | ` +
-          `${((r.userCpuMs + r.systemCpuMs) / 1000).toFixed(2)} | ${c.carolCpuSeconds?.toFixed(2) ?? 'n/a'} | ${fmtInt(b?.requests ?? 0)} | ` +
-          `${b ? fmtBytes(b.gzip) : 'n/a'} | ${b ? fmtBytes(b.uncompressed) : 'n/a'} | ${b && b.gzip > 0 ? (b.uncompressed / b.gzip).toFixed(1) : 'n/a'}× |`,
-      );
-    }
-    out.push('');
-  }
-  const bound = cases.filter((c) => c.kind !== 'rows' && c.kind !== 'carol');
-  if (bound.length > 0) {
-    out.push(
-      '| Latency case | Requests | Latency (ms) | In flight | Wall (s) | Floor (s) | × floor | Peak RSS (MiB) | Rows (verified) |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    );
-    for (const c of bound) {
-      const r = c.result;
-      out.push(
-        `| ${c.label} | ${fmtInt(c.floorRequests ?? 0)} | ${c.latencyMs ?? 0} | ${c.inFlight ?? 1} | ${fmtS(r.wallMs)} | ` +
-          `${fmtS(c.floorMs ?? 0)} | ${c.floorRatio?.toFixed(2) ?? 'n/a'} | ${fmtMiB(r.maxRssKb)} | ${fmtInt(r.rows)} |`,
-      );
-    }
-    out.push('');
-  }
+  out.push(
+    ...table(
+      [
+        'Throughput case',
+        'Rows (verified)',
+        'Wall (s)',
+        'Rows/s',
+        'Peak RSS (MiB)',
+        'Start RSS (MiB)',
+        'Peak heap (MiB)',
+        'Engine CPU (s)',
+        'Fake API CPU (s)',
+        'Output',
+      ],
+      cases
+        .filter((c) => c.kind === 'rows')
+        .map(({ label, result: r, rowsPerSecond, serverCpuSeconds }) => [
+          label,
+          fmtInt(r.rows),
+          fmtS(r.wallMs),
+          fmtInt(rowsPerSecond),
+          fmtMiB(r.maxRssKb),
+          fmtMiB(r.startRssKb),
+          fmtMiB(r.peakHeapUsedKb),
+          cpuSeconds(r),
+          serverCpuSeconds?.toFixed(2) ?? 'n/a',
+          fmtBytes(r.outputBytes),
+        ]),
+    ),
+  );
+  out.push(
+    ...table(
+      [
+        'Carol case',
+        'Rows (verified in Carol)',
+        'Wall (s)',
+        'Rows/s',
+        'Peak RSS (MiB)',
+        'Engine CPU (s)',
+        'Fake Carol CPU (s)',
+        'Intake requests',
+        'Sent (gzip)',
+        'JSON (uncompressed)',
+        'Ratio',
+      ],
+      cases
+        .filter((c) => c.kind === 'carol')
+        .map(({ label, result: r, rowsPerSecond, carolCpuSeconds, carolBytes: b }) => [
+          label,
+          fmtInt(r.rows),
+          fmtS(r.wallMs),
+          fmtInt(rowsPerSecond),
+          fmtMiB(r.maxRssKb),
+          cpuSeconds(r),
+          carolCpuSeconds?.toFixed(2) ?? 'n/a',
+          fmtInt(b?.requests ?? 0),
+          b ? fmtBytes(b.gzip) : 'n/a',
+          b ? fmtBytes(b.uncompressed) : 'n/a',
+          b && b.gzip > 0 ? `${(b.uncompressed / b.gzip).toFixed(1)}×` : 'n/a',
+        ]),
+    ),
+  );
+  out.push(
+    ...table(
+      [
+        'Latency case',
+        'Requests',
+        'Latency (ms)',
+        'In flight',
+        'Wall (s)',
+        'Floor (s)',
+        '× floor',
+        'Peak RSS (MiB)',
+        'Rows (verified)',
+      ],
+      cases
+        .filter((c) => c.kind !== 'rows' && c.kind !== 'carol')
+        .map((c) => [
+          c.label,
+          fmtInt(c.floorRequests ?? 0),
+          c.latencyMs ?? 0,
+          c.inFlight ?? 1,
+          fmtS(c.result.wallMs),
+          fmtS(c.floorMs ?? 0),
+          c.floorRatio?.toFixed(2) ?? 'n/a',
+          fmtMiB(c.result.maxRssKb),
+          fmtInt(c.result.rows),
+        ]),
+    ),
+  );
   if (checks.length > 0) {
     out.push('| Target | Figure | Result |', '| --- | --- | --- |');
     for (const check of checks)
