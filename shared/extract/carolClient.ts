@@ -206,7 +206,7 @@ export class CarolClient {
       const res = await this.send(this.client, build);
       if (res.status === 401 && oauth && authTry < 3) {
         res.release();
-        await this.refreshToken(true);
+        await this.refreshToken(auth.Authorization);
         continue;
       }
       return res;
@@ -249,18 +249,20 @@ export class CarolClient {
     }
     const token = this.token;
     if (!token || (token.expiresAt !== undefined && this.now() >= token.expiresAt)) {
-      await this.refreshToken(false);
+      await this.refreshToken();
     }
     return { Authorization: this.token!.access };
   }
 
-  /** One refresh at a time; `rejected`: Carol refused the current token (a 401). */
-  private refreshToken(rejected: boolean): Promise<void> {
+  /** One refresh at a time; `refused`: the token Carol answered 401 to. */
+  private refreshToken(refused?: string): Promise<void> {
+    // Another request already replaced the token Carol refused.
+    if (refused !== undefined && this.token !== undefined && this.token.access !== refused) {
+      return Promise.resolve();
+    }
     if (!this.refreshing) {
       const stale = this.token;
       this.refreshing = (async () => {
-        // Another request already replaced the token Carol refused.
-        if (rejected && stale !== this.token) return;
         if (stale?.refresh) {
           try {
             this.token = await this.requestToken({

@@ -198,6 +198,24 @@ describe('loading into Carol in process', () => {
     expect(grants.length).toBeGreaterThan(2);
   });
 
+  test('a refused refresh_token falls back to the password grant', async () => {
+    await carol.close();
+    carol = await startFakeCarol({ users: { ana: 'ana-password' }, tokenMaxRequests: 3 });
+    carol.faults.next('token', {}, 1);
+    carol.faults.next('token', { status: 401 }, 1);
+    const report = await h.run(config({ url: carol.url, connector_id: carol.connectorId }));
+    expect(report.logs[0]).toMatchObject({ success: 'true' });
+    expect(carol.records('deals')).toEqual(expectedRows());
+    const grants = carol.requests
+      .filter((r) => r.path === '/api/v1/oauth2/token')
+      .map((r) => [new URLSearchParams(r.body).get('grant_type'), r.status]);
+    expect(grants.slice(0, 3)).toEqual([
+      ['password', 200],
+      ['refresh_token', 401],
+      ['password', 200],
+    ]);
+  });
+
   test('a permanent refusal after some requests fails the run clearly, and no summary is sent', async () => {
     carol.faults.next('intake', {}, 3);
     carol.faults.next('intake', { status: 400 }, 1);
@@ -223,6 +241,18 @@ describe('loading into Carol in process', () => {
     const logged = JSON.stringify(h.logLines) + JSON.stringify(report.logs);
     expect(logged).not.toContain('not-the-password-42');
     expect(carol.records('deals')).toEqual([]);
+  });
+
+  test('a Carol secret that does not exist fails the run at its start, naming the field; nothing is requested', async () => {
+    await h.setSecrets({ other: 'x' });
+    const report = await h.run(config());
+    const [log] = report.logs;
+    expect(log).toMatchObject({ success: 'false' });
+    expect(log!.error).toMatch(
+      /extractions\[0\]\.carol_destiny\.auth\.username reads secret "carol", which does not exist/,
+    );
+    expect(api.requests).toEqual([]);
+    expect(carol.requests).toEqual([]);
   });
 
   test('a row without its crosswalk field fails the load before it is sent', async () => {
