@@ -84,6 +84,8 @@ export class CarolClient {
   private readonly credentials: Record<string, string> = {};
   private token: Token | undefined;
   private refreshing: Promise<void> | undefined;
+  /** Aborted by close(): a request still on its way (a failed run's last one) is given up. */
+  private readonly closing = new AbortController();
   private readonly now: () => number;
 
   constructor(private readonly options: CarolClientOptions) {
@@ -163,6 +165,7 @@ export class CarolClient {
   }
 
   close(): Promise<void> {
+    this.closing.abort(new CarolError('Carol: the load was given up'));
     return this.transport.close();
   }
 
@@ -215,7 +218,7 @@ export class CarolClient {
 
   private async send(client: RetryingClient, build: () => HttpRequest): Promise<HttpResponse> {
     try {
-      return await client.send(build);
+      return await client.send(build, this.closing.signal);
     } catch (err) {
       const status = (err as { status?: number }).status;
       throw new CarolError(this.options.redactor.redact(`Carol: ${(err as Error).message}`), status);

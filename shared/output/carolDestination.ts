@@ -156,8 +156,10 @@ class CarolSink implements RowSink {
 
   async dispose(): Promise<void> {
     this.parts = [];
-    await this.inFlight?.catch(() => undefined);
+    // A request still on its way (the run failed elsewhere) is given up, not waited for.
+    const sending = this.inFlight;
     await this.client.close();
+    await sending?.catch(() => undefined);
   }
 
   private async flush(): Promise<void> {
