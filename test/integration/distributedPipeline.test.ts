@@ -317,7 +317,12 @@ test('loading into Carol: the writer killed mid-load and restarted; Carol holds 
       { timeoutMs: 240_000 },
     );
     await d.kill('writer', 'SIGKILL');
-    expect(carol.batches.get(batchId)!.counts.size).toBe(30);
+    // Mid-load: some requests in, no summary. (Not exactly 30: a finalize task delivered
+    // twice may have a second writer resending the first requests, and the fault goes to
+    // whichever request comes 31st.)
+    const heldAtKill = carol.batches.get(batchId)!.counts.size;
+    expect(heldAtKill).toBeGreaterThan(0);
+    expect(heldAtKill).toBeLessThan(RECORDS / PER_REQUEST);
     expect(carol.batches.get(batchId)!.summary).toBeUndefined();
     d.start('writer-again', 'writer');
     const run = await waitForRun(d.deps.runs, started.runId, 240_000);
