@@ -281,9 +281,10 @@ test('loading into Carol: the writer killed mid-load and restarted; Carol holds 
   try {
     d.start('pages', 'page-fetcher');
     d.start('writer', 'writer');
-    // Request 31 is answered 503 with a long Retry-After: the writer is surely mid-load when killed.
+    // From request 31 on, 503 with a long Retry-After: the writer is surely mid-load when
+    // killed (several times over, for a second writer of a finalize task delivered twice).
     carol.faults.next('intake', {}, 30);
-    carol.faults.next('intake', { status: 503, retryAfter: 60 }, 1);
+    carol.faults.next('intake', { status: 503, retryAfter: 60 }, 4);
     const config = {
       name: 'to-carol',
       extractions: [
@@ -317,6 +318,7 @@ test('loading into Carol: the writer killed mid-load and restarted; Carol holds 
       { timeoutMs: 240_000 },
     );
     await d.kill('writer', 'SIGKILL');
+    carol.faults.clear();
     // Mid-load: some requests in, no summary. (Not exactly 30: a finalize task delivered
     // twice may have a second writer resending the first requests, and the fault goes to
     // whichever request comes 31st.)
