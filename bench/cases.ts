@@ -4,7 +4,7 @@
  */
 
 /** What an engine child runs. */
-export type BenchKind = 'rows' | 'pages' | 'details';
+export type BenchKind = 'rows' | 'pages' | 'details' | 'carol';
 
 export interface EngineJob {
   kind: BenchKind;
@@ -18,6 +18,8 @@ export interface EngineJob {
   pagesInFlight: number;
   /** `mapping_fetch.concurrency` (details only). */
   detailConcurrency: number;
+  /** The fake Carol's base URL (carol only): the rows case's rows, loaded into Carol instead of a file. */
+  carolUrl?: string;
 }
 
 /** Bucket and key of the output file (under `<dataDir>/s3/`). */
@@ -80,6 +82,19 @@ export function benchConfig(job: EngineJob): Record<string, unknown> {
       concurrency: job.detailConcurrency,
     };
   }
+  if (job.kind === 'carol') {
+    if (!job.carolUrl) throw new Error('the carol case needs the fake Carol URL');
+    // The fake Carol's default connector and key; the schema is created from the columns.
+    extraction.carol_destiny = {
+      url: job.carolUrl,
+      connector_id: 'conn0001',
+      table: 'deals',
+      auth: { type: 'connector_token', api_key: 'carol-api-key' },
+      crosswalk: ['id'],
+      schema: 'create',
+      write_file: false,
+    };
+  }
   return { name: `bench ${job.kind}`, extractions: [extraction] };
 }
 
@@ -108,4 +123,6 @@ export interface EngineResult {
   outputPath: string;
   /** Peak V8 heap used, sampled every 50 ms, in KiB. */
   peakHeapUsedKb: number;
+  /** carol: the log's `carol` field (requests and records of the batch). */
+  carol?: { requests: number; records: number; batchId: string };
 }

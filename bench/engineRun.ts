@@ -4,6 +4,7 @@
  *
  *   node dist-bench/bench/engineRun.js --url http://127.0.0.1:PORT --kind rows --records 100000 \
  *     --page-size 1000 --pages-in-flight 1 --detail-concurrency 1 --data-dir .bench/tmp/x
+ *     [--carol-url http://127.0.0.1:PORT]   (kind carol: a running fake Carol)
  *
  * Prints one JSON line ({@link EngineResult}) on stdout; exits 0 when it could
  * measure (the run's own success is in the JSON), 2 on bad arguments or a crash.
@@ -28,7 +29,7 @@ interface Args {
   dataDir: string;
 }
 
-const KINDS: readonly BenchKind[] = ['rows', 'pages', 'details'];
+const KINDS: readonly BenchKind[] = ['rows', 'pages', 'details', 'carol'];
 
 function parseArgs(argv: readonly string[]): Args {
   const values = new Map<string, string>();
@@ -59,6 +60,7 @@ function parseArgs(argv: readonly string[]): Args {
       pageSize: int('page-size'),
       pagesInFlight: int('pages-in-flight', 1),
       detailConcurrency: int('detail-concurrency', 1),
+      ...(values.has('carol-url') ? { carolUrl: text('carol-url').replace(/\/+$/, '') } : {}),
     },
     dataDir: text('data-dir'),
   };
@@ -108,6 +110,9 @@ async function main(): Promise<void> {
     outputPath,
     peakHeapUsedKb: Math.round(peakHeapUsed / 1024),
   };
+  if (log?.carol) {
+    result.carol = { requests: log.carol.requests, records: log.carol.records, batchId: log.carol.batch_id };
+  }
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 

@@ -8,6 +8,7 @@
  * SIGTERM or SIGINT.
  */
 import { startFakeApi, type FakeApiOptions } from '../services/cli/demoApi';
+import { runMain, serveUntilSignal } from './serve';
 
 interface MainArgs {
   port: number;
@@ -50,27 +51,7 @@ async function main(): Promise<void> {
   // Global latency applies to data and detail routes; detail-only latency is a fault plan on /details/.
   if (args.latencyMs > 0) options.latencyMs = args.latencyMs;
   if (args.detailLatencyMs > 0) options.faults = { '/details/': { latencyMs: args.detailLatencyMs } };
-  const api = await startFakeApi(options);
-  let stopping = false;
-  const stop = (): void => {
-    if (stopping) return;
-    stopping = true;
-    api.close().then(
-      () => {
-        process.exitCode = 0;
-      },
-      (error: unknown) => {
-        process.stderr.write(`fake API close failed: ${String(error)}\n`);
-        process.exitCode = 1;
-      },
-    );
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-  process.stdout.write(`LISTENING ${api.url}\n`);
+  serveUntilSignal('fake API', await startFakeApi(options));
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(2);
-});
+runMain(main);

@@ -109,6 +109,8 @@ export interface FakeApiProcess {
   alive(): boolean;
   /** Its stderr so far (last 4,000 characters). */
   stderr(): string;
+  /** Its stdout so far. */
+  stdout(): string;
   stop(): Promise<void>;
 }
 
@@ -125,7 +127,7 @@ export function startFakeApiProcess(
   args: FakeApiArgs,
   nodeFlags: string[] = [],
 ): Promise<FakeApiProcess> {
-  const argv = [
+  return startListeningProcess('fake API', [
     ...nodeFlags,
     script,
     '--port',
@@ -138,9 +140,19 @@ export function startFakeApiProcess(
     String(args.latencyMs ?? 0),
     '--detail-latency',
     String(args.detailLatencyMs ?? 0),
-  ];
+  ]);
+}
+
+/** Spawns `fakeCarolMain.js`; after `stop()`, `stdout()` holds its `STATS` line. */
+export function startFakeCarolProcess(script: string, nodeFlags: string[] = []): Promise<FakeApiProcess> {
+  return startListeningProcess('fake Carol', [...nodeFlags, script, '--port', '0']);
+}
+
+/** Spawns a server script with this node binary and waits for its `LISTENING url` line. */
+function startListeningProcess(name: string, argv: string[]): Promise<FakeApiProcess> {
   const child = track(spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] }));
   let stderr = '';
+  let stdout = '';
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-4000);
@@ -153,16 +165,17 @@ export function startFakeApiProcess(
     clearTimeout(timer);
   };
   return new Promise<FakeApiProcess>((resolve, reject) => {
-    let buffer = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`fake API did not print LISTENING within 15 s; stderr: ${stderr}`));
+      reject(new Error(`${name} did not print LISTENING within 15 s; stderr: ${stderr}`));
     }, 15_000);
+    let listening = false;
     child.stdout?.setEncoding('utf8');
     child.stdout?.on('data', (chunk: string) => {
-      buffer += chunk;
-      const match = /^LISTENING (\S+)$/m.exec(buffer);
+      stdout += chunk;
+      const match = listening ? null : /^LISTENING (\S+)$/m.exec(stdout);
       if (match?.[1]) {
+        listening = true;
         clearTimeout(timer);
         const url = match[1];
         resolve({
@@ -171,6 +184,7 @@ export function startFakeApiProcess(
           cpuSeconds: () => procCpuSeconds(child.pid),
           alive: () => isAlive(child),
           stderr: () => stderr,
+          stdout: () => stdout,
           stop,
         });
       }
@@ -181,7 +195,7 @@ export function startFakeApiProcess(
     });
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`fake API exited early (${code ?? signal}); stderr: ${stderr}`));
+      reject(new Error(`${name} exited early (${code ?? signal}); stderr: ${stderr}`));
     });
   });
 }

@@ -4,7 +4,7 @@
  *
  *   npm run bench                      full run (100k and 1M rows, 200 pages, 2,000 details)
  *   npm run bench -- --quick           smoke run (1k and 10k rows, 50 pages, 200 details)
- *   npm run bench -- --only rows       one group: rows, pages, details, memory, api or distributed (comma-separated)
+ *   npm run bench -- --only rows       one group: rows, pages, details, carol, memory, api or distributed (comma-separated)
  *   npm run bench -- --profile         also --cpu-prof every child; summaries by stage
  *   npm run bench -- --node-flags "..."   node flags for the engine children (default: the CLI's, --max-semi-space-size=8)
  *   npm run bench -- --rows-in-flight 4   pages_in_flight of the throughput cases (default 1)
@@ -30,12 +30,20 @@ import {
 } from './distributed';
 import { apiMarkdown, type ApiBenchResult, runApiBench } from './api';
 import { largeBodyMarkdown, type LargeBodyResult, runLargeBodyCase } from './largeBodies';
-import { killAllChildren, runNodeScript, startFakeApiProcess } from './processes';
+import type { FakeCarolProcessStats } from './fakeCarolMain';
+import {
+  type FakeApiProcess,
+  killAllChildren,
+  runNodeScript,
+  startFakeApiProcess,
+  startFakeCarolProcess,
+} from './processes';
 import { profileMarkdown, summarizeProfile } from './profile';
 import { type CaseResult, checkTargets, markdownReport, TARGETS } from './report';
 
 const ROOT = join(__dirname, '..', '..');
 const FAKE_API_SCRIPT = join(__dirname, 'fakeApiMain.js');
+const FAKE_CAROL_SCRIPT = join(__dirname, 'fakeCarolMain.js');
 const ENGINE_SCRIPT = join(__dirname, 'engineRun.js');
 const BENCH_DIR = join(ROOT, '.bench');
 const PROFILE_DIR = join(BENCH_DIR, 'profiles');
@@ -43,7 +51,7 @@ const RESULTS_FILE = join(BENCH_DIR, 'results.json');
 
 /** The groups `--only` selects: the engine's case kinds, and the distributed pipeline. */
 type Group = BenchKind | 'memory' | 'distributed' | 'api';
-const GROUPS: readonly Group[] = ['rows', 'pages', 'details', 'memory', 'api', 'distributed'];
+const GROUPS: readonly Group[] = ['rows', 'pages', 'details', 'carol', 'memory', 'api', 'distributed'];
 
 interface Options {
   quick: boolean;
@@ -114,7 +122,7 @@ function parseOptions(argv: readonly string[]): Options {
         throw new BenchFailure('--node-flags takes node options, e.g. "--max-semi-space-size=8"');
     } else if (arg === '--help' || arg === '-h') {
       process.stdout.write(
-        'usage: npm run bench -- [--quick] [--only rows,pages,details,memory,api,distributed] [--profile] [--rows-in-flight N] [--node-flags "..."]\n',
+        'usage: npm run bench -- [--quick] [--only rows,pages,details,carol,memory,api,distributed] [--profile] [--rows-in-flight N] [--node-flags "..."]\n',
       );
       process.exit(0);
     } else throw new BenchFailure(`unknown option ${arg}`);
@@ -170,6 +178,21 @@ function casesOf(plan: Plan, options: Options): CaseSpec[] {
         server: { records, pageSize: plan.rowPageSize, latencyMs: 0, detailLatencyMs: 0 },
       });
     }
+  }
+  if (options.only.has('carol')) {
+    const records = plan.rowSizes[plan.rowSizes.length - 1]!;
+    specs.push({
+      id: `carol-${records}`,
+      label: `${records.toLocaleString('en-US')} rows into Carol`,
+      job: {
+        kind: 'carol',
+        records,
+        pageSize: plan.rowPageSize,
+        pagesInFlight: options.rowsInFlight,
+        detailConcurrency: 1,
+      },
+      server: { records, pageSize: plan.rowPageSize, latencyMs: 0, detailLatencyMs: 0 },
+    });
   }
   if (options.only.has('pages')) {
     for (const inFlight of plan.pagesInFlight) {
@@ -228,11 +251,16 @@ async function runCase(spec: CaseSpec, options: Options): Promise<CaseResult> {
       ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `${spec.id}.${role}.cpuprofile`]
       : [];
   const api = await startFakeApiProcess(FAKE_API_SCRIPT, spec.server, profileFlags('server'));
+  let carol: FakeApiProcess | undefined;
+  let carolCpuSeconds: number | undefined;
   let output;
   let serverCpuSeconds: number | undefined;
   try {
+    if (spec.job.kind === 'carol')
+      carol = await startFakeCarolProcess(FAKE_CAROL_SCRIPT, profileFlags('carol'));
     const cpuBefore = api.cpuSeconds();
-    const job: EngineJob = { ...spec.job, url: api.url };
+    const carolCpuBefore = carol?.cpuSeconds();
+    const job: EngineJob = { ...spec.job, url: api.url, ...(carol ? { carolUrl: carol.url } : {}) };
     const args = [
       '--url',
       job.url,
@@ -248,17 +276,23 @@ async function runCase(spec: CaseSpec, options: Options): Promise<CaseResult> {
       String(job.detailConcurrency),
       '--data-dir',
       dataDir,
+      ...(job.carolUrl ? ['--carol-url', job.carolUrl] : []),
     ];
     output = await runNodeScript(ENGINE_SCRIPT, args, timeoutFor(spec), [
       ...options.nodeFlags,
       ...profileFlags('engine'),
     ]);
     const cpuAfter = api.cpuSeconds();
+    const carolCpuAfter = carol?.cpuSeconds();
+    if (carolCpuBefore !== undefined && carolCpuAfter !== undefined)
+      carolCpuSeconds = carolCpuAfter - carolCpuBefore;
     if (cpuBefore !== undefined && cpuAfter !== undefined) serverCpuSeconds = cpuAfter - cpuBefore;
   } finally {
     await api.stop();
+    await carol?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
+  const carolStats = carol ? parseCarolStats(spec.id, carol.stdout()) : undefined;
   const line = output.stdout.trim().split('\n').pop() ?? '';
   let result: EngineResult;
   try {
@@ -277,7 +311,9 @@ async function runCase(spec: CaseSpec, options: Options): Promise<CaseResult> {
       `${spec.id}: wrote ${result.rows} rows (data_inserted_len), expected ${spec.job.records}`,
     );
   }
-  if (result.outputBytes <= 0) throw new BenchFailure(`${spec.id}: no output file at ${result.outputPath}`);
+  if (carolStats) checkCarolLoad(spec, result, carolStats);
+  else if (result.outputBytes <= 0)
+    throw new BenchFailure(`${spec.id}: no output file at ${result.outputPath}`);
   if (spec.job.kind === 'details' && result.detailRequests !== spec.job.records) {
     throw new BenchFailure(
       `${spec.id}: made ${result.detailRequests} detail requests, expected ${spec.job.records}`,
@@ -291,6 +327,14 @@ async function runCase(spec: CaseSpec, options: Options): Promise<CaseResult> {
     rowsPerSecond: result.rows / (result.wallMs / 1000),
   };
   if (serverCpuSeconds !== undefined) caseResult.serverCpuSeconds = serverCpuSeconds;
+  if (carolStats) {
+    caseResult.carolBytes = {
+      gzip: carolStats.intakeBytes,
+      uncompressed: carolStats.intakeUncompressedBytes,
+      requests: carolStats.intakeRequests,
+    };
+    if (carolCpuSeconds !== undefined) caseResult.carolCpuSeconds = carolCpuSeconds;
+  }
   if (spec.floor) {
     const floorMs = (spec.floor.latencyMs * spec.floor.requests) / spec.floor.inFlight;
     caseResult.floorMs = floorMs;
@@ -302,9 +346,38 @@ async function runCase(spec: CaseSpec, options: Options): Promise<CaseResult> {
   return caseResult;
 }
 
+function parseCarolStats(id: string, stdout: string): FakeCarolProcessStats {
+  const line = /^STATS (.+)$/m.exec(stdout)?.[1];
+  if (!line) throw new BenchFailure(`${id}: the fake Carol printed no STATS line`);
+  return JSON.parse(line) as FakeCarolProcessStats;
+}
+
+/** Carol holds exactly the rows, in one batch whose summary matches. */
+function checkCarolLoad(spec: CaseSpec, result: EngineResult, stats: FakeCarolProcessStats): void {
+  const [batch, ...others] = stats.batches;
+  const records = spec.job.records;
+  if (!batch || others.length > 0)
+    throw new BenchFailure(`${spec.id}: Carol holds ${stats.batches.length} batches, expected 1`);
+  if (batch.records !== records)
+    throw new BenchFailure(`${spec.id}: Carol holds ${batch.records} records, expected ${records}`);
+  if (
+    !batch.summary ||
+    batch.summary.totalRecords !== records ||
+    batch.summary.totalRequests !== batch.requests
+  )
+    throw new BenchFailure(
+      `${spec.id}: the summary ${JSON.stringify(batch.summary)} does not match what Carol holds`,
+    );
+  if (result.carol?.records !== records)
+    throw new BenchFailure(`${spec.id}: the log's carol field says ${JSON.stringify(result.carol)}`);
+}
+
 function describe(c: CaseResult): string {
   const r = c.result;
-  const base = `${(r.wallMs / 1000).toFixed(2)} s, ${Math.round(c.rowsPerSecond).toLocaleString('en-US')} rows/s, peak RSS ${(r.maxRssKb / 1024).toFixed(1)} MiB`;
+  const sent = c.carolBytes
+    ? `, sent ${(c.carolBytes.gzip / 1024 / 1024).toFixed(1)} MiB gzip for ${(c.carolBytes.uncompressed / 1024 / 1024).toFixed(1)} MiB of JSON`
+    : '';
+  const base = `${(r.wallMs / 1000).toFixed(2)} s, ${Math.round(c.rowsPerSecond).toLocaleString('en-US')} rows/s, peak RSS ${(r.maxRssKb / 1024).toFixed(1)} MiB${sent}`;
   return c.floorRatio === undefined ? base : `${base}, ${c.floorRatio.toFixed(2)}× floor`;
 }
 

@@ -143,6 +143,15 @@ export const executionLogSchema = Joi.object({
   detail_requests: Joi.number().integer(),
   warnings: Joi.number().integer(),
   warning_messages: Joi.array().items(Joi.string()),
+  carol: Joi.object({
+    destination: Joi.string().description("Carol's base URL."),
+    table: Joi.string(),
+    batch_id: Joi.string(),
+    requests: Joi.number().integer().description('Intake requests of the batch.'),
+    records: Joi.number().integer().description("Records sent: the summary's totalRecords."),
+  })
+    .meta({ className: 'CarolLoad' })
+    .description('Present when the extraction loaded into Carol (carol_destiny).'),
 }).meta({ className: 'ExecutionLog' });
 
 export const executionLogListSchema = Joi.object({

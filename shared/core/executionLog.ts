@@ -1,5 +1,5 @@
 /** Execution logs: one per extraction per run, whichever way the run was carried out. */
-import type { ExecutionLog } from '../ports/executionLog';
+import type { CarolLoadLog, ExecutionLog } from '../ports/executionLog';
 import type { Redactor } from './redact';
 import { formatLogTimestamp } from './time';
 
@@ -22,6 +22,8 @@ export interface LogOutcome {
   destiny: string | null;
   /** The record the next run starts after. */
   last: unknown;
+  /** What was loaded into Carol, when the extraction loads into Carol. */
+  carol?: CarolLoadLog;
 }
 
 /** What the extraction did on the way. */
@@ -75,6 +77,7 @@ export function buildExecutionLog(
     detail_requests: counts.detailRequests,
     warnings: counts.warnings,
     warning_messages: counts.warningMessages.map((m) => redactor.redact(m)),
+    ...(outcome.carol ? { carol: { ...outcome.carol } } : {}),
   };
 }
 

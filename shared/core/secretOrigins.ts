@@ -17,7 +17,7 @@
  * literal origins of the config being run; the config API binds it, persistently, to
  * those origins when the first config that uses it is saved or previewed.
  */
-import type { ApiConfig, Endpoint } from './config/types';
+import type { ApiConfig, CarolDestiny, Endpoint } from './config/types';
 import type { ValidationIssue } from './config/validate';
 import { ConfigError } from './errors';
 import { isPlainObject, setOwnProperty } from './objects';
@@ -165,7 +165,26 @@ export interface ConfigEndpoint {
   endpoint: Endpoint;
 }
 
-/** Every endpoint a config sends requests to. */
+/** The Carol destination each of its endpoints stands for (what its requests carry). */
+const carolSources = new WeakMap<Endpoint, CarolDestiny>();
+const carolEndpoints = new WeakMap<CarolDestiny, Endpoint>();
+
+/**
+ * Every request to Carol of one `carol_destiny`, as an endpoint: its URL is Carol's,
+ * and it carries every secret the destination references (connector id, auth). The
+ * same object for the same destination, so the scope can check a request against it.
+ */
+export function carolEndpoint(destiny: CarolDestiny): Endpoint {
+  let endpoint = carolEndpoints.get(destiny);
+  if (!endpoint) {
+    endpoint = { url: destiny.url };
+    carolEndpoints.set(destiny, endpoint);
+    carolSources.set(endpoint, destiny);
+  }
+  return endpoint;
+}
+
+/** Every endpoint a config sends requests to (Carol destinations included). */
 export function endpointsOf(config: ApiConfig): ConfigEndpoint[] {
   const found: ConfigEndpoint[] = [];
   if (config.auth.refresh_token) {
@@ -177,6 +196,12 @@ export function endpointsOf(config: ApiConfig): ConfigEndpoint[] {
       found.push({
         field: `extractions[${i}].mapping_fetch.endpoint`,
         endpoint: extraction.mapping_fetch.endpoint,
+      });
+    }
+    if (extraction.carol_destiny) {
+      found.push({
+        field: `extractions[${i}].carol_destiny`,
+        endpoint: carolEndpoint(extraction.carol_destiny),
       });
     }
   });
@@ -282,7 +307,10 @@ export class SecretScope {
     return found;
   }
 
-  /** Every place where the config would send a secret where it may not go. */
+  /**
+   * Every place where the config would send a secret where it may not go, and every
+   * secret a Carol destination reads that does not exist (its load would fail at the end).
+   */
   issues(): ValidationIssue[] {
     const issues: ValidationIssue[] = [];
     for (const { field, endpoint } of endpointsOf(this.config)) {
@@ -292,6 +320,11 @@ export class SecretScope {
         for (const path of where) {
           if (name === '') {
             issues.push({ path, message: `reads ${secret}` });
+          } else if (carolSources.has(endpoint) && !this.names.includes(name)) {
+            issues.push({
+              path,
+              message: `reads ${secret}, which does not exist; create it (PUT /secrets/{name}) before loading into Carol with it`,
+            });
           } else if (origin === undefined) {
             if (neverRequestable(endpoint.url)) continue;
             issues.push({
@@ -350,7 +383,9 @@ export class SecretScope {
     let carried = this.carriedCache.get(endpoint);
     if (!carried) {
       carried = new Map();
-      this.collectSecrets(endpoint, '', carried, true);
+      const carol = carolSources.get(endpoint);
+      if (carol) this.collectSecrets(carol, this.fieldOf(endpoint), carried, true);
+      else this.collectSecrets(endpoint, '', carried, true);
       this.carriedCache.set(endpoint, carried);
     }
     return carried;

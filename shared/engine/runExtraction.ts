@@ -13,7 +13,7 @@ import { applyDetails, type ExtractionKit, fetchDetails, type RunSession } from 
 import { pageStream } from '../extract/pageStream';
 import type { ExecutionLog } from '../ports/executionLog';
 import type { RunDeps } from '../ports/runDeps';
-import { fileDestination } from '../output/destination';
+import { extractionDestination } from '../output/extractionDestination';
 import { ExtractionOutput } from '../output/extractionOutput';
 
 /** Live counters of one extraction; the same object is passed to every progress callback. */
@@ -76,17 +76,17 @@ export async function runExtraction(
   });
   try {
     output = await ExtractionOutput.open(
-      fileDestination(deps),
+      extractionDestination(session, position, deps),
       { extraction, extractionId, runId, startedAt: identity.startedAt, columns: kit.mapper.columns },
       previousLast,
     );
     await streamPages(kit, output, progress, abort.signal, options.onProgress);
-    const destiny = await output.finish();
+    const { destiny, carol } = await output.finish();
     progress.finished = true;
     options.onProgress?.(progress);
     const log = buildExecutionLog(
       identity,
-      { success: true, error: null, rows: output.rowCount, destiny, last: output.last ?? null },
+      { success: true, error: null, rows: output.rowCount, destiny, carol, last: output.last ?? null },
       counts(),
       deps.clock.now(),
       session.redactor,

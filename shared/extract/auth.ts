@@ -4,12 +4,12 @@
  * when the endpoint says `expires_in`. Tokens live here and in the TokenStore,
  * never in the saved config; every token is registered with the redactor.
  */
-import type { Auth } from '../core/config/types';
+import type { Auth, Endpoint } from '../core/config/types';
 import { PermanentFailure } from '../core/errors';
 import { readJsonField } from '../core/jsonField';
 import type { Redactor } from '../core/redact';
 import type { ReferenceLookup } from '../core/references';
-import { resolveString } from '../core/references';
+import { resolveDeep, resolveString } from '../core/references';
 import type { SecretScope } from '../core/secretOrigins';
 import type { Clock } from '../ports/logger';
 import type { TokenStore } from '../ports/storage';
@@ -26,6 +26,29 @@ export class TokenRefreshError extends PermanentFailure {
 
 /** Refresh this long before expiry, at most (a tenth of the lifetime for short-lived tokens). */
 const EXPIRY_MARGIN_MS = 60_000;
+
+/** Where the refresh token is in a token response when `refresh_token_key` is absent. */
+const DEFAULT_REFRESH_TOKEN_KEY = 'refresh_token';
+
+/** `client_id` and `client_secret` of the token endpoint's body (an object or a form string), resolved. */
+function clientCredentials(body: Endpoint['body'], lookup: ReferenceLookup): Array<[string, string]> {
+  let fields: Record<string, unknown> = {};
+  if (typeof body === 'string') {
+    const form = new URLSearchParams(String(resolveString(body, lookup) ?? ''));
+    fields = {
+      client_id: form.get('client_id') ?? undefined,
+      client_secret: form.get('client_secret') ?? undefined,
+    };
+  } else if (body && !Array.isArray(body)) {
+    fields = resolveDeep({ client_id: body.client_id, client_secret: body.client_secret }, lookup);
+  }
+  const out: Array<[string, string]> = [];
+  for (const name of ['client_id', 'client_secret']) {
+    const value = fields[name];
+    if (value !== undefined && value !== null && value !== '') out.push([name, String(value)]);
+  }
+  return out;
+}
 
 export interface TokenManagerOptions {
   auth: Auth;
@@ -44,6 +67,8 @@ export interface TokenManagerOptions {
 
 export class TokenManager {
   private token = '';
+  /** The refresh token of the last token response (with `refresh_grant`); kept by this process only. */
+  private refreshToken: string | undefined;
   private expiresAt: number | undefined;
   private refreshMarginMs = EXPIRY_MARGIN_MS;
   private inFlight: Promise<void> | undefined;
@@ -125,15 +150,63 @@ export class TokenManager {
     return this.inFlight;
   }
 
+  /**
+   * With `refresh_grant` and a refresh token in hand, the refresh_token grant first;
+   * when it is refused (the refresh token expired or was revoked), the endpoint's own
+   * request once, as at the start of the run.
+   */
   private async fetchToken(): Promise<void> {
     const refresh = this.options.auth.refresh_token!;
-    const build = (): HttpRequest =>
+    if (refresh.refresh_grant && this.refreshToken !== undefined) {
+      const refreshToken = this.refreshToken;
+      try {
+        await this.requestToken(() => this.refreshGrant(refreshToken));
+        return;
+      } catch (err) {
+        if (!(err instanceof TokenRefreshError)) throw err;
+        this.refreshToken = undefined;
+      }
+    }
+    await this.requestToken(() =>
       renderEndpoint(refresh.endpoint, this.options.lookup, {
         defaultMethod: 'POST',
         defaultBodyEncoding: 'form',
         scope: this.options.scope,
         at: 'auth.refresh_token.endpoint',
-      });
+      }),
+    );
+  }
+
+  /**
+   * RFC 6749 section 6: the token endpoint's URL, query and headers, a form body with
+   * `grant_type=refresh_token`, the refresh token and the client credentials of the
+   * endpoint's body (`client_id`, `client_secret`) when it has them. The refresh token
+   * is set after rendering, so text in it is never read as a reference.
+   */
+  private refreshGrant(refreshToken: string): HttpRequest {
+    const endpoint = this.options.auth.refresh_token!.endpoint;
+    const request = renderEndpoint({ ...endpoint, body: undefined }, this.options.lookup, {
+      defaultMethod: 'POST',
+      defaultBodyEncoding: 'form',
+      scope: this.options.scope,
+      at: 'auth.refresh_token.endpoint',
+    });
+    const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken });
+    for (const [name, value] of clientCredentials(endpoint.body, this.options.lookup))
+      form.append(name, value);
+    const headers = Object.fromEntries(
+      Object.entries(request.headers).filter(([name]) => name.toLowerCase() !== 'content-type'),
+    );
+    return {
+      ...request,
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+      body: form.toString(),
+    };
+  }
+
+  private async requestToken(build: () => HttpRequest): Promise<void> {
+    const refresh = this.options.auth.refresh_token!;
     let res: HttpResponse;
     try {
       res = await this.options.client.send(build);
@@ -161,6 +234,12 @@ export class TokenManager {
       );
     }
     this.adopt(String(token), undefined);
+    const refreshToken = readJsonField(body, refresh.refresh_token_key ?? DEFAULT_REFRESH_TOKEN_KEY);
+    if (refresh.refresh_grant && typeof refreshToken === 'string' && refreshToken !== '') {
+      // A response without one keeps the previous refresh token (RFC 6749 section 6).
+      this.refreshToken = refreshToken;
+      this.options.redactor.add(refreshToken);
+    }
     const lifetime = readJsonField(body, refresh.expires_in_key);
     const seconds = typeof lifetime === 'string' ? Number(lifetime) : lifetime;
     if (typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0) {

@@ -31,7 +31,8 @@ export interface HttpRequest {
   method: string;
   url: string;
   headers: Record<string, string>;
-  body?: string;
+  /** Text, or bytes (a gzip-compressed body). */
+  body?: string | Uint8Array;
 }
 
 export interface HttpResponse {
@@ -345,7 +346,7 @@ export class RetryingClient {
           signal,
           hold,
         );
-        verdict = statusVerdict(outcome.status, outcome.headers);
+        verdict = statusVerdict(outcome.status, outcome.headers, Date.now(), this.policy.alsoRetried);
       } catch (err) {
         failure = err;
         verdict = errorVerdict(err, isFinalError);

@@ -8,11 +8,13 @@ import { type Condition, parseCondition } from '../core/condition';
 import type {
   CursorParameters,
   LinkParameters,
+  OffsetParameters,
   Pagination,
   PaginationType,
   SequentialParameters,
 } from '../core/config/types';
 import { compileJsonField } from '../core/jsonField';
+import { PaginationTotalError } from './paginationErrors';
 
 /** How to request one page, relative to the extraction's endpoint. */
 export interface PageCursor {
@@ -110,6 +112,67 @@ class SequentialPaginator implements Paginator {
     }
     if (this.condition) return this.condition.evaluate(page.body) ? next : { last: true };
     return page.records.length === 0 ? { last: true } : next;
+  }
+}
+
+/**
+ * Offset and page size in two query parameters (`offset`/`limit`; Carol's
+ * `offset`/`pageSize`). With `total_key` the page that reaches the total is the last,
+ * and a page short of `page_size` before it fails the run rather than skip records
+ * (an API that caps its page size would otherwise leave gaps); without, a short page
+ * is the last.
+ */
+class OffsetPaginator implements Paginator {
+  readonly maxPages: number;
+  readonly pagesInFlight: number;
+  readonly followsUpstream = false;
+  private readonly readTotal: ((body: unknown) => unknown) | undefined;
+
+  constructor(private readonly p: OffsetParameters) {
+    this.maxPages = p.max_pages;
+    this.pagesInFlight = p.pages_in_flight;
+    this.readTotal = p.total_key === undefined ? undefined : compileJsonField(p.total_key);
+  }
+
+  first(): PageCursor {
+    return this.at(0);
+  }
+
+  at(index: number): PageCursor {
+    return {
+      index,
+      query: {
+        [this.p.offset_param]: String(this.offsetOf(index)),
+        [this.p.limit_param]: String(this.p.page_size),
+      },
+    };
+  }
+
+  private offsetOf(index: number): number {
+    return this.p.start_from + this.p.page_size * index;
+  }
+
+  decide(cursor: PageCursor, page: PageView): PageDecision {
+    if (isEndStatus(page.status)) return { last: true };
+    const count = page.records.length;
+    if (!this.readTotal) {
+      return count < this.p.page_size ? { last: true } : { last: false, next: this.at(cursor.index + 1) };
+    }
+    const raw = this.readTotal(page.body);
+    const total = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+    if (typeof total !== 'number' || !Number.isFinite(total) || total < 0) {
+      throw new PaginationTotalError(
+        `pagination.parameters.total_key: "${this.p.total_key}" is not a non-negative number in the response of page ${cursor.index + 1}`,
+      );
+    }
+    const offset = this.offsetOf(cursor.index);
+    if (offset + count >= total) return { last: true };
+    if (count < this.p.page_size) {
+      throw new PaginationTotalError(
+        `pagination.parameters.page_size: page ${cursor.index + 1} (offset ${offset}) brought ${count} records, fewer than page_size (${this.p.page_size}), before reaching the total (${total}): the API may cap its page size (lower page_size), or the data changed during the run`,
+      );
+    }
+    return { last: false, next: this.at(cursor.index + 1) };
   }
 }
 
@@ -256,6 +319,7 @@ const PAGINATORS: Factories = {
   link: (p) => new LinkPaginator(p.parameters),
   header_link: (p) => new HeaderLinkPaginator(p.parameters.max_pages),
   cursor: (p) => new CursorPaginator(p.parameters),
+  offset: (p) => new OffsetPaginator(p.parameters),
 };
 
 export function createPaginator(pagination: Pagination): Paginator {

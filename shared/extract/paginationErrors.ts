@@ -21,6 +21,14 @@ export class PaginationLoopError extends PermanentFailure {
   }
 }
 
+/** Offset pagination cannot trust where it is: a total it cannot read, or a page short of it. */
+export class PaginationTotalError extends PermanentFailure {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PaginationTotalError';
+  }
+}
+
 /** What identifies a page's request (a digest: URLs may carry secrets). */
 export function requestDigest(url: string): string {
   // 128 bits of SHA-256: collisions are out of reach at any max_pages, and a million fit in ~40 MB.

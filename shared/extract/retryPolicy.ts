@@ -16,6 +16,8 @@ export interface RetryPolicy {
   requestTimeoutMs?: number;
   /** Slowest body accepted (see RequestLimits in ./http). */
   minBytesPerSecond?: number;
+  /** Statuses retried besides 429 and 5xx (Carol's 408 and 409). */
+  alsoRetried?: readonly number[];
 }
 
 /** A Retry-After longer than this is not worth waiting for: the request fails instead. */
@@ -34,8 +36,9 @@ export function statusVerdict(
   status: number,
   headers: Record<string, string | string[] | undefined>,
   now = Date.now(),
+  alsoRetried: readonly number[] = [],
 ): RetryVerdict {
-  if (!isRetriedStatus(status)) return { retry: false };
+  if (!isRetriedStatus(status) && !alsoRetried.includes(status)) return { retry: false };
   return {
     retry: true,
     reason: `HTTP ${status}`,
@@ -118,6 +121,14 @@ export function extractionRetryPolicy(http: HttpOptions): RetryPolicy {
     requestTimeoutMs: http.request_timeout_ms,
     minBytesPerSecond: http.min_bytes_per_second,
   };
+}
+
+/** Carol asks clients to retry 408 (timeout) and 409 (conflict) too, besides 429 and 5xx. */
+export const CAROL_ALSO_RETRIED: readonly number[] = Object.freeze([408, 409]);
+
+/** The policy of the requests to Carol: the extraction's `http` options, 408 and 409 retried too. */
+export function carolRetryPolicy(http: HttpOptions): RetryPolicy {
+  return { ...extractionRetryPolicy(http), alsoRetried: CAROL_ALSO_RETRIED };
 }
 
 /** Connect timeout of the token endpoint's connections (runs and previews). */

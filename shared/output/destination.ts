@@ -1,13 +1,15 @@
 /**
  * Where an extraction's rows go. The write routine ({@link ExtractionOutput}) hands
  * finished rows to a {@link RowSink}; a {@link Destination} opens one per extraction and
- * run. Files in an object store are the destination today.
+ * run: files in an object store ({@link fileDestination}), a Carol staging table
+ * (`carolDestination.ts`), or both (`extractionDestination.ts` picks).
  */
 import type { OutputBuckets } from '../core/bucketName';
 import type { Extraction } from '../core/config/types';
 import { outputKey } from '../core/outputKey';
 import type { Row } from '../core/rowMapping';
 import { formatLogTimestamp } from '../core/time';
+import type { CarolLoadLog } from '../ports/executionLog';
 import type { ObjectStore, ScratchSpace } from '../ports/storage';
 import { outputBucket, writeOutputFile } from './outputFile';
 import { createRowWriter } from './rowWriter';
@@ -21,13 +23,27 @@ export interface OutputTarget {
   startedAt: Date;
   /** Columns known before the first row (the data_schema's, in order). */
   columns?: readonly string[];
+  /**
+   * Keeps a value decided once per run and extraction: the first value given under a
+   * name is the one returned ever after, so a restarted writer repeats what it sent
+   * (the pipeline keeps it in staging). Absent = every value is used as given.
+   */
+  settle?(name: string, value: string): Promise<string>;
+}
+
+/** Where a completed output went: what the execution log says about it. */
+export interface OutputReceipt {
+  /** The log's `destiny`: the file (`s3://bucket/key`), or Carol when it is the only destination; null when nothing was written. */
+  destiny: string | null;
+  /** What was loaded into Carol, when the extraction loads into Carol. */
+  carol?: CarolLoadLog;
 }
 
 export interface RowSink {
   write(rows: readonly Row[]): Promise<void>;
   readonly rowCount: number;
-  /** Completes the output: where the rows went (the log's `destiny`), or null when there were none. */
-  finish(): Promise<string | null>;
+  /** Completes the output. */
+  finish(): Promise<OutputReceipt>;
   /** Releases what the sink holds, finished or not. */
   dispose(): Promise<void>;
 }
@@ -66,9 +82,9 @@ export function fileDestination(deps: FileDestinationDeps): Destination {
         },
         async finish() {
           const body = await writer.finish();
-          if (!body) return null;
+          if (!body) return { destiny: null };
           const written = await writeOutputFile(deps.objects, bucket, key, runId, body);
-          return deps.objects.describe(bucket, written);
+          return { destiny: deps.objects.describe(bucket, written) };
         },
         dispose: () => scratch.dispose(),
       };

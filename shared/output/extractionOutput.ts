@@ -11,7 +11,7 @@ import type { Row } from '../core/rowMapping';
 import { compileTransformations } from '../core/transformations';
 import type { ExecutionLog, ExecutionLogStore } from '../ports/executionLog';
 import type { LastRecordStore } from '../ports/storage';
-import type { Destination, OutputTarget, RowSink } from './destination';
+import type { Destination, OutputReceipt, OutputTarget, RowSink } from './destination';
 
 export class ExtractionOutput {
   readonly warnings = new WarningLog();
@@ -67,8 +67,8 @@ export class ExtractionOutput {
     return this.lastRecord !== undefined ? this.lastRecord : this.previousLast;
   }
 
-  /** Completes the output: where the rows went, or null when there were none. */
-  finish(): Promise<string | null> {
+  /** Completes the output: where the rows went (`destiny` null when there were none). */
+  finish(): Promise<OutputReceipt> {
     return this.sink.finish();
   }
 

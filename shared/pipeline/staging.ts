@@ -21,6 +21,9 @@ export const staging = {
   /** Marks a request a following pagination made (by digest); holds the page index. */
   request: (runId: string, extractionId: string, digest: string): string =>
     `${staging.prefix(runId, extractionId)}requests/${digest}`,
+  /** A value the writer decides once per run and extraction (see OutputTarget.settle). */
+  settled: (runId: string, extractionId: string, name: string): string =>
+    `${staging.prefix(runId, extractionId)}settled/${encodeURIComponent(name)}`,
 };
 
 /** What is staged per row of a detail chunk: the detail columns, or the warning of a row kept without. */

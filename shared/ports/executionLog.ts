@@ -19,6 +19,21 @@ export interface ExecutionLog {
   detail_requests: number;
   warnings: number;
   warning_messages: string[];
+  /** Present when the extraction loads into Carol (`carol_destiny`) and the load completed. */
+  carol?: CarolLoadLog;
+}
+
+/** What an extraction loaded into Carol. */
+export interface CarolLoadLog {
+  /** Carol's base URL (`carol_destiny.url`). */
+  destination: string;
+  table: string;
+  /** The load's batch id (one per run and extraction). */
+  batch_id: string;
+  /** Intake requests of the batch. */
+  requests: number;
+  /** Records sent, the summary's `totalRecords`. */
+  records: number;
 }
 
 export interface ExecutionLogStore {

@@ -1,6 +1,7 @@
 /** The pure rules of secrets bound to origins: origins as written, literal origins of URL templates, taint through the access token. */
 import { parseConfig } from '../../shared/core/config/validate';
 import {
+  carolEndpoint,
   literalOrigin,
   parseOrigin,
   SecretScope,
@@ -129,4 +130,54 @@ test('a URL that can never be requested ({domain}/auth, as the original tool sto
   expect(decided.issues()).toEqual([
     expect.objectContaining({ path: 'extractions[0].endpoint.query_params.secret' }),
   ]);
+});
+
+describe('a Carol destination carries its secrets to its own origin only', () => {
+  const config = parseConfig({
+    name: 'c',
+    extractions: [
+      {
+        name: 'deals',
+        endpoint: { url: 'https://api.example.com/deals' },
+        carol_destiny: {
+          url: 'https://myorg.carol.ai/prefix',
+          connector_id: '${secret::conn}',
+          table: 'deals',
+          auth: { type: 'connector_token', api_key: '${secret::carol_key}' },
+          crosswalk: ['id'],
+        },
+      },
+    ],
+  });
+  const destiny = config.extractions[0]!.carol_destiny!;
+
+  test('an unbound secret may go to Carol; any other origin is refused before the request', () => {
+    const scope = new SecretScope(config, {}, ['conn', 'carol_key']);
+    expect(scope.issues()).toEqual([]);
+    expect(scope.unboundInUse()).toEqual({
+      conn: ['https://myorg.carol.ai'],
+      carol_key: ['https://myorg.carol.ai'],
+    });
+    expect(() =>
+      scope.assertRequest(carolEndpoint(destiny), 'https://myorg.carol.ai/prefix/api/v1/x'),
+    ).not.toThrow();
+    expect(() => scope.assertRequest(carolEndpoint(destiny), 'https://evil.example.com/api')).toThrow(
+      /request to https:\/\/evil\.example\.com refused: it carries secret "conn"/,
+    );
+  });
+
+  test('a secret bound elsewhere, or missing, is an issue naming the field', () => {
+    const scope = new SecretScope(config, { carol_key: ['https://api.example.com'] }, ['carol_key']);
+    expect(scope.issues()).toEqual([
+      {
+        path: 'extractions[0].carol_destiny.connector_id',
+        message: expect.stringMatching(/reads secret "conn", which does not exist/),
+      },
+      {
+        path: 'extractions[0].carol_destiny.auth.api_key',
+        message:
+          'sends secret "carol_key" to https://myorg.carol.ai; it may only be sent to https://api.example.com',
+      },
+    ]);
+  });
 });

@@ -5,12 +5,10 @@
  */
 import { MemoryTokenStore } from '../../shared/adapters/local/state';
 import { parseConfig } from '../../shared/core/config/validate';
-import { Redactor } from '../../shared/core/redact';
-import { SecretScope } from '../../shared/core/secretOrigins';
-import { AuthenticatedClient, TokenManager } from '../../shared/extract/auth';
-import { HttpTransport, RetryingClient } from '../../shared/extract/http';
-import { systemClock } from '../../shared/ports/logger';
+import { AuthenticatedClient } from '../../shared/extract/auth';
+import { HttpTransport } from '../../shared/extract/http';
 import { startServer } from '../support/engineHarness';
+import { makeTokenManager } from '../support/tokens';
 
 test('a retry rejected because another worker refreshed adopts that worker’s stored token', async () => {
   const store = new MemoryTokenStore();
@@ -41,22 +39,7 @@ test('a retry rejected because another worker refreshed adopts that worker’s s
       auth: { access_token: '', refresh_token: { endpoint: { url: `${server.url}/token` } } },
       extractions: [{ name: 'x', endpoint: { url: `${server.url}/data` } }],
     });
-    const client = new RetryingClient(transport, {
-      maxAttempts: 1,
-      backoffBaseMs: 1,
-      backoffMaxMs: 1,
-      timeoutMs: 2000,
-    });
-    const tokens = new TokenManager({
-      auth: config.auth,
-      lookup: () => undefined,
-      scope: new SecretScope(config, {}, []),
-      client,
-      redactor: new Redactor(),
-      clock: systemClock,
-      store,
-      tokenKey: 'run-1',
-    });
+    const { tokens, client } = makeTokenManager(config, transport, { store });
     await store.put('run-1', { accessToken: 'tok-1' });
     await tokens.resume();
     valid = 'tok-0'; // tok-1 expired: the next request gets a 401 and this worker refreshes (tok-2)

@@ -5,7 +5,7 @@
  * pagination: RFC 8288 forms, and linear work on hostile upstream headers (counted,
  * not timed). The engine's end-to-end pagination runs are in test/engine/pagination.test.ts.
  */
-import type { Pagination, SequentialParameters } from '../../shared/core/config/types';
+import type { OffsetParameters, Pagination, SequentialParameters } from '../../shared/core/config/types';
 import {
   createPaginator,
   isEmptyBody,
@@ -300,5 +300,85 @@ describe('cursor', () => {
     expect(paginator.decide({ index: 0 }, page({ meta: { next_cursor: 'x' } }, { status: 204 }))).toEqual({
       last: true,
     });
+  });
+});
+
+function offset(parameters: Partial<OffsetParameters> = {}): Pagination {
+  return {
+    type: 'offset',
+    parameters: {
+      offset_param: 'offset',
+      limit_param: 'pageSize',
+      page_size: 3,
+      start_from: 0,
+      pages_in_flight: 1,
+      max_pages: 100,
+      ...parameters,
+    },
+  };
+}
+
+/** A page of Carol's query route: `{hits, count, totalHits}`, the records being the hits. */
+function hitsPage(count: number, totalHits: unknown): PageView {
+  const hits = Array.from({ length: count }, (_, i) => ({ id: i }));
+  return page({ hits, count, totalHits }, { records: hits });
+}
+
+describe('offset', () => {
+  test('page n asks for page_size records from start_from + n × page_size', () => {
+    const paginator = createPaginator(offset({ start_from: 10, pages_in_flight: 4 }));
+    expect(paginator.first()).toEqual({ index: 0, query: { offset: '10', pageSize: '3' } });
+    expect(paginator.at?.(2)).toEqual({ index: 2, query: { offset: '16', pageSize: '3' } });
+    expect(paginator.pagesInFlight).toBe(4);
+    expect(paginator.followsUpstream).toBe(false);
+    expect(paginator.maxPages).toBe(100);
+  });
+
+  test('with total_key, the page that reaches the total is the last', () => {
+    const paginator = createPaginator(offset({ total_key: 'totalHits' }));
+    const first = paginator.first();
+    expect(paginator.decide(first, hitsPage(3, 7))).toEqual({
+      last: false,
+      next: { index: 1, query: { offset: '3', pageSize: '3' } },
+    });
+    expect(paginator.decide({ index: 1 }, hitsPage(3, 7)).last).toBe(false);
+    expect(paginator.decide({ index: 2 }, hitsPage(1, 7))).toEqual({ last: true });
+    // A total that is a multiple of the page size needs no empty page after it.
+    expect(paginator.decide({ index: 1 }, hitsPage(3, 6))).toEqual({ last: true });
+    expect(paginator.decide(first, hitsPage(0, 0))).toEqual({ last: true });
+    // A numeric string counts as a number.
+    expect(paginator.decide(first, hitsPage(3, '4')).last).toBe(false);
+  });
+
+  test('with total_key, a short page before the total fails: the upstream caps page_size', () => {
+    const paginator = createPaginator(offset({ page_size: 5, total_key: 'totalHits' }));
+    expect(() => paginator.decide({ index: 1 }, hitsPage(2, 30))).toThrow(
+      'pagination.parameters.page_size: page 2 (offset 5) brought 2 records, fewer than page_size (5), before reaching the total (30): the API may cap its page size (lower page_size), or the data changed during the run',
+    );
+    expect(() => paginator.decide({ index: 1 }, hitsPage(0, 30))).toThrow(
+      'page 2 (offset 5) brought 0 records',
+    );
+  });
+
+  test('with total_key, a page without a numeric total fails naming the field', () => {
+    const paginator = createPaginator(offset({ total_key: 'totalHits' }));
+    for (const total of [undefined, 'many', null, -1]) {
+      expect(() => paginator.decide({ index: 0 }, hitsPage(3, total))).toThrow(
+        'pagination.parameters.total_key: "totalHits" is not a non-negative number in the response of page 1',
+      );
+    }
+  });
+
+  test('without total_key, a page shorter than page_size (or empty) is the last', () => {
+    const paginator = createPaginator(offset());
+    expect(paginator.decide({ index: 0 }, hitsPage(3, undefined)).last).toBe(false);
+    expect(paginator.decide({ index: 1 }, hitsPage(2, undefined))).toEqual({ last: true });
+    expect(paginator.decide({ index: 1 }, hitsPage(0, undefined))).toEqual({ last: true });
+  });
+
+  test('204 and 304 end it', () => {
+    const paginator = createPaginator(offset({ total_key: 'totalHits' }));
+    expect(paginator.decide({ index: 0 }, page(undefined, { status: 204 }))).toEqual({ last: true });
+    expect(paginator.decide({ index: 0 }, page(undefined, { status: 304 }))).toEqual({ last: true });
   });
 });

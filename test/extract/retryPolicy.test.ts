@@ -7,6 +7,7 @@
 import type { HttpOptions } from '../../shared/core/config/types';
 import {
   backoffDelay,
+  carolRetryPolicy,
   CONFLICT_RETRY,
   errorVerdict,
   extractionRetryPolicy,
@@ -95,6 +96,26 @@ describe('verdicts', () => {
     });
     expect(statusVerdict(429, {}, now)).toEqual({ retry: true, reason: 'HTTP 429', retryAfterMs: undefined });
     expect(statusVerdict(404, { 'retry-after': '7' }, now)).toEqual({ retry: false });
+  });
+
+  test("Carol's policy retries 408 and 409 too; an extraction's does not", () => {
+    const now = Date.parse('2026-11-29T12:00:00Z');
+    const http = {
+      max_attempts: 3,
+      backoff_base_ms: 10,
+      backoff_max_ms: 20,
+      timeout_ms: 1000,
+    } as HttpOptions;
+    const carol = carolRetryPolicy(http);
+    expect(carol).toMatchObject({ maxAttempts: 3, backoffBaseMs: 10, backoffMaxMs: 20 });
+    for (const status of [408, 409])
+      expect(statusVerdict(status, { 'retry-after': '2' }, now, carol.alsoRetried)).toEqual({
+        retry: true,
+        reason: `HTTP ${status}`,
+        retryAfterMs: 2_000,
+      });
+    expect(statusVerdict(400, {}, now, carol.alsoRetried)).toEqual({ retry: false });
+    expect(statusVerdict(409, {}, now, extractionRetryPolicy(http).alsoRetried)).toEqual({ retry: false });
   });
 
   test('network errors and timeouts are retried, with their code (or message) as the reason', () => {

@@ -24,6 +24,9 @@ import { waitForRun, withoutTimestamps } from '../support/pipelineHarness';
 import { duplicating } from '../support/duplicatingBroker';
 import { RunContexts } from '../../shared/pipeline/runContext';
 import { startWorker } from '../../shared/pipeline/workers';
+import { carolBatchId } from '../../shared/output/carolDestination';
+import { startFakeCarol } from '../support/fakeCarol';
+import { pollUntil } from '../support/poll';
 
 // Deadlines are generous: the machine may be loaded, and a passing test never waits for them.
 jest.setTimeout(300_000);
@@ -266,6 +269,90 @@ test('the writer killed mid-upload: no partial object meanwhile; after a restart
     expect(await d.deps.objects.list(bucket, '')).toEqual([log.destiny!.replace(`s3://${bucket}/`, '')]);
   } finally {
     await d.close();
+  }
+});
+
+test('loading into Carol: the writer killed mid-load and restarted; Carol holds every row once and a summary that matches', async () => {
+  const RECORDS = 6_000;
+  const PER_REQUEST = 50;
+  api = await startFakeApi({ records: RECORDS, pageSize: 500 });
+  const carol = await startFakeCarol();
+  const d = await deploy({ carol_key: carol.apiKey });
+  try {
+    d.start('pages', 'page-fetcher');
+    d.start('writer', 'writer');
+    // From request 31 on, 503 with a long Retry-After: the writer is surely mid-load when
+    // killed (several times over, for a second writer of a finalize task delivered twice).
+    carol.faults.next('intake', {}, 30);
+    carol.faults.next('intake', { status: 503, retryAfter: 60 }, 4);
+    const config = {
+      name: 'to-carol',
+      extractions: [
+        {
+          name: 'deals',
+          endpoint: { url: `${api.url}/crm/v2/deals`, query_params: { per_page: 500 } },
+          data_key: 'data',
+          data_schema: { id: 'id', Deal_Name: 'name', Stage: 'stage' },
+          pagination: {
+            type: 'sequential',
+            parameters: { param_name: 'page', there_are_more_pages: 'info.more_records', pages_in_flight: 4 },
+          },
+          carol_destiny: {
+            url: carol.url,
+            connector_id: carol.connectorId,
+            table: 'deals',
+            auth: { type: 'connector_token', api_key: '${secret::carol_key}' },
+            crosswalk: ['id'],
+            records_per_request: PER_REQUEST,
+            write_file: false,
+          },
+        },
+      ],
+    };
+    const started = await startRun(parseConfig(config), d.deps, { trigger: 'api' });
+    const extractionId = started.extractionIds[0]!;
+    const batchId = carolBatchId(started.runId, extractionId);
+    await pollUntil(
+      async () => carol.requests.some((r) => r.path.includes('/intake/') && r.status === 503) || undefined,
+      async () => `the writer never reached intake request 31: ${d.stderr.get('writer')}`,
+      { timeoutMs: 240_000 },
+    );
+    await d.kill('writer', 'SIGKILL');
+    carol.faults.clear();
+    // Mid-load: some requests in, no summary. (Not exactly 30: a finalize task delivered
+    // twice may have a second writer resending the first requests, and the fault goes to
+    // whichever request comes 31st.)
+    const heldAtKill = carol.batches.get(batchId)!.counts.size;
+    expect(heldAtKill).toBeGreaterThan(0);
+    expect(heldAtKill).toBeLessThan(RECORDS / PER_REQUEST);
+    expect(carol.batches.get(batchId)!.summary).toBeUndefined();
+    d.start('writer-again', 'writer');
+    const run = await waitForRun(d.deps.runs, started.runId, 240_000);
+    expect(run.status).toBe('succeeded');
+    const requests = RECORDS / PER_REQUEST;
+    const records = carol.records('deals') as Array<{ id: number }>;
+    expect(records.map((r) => String(r.id))).toEqual(ids(RECORDS));
+    expect(carol.batches.get(batchId)!.summary).toMatchObject({
+      totalRecords: RECORDS,
+      totalRequests: requests,
+    });
+    // The restarted writer resent requests from 1 (acknowledged, not stored again).
+    const firsts = carol.requests.filter(
+      (r) => r.path.includes('/intake/') && r.query.batchIdSequence === '1',
+    );
+    expect(firsts.length).toBeGreaterThanOrEqual(2);
+    expect(firsts.every((r) => r.status === 200)).toBe(true);
+    const log = (await d.deps.executionLogs.list(extractionId)).find((l) => l.run_id === started.runId)!;
+    expect(log).toMatchObject({
+      success: 'true',
+      data_inserted_len: String(RECORDS),
+      destiny: `carol:${carol.url}/staging/deals`,
+      carol: { batch_id: batchId, requests, records: RECORDS },
+    });
+    expect(JSON.stringify(log)).not.toContain(carol.apiKey);
+  } finally {
+    await d.close();
+    await carol.close();
   }
 });
 

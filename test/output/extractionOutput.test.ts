@@ -35,7 +35,7 @@ function recordingDestination() {
         },
         finish: async () => {
           events.push('finish');
-          return written.length > 0 ? 'mem://out/deals.csv' : null;
+          return { destiny: written.length > 0 ? 'mem://out/deals.csv' : null };
         },
         dispose: async () => {
           events.push('dispose');
@@ -100,7 +100,7 @@ describe('ExtractionOutput', () => {
     await output.write([{ name: 'ada' }, { name: 'grace' }]);
     expect(written).toEqual([{ name: 'ADA' }, { name: 'GRACE' }]);
     expect(output.rowCount).toBe(2);
-    expect(await output.finish()).toBe('mem://out/deals.csv');
+    expect((await output.finish()).destiny).toBe('mem://out/deals.csv');
   });
 
   test('commits the log before `last`, and moves `last` only when the run saw records', async () => {

@@ -116,6 +116,13 @@ export const refreshTokenSchema = Joi.object(
     expires_in_key: jsonField
       .default('expires_in')
       .description('Where the token lifetime (seconds) is; absent in the response = no proactive refresh.'),
+    // --- Refresh grant (RFC 6749 section 6; Carol's OAuth) ---
+    refresh_grant: Joi.boolean().description(
+      'Absent = false. Refresh with `grant_type=refresh_token` (the refresh token of the last token response, sent to the same endpoint with its headers, form-encoded, keeping `client_id`/`client_secret` of its body) instead of repeating the endpoint; falls back to the endpoint once when refused.',
+    ),
+    refresh_token_key: jsonField.description(
+      'Where the refresh token is in the token response (with `refresh_grant`); absent = `refresh_token`.',
+    ),
   }),
 ).meta({ className: 'RefreshToken' });
 
@@ -167,7 +174,28 @@ export const cursorParametersSchema = parametersOf('cursor', {
   ...pageBudget,
 }).meta({ className: 'CursorParameters' });
 
-export const PAGINATION_TYPES = ['none', 'sequential', 'link', 'header_link', 'cursor'] as const;
+// --- Offset pagination (Carol's query route and any offset/limit API) ---
+export const offsetParametersSchema = parametersOf('offset', {
+  offset_param: Joi.string()
+    .min(1)
+    .default('offset')
+    .description("Query parameter carrying the offset of a page's first record."),
+  limit_param: Joi.string().min(1).default('limit').description('Query parameter carrying `page_size`.'),
+  page_size: integerBetween(1, 1_000_000)
+    .required()
+    .description('Records asked for per page; the offset grows by this much from page to page.'),
+  start_from: integerBetween(0, 1_000_000_000).default(0).description('Offset of the first page.'),
+  total_key: jsonField.description(
+    'JsonField of the total number of records (`totalHits`): the page that reaches it is the last. Absent: a page with fewer than `page_size` records is the last.',
+  ),
+  pages_in_flight: integerBetween(1, 64)
+    .default(1)
+    .description('Pages requested before earlier ones answer; 1 = strictly sequential.'),
+  ...pageBudget,
+}).meta({ className: 'OffsetParameters' });
+// --- end of offset pagination ---
+
+export const PAGINATION_TYPES = ['none', 'sequential', 'link', 'header_link', 'cursor', 'offset'] as const;
 
 const paginationOf = (type: string, className: string, parameters: Joi.ObjectSchema): Joi.ObjectSchema =>
   Joi.object(keysOf({ type: Joi.string().valid(type).required(), parameters })).meta({ className });
@@ -187,6 +215,7 @@ export const paginationSchema = Joi.alternatives()
         then: paginationOf('header_link', 'HeaderLinkPagination', headerLinkParametersSchema.default({})),
       },
       { is: 'cursor', then: paginationOf('cursor', 'CursorPagination', cursorParametersSchema.required()) },
+      { is: 'offset', then: paginationOf('offset', 'OffsetPagination', offsetParametersSchema.required()) },
     ],
     otherwise: Joi.object(
       keysOf({
@@ -283,6 +312,96 @@ export const outputParamsSchema = Joi.object(
   }),
 ).meta({ className: 'OutputParams' });
 
+/** Carol's rule for a staging table's name: letters and digits, starting with a letter. */
+export const CAROL_TABLE_PATTERN = /^[A-Za-z][A-Za-z0-9]*$/;
+export const CAROL_TABLE_RULE =
+  "must be letters and digits starting with a letter (Carol's rule for a staging table), at most 64 characters";
+export const CAROL_AUTH_TYPES = ['connector_token', 'oauth'] as const;
+export const CAROL_SCHEMA_MODES = ['keep', 'create', 'update'] as const;
+export const CAROL_FIELD_TYPES = ['string', 'long', 'double', 'boolean', 'date', 'object', 'nested'] as const;
+export const CAROL_INTAKE_ROUTES = ['v3', 'v2'] as const;
+export const DEFAULT_CAROL_RECORDS_PER_REQUEST = 500;
+export const DEFAULT_CAROL_MAX_REQUEST_BYTES = 8 * 1024 * 1024;
+
+const carolCredential = Joi.string().min(1).max(MAX_HEADER_VALUE_LENGTH);
+
+export const carolAuthSchema = Joi.object(
+  keysOf({
+    type: Joi.string()
+      .valid(...CAROL_AUTH_TYPES)
+      .required()
+      .messages({ 'any.only': `must be one of [${CAROL_AUTH_TYPES.join(', ')}]` }),
+    api_key: carolCredential.description(
+      'connector_token: the connector token (`X-Auth-Key`); a `${secret::…}` reference.',
+    ),
+    username: carolCredential.description('oauth: the user; a `${secret::…}` reference or literal.'),
+    password: carolCredential.description('oauth: the password; a `${secret::…}` reference.'),
+    environment: Joi.string().min(1).max(256).description('oauth: the environment (tenant subdomain).'),
+    organization: Joi.string().min(1).max(256).description('oauth: the organization (org subdomain).'),
+  }),
+).meta({ className: 'CarolAuth' });
+
+export const carolDestinySchema = Joi.object(
+  keysOf({
+    url: Joi.string()
+      .max(MAX_URL_LENGTH)
+      .uri({ scheme: ['http', 'https'] })
+      .required()
+      .messages({
+        'string.uri': 'must be an absolute http or https URL, written literally (no references)',
+        'string.uriCustomScheme': 'must be an absolute http or https URL, written literally (no references)',
+      })
+      .description(
+        "Carol's base URL (e.g. `https://myorg.carol.ai`), written literally; may carry a path prefix.",
+      ),
+    connector_id: Joi.string()
+      .min(1)
+      .max(256)
+      .required()
+      .description('Literal or a `${secret::…}` reference.'),
+    table: Joi.string()
+      .max(64)
+      .pattern(CAROL_TABLE_PATTERN)
+      .required()
+      .messages({
+        'string.pattern.base': CAROL_TABLE_RULE,
+        'string.max': CAROL_TABLE_RULE,
+        'string.empty': CAROL_TABLE_RULE,
+      })
+      .description('The staging table.'),
+    auth: carolAuthSchema.required(),
+    crosswalk: Joi.array()
+      .items(Joi.string().min(1).max(MAX_JSON_FIELD_LENGTH))
+      .min(1)
+      .unique()
+      .required()
+      .messages({
+        'array.min': 'must name at least one field',
+        'array.unique': 'must not name a field twice',
+      })
+      .description("The table's key fields: output columns every row carries."),
+    records_per_request: integerBetween(1, 5000).default(DEFAULT_CAROL_RECORDS_PER_REQUEST),
+    max_request_bytes: integerBetween(1024, 10_000_000)
+      .default(DEFAULT_CAROL_MAX_REQUEST_BYTES)
+      .description('Uncompressed JSON bytes per intake request at most.'),
+    schema: Joi.string()
+      .valid(...CAROL_SCHEMA_MODES)
+      .default('keep')
+      .description(
+        'keep: leave the staging schema alone; create: create it when absent; update: create or replace it.',
+      ),
+    schema_types: Joi.object()
+      .pattern(Joi.string(), Joi.string().valid(...CAROL_FIELD_TYPES))
+      .description('Column type overrides for create/update; other columns are typed from the data.'),
+    intake: Joi.string()
+      .valid(...CAROL_INTAKE_ROUTES)
+      .default('v3'),
+    write_file: Joi.boolean()
+      .default(true)
+      .description('Also write the file of s3_destiny; false = Carol only.'),
+  }),
+).meta({ className: 'CarolDestiny' });
+
 export const OUTPUT_FORMATS = ['csv', 'json', 'jsonl'] as const;
 
 export const extractionSchema = Joi.object(
@@ -300,6 +419,7 @@ export const extractionSchema = Joi.object(
       .default('csv'),
     output_params: outputParamsSchema.default({ csv_separator: ',' }),
     s3_destiny: s3DestinySchema.default({ folder: '', filename: '{timestamp}' }),
+    carol_destiny: carolDestinySchema.description('Also (or only) load the rows into a Carol staging table.'),
     http: httpOptionsSchema.default(),
   }),
 ).meta({ className: 'Extraction' });

@@ -18,6 +18,70 @@ export interface Auth {
   refresh_token?: RefreshToken;
 }
 
+export interface CarolAuth {
+  type: 'connector_token' | 'oauth';
+  /**
+   * connector_token: the connector token (`X-Auth-Key`); a `${secret::…}` reference.
+   */
+  api_key?: string;
+  /**
+   * oauth: the user; a `${secret::…}` reference or literal.
+   */
+  username?: string;
+  /**
+   * oauth: the password; a `${secret::…}` reference.
+   */
+  password?: string;
+  /**
+   * oauth: the environment (tenant subdomain).
+   */
+  environment?: string;
+  /**
+   * oauth: the organization (org subdomain).
+   */
+  organization?: string;
+}
+
+export interface CarolDestiny {
+  /**
+   * Carol's base URL (e.g. `https://myorg.carol.ai`), written literally; may carry a path prefix.
+   */
+  url: string;
+  /**
+   * Literal or a `${secret::…}` reference.
+   */
+  connector_id: string;
+  /**
+   * The staging table.
+   */
+  table: string;
+  auth: CarolAuth;
+  /**
+   * The table's key fields: output columns every row carries.
+   */
+  crosswalk: string[];
+  records_per_request: number;
+  /**
+   * Uncompressed JSON bytes per intake request at most.
+   */
+  max_request_bytes: number;
+  /**
+   * keep: leave the staging schema alone; create: create it when absent; update: create or replace it.
+   */
+  schema: 'keep' | 'create' | 'update';
+  /**
+   * Column type overrides for create/update; other columns are typed from the data.
+   */
+  schema_types?: {
+    [pattern: string]: 'string' | 'long' | 'double' | 'boolean' | 'date' | 'object' | 'nested';
+  };
+  intake: 'v3' | 'v2';
+  /**
+   * Also write the file of s3_destiny; false = Carol only.
+   */
+  write_file: boolean;
+}
+
 export interface CursorParameters {
   /**
    * Where the next cursor is in the body.
@@ -87,6 +151,10 @@ export interface Extraction {
   format: 'csv' | 'json' | 'jsonl';
   output_params: OutputParams;
   s3_destiny: S3Destiny;
+  /**
+   * Also (or only) load the rows into a Carol staging table.
+   */
+  carol_destiny?: CarolDestiny;
   http?: HttpOptions;
 }
 
@@ -144,6 +212,37 @@ export interface MappingFetch {
   concurrency: number;
 }
 
+export interface OffsetParameters {
+  /**
+   * Query parameter carrying the offset of a page's first record.
+   */
+  offset_param: string;
+  /**
+   * Query parameter carrying `page_size`.
+   */
+  limit_param: string;
+  /**
+   * Records asked for per page; the offset grows by this much from page to page.
+   */
+  page_size: number;
+  /**
+   * Offset of the first page.
+   */
+  start_from: number;
+  /**
+   * JsonField of the total number of records (`totalHits`): the page that reaches it is the last. Absent: a page with fewer than `page_size` records is the last.
+   */
+  total_key?: string;
+  /**
+   * Pages requested before earlier ones answer; 1 = strictly sequential.
+   */
+  pages_in_flight: number;
+  /**
+   * Safety cap: more pages than this fails the run.
+   */
+  max_pages: number;
+}
+
 export interface OutputParams {
   csv_separator: string;
 }
@@ -160,6 +259,14 @@ export interface RefreshToken {
    * Where the token lifetime (seconds) is; absent in the response = no proactive refresh.
    */
   expires_in_key: string;
+  /**
+   * Absent = false. Refresh with `grant_type=refresh_token` (the refresh token of the last token response, sent to the same endpoint with its headers, form-encoded, keeping `client_id`/`client_secret` of its body) instead of repeating the endpoint; falls back to the endpoint once when refused.
+   */
+  refresh_grant?: boolean;
+  /**
+   * Where the refresh token is in the token response (with `refresh_grant`); absent = `refresh_token`.
+   */
+  refresh_token_key?: string;
 }
 
 export interface S3Destiny {

@@ -9,12 +9,15 @@ import type * as Generated from './types.generated';
 
 export type {
   Auth,
+  CarolAuth,
+  CarolDestiny,
   CursorParameters,
   Endpoint,
   HeaderLinkParameters,
   HttpOptions,
   LinkParameters,
   MappingFetch,
+  OffsetParameters,
   OutputParams,
   RefreshToken,
   S3Destiny,
@@ -27,7 +30,8 @@ export type Pagination =
   | { type: 'sequential'; parameters: Generated.SequentialParameters }
   | { type: 'link'; parameters: Generated.LinkParameters }
   | { type: 'header_link'; parameters: Generated.HeaderLinkParameters }
-  | { type: 'cursor'; parameters: Generated.CursorParameters };
+  | { type: 'cursor'; parameters: Generated.CursorParameters }
+  | { type: 'offset'; parameters: Generated.OffsetParameters };
 
 export type PaginationType = Pagination['type'];
 

@@ -6,9 +6,10 @@
  */
 import type Joi from 'joi';
 import { parseCondition } from '../condition';
+import { type DataSchema, schemaColumns } from '../dataSchema';
 import { objectKey } from '../outputKey';
 import { parseSchedule } from '../schedule';
-import { collectReferences, isReferenceType, REFERENCE_TYPES } from '../references';
+import { collectReferences, findReferences, isReferenceType, REFERENCE_TYPES } from '../references';
 import { TRANSFORMATION_ACTIONS } from '../transformations';
 import { apiConfigSchema, MAX_TRANSFORMATION_PARAM_LENGTH } from './schema';
 import type { DataSchemaDoc } from './types.generated';
@@ -155,7 +156,10 @@ function semanticIssues(config: ApiConfig): ValidationIssue[] {
   extractions.forEach((extraction, i) => {
     if (!isObject(extraction)) return;
     const at = `extractions[${i}]`;
-    const file = outputFileOf(extraction);
+    const file =
+      isObject(extraction.carol_destiny) && extraction.carol_destiny.write_file === false
+        ? undefined
+        : outputFileOf(extraction);
     if (file !== undefined) {
       const first = writers.get(file);
       if (first !== undefined) {
@@ -179,6 +183,9 @@ function semanticIssues(config: ApiConfig): ValidationIssue[] {
         }
       }
     }
+    if (pagination?.type === 'offset' && isObject(pagination.parameters)) {
+      issues.push(...offsetIssues(pagination.parameters, `${at}.pagination.parameters`));
+    }
     if (isObject(extraction.data_schema)) {
       issues.push(...duplicateColumnIssues(extraction.data_schema, `${at}.data_schema`));
     }
@@ -187,11 +194,89 @@ function semanticIssues(config: ApiConfig): ValidationIssue[] {
         ...duplicateColumnIssues(extraction.mapping_fetch.data_schema, `${at}.mapping_fetch.data_schema`),
       );
     }
+    if (isObject(extraction.carol_destiny)) issues.push(...carolIssues(extraction, `${at}.carol_destiny`));
     (Array.isArray(extraction.transformations) ? extraction.transformations : []).forEach((t, j) => {
       if (isObject(t)) issues.push(...transformationIssues(t, `${at}.transformations[${j}]`));
     });
   });
   return issues;
+}
+
+const CAROL_AUTH_FIELDS: Record<string, readonly string[]> = {
+  connector_token: ['api_key'],
+  oauth: ['username', 'password', 'environment', 'organization'],
+};
+
+/**
+ * `carol_destiny`: the fields its auth type needs (and none of the other's), and the
+ * crosswalk among the output columns when the config fixes them (a data_schema, the
+ * details' data_schema, no transformation that could add, drop or rename a column).
+ */
+function carolIssues(extraction: Extraction, at: string): ValidationIssue[] {
+  const carol = extraction.carol_destiny as unknown as Record<string, unknown>;
+  const issues: ValidationIssue[] = [];
+  if (typeof carol.url === 'string' && findReferences(carol.url).length === 0 && URL.canParse(carol.url)) {
+    const url = new URL(carol.url);
+    if (url.username || url.password)
+      issues.push({
+        path: `${at}.url`,
+        message: 'must not hold a user or password (use carol_destiny.auth)',
+      });
+    if (url.search || url.hash)
+      issues.push({ path: `${at}.url`, message: 'must be a base URL, without query or fragment' });
+  }
+  const auth = carol.auth;
+  if (isObject(auth) && typeof auth.type === 'string' && CAROL_AUTH_FIELDS[auth.type]) {
+    const needed = CAROL_AUTH_FIELDS[auth.type]!;
+    for (const field of needed) {
+      if (auth[field] === undefined)
+        issues.push({ path: `${at}.auth.${field}`, message: `is required when auth.type is "${auth.type}"` });
+    }
+    for (const [type, fields] of Object.entries(CAROL_AUTH_FIELDS)) {
+      if (type === auth.type) continue;
+      for (const field of fields) {
+        if (auth[field] !== undefined && !needed.includes(field))
+          issues.push({ path: `${at}.auth.${field}`, message: `is only used when auth.type is "${type}"` });
+      }
+    }
+  }
+  const columns = knownOutputColumns(extraction);
+  if (columns && Array.isArray(carol.crosswalk)) {
+    carol.crosswalk.forEach((field, i) => {
+      if (typeof field === 'string' && !columns.includes(field))
+        issues.push({
+          path: `${at}.crosswalk[${i}]`,
+          message: `"${field}" is not an output column (the columns are: ${columns.join(', ')})`,
+        });
+    });
+  }
+  return issues;
+}
+
+/** The output columns when the config fixes them before any record arrives; undefined otherwise. */
+function knownOutputColumns(extraction: Extraction): string[] | undefined {
+  if (!isObject(extraction.data_schema)) return undefined;
+  if (Array.isArray(extraction.transformations) && extraction.transformations.length > 0) return undefined;
+  const columns = schemaColumns(extraction.data_schema as DataSchema);
+  const details: unknown = extraction.mapping_fetch;
+  if (isObject(details)) {
+    if (!isObject(details.data_schema)) return undefined;
+    const prefix = typeof details.prefix === 'string' ? details.prefix : '';
+    columns.push(...schemaColumns(details.data_schema as DataSchema).map((c) => prefix + c));
+  }
+  return columns;
+}
+
+/** Offset pagination sends two query parameters: one name for both would lose the offset. */
+function offsetIssues(parameters: Record<string, unknown>, at: string): ValidationIssue[] {
+  const { offset_param: offset, limit_param: limit } = parameters;
+  if (typeof offset !== 'string' || offset !== limit) return [];
+  return [
+    {
+      path: `${at}.limit_param`,
+      message: `must differ from offset_param ("${offset}"): the offset and the page size need a query parameter each`,
+    },
+  ];
 }
 
 function referenceIssues(config: ApiConfig): ValidationIssue[] {

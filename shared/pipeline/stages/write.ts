@@ -3,10 +3,11 @@
  * de-duplication, details, transformations, the destination); then the execution log,
  * then `last`, then the extraction's end and staging's clean-up.
  */
+import { randomUUID } from 'node:crypto';
 import { errorMessage, isPermanentFailure } from '../../core/errors';
 import { buildExecutionLog } from '../../core/executionLog';
 import type { Row } from '../../core/rowMapping';
-import { fileDestination } from '../../output/destination';
+import { extractionDestination } from '../../output/extractionDestination';
 import { ExtractionOutput } from '../../output/extractionOutput';
 import type { PipelineDeps } from '../deps';
 import type { FinalizeTask } from '../messages';
@@ -32,22 +33,23 @@ export async function handleFinalizeTask(
   let output: ExtractionOutput | undefined;
   try {
     output = await ExtractionOutput.open(
-      fileDestination(deps),
+      extractionDestination(ctx.session, ex.position, deps),
       {
         extraction: ex.extraction,
         extractionId,
         runId,
         startedAt: identity.startedAt,
         columns: ex.mapper.columns,
+        settle: (name, value) => settleOnce(deps, staging.settled(runId, extractionId, name), value),
       },
       state.previousLast,
     );
     const detailRequests = await writeStagedPages(ctx, ex, state.endIndex, output, deps);
-    const destiny = await output.finish();
+    const { destiny, carol } = await output.finish();
     const counted = (await deps.runs.getExtraction(runId, extractionId))?.counters;
     const log = buildExecutionLog(
       identity,
-      { success: true, error: null, rows: output.rowCount, destiny, last: output.last ?? null },
+      { success: true, error: null, rows: output.rowCount, destiny, carol, last: output.last ?? null },
       {
         pages: state.endIndex + 1,
         requests: counted?.requests ?? 0,
@@ -77,6 +79,18 @@ export async function handleFinalizeTask(
   // Only once the scratch files are gone: a finished run leaves nothing behind.
   if (failure === undefined) await settleExtraction(ctx, extractionId, deps);
   else await failExtraction(ctx, extractionId, failure, deps);
+}
+
+/**
+ * The value first kept at `key` in staging, or `value`, kept there now. Two writers of
+ * one extraction (a redelivered task while the first still works) race for the key
+ * atomically: both return the winner's value.
+ */
+async function settleOnce(deps: PipelineDeps, key: string, value: string): Promise<string> {
+  const held = await deps.objects.get(deps.stagingBucket, key);
+  if (held) return held.toString('utf8');
+  await deps.objects.putIfAbsent(deps.stagingBucket, key, [Buffer.from(value, 'utf8')], randomUUID());
+  return (await deps.objects.get(deps.stagingBucket, key))?.toString('utf8') ?? value;
 }
 
 /** Pages 0..`endIndex` with their staged details into `output`; returns the detail requests made. */

@@ -548,14 +548,16 @@ describe('invalid configs', () => {
     // pagination
     [
       'an unknown pagination type lists the valid ones',
-      config({ pagination: { type: 'offset' } }),
-      ['extractions[0].pagination.type: must be one of [none, sequential, link, header_link, cursor]'],
+      config({ pagination: { type: 'page_offset' } }),
+      [
+        'extractions[0].pagination.type: must be one of [none, sequential, link, header_link, cursor, offset]',
+      ],
     ],
     [
       'a pagination type is required and lists the valid ones',
       config({ pagination: { parameters: {} } }),
       [
-        'extractions[0].pagination.type: is required and must be one of [none, sequential, link, header_link, cursor]',
+        'extractions[0].pagination.type: is required and must be one of [none, sequential, link, header_link, cursor, offset]',
       ],
     ],
     [
@@ -1196,4 +1198,96 @@ test('two folders that runs write as different keys are different files', () => 
     ),
   );
   expect(result.ok ? [] : result.issues.map(formatIssue)).toEqual([]);
+});
+
+describe('offset pagination and the refresh grant (extracting from Carol)', () => {
+  /** A config with offset pagination plus `parameters`. */
+  function offset(parameters: Json): Json {
+    return config({ pagination: { type: 'offset', parameters: { page_size: 100, ...parameters } } });
+  }
+
+  test('offset pagination gets its defaults; the refresh grant fields stay absent unless written', () => {
+    const parsed = valid(offset({ total_key: 'totalHits' }));
+    expect(parsed.extractions[0]!.pagination.parameters).toEqual({
+      offset_param: 'offset',
+      limit_param: 'limit',
+      page_size: 100,
+      start_from: 0,
+      total_key: 'totalHits',
+      pages_in_flight: 1,
+      max_pages: 10_000,
+    });
+    const auth = valid(
+      config({}, { auth: { refresh_token: { endpoint: { url: 'https://a.example/token' } } } }),
+    ).auth.refresh_token;
+    expect(auth).not.toHaveProperty('refresh_grant');
+    expect(auth).not.toHaveProperty('refresh_token_key');
+  });
+
+  test.each<[string, unknown, string[]]>([
+    [
+      'page_size is required',
+      offset({ page_size: undefined }),
+      ['extractions[0].pagination.parameters.page_size: is required'],
+    ],
+    [
+      'page_size must be positive',
+      offset({ page_size: 0 }),
+      ['extractions[0].pagination.parameters.page_size: must be an integer between 1 and 1000000'],
+    ],
+    [
+      'start_from must not be negative',
+      offset({ start_from: -1 }),
+      ['extractions[0].pagination.parameters.start_from: must be an integer between 0 and 1000000000'],
+    ],
+    [
+      'offset_param and limit_param must differ',
+      offset({ offset_param: 'o', limit_param: 'o' }),
+      [
+        'extractions[0].pagination.parameters.limit_param: must differ from offset_param ("o"): the offset and the page size need a query parameter each',
+      ],
+    ],
+    [
+      'the defaults are compared too',
+      offset({ limit_param: 'offset' }),
+      [
+        'extractions[0].pagination.parameters.limit_param: must differ from offset_param ("offset"): the offset and the page size need a query parameter each',
+      ],
+    ],
+    [
+      'a parameter of another type lists the valid ones',
+      offset({ param_name: 'offset' }),
+      [
+        'extractions[0].pagination.parameters.param_name: is not a parameter of pagination type "offset" (valid: offset_param, limit_param, page_size, start_from, total_key, pages_in_flight, max_pages)',
+      ],
+    ],
+    [
+      'total_key must not be empty',
+      offset({ total_key: '' }),
+      ['extractions[0].pagination.parameters.total_key: is not allowed to be empty'],
+    ],
+    [
+      'offset pagination needs parameters',
+      config({ pagination: { type: 'offset' } }),
+      ['extractions[0].pagination.parameters: is required'],
+    ],
+    [
+      'refresh_grant must be a boolean',
+      config(
+        {},
+        { auth: { refresh_token: { endpoint: { url: 'https://a.example/t' }, refresh_grant: 'yes' } } },
+      ),
+      ['auth.refresh_token.refresh_grant: must be a boolean'],
+    ],
+    [
+      'refresh_token_key must not be empty',
+      config(
+        {},
+        { auth: { refresh_token: { endpoint: { url: 'https://a.example/t' }, refresh_token_key: '' } } },
+      ),
+      ['auth.refresh_token.refresh_token_key: is not allowed to be empty'],
+    ],
+  ])('%s', (_rule, input, expected) => {
+    expect(issuesOf(input)).toEqual(expected);
+  });
 });
