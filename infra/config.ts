@@ -7,8 +7,15 @@ import * as pulumi from '@pulumi/pulumi';
 import { parseBucketList } from '../shared/core/bucketName';
 import { awsSettingsFromEnv } from '../shared/adapters/aws/config';
 import { AwsSettingsError } from '../shared/adapters/aws/errors';
-import { DEFAULT_MAX_RECEIVE_COUNT, SERVICE_NAMES, type ServiceName } from '../shared/core/topology';
-import type { ServiceSizing, StackArgs } from './context';
+import {
+  DEFAULT_MAX_RECEIVE_COUNT,
+  SERVICE_NAMES,
+  WORKER_SERVICES,
+  type ServiceName,
+  type WorkerService,
+} from '../shared/core/topology';
+import type { ServiceSizing, StackArgs, WorkerScaling } from './context';
+import { DEFAULT_SCALING } from './scaling';
 import { InfraConfigError } from './errors';
 
 export const DEFAULT_SIZING: Record<ServiceName, ServiceSizing> = {
@@ -64,6 +71,12 @@ export function stackArgsFromConfig(config: pulumi.Config): StackArgs {
     problems.push(`logLevel must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
 
   const services = servicesFromConfig(config.getObject<unknown>('services'), problems);
+  const scaling = scalingFromConfig(
+    config.getObject<unknown>('scaling'),
+    config.getObject<unknown>('scaleToZero'),
+    services,
+    problems,
+  );
   const subnetIds = config.getObject<unknown>('subnetIds');
   if (
     subnetIds !== undefined &&
@@ -102,6 +115,7 @@ export function stackArgsFromConfig(config: pulumi.Config): StackArgs {
     maxReceiveCount,
     rootApiKey,
     services,
+    scaling,
     ingressCidrs: ingressCidrs as string[],
     extraOutputBuckets: extraOutputBuckets as string[],
     logRetentionDays,
@@ -144,6 +158,70 @@ function servicesFromConfig(value: unknown, problems: string[]): Record<ServiceN
     }
     const unknown = Object.keys(sizing).filter((k) => !['cpu', 'memory', 'desiredCount'].includes(k));
     if (unknown.length) problems.push(`services.${service}: unknown keys ${unknown.join(', ')}`);
+  }
+  return result;
+}
+
+/**
+ * `scaling` config: `{ "page-fetcher": { "minCount": 0, "maxCount": 20 }, … }`, each key
+ * optional; `scaleToZero: true` makes 0 every worker's default minimum. A worker's
+ * `desiredCount` (its count at creation) must lie within its bounds.
+ */
+function scalingFromConfig(
+  value: unknown,
+  scaleToZero: unknown,
+  services: Record<ServiceName, ServiceSizing>,
+  problems: string[],
+): Record<WorkerService, WorkerScaling> {
+  const result = structuredClone(DEFAULT_SCALING);
+  if (scaleToZero !== undefined && typeof scaleToZero !== 'boolean') {
+    problems.push(`scaleToZero must be true or false (got ${JSON.stringify(scaleToZero)})`);
+  }
+  if (scaleToZero === true) for (const worker of WORKER_SERVICES) result[worker].minCount = 0;
+  if (value !== undefined && !isRecord(value)) {
+    problems.push('scaling must be an object keyed by worker service');
+  } else {
+    for (const [worker, bounds] of Object.entries(value ?? {})) {
+      if (!(WORKER_SERVICES as readonly string[]).includes(worker)) {
+        problems.push(`scaling.${worker}: not an autoscaled worker (one of ${WORKER_SERVICES.join(', ')})`);
+        continue;
+      }
+      if (!isRecord(bounds)) {
+        problems.push(`scaling.${worker} must be an object`);
+        continue;
+      }
+      const target = result[worker as WorkerService];
+      for (const key of ['minCount', 'maxCount'] as const) {
+        const n = bounds[key];
+        if (n === undefined) continue;
+        if (typeof n !== 'number' || !Number.isInteger(n) || n < (key === 'maxCount' ? 1 : 0)) {
+          problems.push(
+            `scaling.${worker}.${key} must be a ${key === 'maxCount' ? 'positive' : 'non-negative'} integer (got ${JSON.stringify(n)})`,
+          );
+          continue;
+        }
+        if (key === 'minCount' && scaleToZero === true && n > 0) {
+          problems.push(`scaling.${worker}.minCount is ${n} but scaleToZero is true`);
+          continue;
+        }
+        target[key] = n;
+      }
+      const unknown = Object.keys(bounds).filter((k) => !['minCount', 'maxCount'].includes(k));
+      if (unknown.length) problems.push(`scaling.${worker}: unknown keys ${unknown.join(', ')}`);
+    }
+  }
+  for (const worker of WORKER_SERVICES) {
+    const { minCount, maxCount } = result[worker];
+    if (minCount > maxCount) {
+      problems.push(`scaling.${worker}: minCount ${minCount} is above maxCount ${maxCount}`);
+      continue;
+    }
+    const { desiredCount } = services[worker];
+    if (desiredCount < minCount || desiredCount > maxCount) {
+      problems.push(
+        `services.${worker}.desiredCount ${desiredCount} is outside scaling.${worker} [${minCount}, ${maxCount}]`,
+      );
+    }
   }
   return result;
 }

@@ -164,8 +164,12 @@ export function createServices(
         tags,
       },
       // The task role's policy must exist before a task calls AWS; the listener before
-      // ECS registers targets in the group.
-      { dependsOn: [iam.taskRolePolicies[service], ...(api ? network.listeners : [])] },
+      // ECS registers targets in the group. Autoscaling owns a worker's count once it
+      // exists (infra/scaling.ts): `pulumi up` does not reset it to `desiredCount`.
+      {
+        dependsOn: [iam.taskRolePolicies[service], ...(api ? network.listeners : [])],
+        ...(isWorker(service) ? { ignoreChanges: ['desiredCount'] } : {}),
+      },
     );
   });
   return { taskDefinitions, services };

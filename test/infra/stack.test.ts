@@ -502,4 +502,49 @@ describe('stack config', () => {
     expect(message).toContain('extraOutputBuckets: "Team" must be an S3 bucket name');
     expect(message).not.toContain('"team-exports"');
   });
+
+  it("reads the workers' autoscaling bounds and scale to zero", () => {
+    set({
+      stage: 'prod',
+      bucketSuffix: ACCOUNT,
+      rootApiKey: ROOT_KEY,
+      scaleToZero: 'true',
+      scaling: JSON.stringify({ 'page-fetcher': { maxCount: 30 }, writer: { maxCount: 2 } }),
+      services: JSON.stringify({ writer: { desiredCount: 0 } }),
+    });
+    expect(stackArgsFromConfig(new pulumi.Config(project)).scaling).toEqual({
+      'page-fetcher': { minCount: 0, maxCount: 30 },
+      'detail-mapper': { minCount: 0, maxCount: 10 },
+      writer: { minCount: 0, maxCount: 2 },
+    });
+  });
+
+  it('reports every invalid autoscaling bound at once', () => {
+    set({
+      stage: 'prod',
+      bucketSuffix: ACCOUNT,
+      rootApiKey: ROOT_KEY,
+      scaleToZero: '"yes"',
+      scaling: JSON.stringify({
+        'page-fetcher': { minCount: 5, maxCount: 3 },
+        'detail-mapper': { maxCount: 0, step: 1 },
+        scheduler: { maxCount: 2 },
+        writer: { minCount: 2 },
+      }),
+    });
+    expect(() => stackArgsFromConfig(new pulumi.Config(project))).toThrow(InfraConfigError);
+    let message = '';
+    try {
+      stackArgsFromConfig(new pulumi.Config(project));
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toContain('scaleToZero must be true or false');
+    expect(message).toContain('scaling.page-fetcher: minCount 5 is above maxCount 3');
+    expect(message).toContain('scaling.detail-mapper.maxCount must be a positive integer');
+    expect(message).toContain('scaling.detail-mapper: unknown keys step');
+    expect(message).toContain('scaling.scheduler: not an autoscaled worker');
+    // The writer's default desiredCount (1) is below its new minimum.
+    expect(message).toContain('services.writer.desiredCount 1 is outside scaling.writer [2, 4]');
+  });
 });
