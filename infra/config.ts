@@ -41,16 +41,26 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
  */
 export function stackArgsFromConfig(config: pulumi.Config): StackArgs {
   const problems: string[] = [];
-  const stage = config.require('stage');
-  const bucketSuffix = config.require('bucketSuffix');
+  const required = (key: string): string => {
+    const value = config.get(key);
+    if (value === undefined || value === '') problems.push(`${key} is required (pulumi config set ${key} …)`);
+    return value ?? '';
+  };
+  const stage = required('stage');
+  const bucketSuffix = required('bucketSuffix');
+  const rootApiKeyConfig = config.getSecret('rootApiKey');
+  if (rootApiKeyConfig === undefined) {
+    problems.push('rootApiKey is required (pulumi config set --secret rootApiKey …)');
+  }
   const maxReceiveCount = config.getNumber('maxReceiveCount') ?? DEFAULT_MAX_RECEIVE_COUNT;
   // The services validate these at start-up; the same check here fails `pulumi up`
   // before anything is created (name syntax, bucket and queue name lengths, the count).
   try {
     awsSettingsFromEnv({
       AWS_REGION: 'checked-by-the-aws-provider',
-      STAGE: stage,
-      DEFAULT_OUTPUT_BUCKET_SUFFIX: bucketSuffix,
+      // A missing key is reported above; a stand-in still lets the others be checked.
+      STAGE: stage || 'missing',
+      DEFAULT_OUTPUT_BUCKET_SUFFIX: bucketSuffix || 'missing',
       MAX_RECEIVE_COUNT: String(maxReceiveCount),
     });
   } catch (err) {
@@ -99,9 +109,11 @@ export function stackArgsFromConfig(config: pulumi.Config): StackArgs {
   } else {
     problems.push(...parseBucketList(extraOutputBuckets.join(','), 'extraOutputBuckets').problems);
   }
-  if (problems.length > 0) throw new InfraConfigError(`invalid stack config: ${problems.join('; ')}`);
+  if (problems.length > 0 || rootApiKeyConfig === undefined) {
+    throw new InfraConfigError(`invalid stack config: ${problems.join('; ')}`);
+  }
 
-  const rootApiKey = config.requireSecret('rootApiKey').apply((key) => {
+  const rootApiKey = rootApiKeyConfig.apply((key) => {
     // Checked when the value is known; the config-api refuses a shorter key at start-up too.
     if (key.length < 24) throw new InfraConfigError('rootApiKey must be at least 24 characters');
     return key;

@@ -547,4 +547,20 @@ describe('stack config', () => {
     // The writer's default desiredCount (1) is below its new minimum.
     expect(message).toContain('services.writer.desiredCount 1 is outside scaling.writer [2, 4]');
   });
+
+  it('reports missing required keys together with every other problem', () => {
+    set({ logLevel: 'loud', maxReceiveCount: '0' });
+    let message = '';
+    try {
+      stackArgsFromConfig(new pulumi.Config(project));
+    } catch (err) {
+      expect(err).toBeInstanceOf(InfraConfigError);
+      message = (err as Error).message;
+    }
+    expect(message).toContain('stage is required');
+    expect(message).toContain('bucketSuffix is required');
+    expect(message).toContain('rootApiKey is required');
+    expect(message).toContain('logLevel must be one of');
+    expect(message).toContain('MAX_RECEIVE_COUNT must be an integer');
+  });
 });
