@@ -52,7 +52,16 @@ export function stackArgsFromConfig(config: pulumi.Config): StackArgs {
   if (rootApiKeyConfig === undefined) {
     problems.push('rootApiKey is required (pulumi config set --secret rootApiKey …)');
   }
-  const maxReceiveCount = config.getNumber('maxReceiveCount') ?? DEFAULT_MAX_RECEIVE_COUNT;
+  // Read as text and checked below, so a value of the wrong type is one problem among the others.
+  const maxReceiveCountText = config.get('maxReceiveCount') ?? String(DEFAULT_MAX_RECEIVE_COUNT);
+  const maxReceiveCount = Number(maxReceiveCountText);
+  const optionalBoolean = (key: string): boolean | undefined => {
+    const value = config.get(key);
+    if (value === undefined) return undefined;
+    if (value === 'true' || value === 'false') return value === 'true';
+    problems.push(`${key} must be true or false (got ${JSON.stringify(value)})`);
+    return undefined;
+  };
   // The services validate these at start-up; the same check here fails `pulumi up`
   // before anything is created (name syntax, bucket and queue name lengths, the count).
   try {
@@ -61,7 +70,7 @@ export function stackArgsFromConfig(config: pulumi.Config): StackArgs {
       // A missing key is reported above; a stand-in still lets the others be checked.
       STAGE: stage || 'missing',
       DEFAULT_OUTPUT_BUCKET_SUFFIX: bucketSuffix || 'missing',
-      MAX_RECEIVE_COUNT: String(maxReceiveCount),
+      MAX_RECEIVE_COUNT: maxReceiveCountText,
     });
   } catch (err) {
     if (!(err instanceof AwsSettingsError)) throw err;
@@ -69,7 +78,7 @@ export function stackArgsFromConfig(config: pulumi.Config): StackArgs {
       `${err.message} (STAGE is the stage key, DEFAULT_OUTPUT_BUCKET_SUFFIX bucketSuffix, MAX_RECEIVE_COUNT maxReceiveCount)`,
     );
   }
-  const logRetentionDays = config.getNumber('logRetentionDays') ?? 30;
+  const logRetentionDays = Number(config.get('logRetentionDays') ?? 30);
   if (!LOG_RETENTION_DAYS.includes(logRetentionDays)) {
     problems.push(
       `logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(', ')} (got ${logRetentionDays})`,
@@ -80,10 +89,12 @@ export function stackArgsFromConfig(config: pulumi.Config): StackArgs {
   if (!isLogLevel(logLevel))
     problems.push(`logLevel must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
 
+  const forceDestroy = optionalBoolean('forceDestroy');
+  const assignPublicIp = optionalBoolean('assignPublicIp');
   const services = servicesFromConfig(config.getObject<unknown>('services'), problems);
   const scaling = scalingFromConfig(
     config.getObject<unknown>('scaling'),
-    config.getObject<unknown>('scaleToZero'),
+    optionalBoolean('scaleToZero'),
     services,
     problems,
   );
@@ -120,7 +131,6 @@ export function stackArgsFromConfig(config: pulumi.Config): StackArgs {
   });
   const image = config.get('image');
   const certificateArn = config.get('certificateArn');
-  const assignPublicIp = config.getBoolean('assignPublicIp');
   return {
     stage,
     bucketSuffix,
@@ -133,6 +143,7 @@ export function stackArgsFromConfig(config: pulumi.Config): StackArgs {
     logRetentionDays,
     logLevel: logLevel as StackArgs['logLevel'],
     ...(image ? { image } : {}),
+    ...(forceDestroy ? { forceDestroy } : {}),
     ...(certificateArn ? { certificateArn } : {}),
     ...(vpcId && subnetIds ? { vpcId, subnetIds: subnetIds as string[] } : {}),
     ...(assignPublicIp !== undefined ? { assignPublicIp } : {}),
@@ -181,14 +192,11 @@ function servicesFromConfig(value: unknown, problems: string[]): Record<ServiceN
  */
 function scalingFromConfig(
   value: unknown,
-  scaleToZero: unknown,
+  scaleToZero: boolean | undefined,
   services: Record<ServiceName, ServiceSizing>,
   problems: string[],
 ): Record<WorkerService, WorkerScaling> {
   const result = structuredClone(DEFAULT_SCALING);
-  if (scaleToZero !== undefined && typeof scaleToZero !== 'boolean') {
-    problems.push(`scaleToZero must be true or false (got ${JSON.stringify(scaleToZero)})`);
-  }
   if (scaleToZero === true) for (const worker of WORKER_SERVICES) result[worker].minCount = 0;
   if (value !== undefined && !isRecord(value)) {
     problems.push('scaling must be an object keyed by worker service');

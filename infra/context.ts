@@ -30,8 +30,14 @@ export interface WorkerScaling {
 export interface StackArgs {
   stage: string;
   bucketSuffix: string;
-  /** Image of every service; undefined: `{ecr repository}:latest`. */
+  /** A prebuilt image for every service; undefined: `pulumi up` builds docker/Dockerfile and pushes it to the stage's repository. */
   image?: pulumi.Input<string>;
+  /**
+   * `pulumi destroy` deletes the buckets with their objects, the repository with its
+   * images, and the secrets without a recovery window; otherwise it refuses non-empty
+   * buckets and repositories and the secrets wait 30 days.
+   */
+  forceDestroy?: boolean;
   maxReceiveCount: number;
   rootApiKey: pulumi.Input<string>;
   /** A worker's `desiredCount` is its count at creation; autoscaling moves it within these bounds. */

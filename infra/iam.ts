@@ -9,7 +9,7 @@ import type { ServiceName } from '../shared/core/topology';
 import { byQueue, byService, type StackContext } from './context';
 import { ecsTasksAssumeRolePolicy, executionRolePolicy, taskRolePolicy } from './policies';
 import type { Queues } from './queues';
-import type { Runtime } from './services';
+import type { Runtime } from './runtime';
 import type { Storage } from './storage';
 
 export interface Iam {

@@ -22,7 +22,8 @@ import {
 } from '../shared/core/topology';
 import type { StackContext, WorkerScaling } from './context';
 import type { Queues } from './queues';
-import type { Runtime, Services } from './services';
+import type { Runtime } from './runtime';
+import type { Services } from './services';
 
 /** Defaults: one task always up (no cold start), at most this many. */
 export const DEFAULT_SCALING: Record<WorkerService, WorkerScaling> = {

@@ -91,6 +91,9 @@ const SCALING: [string, string][] = (['page-fetcher', 'detail-mapper', 'writer']
     ['aws:cloudwatch/metricAlarm:MetricAlarm', `${worker}-idle`],
   ],
 );
+/** Added with the image build (infra/runtime.ts), without a prebuilt `image`: this besides PLAIN. */
+const IMAGE: [string, string][] = [['docker-build:index:Image', 'image']];
+
 /** With a worker's minimum at 0 (scale to zero): its wake-up policy and alarm besides. */
 const WAKE = (worker: string): [string, string][] => [
   ['aws:appautoscaling/policy:Policy', `${worker}-wake`],
@@ -111,11 +114,11 @@ const expectedUrns = (pairs: [string, string][]): string[] =>
 describe('the resources of the stack (URNs unchanged by the split into concerns)', () => {
   it('declares exactly the recorded resources, each a child of the root stack', async () => {
     const { mocks, stack } = await deploy();
-    expect(await urnsOf(stack)).toEqual(expectedUrns([...PLAIN, ...SCALING]));
+    expect(await urnsOf(stack)).toEqual(expectedUrns([...PLAIN, ...SCALING, ...IMAGE]));
     // Nothing registered that the returned Stack does not hold (the root stack aside).
     expect(mocks.resources.map((r) => `${r.type}::${r.name}`).sort()).toEqual(
       [
-        ...[...PLAIN, ...SCALING].map(([type, name]) => `${type}::${name}`),
+        ...[...PLAIN, ...SCALING, ...IMAGE].map(([type, name]) => `${type}::${name}`),
         'pulumi:pulumi:Stack::api-extractor-dev',
       ].sort(),
     );
@@ -130,10 +133,10 @@ describe('the resources of the stack (URNs unchanged by the split into concerns)
       ingressCidrs: ['10.0.0.0/8', '192.168.0.0/16'],
     });
     expect(await urnsOf(stack)).toEqual(
-      expectedUrns([...PLAIN, ...SCALING, ...WITH_CERTIFICATE_AND_TWO_CIDRS]),
+      expectedUrns([...PLAIN, ...SCALING, ...IMAGE, ...WITH_CERTIFICATE_AND_TWO_CIDRS]),
     );
     expect(mocks.resources).toHaveLength(
-      PLAIN.length + SCALING.length + WITH_CERTIFICATE_AND_TWO_CIDRS.length + 1,
+      PLAIN.length + SCALING.length + IMAGE.length + WITH_CERTIFICATE_AND_TWO_CIDRS.length + 1,
     );
   });
 
@@ -147,7 +150,12 @@ describe('the resources of the stack (URNs unchanged by the split into concerns)
       },
     });
     expect(await urnsOf(stack)).toEqual(
-      expectedUrns([...PLAIN, ...SCALING, ...WAKE('page-fetcher'), ...WAKE('writer')]),
+      expectedUrns([...PLAIN, ...SCALING, ...IMAGE, ...WAKE('page-fetcher'), ...WAKE('writer')]),
     );
+  });
+
+  it('builds no image with a prebuilt one', async () => {
+    const { stack } = await deploy({ ...baseArgs, image: 'registry.example/api-extractor:1.2.3' });
+    expect(await urnsOf(stack)).toEqual(expectedUrns([...PLAIN, ...SCALING]));
   });
 });

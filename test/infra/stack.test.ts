@@ -17,6 +17,7 @@ import {
   baseArgs,
   container,
   deploy,
+  IMAGE_DIGEST,
   type PolicyStatement,
   REGION,
   Recorder,
@@ -189,7 +190,10 @@ describe('infra stack (Pulumi mocks)', () => {
     for (const service of SERVICE_NAMES) {
       const def = container(mocks, service);
       expect(def.stopTimeout).toBe(120);
-      expect(def.image).toBe(`${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/api-extractor-${STAGE}:latest`);
+      // The image `pulumi up` built and pushed, by digest (infra/runtime.ts; test/infra/image.test.ts).
+      expect(def.image).toBe(
+        `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/api-extractor-${STAGE}@${IMAGE_DIGEST}`,
+      );
       expect(def.logConfiguration).toEqual({
         logDriver: 'awslogs',
         options: {
@@ -471,6 +475,7 @@ describe('stack config', () => {
     expect(args.services['page-fetcher']).toEqual({ cpu: 1024, memory: 2048, desiredCount: 6 });
     expect(args.services.writer).toEqual(DEFAULT_SIZING.writer);
     expect(args.image).toBeUndefined();
+    expect(args.forceDestroy).toBeUndefined();
     const key = args.rootApiKey as pulumi.Output<string>;
     expect(await pulumi.isSecret(key)).toBe(true);
     expect(await valueOf(key)).toBe(ROOT_KEY);
@@ -503,16 +508,19 @@ describe('stack config', () => {
     expect(message).not.toContain('"team-exports"');
   });
 
-  it("reads the workers' autoscaling bounds and scale to zero", () => {
+  it("reads the workers' autoscaling bounds, scale to zero and forceDestroy", () => {
     set({
       stage: 'prod',
       bucketSuffix: ACCOUNT,
       rootApiKey: ROOT_KEY,
       scaleToZero: 'true',
+      forceDestroy: 'true',
       scaling: JSON.stringify({ 'page-fetcher': { maxCount: 30 }, writer: { maxCount: 2 } }),
       services: JSON.stringify({ writer: { desiredCount: 0 } }),
     });
-    expect(stackArgsFromConfig(new pulumi.Config(project)).scaling).toEqual({
+    const args = stackArgsFromConfig(new pulumi.Config(project));
+    expect(args.forceDestroy).toBe(true);
+    expect(args.scaling).toEqual({
       'page-fetcher': { minCount: 0, maxCount: 30 },
       'detail-mapper': { minCount: 0, maxCount: 10 },
       writer: { minCount: 0, maxCount: 2 },
@@ -549,7 +557,7 @@ describe('stack config', () => {
   });
 
   it('reports missing required keys together with every other problem', () => {
-    set({ logLevel: 'loud', maxReceiveCount: '0' });
+    set({ logLevel: 'loud', maxReceiveCount: 'five', forceDestroy: 'yes', logRetentionDays: 'month' });
     let message = '';
     try {
       stackArgsFromConfig(new pulumi.Config(project));
@@ -562,5 +570,7 @@ describe('stack config', () => {
     expect(message).toContain('rootApiKey is required');
     expect(message).toContain('logLevel must be one of');
     expect(message).toContain('MAX_RECEIVE_COUNT must be an integer');
+    expect(message).toContain('forceDestroy must be true or false (got "yes")');
+    expect(message).toContain('logRetentionDays must be one of');
   });
 });
