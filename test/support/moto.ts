@@ -1,7 +1,6 @@
 /**
  * A moto server (the AWS emulator) for one test file: moto on 127.0.0.1 and a free
- * port, ready once it answers HTTP. It runs through `moto_serialized.py` beside this
- * file, which serves every request but SQS long polls one at a time: moto's own
+ * port, ready once it answers HTTP. It runs through `scripts/moto_serialized.py`, which serves every request but SQS long polls one at a time: moto's own
  * threaded server does not make conditional writes atomic (real AWS does), and the
  * tests must fail because of our code, never because of the emulator. Nothing else in the code base knows it
  * is moto: the adapters only see `AWS_ENDPOINT_URL`. When `AWS_ENDPOINT_URL` is
@@ -18,14 +17,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 /**
- * The serialized moto launcher (see its docstring for why): beside this file, or, when
- * this file runs compiled from `dist-bench/test/support` (the bench), in the source tree.
+ * The serialized moto launcher (see its docstring for why), in `scripts/` (`npm run
+ * dev:aws` starts it too): from here, or, when this file runs compiled from
+ * `dist-bench/test/support` (the bench), from the source tree.
  */
 export const MOTO_LAUNCHER =
   [
-    path.join(__dirname, 'moto_serialized.py'),
-    path.resolve(__dirname, '../../../test/support/moto_serialized.py'),
-  ].find((candidate) => fs.existsSync(candidate)) ?? path.join(__dirname, 'moto_serialized.py');
+    path.resolve(__dirname, '../../scripts/moto_serialized.py'),
+    path.resolve(__dirname, '../../../scripts/moto_serialized.py'),
+  ].find((candidate) => fs.existsSync(candidate)) ??
+  path.resolve(__dirname, '../../scripts/moto_serialized.py');
 
 export interface MotoServer {
   /** `http://127.0.0.1:<port>` */
