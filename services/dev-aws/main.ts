@@ -11,9 +11,9 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { answersHttp } from './answers';
 import { SERVICE_NAMES, type ServiceName } from '../../shared/core/topology';
 
 const DIST_SERVICES = path.resolve(__dirname, '..');
@@ -68,20 +68,9 @@ const exited = (child: ChildProcess): Promise<number | null> =>
     ? Promise.resolve(child.exitCode)
     : new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 
-function answers(url: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const request = http.get(url, { timeout: 1000 }, (response) => {
-      response.resume();
-      resolve(true);
-    });
-    request.on('timeout', () => request.destroy());
-    request.on('error', () => resolve(false));
-  });
-}
-
 async function waitForEmulator(endpoint: string, moto: ChildProcess | undefined): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (!(await answers(endpoint))) {
+  while (!(await answersHttp(endpoint))) {
     if (moto && moto.exitCode !== null) {
       throw new Error(
         'moto exited: is it installed for python3? (python3 -m pip install -r test/requirements.txt)',

@@ -457,6 +457,17 @@ describe('stack config', () => {
     await pulumi.runtime.setMocks(new Recorder(), project, STAGE, false);
   });
 
+  /** The InfraConfigError's message for the config `set` last. */
+  const configError = (): string => {
+    try {
+      stackArgsFromConfig(new pulumi.Config(project));
+    } catch (err) {
+      if (err instanceof InfraConfigError) return err.message;
+      throw err;
+    }
+    throw new Error('the stack config was accepted');
+  };
+
   it('reads the keys, with defaults, and keeps the root key secret', async () => {
     set({
       stage: 'prod',
@@ -491,13 +502,7 @@ describe('stack config', () => {
       vpcId: 'vpc-1',
       extraOutputBuckets: JSON.stringify(['team-exports', '..', 'Team']),
     });
-    let message = '';
-    try {
-      stackArgsFromConfig(new pulumi.Config(project));
-    } catch (err) {
-      expect(err).toBeInstanceOf(InfraConfigError);
-      message = (err as Error).message;
-    }
+    const message = configError();
     expect(message).toContain('STAGE must be lower-case');
     expect(message).toContain('MAX_RECEIVE_COUNT must be an integer');
     expect(message).toContain('services.page-fetcher.desiredCount');
@@ -540,13 +545,7 @@ describe('stack config', () => {
         writer: { minCount: 2 },
       }),
     });
-    expect(() => stackArgsFromConfig(new pulumi.Config(project))).toThrow(InfraConfigError);
-    let message = '';
-    try {
-      stackArgsFromConfig(new pulumi.Config(project));
-    } catch (err) {
-      message = (err as Error).message;
-    }
+    const message = configError();
     expect(message).toContain('scaleToZero must be true or false');
     expect(message).toContain('scaling.page-fetcher: minCount 5 is above maxCount 3');
     expect(message).toContain('scaling.detail-mapper.maxCount must be a positive integer');
@@ -558,13 +557,7 @@ describe('stack config', () => {
 
   it('reports missing required keys together with every other problem', () => {
     set({ logLevel: 'loud', maxReceiveCount: 'five', forceDestroy: 'yes', logRetentionDays: 'month' });
-    let message = '';
-    try {
-      stackArgsFromConfig(new pulumi.Config(project));
-    } catch (err) {
-      expect(err).toBeInstanceOf(InfraConfigError);
-      message = (err as Error).message;
-    }
+    const message = configError();
     expect(message).toContain('stage is required');
     expect(message).toContain('bucketSuffix is required');
     expect(message).toContain('rootApiKey is required');

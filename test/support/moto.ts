@@ -11,10 +11,10 @@
  * does, pinned); without it the tests fail, with that instruction, rather than skip.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import http from 'node:http';
 import net from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
+import { answersHttp } from '../../services/dev-aws/answers';
 
 /**
  * The serialized moto launcher (see its docstring for why), in `scripts/` (`npm run
@@ -65,18 +65,6 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** One HTTP request; true when anything answered. */
-function answers(url: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const request = http.get(url, { timeout: 1000 }, (response) => {
-      response.resume();
-      resolve(true);
-    });
-    request.on('timeout', () => request.destroy());
-    request.on('error', () => resolve(false));
-  });
-}
-
 /**
  * Starts moto and resolves once it serves requests.
  *
@@ -113,7 +101,7 @@ export async function startMoto(): Promise<MotoServer> {
   });
 
   const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (!(await answers(`${endpoint}/moto-api/`))) {
+  while (!(await answersHttp(`${endpoint}/moto-api/`))) {
     if (exit !== undefined || Date.now() > deadline) {
       child.kill('SIGKILL');
       const why = exit ?? `did not answer on ${endpoint} within ${READY_TIMEOUT_MS} ms`;
