@@ -66,7 +66,8 @@ function start(name: string, command: string, args: string[], env: NodeJS.Proces
 const exited = (child: ChildProcess): Promise<number | null> =>
   child.exitCode !== null || child.signalCode !== null
     ? Promise.resolve(child.exitCode)
-    : new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    : // 'close': exited, and its last lines are printed.
+      new Promise((resolve) => child.once('close', (code) => resolve(code)));
 
 async function waitForEmulator(endpoint: string, moto: ChildProcess | undefined): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;

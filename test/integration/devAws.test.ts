@@ -72,7 +72,8 @@ describe('npm run dev:aws', () => {
     child = spawn(process.execPath, [DEV_AWS], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
+    // 'close': the process exited and its output streams are read to the end.
+    const closed = once(child, 'close') as Promise<[number | null, string | null]>;
     const baseUrl = `http://127.0.0.1:${apiPort}`;
 
     await eventually(
@@ -84,9 +85,6 @@ describe('npm run dev:aws', () => {
       'the config-api health',
       180_000,
     );
-    // Every line is prefixed with its process's name.
-    expect(output).toMatch(/^\[config-api\]\s+config-api listening on /m);
-    expect(output).toMatch(/^\[dev-aws\]\s+config API on /m);
 
     const call = apiClient(baseUrl);
     expect(
@@ -116,9 +114,12 @@ describe('npm run dev:aws', () => {
     const children = childrenOf(child.pid!);
     expect(children).toHaveLength(process.env.AWS_ENDPOINT_URL ? 5 : 6);
     child.kill('SIGINT');
-    const [code, signal] = await exited;
+    const [code, signal] = await closed;
     expect({ code, signal }).toEqual({ code: 0, signal: null });
     expect(output).toMatch(/^\[dev-aws\]\s+stopped$/m);
+    // Every line is prefixed with its process's name.
+    expect(output).toMatch(/^\[config-api\]\s+config-api listening on /m);
+    expect(output).toMatch(/^\[dev-aws\]\s+config API on /m);
     expect(children.filter(alive)).toEqual([]);
     // The secret set through the API never reached the output.
     expect(output).not.toContain(REFRESH_TOKEN);
