@@ -59,13 +59,18 @@ export function createRuntime({ args, prefix, tags }: StackContext): Runtime {
  */
 function buildImage(repository: aws.ecr.Repository): dockerBuild.Image {
   const token = aws.ecr.getAuthorizationTokenOutput({ registryId: repository.registryId });
+  const tag = pulumi.interpolate`${repository.repositoryUrl}:${BUILT_IMAGE_TAG}`;
   return new dockerBuild.Image('image', {
     context: { location: BUILD_CONTEXT },
     dockerfile: { location: DOCKERFILE },
     // The task definitions' runtimePlatform.
     platforms: [dockerBuild.Platform.Linux_amd64],
     push: true,
-    tags: [pulumi.interpolate`${repository.repositoryUrl}:${BUILT_IMAGE_TAG}`],
+    tags: [tag],
+    // The last pushed image's layers as cache (inline), so a machine without a local
+    // build cache (CI) rebuilds only what changed.
+    cacheFrom: [{ registry: { ref: tag } }],
+    cacheTo: [{ inline: {} }],
     registries: [
       {
         address: repository.repositoryUrl.apply((url) => url.split('/')[0] ?? url),

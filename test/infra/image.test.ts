@@ -35,6 +35,8 @@ describe('the image (Pulumi mocks)', () => {
       platforms: ['linux/amd64'],
       push: true,
       tags: [`${REPOSITORY_URL}:latest`],
+      cacheFrom: [{ registry: { ref: `${REPOSITORY_URL}:latest` } }],
+      cacheTo: [{ inline: {} }],
     });
     // Logged in to the repository's registry with the ECR token; the list holding it is a secret.
     expect(inputs.registries).toEqual(
