@@ -546,24 +546,32 @@ describe('stack config', () => {
       }),
     });
     const message = configError();
-    expect(message).toContain('scaleToZero must be true or false');
-    expect(message).toContain('scaling.page-fetcher: minCount 5 is above maxCount 3');
-    expect(message).toContain('scaling.detail-mapper.maxCount must be a positive integer');
-    expect(message).toContain('scaling.detail-mapper: unknown keys step');
-    expect(message).toContain('scaling.scheduler: not an autoscaled worker');
-    // The writer's default desiredCount (1) is below its new minimum.
-    expect(message).toContain('services.writer.desiredCount 1 is outside scaling.writer [2, 4]');
+    for (const problem of [
+      'scaleToZero must be true or false',
+      'scaling.page-fetcher: minCount 5 is above maxCount 3',
+      'scaling.detail-mapper.maxCount must be a positive integer',
+      'scaling.detail-mapper: unknown keys step',
+      'scaling.scheduler: not an autoscaled worker',
+      // The writer's default desiredCount (1) is below its new minimum.
+      'services.writer.desiredCount 1 is outside scaling.writer [2, 4]',
+    ]) {
+      expect(message).toContain(problem);
+    }
   });
 
   it('reports missing required keys together with every other problem', () => {
     set({ logLevel: 'loud', maxReceiveCount: 'five', forceDestroy: 'yes', logRetentionDays: 'month' });
     const message = configError();
-    expect(message).toContain('stage is required');
-    expect(message).toContain('bucketSuffix is required');
-    expect(message).toContain('rootApiKey is required');
-    expect(message).toContain('logLevel must be one of');
-    expect(message).toContain('MAX_RECEIVE_COUNT must be an integer');
-    expect(message).toContain('forceDestroy must be true or false (got "yes")');
-    expect(message).toContain('logRetentionDays must be one of');
+    for (const problem of [
+      'stage is required',
+      'bucketSuffix is required',
+      'rootApiKey is required',
+      'logLevel must be one of',
+      'MAX_RECEIVE_COUNT must be an integer',
+      'forceDestroy must be true or false (got "yes")',
+      'logRetentionDays must be one of',
+    ]) {
+      expect(message).toContain(problem);
+    }
   });
 });
