@@ -5,7 +5,13 @@
 import * as aws from '@pulumi/aws';
 import type * as pulumi from '@pulumi/pulumi';
 import { resourceNames, type AwsResourceNames } from '../shared/adapters/aws/config';
-import { QUEUE_NAMES, SERVICE_NAMES, type QueueName, type ServiceName } from '../shared/core/topology';
+import {
+  QUEUE_NAMES,
+  SERVICE_NAMES,
+  type QueueName,
+  type ServiceName,
+  type WorkerService,
+} from '../shared/core/topology';
 
 export interface ServiceSizing {
   /** Fargate CPU units (256, 512, 1024, …). */
@@ -15,14 +21,29 @@ export interface ServiceSizing {
   desiredCount: number;
 }
 
+/** A worker's autoscaling bounds (stack config `scaling.{worker}`, `scaleToZero`). */
+export interface WorkerScaling {
+  minCount: number;
+  maxCount: number;
+}
+
 export interface StackArgs {
   stage: string;
   bucketSuffix: string;
-  /** Image of every service; undefined: `{ecr repository}:latest`. */
+  /** A prebuilt image for every service; undefined: `pulumi up` builds docker/Dockerfile and pushes it to the stage's repository. */
   image?: pulumi.Input<string>;
+  /**
+   * `pulumi destroy` deletes the buckets with their objects, the repository with its
+   * images, and the secrets without a recovery window; otherwise it refuses non-empty
+   * buckets and repositories and the secrets wait 30 days.
+   */
+  forceDestroy?: boolean;
   maxReceiveCount: number;
   rootApiKey: pulumi.Input<string>;
+  /** A worker's `desiredCount` is its count at creation; autoscaling moves it within these bounds. */
   services: Record<ServiceName, ServiceSizing>;
+  /** Autoscaling bounds of each worker; undefined: `DEFAULT_SCALING` (infra/scaling.ts). */
+  scaling?: Record<WorkerService, WorkerScaling>;
   /** HTTPS on 443 (and HTTP redirected to it) when set. */
   certificateArn?: string;
   /** A VPC and its subnets; undefined: the region's default VPC and its default subnets. */

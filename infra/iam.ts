@@ -9,13 +9,8 @@ import type { ServiceName } from '../shared/core/topology';
 import { byQueue, byService, type StackContext } from './context';
 import { ecsTasksAssumeRolePolicy, executionRolePolicy, taskRolePolicy } from './policies';
 import type { Queues } from './queues';
+import type { Runtime } from './runtime';
 import type { Storage } from './storage';
-
-/** What the roles grant access to in the runtime (its image repository and log group). */
-interface RuntimeArns {
-  repository: Pick<aws.ecr.Repository, 'arn'>;
-  logGroup: Pick<aws.cloudwatch.LogGroup, 'arn'>;
-}
 
 export interface Iam {
   executionRole: aws.iam.Role;
@@ -26,7 +21,7 @@ export interface Iam {
 
 export function createIam(
   { args, names, prefix, tags, region, accountId, partition }: StackContext,
-  { queues, storage, runtime }: { queues: Queues; storage: Storage; runtime: RuntimeArns },
+  { queues, storage, runtime }: { queues: Queues; storage: Storage; runtime: Runtime },
 ): Iam {
   const assumeRolePolicy = ecsTasksAssumeRolePolicy(accountId);
   const executionRole = new aws.iam.Role('task-execution-role', {

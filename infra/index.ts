@@ -15,8 +15,10 @@ const stack = createStack(stackArgsFromConfig(new pulumi.Config()));
 
 /** The config API: `curl $(pulumi stack output apiUrl)/health`. */
 export const apiUrl = stack.apiUrl;
-/** Where `docker push` sends the image (see README.md). */
+/** The stage's ECR repository, where `pulumi up` pushes the image it builds. */
 export const repositoryUrl = stack.repository.repositoryUrl;
+/** The image every task runs: `{repositoryUrl}@sha256:…` when built by `pulumi up`, else the `image` config. */
+export const image = stack.image;
 export const clusterName = stack.cluster.name;
 export const logGroupName = stack.logGroup.name;
 export const queueUrls = pulumi.all(byQueue((queue) => stack.queues[queue].url));

@@ -1,6 +1,6 @@
 /**
- * What runs the services: the ECR repository, the ECS cluster and log group, and one
- * Fargate task definition and service per service, with the environment the services
+ * One Fargate task definition and ECS service per service (on infra/runtime.ts's
+ * image, cluster and log group), with the environment the services
  * validate at start-up (the worker's visibility timeout from shared/core/topology.ts).
  */
 import * as aws from '@pulumi/aws';
@@ -15,6 +15,7 @@ import {
 import { byService, CONFIG_API_PORT, type StackContext } from './context';
 import type { Iam } from './iam';
 import type { Network } from './network';
+import type { Runtime } from './runtime';
 import type { Storage } from './storage';
 
 export const SERVICE_COMMANDS: Record<ServiceName, string[]> = {
@@ -25,38 +26,9 @@ export const SERVICE_COMMANDS: Record<ServiceName, string[]> = {
   writer: ['dist/services/worker/main.js', 'writer'],
 };
 
-/** The image, cluster and logs every service shares. */
-export interface Runtime {
-  repository: aws.ecr.Repository;
-  image: pulumi.Input<string>;
-  cluster: aws.ecs.Cluster;
-  logGroup: aws.cloudwatch.LogGroup;
-}
-
 export interface Services {
   taskDefinitions: Record<ServiceName, aws.ecs.TaskDefinition>;
   services: Record<ServiceName, aws.ecs.Service>;
-}
-
-export function createRuntime({ args, prefix, tags }: StackContext): Runtime {
-  const repository = new aws.ecr.Repository('repository', {
-    name: prefix,
-    imageTagMutability: 'MUTABLE',
-    imageScanningConfiguration: { scanOnPush: true },
-    tags,
-  });
-  const image = args.image ?? pulumi.interpolate`${repository.repositoryUrl}:latest`;
-  const cluster = new aws.ecs.Cluster('cluster', {
-    name: prefix,
-    settings: [{ name: 'containerInsights', value: 'enabled' }],
-    tags,
-  });
-  const logGroup = new aws.cloudwatch.LogGroup('logs', {
-    name: `/ecs/${prefix}`,
-    retentionInDays: args.logRetentionDays,
-    tags,
-  });
-  return { repository, image, cluster, logGroup };
 }
 
 /** The environment of a service's container (AWS_REGION aside). */
@@ -164,8 +136,12 @@ export function createServices(
         tags,
       },
       // The task role's policy must exist before a task calls AWS; the listener before
-      // ECS registers targets in the group.
-      { dependsOn: [iam.taskRolePolicies[service], ...(api ? network.listeners : [])] },
+      // ECS registers targets in the group. Autoscaling owns a worker's count once it
+      // exists (infra/scaling.ts): `pulumi up` does not reset it to `desiredCount`.
+      {
+        dependsOn: [iam.taskRolePolicies[service], ...(api ? network.listeners : [])],
+        ...(isWorker(service) ? { ignoreChanges: ['desiredCount'] } : {}),
+      },
     );
   });
   return { taskDefinitions, services };

@@ -14,7 +14,9 @@ import { stackContext, type StackArgs } from './context';
 import { createIam, type Iam } from './iam';
 import { createNetwork, type Network } from './network';
 import { createQueues, type Queues } from './queues';
-import { createRuntime, createServices, type Runtime, type Services } from './services';
+import { createScaling, type Scaling } from './scaling';
+import { createRuntime, type Runtime } from './runtime';
+import { createServices, type Services } from './services';
 import { createStorage, type Storage } from './storage';
 
 export { SERVICE_NAMES, type ServiceName } from '../shared/core/topology';
@@ -22,7 +24,7 @@ export type { ServiceSizing, StackArgs } from './context';
 
 /** Every resource of the stage, by concern (each file's result), and the API's URL. */
 export interface Stack
-  extends Queues, Storage, Omit<Runtime, 'image'>, Iam, Omit<Network, 'vpcId' | 'subnetIds'>, Services {
+  extends Queues, Storage, Runtime, Iam, Omit<Network, 'vpcId' | 'subnetIds'>, Services, Scaling {
   names: AwsResourceNames;
   /** `http(s)://{alb dns name}` */
   apiUrl: pulumi.Output<string>;
@@ -43,13 +45,16 @@ export function createStack(args: StackArgs): Stack {
   const iam = createIam(ctx, { queues, storage, runtime });
   const network = createNetwork(ctx);
   const { taskDefinitions, services } = createServices(ctx, { runtime, storage, iam, network });
-  const { repository, cluster, logGroup } = runtime;
+  const scaling = createScaling(ctx, { runtime, services: { taskDefinitions, services }, queues });
+  const { repository, imageBuild, cluster, logGroup } = runtime;
   const { securityGroups, securityGroupRules, loadBalancer, targetGroup, listeners } = network;
   return {
     names: ctx.names,
     ...queues,
     ...storage,
     repository,
+    ...(imageBuild ? { imageBuild } : {}),
+    image: runtime.image,
     cluster,
     logGroup,
     ...iam,
@@ -60,6 +65,7 @@ export function createStack(args: StackArgs): Stack {
     listeners,
     taskDefinitions,
     services,
+    ...scaling,
     apiUrl: pulumi.interpolate`${args.certificateArn ? 'https' : 'http'}://${loadBalancer.dnsName}`,
   };
 }

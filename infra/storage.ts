@@ -52,10 +52,15 @@ function createTables({ names, tags }: StackContext): Storage['tables'] {
   };
 }
 
-function createBuckets({ names, tags }: StackContext): Pick<Storage, 'buckets' | 'bucketSettings'> {
+function createBuckets({ args, names, tags }: StackContext): Pick<Storage, 'buckets' | 'bucketSettings'> {
   const bucketSettings: pulumi.Resource[] = [];
   const makeBucket = (key: 'output' | 'staging'): aws.s3.Bucket => {
-    const bucket = new aws.s3.Bucket(`${key}-bucket`, { bucket: names.buckets[key], tags });
+    const bucket = new aws.s3.Bucket(`${key}-bucket`, {
+      bucket: names.buckets[key],
+      // Objects are deleted with the bucket on `pulumi destroy` only when asked to.
+      ...(args.forceDestroy ? { forceDestroy: true } : {}),
+      tags,
+    });
     bucketSettings.push(
       new aws.s3.BucketPublicAccessBlock(`${key}-bucket-public-access`, {
         bucket: bucket.id,
@@ -113,6 +118,7 @@ function createSecrets({
   const extractorSecret = new aws.secretsmanager.Secret('extractor-secrets', {
     name: names.extractorSecret,
     description: 'API Extractor: secrets that configs reference as ${secret::name}',
+    ...withoutRecovery(args),
     tags,
   });
   // `{}` once; afterwards the config-api owns the value (PUT /secrets/…) and moves
@@ -125,6 +131,7 @@ function createSecrets({
   const rootApiKeySecret = new aws.secretsmanager.Secret('root-api-key', {
     name: `api-extractor-config/${args.stage}/root-api-key`,
     description: 'API Extractor: the config API root key (ROOT_API_KEY of the config-api task)',
+    ...withoutRecovery(args),
     tags,
   });
   const rootApiKeySecretVersion = new aws.secretsmanager.SecretVersion('root-api-key', {
@@ -133,3 +140,7 @@ function createSecrets({
   });
   return { extractorSecret, extractorSecretVersion, rootApiKeySecret, rootApiKeySecretVersion };
 }
+
+/** With `forceDestroy`, a destroyed secret is gone at once (its name free for a new stack). */
+const withoutRecovery = (args: StackContext['args']): { recoveryWindowInDays?: number } =>
+  args.forceDestroy ? { recoveryWindowInDays: 0 } : {};

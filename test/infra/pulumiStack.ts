@@ -11,6 +11,10 @@ export const REGION = 'eu-west-1';
 export const STAGE = 'dev';
 export const SUFFIX = 'acme';
 export const ROOT_KEY = 'root-key-with-at-least-24-characters';
+/** What the mock returns for the image `pulumi up` builds and pushes. */
+export const IMAGE_DIGEST = `sha256:${'ab'.repeat(32)}`;
+/** What the mock returns for `aws.ecr.getAuthorizationToken`. */
+export const ECR_PASSWORD = 'ecr-token-password';
 
 export interface Recorded {
   type: string;
@@ -37,6 +41,11 @@ export function computedState(
   if (type === 'aws:ecr/repository:Repository')
     state.repositoryUrl = `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${physical}`;
   if (type === 'aws:s3/bucket:Bucket') state.arn = `arn:aws:s3:::${physical}`;
+  if (type === 'aws:ecr/repository:Repository') state.registryId = ACCOUNT;
+  if (type === 'docker-build:index:Image') {
+    state.digest = IMAGE_DIGEST;
+    state.ref = `${String((inputs.tags as string[])[0]).split(':')[0]}@${IMAGE_DIGEST}`;
+  }
   return state;
 }
 
@@ -63,6 +72,16 @@ export class Recorder implements pulumi.runtime.Mocks {
         return { partition: 'aws', dnsSuffix: 'amazonaws.com', id: 'aws' };
       case 'aws:ec2/getVpc:getVpc':
         return { id: 'vpc-default', cidrBlock: '172.31.0.0/16', default: true };
+      case 'aws:ecr/getAuthorizationToken:getAuthorizationToken':
+        return {
+          userName: 'AWS',
+          password: ECR_PASSWORD,
+          authorizationToken: Buffer.from(`AWS:${ECR_PASSWORD}`).toString('base64'),
+          proxyEndpoint: `https://${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`,
+          expiresAt: '2030-01-01T00:00:00Z',
+          region: REGION,
+          id: REGION,
+        };
       case 'aws:ec2/getSubnets:getSubnets':
         return { ids: ['subnet-a', 'subnet-b', 'subnet-c'], id: REGION };
       default:

@@ -79,6 +79,27 @@ const PLAIN: [string, string][] = [
   ['aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule', 'config-api-ingress-alb'],
 ];
 
+/** Added with the workers' autoscaling (infra/scaling.ts), minimum counts of 1: these besides PLAIN. */
+const SCALING: [string, string][] = (['page-fetcher', 'detail-mapper', 'writer'] as const).flatMap(
+  (worker): [string, string][] => [
+    ['aws:appautoscaling/target:Target', `${worker}-scaling-target`],
+    ['aws:appautoscaling/policy:Policy', `${worker}-scale-out-backlog`],
+    ['aws:appautoscaling/policy:Policy', `${worker}-scale-out-age`],
+    ['aws:appautoscaling/policy:Policy', `${worker}-scale-in-idle`],
+    ['aws:cloudwatch/metricAlarm:MetricAlarm', `${worker}-backlog-high`],
+    ['aws:cloudwatch/metricAlarm:MetricAlarm', `${worker}-age-high`],
+    ['aws:cloudwatch/metricAlarm:MetricAlarm', `${worker}-idle`],
+  ],
+);
+/** Added with the image build (infra/runtime.ts), without a prebuilt `image`: this besides PLAIN. */
+const IMAGE: [string, string][] = [['docker-build:index:Image', 'image']];
+
+/** With a worker's minimum at 0 (scale to zero): its wake-up policy and alarm besides. */
+const WAKE = (worker: string): [string, string][] => [
+  ['aws:appautoscaling/policy:Policy', `${worker}-wake`],
+  ['aws:cloudwatch/metricAlarm:MetricAlarm', `${worker}-waiting-with-no-task`],
+];
+
 /** With a certificate (HTTPS listener, 443 ingress) and two ingress CIDRs: these besides PLAIN. */
 const WITH_CERTIFICATE_AND_TWO_CIDRS: [string, string][] = [
   ['aws:lb/listener:Listener', 'https'],
@@ -93,10 +114,13 @@ const expectedUrns = (pairs: [string, string][]): string[] =>
 describe('the resources of the stack (URNs unchanged by the split into concerns)', () => {
   it('declares exactly the recorded resources, each a child of the root stack', async () => {
     const { mocks, stack } = await deploy();
-    expect(await urnsOf(stack)).toEqual(expectedUrns(PLAIN));
+    expect(await urnsOf(stack)).toEqual(expectedUrns([...PLAIN, ...SCALING, ...IMAGE]));
     // Nothing registered that the returned Stack does not hold (the root stack aside).
     expect(mocks.resources.map((r) => `${r.type}::${r.name}`).sort()).toEqual(
-      [...PLAIN.map(([type, name]) => `${type}::${name}`), 'pulumi:pulumi:Stack::api-extractor-dev'].sort(),
+      [
+        ...[...PLAIN, ...SCALING, ...IMAGE].map(([type, name]) => `${type}::${name}`),
+        'pulumi:pulumi:Stack::api-extractor-dev',
+      ].sort(),
     );
   });
 
@@ -108,7 +132,30 @@ describe('the resources of the stack (URNs unchanged by the split into concerns)
       subnetIds: ['subnet-x'],
       ingressCidrs: ['10.0.0.0/8', '192.168.0.0/16'],
     });
-    expect(await urnsOf(stack)).toEqual(expectedUrns([...PLAIN, ...WITH_CERTIFICATE_AND_TWO_CIDRS]));
-    expect(mocks.resources).toHaveLength(PLAIN.length + WITH_CERTIFICATE_AND_TWO_CIDRS.length + 1);
+    expect(await urnsOf(stack)).toEqual(
+      expectedUrns([...PLAIN, ...SCALING, ...IMAGE, ...WITH_CERTIFICATE_AND_TWO_CIDRS]),
+    );
+    expect(mocks.resources).toHaveLength(
+      PLAIN.length + SCALING.length + IMAGE.length + WITH_CERTIFICATE_AND_TWO_CIDRS.length + 1,
+    );
+  });
+
+  it('adds a wake-up policy and alarm for each worker that may scale to zero', async () => {
+    const { stack } = await deploy({
+      ...baseArgs,
+      scaling: {
+        'page-fetcher': { minCount: 0, maxCount: 10 },
+        'detail-mapper': { minCount: 1, maxCount: 10 },
+        writer: { minCount: 0, maxCount: 4 },
+      },
+    });
+    expect(await urnsOf(stack)).toEqual(
+      expectedUrns([...PLAIN, ...SCALING, ...IMAGE, ...WAKE('page-fetcher'), ...WAKE('writer')]),
+    );
+  });
+
+  it('builds no image with a prebuilt one', async () => {
+    const { stack } = await deploy({ ...baseArgs, image: 'registry.example/api-extractor:1.2.3' });
+    expect(await urnsOf(stack)).toEqual(expectedUrns([...PLAIN, ...SCALING]));
   });
 });

@@ -17,6 +17,7 @@ import {
   baseArgs,
   container,
   deploy,
+  IMAGE_DIGEST,
   type PolicyStatement,
   REGION,
   Recorder,
@@ -189,7 +190,10 @@ describe('infra stack (Pulumi mocks)', () => {
     for (const service of SERVICE_NAMES) {
       const def = container(mocks, service);
       expect(def.stopTimeout).toBe(120);
-      expect(def.image).toBe(`${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/api-extractor-${STAGE}:latest`);
+      // The image `pulumi up` built and pushed, by digest (infra/runtime.ts; test/infra/image.test.ts).
+      expect(def.image).toBe(
+        `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/api-extractor-${STAGE}@${IMAGE_DIGEST}`,
+      );
       expect(def.logConfiguration).toEqual({
         logDriver: 'awslogs',
         options: {
@@ -453,6 +457,17 @@ describe('stack config', () => {
     await pulumi.runtime.setMocks(new Recorder(), project, STAGE, false);
   });
 
+  /** The InfraConfigError's message for the config `set` last. */
+  const configError = (): string => {
+    try {
+      stackArgsFromConfig(new pulumi.Config(project));
+    } catch (err) {
+      if (err instanceof InfraConfigError) return err.message;
+      throw err;
+    }
+    throw new Error('the stack config was accepted');
+  };
+
   it('reads the keys, with defaults, and keeps the root key secret', async () => {
     set({
       stage: 'prod',
@@ -471,6 +486,7 @@ describe('stack config', () => {
     expect(args.services['page-fetcher']).toEqual({ cpu: 1024, memory: 2048, desiredCount: 6 });
     expect(args.services.writer).toEqual(DEFAULT_SIZING.writer);
     expect(args.image).toBeUndefined();
+    expect(args.forceDestroy).toBeUndefined();
     const key = args.rootApiKey as pulumi.Output<string>;
     expect(await pulumi.isSecret(key)).toBe(true);
     expect(await valueOf(key)).toBe(ROOT_KEY);
@@ -486,13 +502,7 @@ describe('stack config', () => {
       vpcId: 'vpc-1',
       extraOutputBuckets: JSON.stringify(['team-exports', '..', 'Team']),
     });
-    let message = '';
-    try {
-      stackArgsFromConfig(new pulumi.Config(project));
-    } catch (err) {
-      expect(err).toBeInstanceOf(InfraConfigError);
-      message = (err as Error).message;
-    }
+    const message = configError();
     expect(message).toContain('STAGE must be lower-case');
     expect(message).toContain('MAX_RECEIVE_COUNT must be an integer');
     expect(message).toContain('services.page-fetcher.desiredCount');
@@ -501,5 +511,67 @@ describe('stack config', () => {
     expect(message).toContain('extraOutputBuckets: ".." must be an S3 bucket name');
     expect(message).toContain('extraOutputBuckets: "Team" must be an S3 bucket name');
     expect(message).not.toContain('"team-exports"');
+  });
+
+  it("reads the workers' autoscaling bounds, scale to zero and forceDestroy", () => {
+    set({
+      stage: 'prod',
+      bucketSuffix: ACCOUNT,
+      rootApiKey: ROOT_KEY,
+      scaleToZero: 'true',
+      forceDestroy: 'true',
+      scaling: JSON.stringify({ 'page-fetcher': { maxCount: 30 }, writer: { maxCount: 2 } }),
+      services: JSON.stringify({ writer: { desiredCount: 0 } }),
+    });
+    const args = stackArgsFromConfig(new pulumi.Config(project));
+    expect(args.forceDestroy).toBe(true);
+    expect(args.scaling).toEqual({
+      'page-fetcher': { minCount: 0, maxCount: 30 },
+      'detail-mapper': { minCount: 0, maxCount: 10 },
+      writer: { minCount: 0, maxCount: 2 },
+    });
+  });
+
+  it('reports every invalid autoscaling bound at once', () => {
+    set({
+      stage: 'prod',
+      bucketSuffix: ACCOUNT,
+      rootApiKey: ROOT_KEY,
+      scaleToZero: '"yes"',
+      scaling: JSON.stringify({
+        'page-fetcher': { minCount: 5, maxCount: 3 },
+        'detail-mapper': { maxCount: 0, step: 1 },
+        scheduler: { maxCount: 2 },
+        writer: { minCount: 2 },
+      }),
+    });
+    const message = configError();
+    for (const problem of [
+      'scaleToZero must be true or false',
+      'scaling.page-fetcher: minCount 5 is above maxCount 3',
+      'scaling.detail-mapper.maxCount must be a positive integer',
+      'scaling.detail-mapper: unknown keys step',
+      'scaling.scheduler: not an autoscaled worker',
+      // The writer's default desiredCount (1) is below its new minimum.
+      'services.writer.desiredCount 1 is outside scaling.writer [2, 4]',
+    ]) {
+      expect(message).toContain(problem);
+    }
+  });
+
+  it('reports missing required keys together with every other problem', () => {
+    set({ logLevel: 'loud', maxReceiveCount: 'five', forceDestroy: 'yes', logRetentionDays: 'month' });
+    const message = configError();
+    for (const problem of [
+      'stage is required',
+      'bucketSuffix is required',
+      'rootApiKey is required',
+      'logLevel must be one of',
+      'MAX_RECEIVE_COUNT must be an integer',
+      'forceDestroy must be true or false (got "yes")',
+      'logRetentionDays must be one of',
+    ]) {
+      expect(message).toContain(problem);
+    }
   });
 });

@@ -1,7 +1,6 @@
 /**
  * A moto server (the AWS emulator) for one test file: moto on 127.0.0.1 and a free
- * port, ready once it answers HTTP. It runs through `moto_serialized.py` beside this
- * file, which serves every request but SQS long polls one at a time: moto's own
+ * port, ready once it answers HTTP. It runs through `scripts/moto_serialized.py`, which serves every request but SQS long polls one at a time: moto's own
  * threaded server does not make conditional writes atomic (real AWS does), and the
  * tests must fail because of our code, never because of the emulator. Nothing else in the code base knows it
  * is moto: the adapters only see `AWS_ENDPOINT_URL`. When `AWS_ENDPOINT_URL` is
@@ -12,20 +11,22 @@
  * does, pinned); without it the tests fail, with that instruction, rather than skip.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import http from 'node:http';
 import net from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
+import { answersHttp } from '../../services/dev-aws/answers';
 
 /**
- * The serialized moto launcher (see its docstring for why): beside this file, or, when
- * this file runs compiled from `dist-bench/test/support` (the bench), in the source tree.
+ * The serialized moto launcher (see its docstring for why), in `scripts/` (`npm run
+ * dev:aws` starts it too): from here, or, when this file runs compiled from
+ * `dist-bench/test/support` (the bench), from the source tree.
  */
 export const MOTO_LAUNCHER =
   [
-    path.join(__dirname, 'moto_serialized.py'),
-    path.resolve(__dirname, '../../../test/support/moto_serialized.py'),
-  ].find((candidate) => fs.existsSync(candidate)) ?? path.join(__dirname, 'moto_serialized.py');
+    path.resolve(__dirname, '../../scripts/moto_serialized.py'),
+    path.resolve(__dirname, '../../../scripts/moto_serialized.py'),
+  ].find((candidate) => fs.existsSync(candidate)) ??
+  path.resolve(__dirname, '../../scripts/moto_serialized.py');
 
 export interface MotoServer {
   /** `http://127.0.0.1:<port>` */
@@ -61,18 +62,6 @@ export function freePort(): Promise<number> {
       const port = typeof address === 'object' && address ? address.port : 0;
       server.close(() => resolve(port));
     });
-  });
-}
-
-/** One HTTP request; true when anything answered. */
-function answers(url: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const request = http.get(url, { timeout: 1000 }, (response) => {
-      response.resume();
-      resolve(true);
-    });
-    request.on('timeout', () => request.destroy());
-    request.on('error', () => resolve(false));
   });
 }
 
@@ -112,7 +101,7 @@ export async function startMoto(): Promise<MotoServer> {
   });
 
   const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (!(await answers(`${endpoint}/moto-api/`))) {
+  while (!(await answersHttp(`${endpoint}/moto-api/`))) {
     if (exit !== undefined || Date.now() > deadline) {
       child.kill('SIGKILL');
       const why = exit ?? `did not answer on ${endpoint} within ${READY_TIMEOUT_MS} ms`;
