@@ -1,7 +1,7 @@
 #!/bin/sh
 # The image's entrypoint: runs the command's script with Node, as the container's user
-# (the image's `node`, uid 1000, unless `--user` says otherwise). It changes nothing:
-# before the embedded system or the CLI (the commands that keep data in $DATA_DIR)
+# (the image's `node`, uid 1000, unless `--user` says otherwise). It changes no owner or
+# permission: before the embedded system or the CLI (the commands that keep data in $DATA_DIR)
 # starts, it checks that the data folder is writable, and if it is not (a bind mount
 # owned by another uid), it exits 2 saying how to fix it, instead of SQLite's
 # "unable to open database file". The AWS services keep no local data: not checked.

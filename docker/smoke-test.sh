@@ -5,7 +5,8 @@
 #   1. build the image
 #   2. the data folder: the embedded system on a bind mount it cannot write exits 2
 #      with the fix; run as the folder's owner it starts, and stops on SIGTERM with 0
-#   3. moto (the pinned moto of test/requirements.txt, on the host) and the demo API
+#   3. moto (the pinned moto of test/requirements.txt, on the host, through
+#      moto_serialized.py) and the demo API
 #      (services/cli/demoApi.ts, in a container from the image) as the upstream
 #   4. bootstrap, then config-api, scheduler, page-fetcher, detail-mapper, writer
 #   5. a config created through the config-api container, executed; the run must
@@ -159,7 +160,9 @@ lap "data folder: run as its owner (uid:gid $(stat -c %u:%g "$data")), it starts
 
 # 3. The emulator and the upstream.
 moto_port=$(free_port)
-python3 test/support/moto_serialized.py -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 &
+moto_script=test/support/moto_serialized.py
+[ -f scripts/moto_serialized.py ] && moto_script=scripts/moto_serialized.py
+python3 "$moto_script" -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 &
 moto_pid=$!
 deadline=$(($(date +%s) + 60))
 until curl -fsS "http://127.0.0.1:$moto_port/moto-api/" >/dev/null 2>&1; do
