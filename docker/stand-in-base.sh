@@ -17,7 +17,7 @@
 #   NODE_BIN      the Node 24 binary (default: the project's node_modules/node/bin/node)
 #   NPM_DIR       an npm package folder (default: the one the host's `npm` runs from)
 #   DEBIAN_MIRROR debootstrap's mirror (default: its own)
-# Needs: root, debootstrap, tar. Takes about 5 minutes; the image is about 330 MB.
+# Needs: root, debootstrap, tar. Takes one to five minutes (debootstrap); the image is 272 MB.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -55,7 +55,7 @@ tarball="$(mktemp /var/tmp/stand-in-base.XXXXXX.tar)"
 trap 'rm -f "$tarball"; [ -z "$cleanup_rootfs" ] || rm -rf "$cleanup_rootfs"' EXIT
 
 if [ ! -f "$rootfs/etc/debian_version" ]; then
-  echo "stand-in-base: debootstrap bookworm into $rootfs (about 5 minutes)"
+  echo "stand-in-base: debootstrap bookworm into $rootfs (one to five minutes)"
   # shellcheck disable=SC2086 # DEBIAN_MIRROR is one optional word
   debootstrap --variant=minbase --include=ca-certificates bookworm "$rootfs" ${DEBIAN_MIRROR:-}
 fi
