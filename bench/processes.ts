@@ -149,7 +149,7 @@ export function startFakeCarolProcess(script: string, nodeFlags: string[] = []):
 }
 
 /** Spawns a server script with this node binary and waits for its `LISTENING url` line. */
-function startListeningProcess(name: string, argv: string[]): Promise<FakeApiProcess> {
+export function startListeningProcess(name: string, argv: string[]): Promise<FakeApiProcess> {
   const child = track(spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] }));
   let stderr = '';
   let stdout = '';

@@ -45,7 +45,8 @@ function stageOfUrl(url: string): string | undefined {
   if (url.includes('/shared/adapters/local/')) return 'disk (scratch/object store)';
   if (url.includes('/shared/extract/')) return 'extract (requests, pages)';
   if (url.includes('/shared/engine/')) return 'engine loop';
-  if (url.includes('/services/cli/demoApi')) return 'fake API (page JSON building)';
+  if (url.includes('/services/cli/demoApi') || url.includes('/bench/workloadApi'))
+    return 'fake API (page JSON building)';
   if (/node:(internal\/)?(fs|streams?|readline)|internal\/fs|internal\/streams/.test(url))
     return 'node fs/streams';
   if (/node:(internal\/)?(_http|http|net|dns|tls|stream_base)|internal\/http|_http_/.test(url))

@@ -4,7 +4,7 @@
  *
  *   npm run bench                      full run (100k and 1M rows, 200 pages, 2,000 details)
  *   npm run bench -- --quick           smoke run (1k and 10k rows, 50 pages, 200 details)
- *   npm run bench -- --only rows       one group: rows, pages, details, carol, memory, api or distributed (comma-separated)
+ *   npm run bench -- --only rows       one group: rows, pages, details, carol, workload, memory, api or distributed (comma-separated)
  *   npm run bench -- --profile         also --cpu-prof every child; summaries by stage
  *   npm run bench -- --node-flags "..."   node flags for the engine children (default: the CLI's, --max-semi-space-size=8)
  *   npm run bench -- --rows-in-flight 4   pages_in_flight of the throughput cases (default 1)
@@ -39,6 +39,13 @@ import {
   startFakeCarolProcess,
 } from './processes';
 import { profileMarkdown, summarizeProfile } from './profile';
+import {
+  describeWorkload,
+  runWorkloadCase,
+  WORKLOAD_SIZES,
+  type WorkloadResult,
+  workloadMarkdown,
+} from './workload';
 import { type CaseResult, checkTargets, markdownReport, TARGETS } from './report';
 
 const ROOT = join(__dirname, '..', '..');
@@ -50,8 +57,17 @@ const PROFILE_DIR = join(BENCH_DIR, 'profiles');
 const RESULTS_FILE = join(BENCH_DIR, 'results.json');
 
 /** The groups `--only` selects: the engine's case kinds, and the distributed pipeline. */
-type Group = BenchKind | 'memory' | 'distributed' | 'api';
-const GROUPS: readonly Group[] = ['rows', 'pages', 'details', 'carol', 'memory', 'api', 'distributed'];
+type Group = BenchKind | 'workload' | 'memory' | 'distributed' | 'api';
+const GROUPS: readonly Group[] = [
+  'rows',
+  'pages',
+  'details',
+  'carol',
+  'workload',
+  'memory',
+  'api',
+  'distributed',
+];
 
 interface Options {
   quick: boolean;
@@ -122,7 +138,7 @@ function parseOptions(argv: readonly string[]): Options {
         throw new BenchFailure('--node-flags takes node options, e.g. "--max-semi-space-size=8"');
     } else if (arg === '--help' || arg === '-h') {
       process.stdout.write(
-        'usage: npm run bench -- [--quick] [--only rows,pages,details,carol,memory,api,distributed] [--profile] [--rows-in-flight N] [--node-flags "..."]\n',
+        'usage: npm run bench -- [--quick] [--only rows,pages,details,carol,workload,memory,api,distributed] [--profile] [--rows-in-flight N] [--node-flags "..."]\n',
       );
       process.exit(0);
     } else throw new BenchFailure(`unknown option ${arg}`);
@@ -243,13 +259,17 @@ function timeoutFor(spec: CaseSpec): number {
   return 120_000 + 5 * latencyBound + spec.job.records * 2;
 }
 
+/** `--cpu-prof` flags for one child of a case when profiling, else none. */
+function profileFlagsFor(options: Options, id: string, role: string): string[] {
+  return options.profile
+    ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `${id}.${role}.cpuprofile`]
+    : [];
+}
+
 async function runCase(spec: CaseSpec, options: Options): Promise<CaseResult> {
   const dataDir = join(BENCH_DIR, 'tmp', spec.id);
   rmSync(dataDir, { recursive: true, force: true });
-  const profileFlags = (role: string): string[] =>
-    options.profile
-      ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `${spec.id}.${role}.cpuprofile`]
-      : [];
+  const profileFlags = (role: string): string[] => profileFlagsFor(options, spec.id, role);
   const api = await startFakeApiProcess(FAKE_API_SCRIPT, spec.server, profileFlags('server'));
   let carol: FakeApiProcess | undefined;
   let carolCpuSeconds: number | undefined;
@@ -419,6 +439,25 @@ async function main(): Promise<number> {
       break;
     }
   }
+  const workload: WorkloadResult[] = [];
+  if (failure === undefined && options.only.has('workload')) {
+    for (const records of options.quick ? WORKLOAD_SIZES.quick : WORKLOAD_SIZES.full) {
+      process.stderr.write(`  workload-${records} (api-extractor run) ... `);
+      try {
+        const result = await runWorkloadCase(records, {
+          benchDir: BENCH_DIR,
+          nodeFlags: options.nodeFlags,
+          profileFlags: (id, role) => profileFlagsFor(options, id, role),
+        });
+        workload.push(result);
+        process.stderr.write(`${describeWorkload(result)}\n`);
+      } catch (error) {
+        failure = error instanceof Error ? error.message : String(error);
+        process.stderr.write('FAILED\n');
+        break;
+      }
+    }
+  }
   let memory: LargeBodyResult | undefined;
   if (failure === undefined && options.only.has('memory')) {
     process.stderr.write('  memory: 2 GiB streamed bodies, pages_in_flight 8 ... ');
@@ -483,6 +522,7 @@ async function main(): Promise<number> {
     failure: failure ?? null,
     cases: results,
     checks,
+    workload,
     memory: memory ?? null,
     api: api ?? null,
     distributed: distributed ?? null,
@@ -490,6 +530,7 @@ async function main(): Promise<number> {
   };
   writeFileSync(RESULTS_FILE, `${JSON.stringify(document, null, 2)}\n`);
   process.stdout.write(`\n${markdownReport(results, checks)}\n`);
+  if (workload.length > 0) process.stdout.write(`\n${workloadMarkdown(workload)}\n`);
   if (memory) process.stdout.write(`\n${largeBodyMarkdown(memory)}\n`);
   if (api) process.stdout.write(`\n${apiMarkdown(api)}\n`);
   if (distributed && distributed.cases.length > 0)

@@ -28,7 +28,10 @@ async function main(): Promise<void> {
   const pages = new WorkloadPages(intFlag(argv, '--records', 1000), intFlag(argv, '--page-size', 1000));
   const api = await startWorkloadApi(pages, intFlag(argv, '--port', 0));
   serveUntilSignal('workload API', api, () => {
-    const stats: WorkloadApiStats = { firstRequestAtMs: api.firstRequestAtMs() ?? null, requests: api.requests() };
+    const stats: WorkloadApiStats = {
+      firstRequestAtMs: api.firstRequestAtMs() ?? null,
+      requests: api.requests(),
+    };
     process.stdout.write(`STATS ${JSON.stringify(stats)}\n`);
   });
 }

@@ -1,0 +1,180 @@
+/**
+ * The `workload` group: the `api-extractor run` command, as its own process, against the
+ * pre-rendered page-number API (bench/workloadApi.ts) as another: 1,000 items a page,
+ * eight columns by `data_schema`, CSV out. Measures the run as the execution log times
+ * it (`started_at` → `finished_at`), the whole process (spawn → exit), start-up (spawn →
+ * the API's first request) and the command's peak RSS.
+ */
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { localLayout } from '../shared/adapters/local/engineDeps';
+import { runNodeScript, startListeningProcess } from './processes';
+import type { WorkloadApiStats } from './workloadApiMain';
+
+const API_SCRIPT = join(__dirname, 'workloadApiMain.js');
+const CLI_SCRIPT = join(__dirname, 'cliMain.js');
+const PAGE_SIZE = 1000;
+const BUCKET = 'bench';
+
+export const WORKLOAD_SIZES = { full: [200_000, 1_000_000], quick: [2_000, 20_000] } as const;
+
+/** Eight columns: `id, name, price, status, note, owner.name, owner.email, account.name`. */
+export function workloadConfig(url: string, records: number): Record<string, unknown> {
+  return {
+    name: 'bench workload',
+    extractions: [
+      {
+        name: `workload-${records}`,
+        endpoint: { url: `${url}/items`, query_params: { per_page: PAGE_SIZE } },
+        data_key: 'data',
+        format: 'csv',
+        data_schema: {
+          id: 'id',
+          name: 'name',
+          price: 'price',
+          status: 'status',
+          note: 'note',
+          owner: { name: 'owner_name', email: 'owner_email' },
+          account: { name: 'account_name' },
+        },
+        pagination: {
+          type: 'sequential',
+          parameters: {
+            param_name: 'page',
+            start_from: 1,
+            there_are_more_pages: 'info.more_records',
+            max_pages: Math.ceil(records / PAGE_SIZE) + 10,
+          },
+        },
+        s3_destiny: { bucket: BUCKET, folder: 'workload/', filename: `workload-${records}` },
+      },
+    ],
+  };
+}
+
+export interface WorkloadResult {
+  id: string;
+  records: number;
+  rows: number;
+  /** Execution log `started_at` → `finished_at`. */
+  inRunMs: number;
+  inRunRowsPerSecond: number;
+  /** Spawn of the command → its exit. */
+  processMs: number;
+  processRowsPerSecond: number;
+  /** Spawn of the command → the API's first request (same clock, `Date.now()`). */
+  startupMs: number;
+  maxRssKb: number;
+  userCpuMs: number;
+  systemCpuMs: number;
+  serverCpuSeconds: number | null;
+  outputBytes: number;
+}
+
+interface WorkloadOptions {
+  benchDir: string;
+  nodeFlags: string[];
+  /** Profile flags for a role (`cli`, `server`); empty when not profiling. */
+  profileFlags: (id: string, role: string) => string[];
+}
+
+/** `2026-01-01 00:00:00.123000` (UTC) in epoch ms. */
+function logTime(text: unknown): number {
+  const ms = Date.parse(`${String(text).slice(0, 23).replace(' ', 'T')}Z`);
+  if (Number.isNaN(ms)) throw new Error(`unreadable log timestamp ${String(text)}`);
+  return ms;
+}
+
+function tagged<T>(text: string, tag: string, what: string): T {
+  const line = new RegExp(`^${tag} (.+)$`, 'm').exec(text)?.[1];
+  if (!line) throw new Error(`${what} printed no ${tag} line`);
+  return JSON.parse(line) as T;
+}
+
+export async function runWorkloadCase(records: number, options: WorkloadOptions): Promise<WorkloadResult> {
+  const id = `workload-${records}`;
+  const dataDir = join(options.benchDir, 'tmp', id);
+  rmSync(dataDir, { recursive: true, force: true });
+  mkdirSync(dataDir, { recursive: true });
+  const api = await startListeningProcess('workload API', [
+    ...options.profileFlags(id, 'server'),
+    API_SCRIPT,
+    '--port',
+    '0',
+    '--records',
+    String(records),
+    '--page-size',
+    String(PAGE_SIZE),
+  ]);
+  try {
+    const configPath = join(dataDir, 'config.json');
+    writeFileSync(configPath, JSON.stringify(workloadConfig(api.url, records)));
+    const cpuBefore = api.cpuSeconds();
+    const args = ['run', configPath, '--data-dir', dataDir, '--no-progress', '--log-level', 'error'];
+    const spawnedAt = Date.now();
+    const started = process.hrtime.bigint();
+    const output = await runNodeScript(CLI_SCRIPT, args, 120_000 + records * 2, [
+      ...options.nodeFlags,
+      ...options.profileFlags(id, 'cli'),
+    ]);
+    const processMs = Number(process.hrtime.bigint() - started) / 1e6;
+    const cpuAfter = api.cpuSeconds();
+    await api.stop();
+    if (output.code !== 0)
+      throw new Error(`${id}: the command exited ${output.code}; stderr:\n${output.stderr}`);
+    const stats = tagged<WorkloadApiStats>(api.stdout(), 'STATS', 'the workload API');
+    const usage = tagged<{ maxRssKb: number; userCpuMs: number; systemCpuMs: number }>(
+      output.stderr,
+      'BENCH_PROCESS',
+      'the command',
+    );
+    const log = JSON.parse(output.stdout) as Record<string, unknown>;
+    const rows = Number(log.data_inserted_len);
+    if (log.success !== 'true') throw new Error(`${id}: the run failed: ${String(log.error)}`);
+    if (rows !== records) throw new Error(`${id}: wrote ${rows} rows, expected ${records}`);
+    if (stats.firstRequestAtMs === null) throw new Error(`${id}: the API saw no request`);
+    const outputBytes = statSync(join(localLayout(dataDir).objectsDir, BUCKET, `workload/${id}.csv`)).size;
+    const inRunMs = logTime(log.finished_at) - logTime(log.started_at);
+    return {
+      id,
+      records,
+      rows,
+      inRunMs,
+      inRunRowsPerSecond: rows / (inRunMs / 1000),
+      processMs,
+      processRowsPerSecond: rows / (processMs / 1000),
+      startupMs: stats.firstRequestAtMs - spawnedAt,
+      ...usage,
+      serverCpuSeconds: cpuBefore !== undefined && cpuAfter !== undefined ? cpuAfter - cpuBefore : null,
+      outputBytes,
+    };
+  } finally {
+    await api.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+export function describeWorkload(r: WorkloadResult): string {
+  return (
+    `in-run ${(r.inRunMs / 1000).toFixed(2)} s (${Math.round(r.inRunRowsPerSecond).toLocaleString('en-US')} rows/s), ` +
+    `process ${(r.processMs / 1000).toFixed(2)} s, start-up ${Math.round(r.startupMs)} ms, peak RSS ${(r.maxRssKb / 1024).toFixed(1)} MiB`
+  );
+}
+
+export function workloadMarkdown(results: readonly WorkloadResult[]): string {
+  const lines = [
+    '### workload: page-number API, 8 columns, CSV (the `api-extractor run` process)',
+    '',
+    '| rows | in-run s | in-run rows/s | process s | process rows/s | start-up ms | peak RSS MiB | CLI CPU s | API CPU s | CSV MiB |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of results) {
+    lines.push(
+      `| ${r.records.toLocaleString('en-US')} | ${(r.inRunMs / 1000).toFixed(2)} | ${Math.round(r.inRunRowsPerSecond).toLocaleString('en-US')} | ` +
+        `${(r.processMs / 1000).toFixed(2)} | ${Math.round(r.processRowsPerSecond).toLocaleString('en-US')} | ${Math.round(r.startupMs)} | ` +
+        `${(r.maxRssKb / 1024).toFixed(1)} | ${((r.userCpuMs + r.systemCpuMs) / 1000).toFixed(2)} | ` +
+        `${r.serverCpuSeconds === null ? 'n/a' : r.serverCpuSeconds.toFixed(2)} | ${(r.outputBytes / 1024 / 1024).toFixed(1)} |`,
+    );
+  }
+  return lines.join('\n');
+}
