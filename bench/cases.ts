@@ -51,6 +51,20 @@ export const DEALS_TRANSFORMATIONS = [
   },
 ];
 
+/** `?page=n` from 1 while the body's `info.more_records` is true. */
+export function pageNumberPagination(maxPages: number, pagesInFlight = 1): Record<string, unknown> {
+  return {
+    type: 'sequential',
+    parameters: {
+      param_name: 'page',
+      start_from: 1,
+      there_are_more_pages: 'info.more_records',
+      pages_in_flight: pagesInFlight,
+      max_pages: maxPages,
+    },
+  };
+}
+
 /** The config document (before validation) for a job. */
 export function benchConfig(job: EngineJob): Record<string, unknown> {
   const pages = Math.ceil(job.records / job.pageSize);
@@ -61,17 +75,8 @@ export function benchConfig(job: EngineJob): Record<string, unknown> {
     format: 'csv',
     data_schema: DEALS_SCHEMA,
     transformations: DEALS_TRANSFORMATIONS,
-    pagination: {
-      type: 'sequential',
-      parameters: {
-        param_name: 'page',
-        start_from: 1,
-        there_are_more_pages: 'info.more_records',
-        pages_in_flight: job.pagesInFlight,
-        // Room for the pages requested past the end while several are in flight.
-        max_pages: pages + 128,
-      },
-    },
+    // Room for the pages requested past the end while several are in flight.
+    pagination: pageNumberPagination(pages + 128, job.pagesInFlight),
     s3_destiny: { bucket: OUTPUT_BUCKET, folder: 'bench/', filename: `${job.kind}-${job.records}` },
   };
   if (job.kind === 'details') {

@@ -8,6 +8,7 @@
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { localLayout } from '../shared/adapters/local/engineDeps';
+import { pageNumberPagination } from './cases';
 import { runNodeScript, startListeningProcess } from './processes';
 import type { WorkloadApiStats } from './workloadApiMain';
 
@@ -37,15 +38,7 @@ export function workloadConfig(url: string, records: number): Record<string, unk
           owner: { name: 'owner_name', email: 'owner_email' },
           account: { name: 'account_name' },
         },
-        pagination: {
-          type: 'sequential',
-          parameters: {
-            param_name: 'page',
-            start_from: 1,
-            there_are_more_pages: 'info.more_records',
-            max_pages: Math.ceil(records / PAGE_SIZE) + 10,
-          },
-        },
+        pagination: pageNumberPagination(Math.ceil(records / PAGE_SIZE) + 10),
         s3_destiny: { bucket: BUCKET, folder: 'workload/', filename: `workload-${records}` },
       },
     ],
