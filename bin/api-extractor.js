@@ -20,5 +20,7 @@ if (process.execArgv.includes(FLAG)) {
     process.stderr.write(`api-extractor: ${err.message}\n`);
     process.exit(1);
   });
-  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + require('node:os').constants.signals[signal] : 1)));
+  child.on('exit', (code, signal) =>
+    process.exit(code ?? (signal ? 128 + require('node:os').constants.signals[signal] : 1)),
+  );
 }

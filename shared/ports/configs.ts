@@ -114,7 +114,9 @@ export class ConfigTooLargeError extends ConfigStoreError {
     readonly bytes: number,
     readonly limitBytes: number,
   ) {
-    super(`config is ${Math.ceil(bytes / 1024)} KB as JSON; at most ${Math.floor(limitBytes / 1024)} KB can be stored`);
+    super(
+      `config is ${Math.ceil(bytes / 1024)} KB as JSON; at most ${Math.floor(limitBytes / 1024)} KB can be stored`,
+    );
     this.name = 'ConfigTooLargeError';
   }
 }

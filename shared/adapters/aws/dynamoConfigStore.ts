@@ -182,7 +182,8 @@ export class DynamoConfigStore implements ConfigRepository {
   /** Writes a version if no item holds its number yet; false when one does. */
   private async append(version: ConfigVersion): Promise<boolean> {
     const bytes = Buffer.byteLength(version.json, 'utf8');
-    if (bytes > MAX_CONFIG_JSON_BYTES) throw new ConfigTooLargeError(version.configId, bytes, MAX_CONFIG_JSON_BYTES);
+    if (bytes > MAX_CONFIG_JSON_BYTES)
+      throw new ConfigTooLargeError(version.configId, bytes, MAX_CONFIG_JSON_BYTES);
     const item: VersionItem = {
       pk: partition(version.configId),
       sk: versionSort(version.version),
