@@ -1,4 +1,5 @@
 import { parseBucketList } from '../shared/core/bucketName';
+import { parseSchedule } from '../shared/core/schedule';
 import { type AwsSettings, awsSettingsFromEnv } from '../shared/adapters/aws/config';
 import {
   configureProcessResponseBudget,
@@ -51,6 +52,22 @@ export class EnvReader {
     const { buckets, problems } = parseBucketList(this.env[name], name);
     this.problems.push(...problems);
     return problems.length === 0 ? buckets : undefined;
+  }
+
+  /**
+   * The default schedule of configs without one: `DEFAULT_SCHEDULE`, or the original
+   * tool's `EVENT_BRIDGE_SCHEDULE`; a value that does not parse is a problem naming it.
+   */
+  defaultSchedule(): string | undefined {
+    const name = this.text('DEFAULT_SCHEDULE') ? 'DEFAULT_SCHEDULE' : 'EVENT_BRIDGE_SCHEDULE';
+    const value = this.text(name);
+    if (value === undefined) return undefined;
+    try {
+      parseSchedule(value);
+    } catch (err) {
+      this.problems.push(`${name} is not a valid schedule: ${(err as Error).message}`);
+    }
+    return value;
   }
 
   flag(name: string): boolean {

@@ -10,7 +10,6 @@
  * then exits 0.
  */
 import type { Server } from 'node:http';
-import type { Express } from 'express';
 import { awsApiStores } from '../../shared/adapters/aws/apiStores';
 import { destroyAwsClients } from '../../shared/adapters/aws/config';
 import { awsPipelineDeps } from '../../shared/adapters/aws/pipelineDeps';
@@ -23,7 +22,7 @@ import { startRun } from '../../shared/pipeline/stages';
 import type { SecretStore } from '../../shared/ports/storage';
 import { causeChain } from '../causes';
 import { awsSettingsOrReport, EnvReader, installResponseBudget, LOG_LEVELS } from '../env';
-import { stopOnSignals } from '../lifecycle';
+import { listen, stopOnSignals } from '../lifecycle';
 
 const SERVICE = 'config-api';
 
@@ -106,13 +105,6 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     destroyAwsClients(clients);
     // Whatever else still holds the event loop (an upstream keep-alive socket) must not keep a stopped task alive.
     setTimeout(() => process.exit(), 5000).unref();
-  });
-}
-
-function listen(app: Express, port: number, host: string): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const server = app.listen(port, host, () => resolve(server));
-    server.once('error', reject);
   });
 }
 

@@ -22,7 +22,7 @@ import { failRun } from '../../shared/pipeline/outcomes';
 import { liveConfigs, Scheduler } from '../../shared/pipeline/scheduler';
 import { startRun } from '../../shared/pipeline/stages';
 import { EnvError, EnvReader, installResponseBudget, LOG_LEVELS } from '../env';
-import { stopOnSignals } from '../lifecycle';
+import { listen, stopOnSignals } from '../lifecycle';
 import { startEmbeddedSystem } from './system';
 
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
@@ -48,7 +48,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   const tickSeconds = read.int('SCHEDULER_INTERVAL_SECONDS', 30, 1, 3600);
   const stuckMinutes = read.int('STUCK_RUN_MINUTES', 60, 1, 7 * 24 * 60);
   const schedulerOn = read.oneOf('SCHEDULER', ['on', 'off'] as const, 'on') === 'on';
-  const defaultSchedule = read.text('DEFAULT_SCHEDULE') ?? read.text('EVENT_BRIDGE_SCHEDULE');
+  const defaultSchedule = read.defaultSchedule();
   // Read here so a bad value is reported with the others (the pipeline deps read it again).
   read.bucketList('ALLOWED_OUTPUT_BUCKETS');
   installResponseBudget(read);
@@ -68,55 +68,62 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     queue: { maxReceiveCount, retryDelayMs },
     detailChunkSize,
   });
-  // One database connection for the whole process: the pipeline's, shared by the API's
-  // stores and the scheduler's slots, and closed once by system.stop().
-  const stores = embeddedApiStores(system.db, dataDir);
-  const rootKey = await ensureRootKey(stores.apiKeys, env, (line) => process.stdout.write(`${line}\n`));
+  let scheduler: Scheduler | undefined;
+  let server: Server;
+  try {
+    // One database connection for the whole process: the pipeline's, shared by the API's
+    // stores and the scheduler's slots, and closed once by system.stop().
+    const stores = embeddedApiStores(system.db, dataDir);
+    const rootKey = await ensureRootKey(stores.apiKeys, env, (line) => process.stdout.write(`${line}\n`));
 
-  const scheduler = new Scheduler({
-    listConfigs: () => liveConfigs(stores.configs, logger),
-    slots: new SqliteSlotStore(system.db),
-    runs: system.deps.runs,
-    startRun: (config) => startRun(config, system.deps, { trigger: 'schedule' }),
-    clock: system.deps.clock,
-    logger,
-    defaultSchedule,
-    stuck: {
-      afterMs: stuckMinutes * 60_000,
-      listRunning: () => system.deps.runs.listRunning(),
-      fail: async (run, reason) => failRun(await system.contexts.get(run.runId), reason, system.deps),
-    },
-  });
-  if (schedulerOn) scheduler.start(tickSeconds * 1000);
+    scheduler = new Scheduler({
+      listConfigs: () => liveConfigs(stores.configs, logger),
+      slots: new SqliteSlotStore(system.db),
+      runs: system.deps.runs,
+      startRun: (config) => startRun(config, system.deps, { trigger: 'schedule' }),
+      clock: system.deps.clock,
+      logger,
+      defaultSchedule,
+      stuck: {
+        afterMs: stuckMinutes * 60_000,
+        listRunning: () => system.deps.runs.listRunning(),
+        fail: async (run, reason) => failRun(await system.contexts.get(run.runId), reason, system.deps),
+      },
+    });
+    if (schedulerOn) scheduler.start(tickSeconds * 1000);
 
-  const app = createApp({
-    pipeline: system.deps,
-    configs: stores.configs,
-    apiKeys: stores.apiKeys,
-    secretAdmin: stores.secretAdmin,
-    rootKeySource: rootKey.source,
-  });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(port, host, () => resolve(s));
-  });
-  const address = server.address();
-  const url = typeof address === 'object' && address ? `http://${host}:${address.port}` : String(address);
-  logger.info('api-extractor running', {
-    url,
-    data_dir: localLayout(dataDir).dataDir,
-    scheduler: schedulerOn,
-    docs: `${url}/docs/`,
-  });
-  process.stdout.write(
-    `API Extractor listening on ${url} (docs: ${url}/docs/, data: ${localLayout(dataDir).dataDir})\n`,
-  );
+    const app = createApp({
+      pipeline: system.deps,
+      configs: stores.configs,
+      apiKeys: stores.apiKeys,
+      secretAdmin: stores.secretAdmin,
+      rootKeySource: rootKey.source,
+    });
+    server = await listen(app, port, host);
+    const address = server.address();
+    const url = typeof address === 'object' && address ? `http://${host}:${address.port}` : String(address);
+    logger.info('api-extractor running', {
+      url,
+      data_dir: localLayout(dataDir).dataDir,
+      scheduler: schedulerOn,
+      docs: `${url}/docs/`,
+    });
+    process.stdout.write(
+      `API Extractor listening on ${url} (docs: ${url}/docs/, data: ${localLayout(dataDir).dataDir})\n`,
+    );
+  } catch (err) {
+    // A start-up failure (the port taken, a bad root key) ends the process: stop what started.
+    await scheduler?.stop();
+    await system.stop();
+    throw err;
+  }
 
   stopOnSignals(logger, async () => {
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeIdleConnections();
     });
-    await scheduler.stop();
+    await scheduler!.stop();
     await system.stop();
   });
 }

@@ -11,7 +11,6 @@
 import { awsApiStores } from '../../shared/adapters/aws/apiStores';
 import { destroyAwsClients } from '../../shared/adapters/aws/config';
 import { awsPipelineDeps } from '../../shared/adapters/aws/pipelineDeps';
-import { parseSchedule } from '../../shared/core/schedule';
 import { createLogger } from '../../shared/observability/logger';
 import { failRun } from '../../shared/pipeline/outcomes';
 import { RunContexts } from '../../shared/pipeline/runContext';
@@ -30,18 +29,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   const detailChunkSize = read.int('DETAIL_CHUNK_SIZE', 50, 1, 10_000);
   const allowLinkLocal = read.flag('ALLOW_LINK_LOCAL_REQUESTS');
   installResponseBudget(read);
-  const problems: string[] = [];
-  const scheduleVariable = read.text('DEFAULT_SCHEDULE') ? 'DEFAULT_SCHEDULE' : 'EVENT_BRIDGE_SCHEDULE';
-  const rawSchedule = read.text(scheduleVariable);
-  const defaultSchedule = rawSchedule;
-  if (defaultSchedule !== undefined) {
-    try {
-      parseSchedule(defaultSchedule);
-    } catch (err) {
-      problems.push(`${scheduleVariable} is not a valid schedule: ${(err as Error).message}`);
-    }
-  }
-  const settings = awsSettingsOrReport(SERVICE, env, read, problems);
+  const defaultSchedule = read.defaultSchedule();
+  const settings = awsSettingsOrReport(SERVICE, env, read);
   if (!settings) return;
 
   const logger = createLogger({ level, service: SERVICE });
