@@ -2,7 +2,9 @@
  * `api-extractor`: the command line. `run` validates a config file and runs every
  * extraction in this process, writing `s3://bucket/key` to `<data-dir>/s3/bucket/key`.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { formatIssue, validateConfig } from '../../shared/core/config/validate';
 import type { ApiConfig } from '../../shared/core/config/types';
@@ -116,9 +118,21 @@ function positiveList(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
+/** This package's version, from the package.json above this file (built or not). */
+function packageVersion(): string {
+  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (!existsSync(file)) continue;
+    const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+    if (pkg.name === 'api-extractor' && pkg.version) return pkg.version;
+  }
+  return 'unknown';
+}
+
 export function buildProgram(): Command {
   const program = new Command('api-extractor')
     .description('Extract data from REST APIs into CSV/JSON files.')
+    .version(packageVersion(), '-V, --version', 'print the version and exit')
     .showHelpAfterError();
   const dataDir = new Option('--data-dir <dir>', 'where output files, state and secrets.json live').default(
     process.env.DATA_DIR || './.data',

@@ -198,3 +198,11 @@ test('--only takes a name (every extraction of that name), an id or a position; 
     '--only names no extraction of this config: 4 (give a name, an id or a position from 1 to 3; has: payments, other, payments)',
   );
 });
+
+test('--version prints the package version and exits 0', async () => {
+  const { version } = JSON.parse(await readFile(join(__dirname, '../../package.json'), 'utf8')) as {
+    version: string;
+  };
+  const result = await cli(['--version']);
+  expect(result).toMatchObject({ code: 0, stdout: `${version}\n` });
+});
