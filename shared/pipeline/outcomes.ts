@@ -99,9 +99,14 @@ export async function failExtraction(
       state.previousLast,
       deps.clock.now(),
       ctx.redactor,
+      // What the run store counted for this extraction: the log and the run's status agree.
       {
         ...NO_COUNTS,
         pages: state.pagesDone,
+        requests: state.counters?.requests ?? 0,
+        retries: state.counters?.retries ?? 0,
+        detailRequests: state.counters?.details ?? 0,
+        warnings: state.counters?.warnings ?? 0,
       },
     );
     if (await deps.runs.transitionExtraction(runId, extractionId, ['running', 'finalizing'], 'failed', log))

@@ -95,6 +95,26 @@ test('upstream 429 and 503 storms: the run rides them out with every row once', 
   }
 });
 
+test('a run that fails after retries: its execution log counts the same requests and retries as the run', async () => {
+  api.setFaults('/crm/v2/deals', { status503: { count: 1000 } });
+  const h = await makePipelineHarness();
+  try {
+    const { run, logs } = await h.run(
+      dealsConfig({
+        mapping_fetch: null,
+        pagination: sequentialPages(1),
+        http: { backoff_base_ms: 1, backoff_max_ms: 5, max_attempts: 3 },
+      }),
+    );
+    expect(run.status).toBe('failed');
+    // The first page, tried three times: the log and the run agree.
+    expect(run.counters).toMatchObject({ requests: 3, retries: 2 });
+    expect(logs[0]).toMatchObject({ success: 'false', requests: 3, retries: 2 });
+  } finally {
+    await h.close();
+  }
+});
+
 test('poison messages are dead-lettered at once, without retries, and other runs are unaffected', async () => {
   const h = await makePipelineHarness();
   try {
