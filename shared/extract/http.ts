@@ -6,7 +6,7 @@
  * and cloud metadata addresses so a config cannot read the task's credentials.
  */
 import { DEFAULT_MIN_BYTES_PER_SECOND, DEFAULT_REQUEST_TIMEOUT_MS } from '../core/config/schema';
-import { PermanentFailure } from '../core/errors';
+import { isPermanentFailure, PermanentFailure } from '../core/errors';
 import { Agent, buildConnector, request } from 'undici';
 import { AddressPolicy, BlockedAddressError, DEFAULT_ADDRESS_POLICY, guardedLookup } from './addressGuard';
 import {
@@ -304,11 +304,6 @@ export class RateLimiter {
   }
 }
 
-/** The client's own refusals (a blocked address, a refused or exhausted request): never retried. */
-function isFinalError(err: unknown): boolean {
-  return err instanceof BlockedAddressError || err instanceof HttpRequestError;
-}
-
 export interface ClientEvents {
   onRequest?(): void;
   onRetry?(event: RetryEvent): void;
@@ -349,12 +344,12 @@ export class RetryingClient {
         verdict = statusVerdict(outcome.status, outcome.headers, Date.now(), this.policy.alsoRetried);
       } catch (err) {
         failure = err;
-        verdict = errorVerdict(err, isFinalError);
+        verdict = errorVerdict(err);
       }
       // The caller owns a returned response; one that is dropped gives its memory back now.
       if (!verdict.retry) {
         if (outcome) return outcome;
-        throw isFinalError(failure)
+        throw isPermanentFailure(failure)
           ? failure
           : new HttpRequestError(
               `${req.method} ${req.url} failed: ${describeError(failure)}`,

@@ -5,6 +5,7 @@
  * and of previews. Pure: the HTTP client (./http) applies it.
  */
 import type { HttpOptions } from '../core/config/types';
+import { isPermanentFailure } from '../core/errors';
 
 export interface RetryPolicy {
   maxAttempts: number;
@@ -47,12 +48,12 @@ export function statusVerdict(
 }
 
 /**
- * The verdict on an attempt that threw: an abort and the errors `isFinal` names (the
- * client's own refusals: a blocked address, a refused or already retried request) are
- * final; anything else (a network error, a timeout, a slow body) is retried.
+ * The verdict on an attempt that threw: an abort and a permanent failure (the client's
+ * own refusals: a blocked address, a refused or already retried request) are final;
+ * anything else (a network error, a timeout, a slow body) is retried.
  */
-export function errorVerdict(err: unknown, isFinal: (err: unknown) => boolean = () => false): RetryVerdict {
-  if (isFinal(err)) return { retry: false };
+export function errorVerdict(err: unknown): RetryVerdict {
+  if (isPermanentFailure(err)) return { retry: false };
   const e = err as { name?: string; code?: string; message?: string } | null | undefined;
   if (e?.name === 'AbortError' || e?.code === 'UND_ERR_ABORTED') return { retry: false };
   return { retry: true, reason: e?.code ?? e?.message ?? String(err) };

@@ -22,6 +22,7 @@ import {
   statusVerdict,
   TOKEN_ENDPOINT_POLICY,
 } from '../../shared/extract/retryPolicy';
+import { PermanentFailure } from '../../shared/core/errors';
 
 describe('backoffDelay', () => {
   const policy = { backoffBaseMs: 100, backoffMaxMs: 1_000 };
@@ -131,10 +132,9 @@ describe('verdicts', () => {
     expect(errorVerdict(Object.assign(new Error('x'), { code: 'UND_ERR_ABORTED' }))).toEqual({
       retry: false,
     });
-    class Refused extends Error {}
-    const isFinal = (err: unknown): boolean => err instanceof Refused;
-    expect(errorVerdict(new Refused('blocked'), isFinal)).toEqual({ retry: false });
-    expect(errorVerdict(new Error('other'), isFinal).retry).toBe(true);
+    class Refused extends PermanentFailure {}
+    expect(errorVerdict(new Refused('blocked'))).toEqual({ retry: false });
+    expect(errorVerdict(new Error('other')).retry).toBe(true);
   });
 });
 
