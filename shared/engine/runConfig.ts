@@ -35,7 +35,7 @@ export async function runConfig(
   const startedAt = deps.clock.now();
   const configId = configIdOf(config);
   const session = await RunSession.open(config, deps, { runId, tokenStore: deps.tokens });
-  const logger = session.logger!;
+  const logger = session.logger;
   logger.info('run started', { config: config.name, config_id: configId, run_id: runId });
   const logs: ExecutionLog[] = [];
   try {

@@ -98,7 +98,7 @@ export async function runExtraction(
     abort.abort(err);
     progress.finished = true;
     const message = session.redactor.redact(errorMessage(err));
-    session.logger?.error('extraction failed', {
+    session.logger.error('extraction failed', {
       extraction: extraction.name,
       extraction_id: extractionId,
       run_id: runId,

@@ -16,7 +16,7 @@ import type { ReferenceLookup } from '../core/references';
 import { compileRecordMapper, type RecordMapper, type Row } from '../core/rowMapping';
 import type { SecretScope } from '../core/secretOrigins';
 import { redactingLogger } from '../observability/redactingLogger';
-import type { Clock, Logger } from '../ports/logger';
+import { type Clock, type Logger, silentLogger } from '../ports/logger';
 import type { SecretStore, TokenStore } from '../ports/storage';
 import { AuthenticatedClient, TokenManager } from './auth';
 import { createExtractionHttp, createTokenEndpointHttp } from './clientFactory';
@@ -76,7 +76,7 @@ export class RunSession {
   readonly scope: SecretScope;
   readonly tokens: TokenManager;
   /** The deployment's logger, redacting every secret and token of the run. */
-  readonly logger: Logger | undefined;
+  readonly logger: Logger;
   private readonly transports: HttpTransport[] = [];
 
   private constructor(
@@ -88,7 +88,7 @@ export class RunSession {
     this.secrets = loaded.values;
     this.redactor.addAll(this.secrets);
     this.scope = secretScope(config, loaded);
-    this.logger = deps.logger && redactingLogger(deps.logger, this.redactor);
+    this.logger = deps.logger ? redactingLogger(deps.logger, this.redactor) : silentLogger;
     const { transport, client } = createTokenEndpointHttp({
       allowLinkLocal: deps.allowLinkLocal,
       budget: deps.responseBudget,
@@ -105,7 +105,7 @@ export class RunSession {
       store: options.tokenStore,
       tokenKey: options.runId,
       onRefresh: () =>
-        this.logger?.info('access token refreshed', { config: config.name, run_id: options.runId }),
+        this.logger.info('access token refreshed', { config: config.name, run_id: options.runId }),
     });
   }
 
@@ -150,7 +150,7 @@ export class RunSession {
         },
         onRetry: (e) => {
           retries++;
-          this.logger?.warn('retrying request', {
+          this.logger.warn('retrying request', {
             run_id: this.options.runId,
             extraction: extraction.name,
             extraction_id: extractionId,

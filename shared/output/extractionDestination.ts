@@ -34,7 +34,7 @@ export function extractionDestination(
     budget: deps.responseBudget,
     clock: deps.clock,
     onRetry: (e) =>
-      session.logger?.warn('retrying a Carol request', {
+      session.logger.warn('retrying a Carol request', {
         extraction: extraction.name,
         attempt: e.attempt,
         delay_ms: e.delayMs,

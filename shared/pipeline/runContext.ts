@@ -36,7 +36,7 @@ export class RunContext {
   }
 
   get logger(): Logger {
-    return this.session.logger!;
+    return this.session.logger;
   }
 
   static async load(runId: string, deps: PipelineDeps): Promise<RunContext> {
