@@ -15,9 +15,19 @@ export const DOCKERFILE = path.join(BUILD_CONTEXT, 'docker', 'Dockerfile');
 /** The tag `pulumi up` pushes; the task definitions name the pushed digest, not the tag. */
 export const BUILT_IMAGE_TAG = 'latest';
 
+/**
+ * Earlier builds kept in the repository besides the one tagged `latest`: each `pulumi
+ * up` that builds moves the tag, leaving the previous image untagged, and a task
+ * definition revision names its image by digest, so these are what a rollback to an
+ * earlier revision pulls. Older untagged images expire, so the repository stops growing.
+ */
+export const KEPT_EARLIER_IMAGES = 10;
+
 /** The image, cluster and logs every service shares. */
 export interface Runtime {
   repository: aws.ecr.Repository;
+  /** Expires untagged images beyond the newest KEPT_EARLIER_IMAGES. */
+  repositoryLifecycle: aws.ecr.LifecyclePolicy;
   /** The image of every task: `{repositoryUrl}@sha256:…` when built here, else the `image` config. */
   image: pulumi.Input<string>;
   /** The image build and push; absent with a prebuilt `image`. */
@@ -35,6 +45,23 @@ export function createRuntime({ args, prefix, tags }: StackContext): Runtime {
     ...(args.forceDestroy ? { forceDelete: true } : {}),
     tags,
   });
+  const repositoryLifecycle = new aws.ecr.LifecyclePolicy('repository-lifecycle', {
+    repository: repository.name,
+    policy: JSON.stringify({
+      rules: [
+        {
+          rulePriority: 1,
+          description: `Keep the ${KEPT_EARLIER_IMAGES} newest untagged images (earlier builds, for rollback); expire older ones`,
+          selection: {
+            tagStatus: 'untagged',
+            countType: 'imageCountMoreThan',
+            countNumber: KEPT_EARLIER_IMAGES,
+          },
+          action: { type: 'expire' },
+        },
+      ],
+    }),
+  });
   const imageBuild = args.image === undefined ? buildImage(repository) : undefined;
   const image = imageBuild
     ? pulumi.interpolate`${repository.repositoryUrl}@${imageBuild.digest}`
@@ -49,7 +76,7 @@ export function createRuntime({ args, prefix, tags }: StackContext): Runtime {
     retentionInDays: args.logRetentionDays,
     tags,
   });
-  return { repository, image, ...(imageBuild ? { imageBuild } : {}), cluster, logGroup };
+  return { repository, repositoryLifecycle, image, ...(imageBuild ? { imageBuild } : {}), cluster, logGroup };
 }
 
 /**

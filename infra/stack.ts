@@ -46,13 +46,14 @@ export function createStack(args: StackArgs): Stack {
   const network = createNetwork(ctx);
   const { taskDefinitions, services } = createServices(ctx, { runtime, storage, iam, network });
   const scaling = createScaling(ctx, { runtime, services: { taskDefinitions, services }, queues });
-  const { repository, imageBuild, cluster, logGroup } = runtime;
+  const { repository, repositoryLifecycle, imageBuild, cluster, logGroup } = runtime;
   const { securityGroups, securityGroupRules, loadBalancer, targetGroup, listeners } = network;
   return {
     names: ctx.names,
     ...queues,
     ...storage,
     repository,
+    repositoryLifecycle,
     ...(imageBuild ? { imageBuild } : {}),
     image: runtime.image,
     cluster,

@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
+import { KEPT_EARLIER_IMAGES } from '../../infra/runtime';
 import { SERVICE_NAMES } from '../../shared/core/topology';
 import {
   ACCOUNT,
@@ -59,6 +60,29 @@ describe('the image (Pulumi mocks)', () => {
     for (const service of SERVICE_NAMES) {
       expect(container(mocks, service).image).toBe('registry.example/api-extractor:2.0.0');
     }
+  });
+});
+
+describe('the repository lifecycle (Pulumi mocks)', () => {
+  it('keeps the tagged image and the newest earlier builds for rollback, and expires older untagged images', async () => {
+    const { mocks } = await deploy();
+    const policy = mocks.one('aws:ecr/lifecyclePolicy:LifecyclePolicy', 'repository-lifecycle').inputs;
+    expect(policy.repository).toBe(`api-extractor-${STAGE}`);
+    expect(JSON.parse(String(policy.policy))).toEqual({
+      rules: [
+        {
+          rulePriority: 1,
+          description: expect.stringContaining('untagged'),
+          selection: {
+            tagStatus: 'untagged',
+            countType: 'imageCountMoreThan',
+            countNumber: KEPT_EARLIER_IMAGES,
+          },
+          action: { type: 'expire' },
+        },
+      ],
+    });
+    expect(KEPT_EARLIER_IMAGES).toBeGreaterThanOrEqual(5);
   });
 });
 

@@ -19,6 +19,7 @@ const PLAIN: [string, string][] = [
   ['aws:ec2/securityGroup:SecurityGroup', 'alb-sg'],
   ['aws:ec2/securityGroup:SecurityGroup', 'config-api-sg'],
   ['aws:ec2/securityGroup:SecurityGroup', 'workers-sg'],
+  ['aws:ecr/lifecyclePolicy:LifecyclePolicy', 'repository-lifecycle'],
   ['aws:ecr/repository:Repository', 'repository'],
   ['aws:ecs/cluster:Cluster', 'cluster'],
   ['aws:ecs/service:Service', 'config-api'],
