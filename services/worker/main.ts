@@ -12,7 +12,7 @@ import {
   DEAD_LETTER_CONCURRENCY,
   DEAD_LETTER_CONSUMER,
   DEFAULT_WORKER_CONCURRENCY,
-  DEFAULT_WORKER_VISIBILITY_TIMEOUT_SECONDS,
+  defaultWorkerVisibilitySeconds,
   LONG_POLL_SECONDS,
   MAX_VISIBILITY_TIMEOUT_SECONDS,
   WORKER_QUEUES,
@@ -36,7 +36,7 @@ export async function main(argv = process.argv, env = process.env): Promise<void
   const concurrency = read.int('CONCURRENCY', DEFAULT_WORKER_CONCURRENCY[service], 1, 256);
   const visibility = read.int(
     'VISIBILITY_TIMEOUT_SECONDS',
-    DEFAULT_WORKER_VISIBILITY_TIMEOUT_SECONDS,
+    defaultWorkerVisibilitySeconds(service),
     1,
     MAX_VISIBILITY_TIMEOUT_SECONDS,
   );

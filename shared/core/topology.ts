@@ -48,8 +48,13 @@ export const VISIBILITY_TIMEOUT_SECONDS: Readonly<Record<QueueName, number>> = {
   details: 120,
   finalize: 300,
 };
-/** A worker's `VISIBILITY_TIMEOUT_SECONDS` when the variable is unset. */
-export const DEFAULT_WORKER_VISIBILITY_TIMEOUT_SECONDS = 60;
+/**
+ * A worker's `VISIBILITY_TIMEOUT_SECONDS` when the variable is unset (outside the
+ * stack, e.g. under compose or `npm run dev:aws`): its queue's deployed timeout, so a
+ * writer gets the same 300 s there as on AWS.
+ */
+export const defaultWorkerVisibilitySeconds = (service: WorkerService): number =>
+  VISIBILITY_TIMEOUT_SECONDS[WORKER_QUEUES[service]];
 /** Embedded mode's `VISIBILITY_TIMEOUT_SECONDS` default, every queue. */
 export const DEFAULT_EMBEDDED_VISIBILITY_TIMEOUT_SECONDS = 30;
 /** SQS's longest visibility timeout (12 hours); the embedded queue accepts the same range. */

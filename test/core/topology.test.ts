@@ -9,7 +9,7 @@ import {
   DEAD_LETTER_CONSUMER,
   deadLetterQueueName,
   DEFAULT_EMBEDDED_VISIBILITY_TIMEOUT_SECONDS,
-  DEFAULT_WORKER_VISIBILITY_TIMEOUT_SECONDS,
+  defaultWorkerVisibilitySeconds,
   heartbeatIntervalSeconds,
   isWorker,
   MAX_VISIBILITY_TIMEOUT_SECONDS,
@@ -23,7 +23,10 @@ import {
 /** Every visibility timeout a consumer gets without an override, with where it applies. */
 const DEFAULT_TIMEOUTS: [string, number][] = [
   ...QUEUE_NAMES.map((q): [string, number] => [`deployed ${q}`, VISIBILITY_TIMEOUT_SECONDS[q]]),
-  ['worker without VISIBILITY_TIMEOUT_SECONDS', DEFAULT_WORKER_VISIBILITY_TIMEOUT_SECONDS],
+  ...WORKER_SERVICES.map((w): [string, number] => [
+    `${w} without VISIBILITY_TIMEOUT_SECONDS`,
+    defaultWorkerVisibilitySeconds(w),
+  ]),
   ['embedded mode', DEFAULT_EMBEDDED_VISIBILITY_TIMEOUT_SECONDS],
 ];
 
@@ -43,6 +46,12 @@ describe('queue topology', () => {
     expect(isWorker('config-api')).toBe(false);
     // An argument naming an inherited property is no worker (the worker's command line).
     expect(isWorker('toString')).toBe(false);
+  });
+
+  it("gives a worker without VISIBILITY_TIMEOUT_SECONDS its own queue's deployed timeout", () => {
+    for (const worker of WORKER_SERVICES)
+      expect(defaultWorkerVisibilitySeconds(worker)).toBe(VISIBILITY_TIMEOUT_SECONDS[WORKER_QUEUES[worker]]);
+    expect(defaultWorkerVisibilitySeconds('writer')).toBe(300);
   });
 
   it('names each dead-letter queue after its queue', () => {
