@@ -18,7 +18,7 @@ export interface OpenApiDocument {
 }
 
 const DESCRIPTION = [
-  'Configure, run and monitor REST API extractions (SPEC §6).',
+  'Configure, run and monitor REST API extractions.',
   '',
   'Every route except `/health` and the docs needs an API key in `Authorization`: the raw key',
   '(as the original tool) or `Bearer <key>`. Missing or unknown key: 401; not allowed: 403.',
