@@ -48,6 +48,8 @@ interface RunFlags {
   only?: string[];
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   progress: boolean;
+  /** Extractions run at once, as given; default 1. */
+  concurrency?: string;
 }
 
 /**
@@ -77,6 +79,7 @@ export function selectExtractions(config: ApiConfig, only: readonly string[]): S
 }
 
 export async function runCommand(path: string, flags: RunFlags): Promise<number> {
+  const concurrency = concurrencyOf(flags.concurrency);
   const config = await loadConfigFile(path);
   const read = new EnvReader(process.env);
   installResponseBudget(read);
@@ -94,6 +97,7 @@ export async function runCommand(path: string, flags: RunFlags): Promise<number>
       only,
       onProgress: (p) => progress?.update(p),
       signal: controller.signal,
+      concurrency,
     });
     progress?.done();
     for (const log of report.logs) {
@@ -111,6 +115,20 @@ export async function runCommand(path: string, flags: RunFlags): Promise<number>
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** The most extractions `--concurrency` runs at once: each holds its own connections and buffers. */
+export const MAX_CONCURRENCY = 16;
+
+/** `--concurrency`, checked as bad input (exit 2) like the config. */
+function concurrencyOf(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n < 1 || n > MAX_CONCURRENCY)
+    throw new CliInputError(
+      `--concurrency must be a whole number from 1 to ${MAX_CONCURRENCY} (got "${value}")`,
+    );
+  return n;
 }
 
 function positiveList(value: string, previous: string[] = []): string[] {
@@ -153,6 +171,10 @@ export function buildProgram(): Command {
         .default('warn'),
     )
     .option('--no-progress', 'do not show the progress line')
+    .option(
+      '--concurrency <n>',
+      `how many extractions run at once, 1 to ${MAX_CONCURRENCY} (default 1: one after another)`,
+    )
     .action(async (path: string, flags: RunFlags) => {
       process.exitCode = await runCommand(path, flags);
     });

@@ -18,9 +18,15 @@ export function describeProgress(p: ExtractionProgress, now = Date.now()): strin
   return parts.join(', ');
 }
 
+/**
+ * One line for every extraction running (`--concurrency` runs several at once: their
+ * progress joined by ` | `); an extraction that finishes leaves its last state on a
+ * line of its own on a terminal.
+ */
 export class ProgressLine {
   private lastDraw = 0;
   private drawn = false;
+  private readonly running = new Map<string, ExtractionProgress>();
 
   constructor(
     private readonly stream: NodeJS.WriteStream,
@@ -29,14 +35,21 @@ export class ProgressLine {
   ) {}
 
   update(p: ExtractionProgress): void {
+    if (p.finished) this.running.delete(p.label);
+    else this.running.set(p.label, p);
     const now = Date.now();
     if (!p.finished && now - this.lastDraw < this.intervalMs) return;
     this.lastDraw = now;
-    const text = describeProgress(p, now);
+    const text = [...this.running.values()].map((r) => describeProgress(r, now)).join(' | ');
     if (this.interactive) {
+      if (p.finished) {
+        this.stream.write(`\r\x1b[2K${describeProgress(p, now)}`);
+        this.drawn = true;
+        this.done();
+        if (this.running.size === 0) return;
+      }
       this.stream.write(`\r\x1b[2K${text}`);
       this.drawn = true;
-      if (p.finished) this.done();
     } else if (!p.finished) {
       this.stream.write(`${text}\n`);
     }

@@ -1,6 +1,6 @@
 /**
  * The config API as an express app (no `listen`: the composition root or a test
- * does that). Routes and codes as SPEC §6; every answer is JSON, every error
+ * does that). Routes and codes as the original tool (docs/api.md); every answer is JSON, every error
  * `{"error": …}`, and nothing past the auth check runs for an unknown key.
  *
  * @example

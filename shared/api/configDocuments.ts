@@ -33,7 +33,9 @@ function withoutId<T extends JsonObject>(value: T): Omit<T, 'id'> {
 
 /** The body with the config's `id` removed and, when asked, the extractions' ids too. */
 function stripIds(body: JsonObject, stripExtractionIds: boolean): JsonObject {
-  const rest = withoutId(body);
+  // `warnings` is part of a save's answer, not of the config: an answer sent back as is saves.
+  const { warnings: _answered, ...config } = body;
+  const rest = withoutId(config);
   if (!stripExtractionIds || !Array.isArray(rest.extractions)) return rest;
   return { ...rest, extractions: rest.extractions.map((e: unknown) => (isObject(e) ? withoutId(e) : e)) };
 }

@@ -20,7 +20,7 @@ import type { ApiDeps } from './deps';
 import { pathParam } from './params';
 import { invalidConfig, methodNotAllowed, notFound } from './errors';
 import { previewConfig } from './preview';
-import { admitSecrets } from './secretGate';
+import { admitSecrets, type ConfigWarning } from './secretGate';
 import { parseWith, previewQuerySchema, runsQuerySchema } from './schemas';
 import { configDocument, historyItem, runSummary } from './views';
 
@@ -60,14 +60,14 @@ export function configRoutes(deps: ApiDeps): Router {
     .post(async (req: Request, res: Response) => {
       const body: unknown = req.body;
       const config = accepted(prepareNewConfig(body, randomUUID, bucket));
-      await admitSecrets(config, deps.secretAdmin);
+      const warnings = await admitSecrets(config, deps.secretAdmin);
       const saved = await configs.create({
         configId: config.id!,
         json: JSON.stringify(config),
         at: now(),
         by: callerOf(req).name,
       });
-      res.json(document(saved));
+      res.json(withWarnings(document(saved), warnings));
     })
     .all(methodNotAllowed(['GET', 'POST']));
 
@@ -82,7 +82,7 @@ export function configRoutes(deps: ApiDeps): Router {
       const config = accepted(
         prepareUpdatedConfig(body, document(version) as ApiConfig, version.configId, randomUUID, bucket),
       );
-      await admitSecrets(config, deps.secretAdmin);
+      const warnings = await admitSecrets(config, deps.secretAdmin);
       const saved = await configs.update({
         configId: version.configId,
         expectedVersion: version.version,
@@ -90,7 +90,7 @@ export function configRoutes(deps: ApiDeps): Router {
         at: now(),
         by: callerOf(req).name,
       });
-      res.json(document(saved));
+      res.json(withWarnings(document(saved), warnings));
     })
     .delete(async (req: Request, res: Response) => {
       const version = await current(req);
@@ -178,4 +178,12 @@ export function configRoutes(deps: ApiDeps): Router {
     .all(methodNotAllowed(['POST']));
 
   return router;
+}
+
+/** The saved config, with `warnings` only when there are some (the original tool's answer otherwise). */
+function withWarnings<T extends object>(
+  saved: T,
+  warnings: ConfigWarning[],
+): T | (T & { warnings: ConfigWarning[] }) {
+  return warnings.length > 0 ? { ...saved, warnings } : saved;
 }

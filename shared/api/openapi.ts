@@ -18,7 +18,7 @@ export interface OpenApiDocument {
 }
 
 const DESCRIPTION = [
-  'Configure, run and monitor REST API extractions (SPEC §6).',
+  'Configure, run and monitor REST API extractions.',
   '',
   'Every route except `/health` and the docs needs an API key in `Authorization`: the raw key',
   '(as the original tool) or `Bearer <key>`. Missing or unknown key: 401; not allowed: 403.',
@@ -47,6 +47,28 @@ function storedConfigComponents(configRef: SchemaObject, config: SchemaObject): 
       },
     },
   };
+  // Not `allOf: [StoredConfig, …]`: the config forbids unknown keys, and under allOf
+  // that forbids the added fields too. The config's properties, then the added ones.
+  const storedWith = (
+    description: string,
+    required: string[],
+    properties: Record<string, SchemaObject>,
+  ): SchemaObject => ({
+    type: 'object',
+    description,
+    required: [
+      ...new Set([...((config.required as string[] | undefined) ?? []), ...ids.required, ...required]),
+    ],
+    properties: {
+      ...(config.properties as Record<string, SchemaObject>),
+      id: ids.properties.id,
+      extractions: {
+        allOf: [(config.properties as Record<string, SchemaObject>).extractions, ids.properties.extractions],
+      },
+      ...properties,
+    },
+    additionalProperties: false,
+  });
   return {
     StoredConfig: { allOf: [configRef, ids] },
     ConfigList: {
@@ -57,30 +79,10 @@ function storedConfigComponents(configRef: SchemaObject, config: SchemaObject): 
         Count: { type: 'integer' },
       },
     },
-    // Not `allOf: [StoredConfig, …]`: the config forbids unknown keys, and under allOf
-    // that forbids these fields too. The config's properties, then the version's.
-    ConfigHistoryItem: {
-      type: 'object',
-      description: 'A config version: the config as saved plus who changed it, when, and its version.',
-      required: [
-        ...new Set([
-          ...((config.required as string[] | undefined) ?? []),
-          ...ids.required,
-          'updated_at',
-          'api_key',
-          'api_key_name',
-          'version',
-        ]),
-      ],
-      properties: {
-        ...(config.properties as Record<string, SchemaObject>),
-        id: ids.properties.id,
-        extractions: {
-          allOf: [
-            (config.properties as Record<string, SchemaObject>).extractions,
-            ids.properties.extractions,
-          ],
-        },
+    ConfigHistoryItem: storedWith(
+      'A config version: the config as saved plus who changed it, when, and its version.',
+      ['updated_at', 'api_key', 'api_key_name', 'version'],
+      {
         updated_at: { type: 'string', description: 'UTC, `YYYY-MM-DD HH:MM:SS.ffffff`.' },
         api_key: {
           type: 'string',
@@ -90,8 +92,24 @@ function storedConfigComponents(configRef: SchemaObject, config: SchemaObject): 
         version: { type: 'integer', minimum: 1, description: '1 for the creation, then +1 per change.' },
         delete: { type: 'boolean', enum: [true], description: 'Present on deletions.' },
       },
-      additionalProperties: false,
-    },
+    ),
+    SavedConfig: storedWith(
+      'The config as saved, plus `warnings` when there is something to know about it.',
+      [],
+      {
+        warnings: {
+          type: 'array',
+          description:
+            'Present only when not empty: what the config was saved with anyway, at the field each names, e.g. a secret that does not exist yet (its runs fail until it is set). Names only, never values.',
+          items: {
+            type: 'object',
+            required: ['path', 'message'],
+            properties: { path: { type: 'string' }, message: { type: 'string' } },
+            additionalProperties: false,
+          },
+        },
+      },
+    ),
     ConfigHistory: {
       type: 'object',
       required: ['Items', 'Count'],

@@ -3,6 +3,11 @@
  * `docs/postman_collection.json`. Variables: `{{base_url}}`, `{{api_key}}`, and the
  * ids the requests fill in for the next ones (`{{config_id}}`, `{{extraction_id}}`,
  * `{{run_id}}`), set by small test scripts after create and execute.
+ *
+ * It runs top to bottom (Postman's runner, newman): the service first, then the secret
+ * the example config reads, the config's life (create … execute, preview), its run, API
+ * keys, and last a "Clean up" folder that deletes the config and the secret. Each
+ * request checks that it got its documented success status.
  */
 import { ROUTE_DOCS, type RouteDoc } from './routeDocs';
 
@@ -69,25 +74,41 @@ function item(route: RouteDoc): Json {
       options: { raw: { language: 'json' } },
     };
   }
-  const script = SCRIPTS[route.summary];
+  const success = route.responses.find((r) => r.status < 300)?.status ?? 200;
+  const script = [
+    `pm.test('status ${success}', function () { pm.response.to.have.status(${success}); });`,
+    ...(SCRIPTS[route.summary] ?? []),
+  ];
   return {
     name: route.summary,
     request,
     response: [],
-    ...(script ? { event: [{ listen: 'test', script: { type: 'text/javascript', exec: script } }] } : {}),
+    event: [{ listen: 'test', script: { type: 'text/javascript', exec: script } }],
   };
 }
 
+/** Folders in the order a top-to-bottom run needs. */
+const FOLDER_ORDER: Array<RouteDoc['tag']> = ['Service', 'Secrets', 'Config', 'Runs and logs', 'API keys'];
+/** Requests that would break the ones after them: run last, in this order. */
+const CLEAN_UP = ['Delete config', 'Delete secret'];
+
 export function buildPostmanCollection(): Json {
-  const tags = [...new Set(ROUTE_DOCS.map((r) => r.tag))];
+  const tags = [...new Set(ROUTE_DOCS.map((r) => r.tag))].sort(
+    (a, b) => FOLDER_ORDER.indexOf(a) - FOLDER_ORDER.indexOf(b),
+  );
+  const folders = tags.map((tag) => ({
+    name: tag,
+    item: ROUTE_DOCS.filter((r) => r.tag === tag && !CLEAN_UP.includes(r.summary)).map(item),
+  }));
+  const cleanUp = CLEAN_UP.map((summary) => item(ROUTE_DOCS.find((r) => r.summary === summary)!));
   return {
     info: {
       name: 'API Extractor',
       description:
-        'Every route of the config API. Set `base_url` and `api_key` (the root key, or your own) first.',
+        'Every route of the config API. Set `base_url` and `api_key` (the root key, or your own) first. Runs top to bottom: it sets a secret, creates, runs and previews a config, and deletes both at the end ("Clean up").',
       schema: 'https://schema.getpostman.com/json/collection/v2.1.0/collection.json',
     },
-    item: tags.map((tag) => ({ name: tag, item: ROUTE_DOCS.filter((r) => r.tag === tag).map(item) })),
+    item: [...folders, { name: 'Clean up', item: cleanUp }],
     variable: [
       { key: 'base_url', value: 'http://127.0.0.1:8080' },
       { key: 'api_key', value: '' },

@@ -26,7 +26,7 @@ import {
 export type Access = 'public' | 'key' | 'root' | 'root-or-owner';
 
 /** A schema: a joi schema, or the name of a component the OpenAPI builder defines itself. */
-export type SchemaSource = Joi.Schema | 'StoredConfig' | 'ConfigList' | 'ConfigHistory';
+export type SchemaSource = Joi.Schema | 'StoredConfig' | 'SavedConfig' | 'ConfigList' | 'ConfigHistory';
 
 export interface ResponseDoc {
   status: number;
@@ -122,7 +122,12 @@ export const ROUTE_DOCS: RouteDoc[] = [
     access: 'key',
     body: configBody,
     responses: [
-      { status: 200, description: 'The stored config, with ids and defaults.', schema: 'StoredConfig' },
+      {
+        status: 200,
+        description:
+          'The stored config, with ids and defaults; `warnings` when a referenced secret does not exist yet (saved anyway).',
+        schema: 'SavedConfig',
+      },
       invalid('Invalid config'),
     ],
   },
@@ -151,7 +156,12 @@ export const ROUTE_DOCS: RouteDoc[] = [
     access: 'key',
     body: { ...configBody, example: { ...EXAMPLE_CONFIG, name: 'Zoho updated' } },
     responses: [
-      { status: 200, description: 'The stored config.', schema: 'StoredConfig' },
+      {
+        status: 200,
+        description:
+          'The stored config; `warnings` when a referenced secret does not exist yet (saved anyway).',
+        schema: 'SavedConfig',
+      },
       invalid('Invalid config, or an extraction id the config does not have'),
       notFound,
       { status: 409, description: 'The config changed meanwhile; read it again and retry.' },

@@ -126,9 +126,46 @@ export function resolveString(text: string, lookup: ReferenceLookup): unknown {
  * new structure with the same key order; non-string leaves are kept as they are.
  * The static type is kept for convenience: a whole-string reference may turn a
  * string into a number or an object, as the config author intended.
+ *
+ * With `at` (where `value` is in the config, e.g. `extractions[0].endpoint`), a
+ * reference that cannot be resolved fails naming its field, and a missing secret how
+ * to set it: `extractions[0].endpoint.headers.X-Token: reference ${secret::t} has no
+ * value and no default; set the secret "t" with PUT /secrets/t …`.
  */
-export function resolveDeep<T>(value: T, lookup: ReferenceLookup): T {
-  return resolveNode(value, lookup) as T;
+export function resolveDeep<T>(value: T, lookup: ReferenceLookup, at?: string): T {
+  try {
+    return resolveNode(value, lookup) as T;
+  } catch (err) {
+    if (at === undefined || !(err instanceof ReferenceResolutionError)) throw err;
+    throw locatedError(err, value, at);
+  }
+}
+
+/** The secret a `${secret::path}` reference reads: the path's first segment ('' for the whole object). */
+export function secretNameOf(path: string): string {
+  return path.split('.')[0] ?? '';
+}
+
+/** How to give a secret its value, for messages about a secret that has none. */
+export function setSecretHint(name: string): string {
+  return `set the secret "${name}" with PUT /secrets/${name} (the API), or as the "${name}" key of secrets.json in the data folder (api-extractor run)`;
+}
+
+/** A field's location in the config: `at` followed by `location` (`headers.X`, `[0]`, or none). */
+export function fieldPath(at: string, location: string): string {
+  if (location === '') return at;
+  if (at === '') return location;
+  return location.startsWith('[') ? `${at}${location}` : `${at}.${location}`;
+}
+
+function locatedError(err: ReferenceResolutionError, value: unknown, at: string): ReferenceResolutionError {
+  const found = collectReferences(value).find((ref) => ref.raw === err.reference);
+  if (!found) return err;
+  const hint = found.type === 'secret' ? `; ${setSecretHint(secretNameOf(found.path))}` : '';
+  return new ReferenceResolutionError(`${fieldPath(at, found.location)}: ${err.message}${hint}`, {
+    reference: err.reference,
+    cause: err,
+  });
 }
 
 function resolveNode(node: unknown, lookup: ReferenceLookup): unknown {

@@ -21,7 +21,7 @@ import type { ApiConfig, CarolDestiny, Endpoint } from './config/types';
 import type { ValidationIssue } from './config/validate';
 import { ConfigError } from './errors';
 import { isPlainObject, setOwnProperty } from './objects';
-import { collectReferences, findReferences } from './references';
+import { collectReferences, findReferences, secretNameOf } from './references';
 
 /** The reserved entry of the secrets document; not a valid secret name (see `SECRET_NAME_PATTERN`). */
 export const ORIGINS_KEY = '@origins';
@@ -151,11 +151,6 @@ function writeBinding(document: Record<string, unknown>, name: string, origins: 
   else setOwnProperty(map, name, origins);
   if (Object.keys(map).length === 0) delete document[ORIGINS_KEY];
   else document[ORIGINS_KEY] = map;
-}
-
-/** The secret a `${secret::path}` reference reads: the path's first segment ('' for the whole object). */
-export function secretNameOf(path: string): string {
-  return path.split('.')[0] ?? '';
 }
 
 /** An endpoint of a config and where it is. */
@@ -411,4 +406,22 @@ function describeAllowed(origins: readonly string[]): string {
   return origins.length === 0
     ? 'it may not be sent anywhere (bind it with PUT /secrets/{name} and "origins")'
     : `it may only be sent to ${origins.join(', ')}`;
+}
+
+/** A `${secret::…}` reference, without a default, to a secret that does not exist. */
+export interface MissingSecret {
+  /** Where the reference is, e.g. `extractions[0].auth.password`. */
+  path: string;
+  /** The secret's name. */
+  secret: string;
+}
+
+/** The references of `config` to secrets not in `existing` (names) that have no default, in config order. */
+export function missingSecrets(config: unknown, existing: readonly string[]): MissingSecret[] {
+  const known = new Set(existing);
+  return collectReferences(config)
+    .filter(
+      (ref) => ref.type === 'secret' && ref.defaultValue === undefined && !known.has(secretNameOf(ref.path)),
+    )
+    .map((ref) => ({ path: ref.location, secret: secretNameOf(ref.path) }));
 }

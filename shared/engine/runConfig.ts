@@ -1,6 +1,8 @@
 /**
- * A run: every extraction of one config, in order, after one token refresh.
- * Each extraction gets its own execution log; one failing does not stop the others.
+ * A run: every extraction of one config, after one token refresh, at most
+ * `concurrency` at once (1 by default: one after another, in order). Each extraction
+ * writes its own file and gets its own execution log; one failing does not stop the
+ * others; the report lists the logs in config order whatever order they finished in.
  */
 import { randomUUID } from 'node:crypto';
 import type { ApiConfig } from '../core/config/types';
@@ -18,6 +20,8 @@ export interface RunOptions {
   only?: ReadonlySet<number>;
   onProgress?: (progress: ExtractionProgress) => void;
   signal?: AbortSignal;
+  /** How many extractions run at once (a positive integer); default 1. */
+  concurrency?: number;
 }
 
 export interface RunReport {
@@ -37,7 +41,9 @@ export async function runConfig(
   const session = await RunSession.open(config, deps, { runId, tokenStore: deps.tokens });
   const logger = session.logger;
   logger.info('run started', { config: config.name, config_id: configId, run_id: runId });
-  const logs: ExecutionLog[] = [];
+  const positions = [...config.extractions.keys()].filter((p) => !options.only || options.only.has(p));
+  // By position in `positions`: config order, whatever order they finish in.
+  const byPosition: Array<ExecutionLog | undefined> = [];
   try {
     let startError: string | undefined;
     try {
@@ -45,9 +51,8 @@ export async function runConfig(
     } catch (err) {
       startError = session.redactor.redact(errorMessage(err));
     }
-    for (const [position, extraction] of config.extractions.entries()) {
-      if (options.only && !options.only.has(position)) continue;
-      if (options.signal?.aborted) break;
+    const runOne = async (position: number): Promise<ExecutionLog> => {
+      const extraction = config.extractions[position]!;
       const identity: LogIdentity = {
         extractionName: extraction.name,
         extractionId: extractionIdOf(config, extraction),
@@ -56,20 +61,28 @@ export async function runConfig(
         runId,
         startedAt,
       };
-      if (startError === undefined) {
-        logs.push(await runExtraction(session, position, identity, deps, options));
-        continue;
-      }
+      if (startError === undefined) return runExtraction(session, position, identity, deps, options);
       const previousLast = await deps.lastRecords.get(identity.extractionId);
       const log = failureLog(identity, startError, previousLast, deps.clock.now(), session.redactor);
       await deps.executionLogs.append(log);
-      logs.push(log);
-    }
+      return log;
+    };
+    // Workers take the next extraction until none is left (or the run is interrupted).
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < positions.length && !options.signal?.aborted) {
+        const index = next++;
+        byPosition[index] = await runOne(positions[index]!);
+      }
+    };
+    const workers = Math.max(1, Math.min(options.concurrency ?? 1, positions.length));
+    const settled = await Promise.allSettled(Array.from({ length: workers }, worker));
+    for (const outcome of settled) if (outcome.status === 'rejected') throw outcome.reason;
   } finally {
     await session.close();
   }
-  const selected = options.only?.size ?? config.extractions.length;
-  const success = logs.length === selected && logs.every((l) => l.success === 'true');
+  const logs = byPosition.filter((log): log is ExecutionLog => log !== undefined);
+  const success = logs.length === positions.length && logs.every((l) => l.success === 'true');
   logger.info('run finished', { config: config.name, run_id: runId, success });
   return { runId, success, logs };
 }

@@ -147,6 +147,7 @@ async function streamPages(
   const finishRows = async (rows: Row[]): Promise<void> => {
     await output.write(rows);
     progress.rows += rows.length;
+    progress.warnings = output.warnings.count;
     onProgress?.(progress);
   };
   const pending: Array<{ rows: Promise<Row[]>; size: number }> = [];

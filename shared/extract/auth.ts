@@ -9,7 +9,7 @@ import { PermanentFailure } from '../core/errors';
 import { readJsonField } from '../core/jsonField';
 import type { Redactor } from '../core/redact';
 import type { ReferenceLookup } from '../core/references';
-import { resolveDeep, resolveString } from '../core/references';
+import { resolveDeep } from '../core/references';
 import type { SecretScope } from '../core/secretOrigins';
 import type { Clock } from '../ports/logger';
 import type { TokenStore } from '../ports/storage';
@@ -30,17 +30,24 @@ const EXPIRY_MARGIN_MS = 60_000;
 /** Where the refresh token is in a token response when `refresh_token_key` is absent. */
 const DEFAULT_REFRESH_TOKEN_KEY = 'refresh_token';
 
+/** Where the token endpoint's body is in the config (its `body` field is under it). */
+const BODY_AT = 'auth.refresh_token.endpoint';
+
 /** `client_id` and `client_secret` of the token endpoint's body (an object or a form string), resolved. */
 function clientCredentials(body: Endpoint['body'], lookup: ReferenceLookup): Array<[string, string]> {
   let fields: Record<string, unknown> = {};
   if (typeof body === 'string') {
-    const form = new URLSearchParams(String(resolveString(body, lookup) ?? ''));
+    const form = new URLSearchParams(String(resolveDeep({ body }, lookup, BODY_AT).body ?? ''));
     fields = {
       client_id: form.get('client_id') ?? undefined,
       client_secret: form.get('client_secret') ?? undefined,
     };
   } else if (body && !Array.isArray(body)) {
-    fields = resolveDeep({ client_id: body.client_id, client_secret: body.client_secret }, lookup);
+    fields = resolveDeep(
+      { client_id: body.client_id, client_secret: body.client_secret },
+      lookup,
+      `${BODY_AT}.body`,
+    );
   }
   const out: Array<[string, string]> = [];
   for (const name of ['client_id', 'client_secret']) {
@@ -99,7 +106,11 @@ export class TokenManager {
   }
 
   private useLiteral(): void {
-    const literal = resolveString(this.options.auth.access_token ?? '', this.options.lookup);
+    const literal = resolveDeep(
+      { access_token: this.options.auth.access_token ?? '' },
+      this.options.lookup,
+      'auth',
+    ).access_token;
     this.token = literal === undefined || literal === null ? '' : String(literal);
     this.options.redactor.add(this.token);
   }

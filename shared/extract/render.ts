@@ -29,7 +29,7 @@ export function renderEndpoint(
   lookup: ReferenceLookup,
   options: RenderOptions,
 ): HttpRequest {
-  const resolved = resolveDeep(endpoint, lookup);
+  const resolved = resolveDeep(endpoint, lookup, options.at);
   const url =
     options.url !== undefined ? new URL(options.url) : endpointUrl(endpoint.url, resolved.url, options.at);
   const configured = new URLSearchParams();

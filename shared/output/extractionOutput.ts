@@ -15,17 +15,23 @@ import type { Destination, OutputReceipt, OutputTarget, RowSink } from './destin
 
 export class ExtractionOutput {
   readonly warnings = new WarningLog();
+  /** How many of {@link warnings} this output added itself (empty data_schema columns). */
+  emptyColumnWarnings = 0;
   private seenRecords = false;
   private lastRecord: unknown = undefined;
   private readonly transform: ((row: Row) => Row) | undefined;
+  /** The data_schema's columns not yet reported empty (none without a data_schema). */
+  private unreported: string[];
 
   private constructor(
     private readonly sink: RowSink,
     extraction: Extraction,
     private readonly previousLast: unknown,
+    columns: readonly string[] | undefined,
   ) {
     this.transform =
       extraction.transformations.length > 0 ? compileTransformations(extraction.transformations) : undefined;
+    this.unreported = extraction.data_schema && columns ? [...columns] : [];
   }
 
   /** `previousLast`: the record the previous successful run ended on (undefined or null: none). */
@@ -34,7 +40,12 @@ export class ExtractionOutput {
     target: OutputTarget,
     previousLast: unknown,
   ): Promise<ExtractionOutput> {
-    return new ExtractionOutput(await destination.open(target), target.extraction, previousLast);
+    return new ExtractionOutput(
+      await destination.open(target),
+      target.extraction,
+      previousLast,
+      target.columns,
+    );
   }
 
   /**
@@ -51,11 +62,34 @@ export class ExtractionOutput {
     return previous !== undefined && previous !== null && sameRecordAsText(records[0], previous) ? 1 : 0;
   }
 
-  /** Transforms the rows (in place) and hands them to the destination. */
+  /**
+   * Transforms the rows (in place) and hands them to the destination. Rows are one
+   * page's: a data_schema column empty (null or '') in every one of them, which is
+   * what a path that matches nothing yields, is a warning, once per column.
+   */
   async write(rows: Row[]): Promise<void> {
+    if (this.unreported.length > 0 && rows.length > 0) this.reportEmptyColumns(rows);
     const transform = this.transform;
     if (transform) for (let i = 0; i < rows.length; i++) rows[i] = transform(rows[i]!);
     await this.sink.write(rows);
+  }
+
+  private reportEmptyColumns(rows: readonly Row[]): void {
+    // Usually the first row has a value: about one look per column per page.
+    const empty = this.unreported.filter((column) =>
+      rows.every((row) => {
+        const value = row[column];
+        return value === null || value === undefined || value === '';
+      }),
+    );
+    if (empty.length === 0) return;
+    for (const column of empty) {
+      this.warnings.add(
+        `data_schema column "${column}" is empty in every row of a page (${rows.length} rows): does its path match the records?`,
+      );
+      this.emptyColumnWarnings++;
+    }
+    this.unreported = this.unreported.filter((column) => !empty.includes(column));
   }
 
   get rowCount(): number {

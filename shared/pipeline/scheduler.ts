@@ -3,7 +3,10 @@
  * tick at once (a conditional slot claim decides), runs a slot missed during
  * downtime once (only the latest due slot is considered, never one per missed tick),
  * never starts a config that is still running, and fails runs that stopped making
- * progress.
+ * progress. The first slot after a config was created runs, even when the scheduler
+ * first sees the config after that slot; slots that passed while a config was
+ * disabled are consumed without running, so enabling it runs its next slot, not a
+ * catch-up of the old ones.
  */
 import type { ApiConfig } from '../core/config/types';
 import { parseConfig } from '../core/config/validate';
@@ -14,8 +17,14 @@ import type { RunRecord, RunStore } from '../ports/runs';
 import type { SlotStore } from '../ports/scheduler';
 import { configIdOf } from '../core/ids';
 
+/** A live config and when it was created (ISO-8601; its version 1), when known. */
+export interface ScheduledConfig {
+  config: ApiConfig;
+  createdAt?: string;
+}
+
 export interface SchedulerDeps {
-  listConfigs(): Promise<ApiConfig[]>;
+  listConfigs(): Promise<ScheduledConfig[]>;
   slots: SlotStore;
   runs: RunStore;
   startRun(config: ApiConfig): Promise<RunRecord>;
@@ -61,8 +70,7 @@ export class Scheduler {
   async tick(): Promise<TickReport> {
     const now = this.deps.clock.now();
     const report: TickReport = { started: [], skippedRunning: [], failedStuck: [] };
-    for (const config of await this.deps.listConfigs()) {
-      if (config.enabled === false) continue;
+    for (const { config, createdAt } of await this.deps.listConfigs()) {
       const configId = configIdOf(config);
       let schedule: Schedule | undefined;
       try {
@@ -78,7 +86,14 @@ export class Scheduler {
       if (!slot) continue;
       const slotIso = slot.toISOString();
       const claim = await this.deps.slots.claim(configId, slotIso);
-      if (claim !== 'claimed') continue;
+      // A disabled config still moves its slot forward (nothing runs), so that
+      // enabling it does not run a slot that passed while it was disabled.
+      if (config.enabled === false) continue;
+      // First seen: the slot is a baseline unless it came after the config's creation
+      // (created at 20:15:58, first seen at 20:16:05: the 20:16:00 slot is its first).
+      const firstSlotAfterCreation =
+        claim === 'baseline' && createdAt !== undefined && slot.getTime() > Date.parse(createdAt);
+      if (claim !== 'claimed' && !firstSlotAfterCreation) continue;
       const [latest] = await this.deps.runs.listRuns(configId, 1);
       if (latest?.status === 'running') {
         this.deps.logger.warn('scheduled run skipped: the previous run is still running', {
@@ -138,11 +153,11 @@ export class Scheduler {
 }
 
 /** Every live config; one that no longer parses (saved by an older version) is logged and skipped, not fatal to the tick. */
-export async function liveConfigs(configs: ConfigRepository, logger: Logger): Promise<ApiConfig[]> {
-  const parsed: ApiConfig[] = [];
+export async function liveConfigs(configs: ConfigRepository, logger: Logger): Promise<ScheduledConfig[]> {
+  const parsed: ScheduledConfig[] = [];
   for (const version of await configs.list()) {
     try {
-      parsed.push(parseConfig(JSON.parse(version.json)));
+      parsed.push({ config: parseConfig(JSON.parse(version.json)), createdAt: version.createdAt });
     } catch (err) {
       logger.error('stored config is not valid; it is not scheduled', {
         config_id: version.configId,

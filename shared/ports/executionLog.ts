@@ -1,4 +1,4 @@
-/** The execution log of one extraction run (SPEC §5), string-typed as in the original. */
+/** The execution log of one extraction run (docs/config.md describes its fields), string-typed as in the original. */
 export interface ExecutionLog {
   extraction_name: string;
   extraction_id: string;

@@ -172,3 +172,8 @@ test('the Postman collection covers every route, with {{base_url}} and {{api_key
   }
   expect(collection.variable.map((v) => v.key)).toEqual(expect.arrayContaining(['base_url', 'api_key']));
 });
+
+test('the OpenAPI document and the Postman collection cite nothing outside the repository', () => {
+  for (const text of [JSON.stringify(buildOpenApiDocument()), JSON.stringify(buildPostmanCollection())])
+    expect(text).not.toMatch(/SPEC|DESIGN\.md/);
+});

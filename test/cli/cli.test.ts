@@ -206,3 +206,48 @@ test('--version prints the package version and exits 0', async () => {
   const result = await cli(['--version']);
   expect(result).toMatchObject({ code: 0, stdout: `${version}\n` });
 });
+
+test('--concurrency runs the extractions at once, each with its file and log, the logs in config order', async () => {
+  const path = await writeConfig({
+    name: 'many',
+    extractions: [
+      offsetExtraction('a', 3, 'a'),
+      offsetExtraction('b', 4, 'b'),
+      offsetExtraction('c', 5, 'c'),
+    ],
+  });
+  const result = await cli(['run', path, '--data-dir', dir, '--concurrency', '2', '--no-progress']);
+  expect(result.code).toBe(0);
+  expect(result.stderr.split('\n').filter(Boolean)).toEqual([
+    `a: ok, 3 rows -> ${dir}/s3/out/a/f.csv`,
+    `b: ok, 4 rows -> ${dir}/s3/out/b/f.csv`,
+    `c: ok, 5 rows -> ${dir}/s3/out/c/f.csv`,
+  ]);
+  for (const [folder, rows] of [
+    ['a', 3],
+    ['b', 4],
+    ['c', 5],
+  ] as const)
+    expect(parseCsv(await readFile(join(dir, `s3/out/${folder}/f.csv`), 'utf8'))).toHaveLength(rows + 1);
+  // The execution logs printed on stdout: three whole JSON documents, in config order.
+  const logs = result.stdout
+    .split(/\n(?=\{)/)
+    .map((text) => JSON.parse(text) as { extraction_name: string; data_inserted_len: string });
+  expect(logs.map((l) => [l.extraction_name, l.data_inserted_len])).toEqual([
+    ['a', '3'],
+    ['b', '4'],
+    ['c', '5'],
+  ]);
+});
+
+test.each(['0', '17', '1.5', 'two'])(
+  '--concurrency %s exits 2 naming the option and the range',
+  async (value) => {
+    const path = await writeConfig({ name: 'one', extractions: [offsetExtraction('a', 3, 'a')] });
+    const result = await cli(['run', path, '--data-dir', dir, '--concurrency', value]);
+    expect([result.code, result.stderr]).toEqual([
+      2,
+      `api-extractor: --concurrency must be a whole number from 1 to 16 (got "${value}")\n`,
+    ]);
+  },
+);

@@ -408,7 +408,7 @@ describe('two scheduler replicas on the DynamoDB slot store', () => {
     const replicas = replicaClients.map(
       (c, i) =>
         new Scheduler({
-          listConfigs: async () => configs,
+          listConfigs: async () => configs.map((config) => ({ config })),
           slots: new DynamoSlotStore(c.documents, configsName),
           runs: runStores[i]!,
           clock: { now: () => now },

@@ -93,6 +93,35 @@ test('parallel pages with mapping_fetch, transformations and JSON', async () => 
   }
 });
 
+test('a data_schema column empty in every row of a page is one warning per column in the log, in both loops', async () => {
+  const seed = pointAt(dealsSeed) as { extractions: Array<Record<string, unknown>> };
+  const config = {
+    ...seed,
+    extractions: [
+      {
+        ...seed.extractions[0],
+        name: 'typos',
+        // "Dael_Stage" and "emial" match nothing in the records; "id" and "Deal_Name" do.
+        data_schema: { id: 'id', Deal_Name: 'name', Dael_Stage: 'stage', Owner: { emial: 'email' } },
+        mapping_fetch: undefined,
+        transformations: [],
+      },
+    ],
+  };
+  const expected = ['stage', 'email'].map(
+    (column) =>
+      `data_schema column "${column}" is empty in every row of a page (20 rows): does its path match the records?`,
+  );
+  const reference = await engine.run(config);
+  const distributed = await pipeline.run(config);
+  for (const log of [reference.logs[0]!, distributed.logs[0]!]) {
+    expect(log.error).toBeNull();
+    expect(log).toMatchObject({ success: 'true', data_inserted_len: '230', warnings: 2 });
+    expect(log.warning_messages).toEqual(expected);
+  }
+  expect(distributed.run.counters.warnings).toBe(2);
+});
+
 test('link pagination, a schema-less CSV with nested fields, and boundary de-duplication on the next run', async () => {
   const config = {
     name: 'links',

@@ -18,7 +18,7 @@ import { captureLogger } from '../support/pipelineHarness';
 import { silentLogger } from '../../shared/ports/logger';
 import { type RunRecord, ZERO_COUNTERS } from '../../shared/ports/runs';
 
-function setup(configs: ApiConfig[], defaultSchedule?: string) {
+function setup(configs: ApiConfig[], defaultSchedule?: string, createdAt: Record<string, string> = {}) {
   const db = openDatabase(':memory:');
   const runs = new SqliteRunStore(db);
   const slots = new SqliteSlotStore(db);
@@ -27,7 +27,7 @@ function setup(configs: ApiConfig[], defaultSchedule?: string) {
   let n = 0;
   const replica = (id: number): Scheduler => {
     const deps: SchedulerDeps = {
-      listConfigs: async () => configs,
+      listConfigs: async () => configs.map((c) => ({ config: c, createdAt: createdAt[c.id!] })),
       slots,
       runs,
       clock: { now: () => now },
@@ -161,6 +161,50 @@ test('a run without progress for longer than the limit is failed with a reason',
   });
 });
 
+test('the first slot after a config is created runs, even when the scheduler first sees the config after it', async () => {
+  // Created at 20:15:58 and 20:16:01 with "* * * * *"; the first tick is at 20:16:05.
+  const s = setup(
+    [config('early', { schedule: '* * * * *' }), config('late', { schedule: '* * * * *' })],
+    undefined,
+    {
+      early: '2026-03-01T20:15:58.000Z',
+      late: '2026-03-01T20:16:01.000Z',
+    },
+  );
+  for (const t of ['20:16:05', '20:16:30', '20:17:02']) {
+    s.setNow(`2026-03-01T${t}Z`);
+    await Promise.all(s.replicas.map((r) => r.tick()));
+    await s.finishAll();
+  }
+  expect(s.started.map((x) => `${x.config}@${x.at.slice(11, 19)}`)).toEqual([
+    // The 20:16:00 slot came after early's creation: its first run. For late it came before: baseline.
+    'early@20:16:05',
+    'early@20:17:02',
+    'late@20:17:02',
+  ]);
+});
+
+test('enabling a config runs its next slot, not a catch-up of the slots that passed while it was disabled', async () => {
+  const configs = [config('hourly', { schedule: '0 * * * ? *' })];
+  const s = setup(configs);
+  s.setNow('2026-03-01T00:30:00Z');
+  await s.replicas[0]!.tick();
+  s.setNow('2026-03-01T01:00:10Z');
+  await s.replicas[0]!.tick();
+  await s.finishAll();
+  configs[0] = config('hourly', { schedule: '0 * * * ? *', enabled: false });
+  for (const t of ['02:00:10', '03:00:10', '03:30:00']) {
+    s.setNow(`2026-03-01T${t}Z`);
+    await Promise.all(s.replicas.map((r) => r.tick()));
+  }
+  configs[0] = config('hourly', { schedule: '0 * * * ? *' });
+  s.setNow('2026-03-01T03:40:00Z');
+  await Promise.all(s.replicas.map((r) => r.tick()));
+  s.setNow('2026-03-01T04:00:10Z');
+  await Promise.all(s.replicas.map((r) => r.tick()));
+  expect(s.started.map((x) => x.at.slice(11, 19))).toEqual(['01:00:10', '04:00:10']);
+});
+
 describe('the configs a scheduler sees', () => {
   test('a stored config that no longer validates (saved before a rule) is logged and skipped; the others are scheduled', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'live-configs-'));
@@ -184,7 +228,8 @@ describe('the configs a scheduler sees', () => {
       });
       const lines: LogLine[] = [];
       const live = await liveConfigs(stores.configs, captureLogger(lines));
-      expect(live.map((c) => c.id)).toEqual(['ok']);
+      expect(live.map((c) => c.config.id)).toEqual(['ok']);
+      expect(live[0]!.createdAt).toBe(at);
       expect(lines).toEqual([
         expect.objectContaining({
           message: 'stored config is not valid; it is not scheduled',

@@ -63,7 +63,17 @@ export async function handleFinalizeTask(
     );
     // The file exists; now the log, then `last`, then the state change and the clean-up.
     await output.commit(deps, log, extractionId);
-    await deps.runs.transitionExtraction(runId, extractionId, ['finalizing'], 'succeeded', log);
+    const succeeded = await deps.runs.transitionExtraction(
+      runId,
+      extractionId,
+      ['finalizing'],
+      'succeeded',
+      log,
+    );
+    // The detail stage counted its warnings; the empty data_schema columns are counted
+    // here, once: only by the writer whose transition won.
+    if (succeeded && output.emptyColumnWarnings > 0)
+      await deps.runs.addCounters(runId, { warnings: output.emptyColumnWarnings }, extractionId);
     ctx.logger.info('extraction written', {
       run_id: runId,
       extraction: ex.extraction.name,
