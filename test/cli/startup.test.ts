@@ -1,0 +1,107 @@
+/**
+ * What the `api-extractor` command does before its first request, seen from inside the
+ * process: a preload script records, at exit, the modules the process loaded and any
+ * child process it started, one file per process.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { type FakeApi, startFakeApi } from '../support/fakeApi';
+
+const run = promisify(execFile);
+const BIN = join(__dirname, '../../bin/api-extractor.js');
+
+/** Written to the test's directory and preloaded with `--require`. */
+const TRACE = `'use strict';
+const childProcess = require('node:child_process');
+const { writeFileSync } = require('node:fs');
+const { join } = require('node:path');
+const started = [];
+for (const name of ['spawn', 'fork', 'exec', 'execFile', 'spawnSync', 'execSync', 'execFileSync']) {
+  const original = childProcess[name];
+  childProcess[name] = function (...args) {
+    started.push(name + ' ' + String(args[0]));
+    return original.apply(this, args);
+  };
+}
+process.on('exit', () => {
+  writeFileSync(
+    join(process.env.TRACE_DIR, process.pid + '.json'),
+    JSON.stringify({ modules: Object.keys(require.cache), started, execArgv: process.execArgv }),
+  );
+});
+`;
+
+interface Trace {
+  modules: string[];
+  started: string[];
+  execArgv: string[];
+}
+
+let dir: string;
+let api: FakeApi;
+beforeAll(async () => {
+  api = await startFakeApi({ records: 30, pageSize: 10 });
+});
+afterAll(() => api.close());
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'api-extractor-startup-'));
+});
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+async function traced(args: string[]): Promise<{ stdout: string; traces: Trace[] }> {
+  const traceDir = join(dir, 'traces');
+  await writeFile(join(dir, 'trace.js'), TRACE);
+  await rm(traceDir, { recursive: true, force: true });
+  await import('node:fs/promises').then((fs) => fs.mkdir(traceDir));
+  const { stdout } = await run(process.execPath, ['--require', join(dir, 'trace.js'), BIN, ...args], {
+    env: { ...process.env, NO_COLOR: '1', TRACE_DIR: traceDir },
+  });
+  const files = await readdir(traceDir);
+  const traces = await Promise.all(
+    files.map(async (f) => JSON.parse(await readFile(join(traceDir, f), 'utf8')) as Trace),
+  );
+  return { stdout, traces };
+}
+
+test('a run to files is one process that loads neither the AWS SDK nor the config API server', async () => {
+  const config = join(dir, 'config.json');
+  await writeFile(
+    config,
+    JSON.stringify({
+      name: 'startup',
+      extractions: [
+        {
+          name: 'deals',
+          endpoint: { url: `${api.url}/crm/v2/deals` },
+          data_key: 'data',
+          pagination: {
+            type: 'sequential',
+            parameters: { param_name: 'page', there_are_more_pages: 'info.more_records' },
+          },
+          s3_destiny: { bucket: 'out', folder: 'deals/', filename: 'all' },
+        },
+      ],
+    }),
+  );
+  const { stdout, traces } = await traced(['run', config, '--data-dir', join(dir, 'data'), '--no-progress']);
+  expect(JSON.parse(stdout)).toMatchObject({ success: 'true', data_inserted_len: '30' });
+  expect(traces).toHaveLength(1);
+  const [trace] = traces;
+  expect(trace!.started).toEqual([]);
+  const loaded = (pattern: RegExp): string[] => trace!.modules.filter((m) => pattern.test(m));
+  expect(loaded(/[\\/]node_modules[\\/]@aws-sdk[\\/]/)).toEqual([]);
+  expect(loaded(/[\\/]node_modules[\\/]@smithy[\\/]/)).toEqual([]);
+  expect(loaded(/[\\/]node_modules[\\/](express|swagger-ui-express|better-sqlite3)[\\/]/)).toEqual([]);
+  // The engine did run in this process.
+  expect(loaded(/[\\/]dist[\\/]shared[\\/]engine[\\/]runExtraction\.js$/)).toHaveLength(1);
+});
+
+test('--version is one process too', async () => {
+  const { stdout, traces } = await traced(['--version']);
+  expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  expect(traces).toHaveLength(1);
+  expect(traces[0]!.started).toEqual([]);
+});
