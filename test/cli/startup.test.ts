@@ -3,11 +3,12 @@
  * process: a preload script records, at exit, the modules the process loaded and any
  * child process it started, one file per process.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { startServer } from '../support/engineHarness';
 import { type FakeApi, startFakeApi } from '../support/fakeApi';
 
 const run = promisify(execFile);
@@ -105,3 +106,56 @@ test('--version is one process too', async () => {
   expect(traces).toHaveLength(1);
   expect(traces[0]!.started).toEqual([]);
 });
+
+test.each(['SIGINT', 'SIGTERM'] as const)(
+  '%s during a run: the run stops, its log says interrupted and the command exits 1',
+  async (signal) => {
+    let answer: (() => void) | undefined;
+    const stalled = await startServer(
+      () =>
+        new Promise((resolve) => {
+          answer = () => resolve({ body: { data: [], info: { more_records: false } } });
+        }),
+    );
+    try {
+      const config = join(dir, 'config.json');
+      await writeFile(
+        config,
+        JSON.stringify({
+          name: 'signals',
+          extractions: [
+            {
+              name: 'slow',
+              endpoint: { url: `${stalled.url}/items` },
+              data_key: 'data',
+              s3_destiny: { bucket: 'out', folder: 'slow/', filename: 'all' },
+            },
+          ],
+        }),
+      );
+      const child = spawn(
+        process.execPath,
+        [BIN, 'run', config, '--data-dir', join(dir, 'data'), '--no-progress'],
+        {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let stdout = '';
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const deadline = Date.now() + 30_000;
+      while (stalled.requests.length === 0 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
+      expect(stalled.requests).toHaveLength(1);
+      child.kill(signal);
+      expect(await exited).toBe(1);
+      expect(JSON.parse(stdout)).toMatchObject({
+        success: 'false',
+        error: expect.stringContaining('interrupted'),
+      });
+    } finally {
+      answer?.();
+      await stalled.close();
+    }
+  },
+);
