@@ -1,16 +1,16 @@
 /**
  * How the `api-extractor` command starts (bin/api-extractor.js calls {@link start}): in
  * one process, with V8's compile cache on, its young generation capped once the
- * command's modules are loaded (services/youngGeneration.ts; capped before, it would
+ * command's modules are loaded (services/heap.ts; capped before, it would
  * stay at its initial size, too small for a page's objects, which would all be
- * promoted), and each module loading only what a run needs (the AWS SDK, express and
+ * promoted) and its old generation's growth between full collections limited, and each module loading only what a run needs (the AWS SDK, express and
  * SQLite are not among them).
  */
 import { lstatSync, mkdirSync } from 'node:fs';
 import { enableCompileCache } from 'node:module';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { capYoungGeneration } from '../youngGeneration';
+import { capYoungGeneration, limitHeapGrowth } from '../heap';
 
 /**
  * `<tmp>/api-extractor-compile-cache-<uid>`, made private to this user; undefined (no
@@ -42,5 +42,6 @@ export async function start(argv: string[] = process.argv): Promise<void> {
   enableCache();
   const { main } = await import('./main');
   capYoungGeneration();
+  limitHeapGrowth();
   await main(argv);
 }

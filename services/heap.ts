@@ -1,5 +1,6 @@
 /**
- * The size of V8's young generation, set from inside the process.
+ * V8's heap sizing, set from inside the process: the young generation's cap and how far
+ * the old generation may grow between full collections.
  *
  * Under a steady allocation rate V8 grows its young generation to two semi-spaces of
  * 64 MiB, most of the engine's peak memory on long runs. `--max-semi-space-size` caps
@@ -9,6 +10,11 @@
  * does not grow, so a collection observer sets it to 1 from the first collection that
  * sees the young generation at the cap.
  * A user's own `--max-semi-space-size` (NODE_OPTIONS) still bounds it.
+ *
+ * The old generation: after each full collection V8 lets it grow to up to 4 times what
+ * survived before the next one; on a long run, where what a page leaves behind is
+ * promoted and dies there, that headroom is all garbage and peak memory grows with
+ * rows. `--heap-growing-percent`, read at each full collection, sets the factor instead.
  */
 import { PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
@@ -50,4 +56,15 @@ export function capYoungGeneration(mib: number = SEMI_SPACE_MIB): void {
     observer.disconnect();
   });
   observer.observe({ entryTypes: ['gc'] });
+}
+
+/** Old-generation headroom over what survived the last full collection. */
+export const HEAP_GROWING_PERCENT = 30;
+
+/**
+ * After each full collection, the old generation may grow by `percent` of what survived
+ * it before the next one (V8's own factor is 1.1 to 4, by its collection speed).
+ */
+export function limitHeapGrowth(percent: number = HEAP_GROWING_PERCENT): void {
+  setFlagsFromString(`--heap-growing-percent=${Math.max(1, Math.round(percent))}`);
 }
