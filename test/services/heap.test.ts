@@ -73,7 +73,7 @@ let max = 0;
 })();
 `;
 
-test('with its growth limited to 30%, the old generation peaks near 1.3 times the live set, not the up to 4 times V8 allows', async () => {
+test('with its growth limited to 30%, the old generation peaks under twice the live set, not the up to 4 times V8 allows', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'api-extractor-heap-'));
   try {
     const script = join(dir, 'oldGarbage.js');
@@ -81,7 +81,8 @@ test('with its growth limited to 30%, the old generation peaks near 1.3 times th
     const peak = async (mode: 'limit' | 'free'): Promise<number> =>
       Number((await run(process.execPath, ['--expose-gc', script, mode])).stdout);
     const limited = await peak('limit');
-    expect(limited).toBeLessThan(1.6);
+    // 1.3 and the pages it holds committed besides: 1.3 to 1.65 on a loaded machine.
+    expect(limited).toBeLessThan(2);
     // V8's own factor depends on its collection and allocation speeds (2.3 to 3.7 here).
     expect(await peak('free')).toBeGreaterThan(limited);
   } finally {
