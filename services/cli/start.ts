@@ -7,7 +7,7 @@
  * SQLite are not among them).
  */
 import { lstatSync, mkdirSync } from 'node:fs';
-import { enableCompileCache } from 'node:module';
+import * as nodeModule from 'node:module';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { capYoungGeneration, limitHeapGrowth } from '../heap';
@@ -34,8 +34,11 @@ export function compileCacheDir(base: string = tmpdir()): string | undefined {
 /** Compiled code of the command's modules is cached between runs (`NODE_DISABLE_COMPILE_CACHE=1` turns it off). */
 function enableCache(): void {
   if (process.env.NODE_DISABLE_COMPILE_CACHE) return;
+  // Node 22.1 and later; an older Node (below `engines`) runs without it.
+  const enable = (nodeModule as { enableCompileCache?: (dir: string) => unknown }).enableCompileCache;
+  if (typeof enable !== 'function') return;
   const dir = compileCacheDir();
-  if (dir) enableCompileCache(dir);
+  if (dir) enable(dir);
 }
 
 export async function start(argv: string[] = process.argv): Promise<void> {
