@@ -67,26 +67,24 @@ async function traced(args: string[]): Promise<{ stdout: string; traces: Trace[]
   return { stdout, traces };
 }
 
+/** A config of one extraction, written to the test's directory. */
+async function writeConfig(name: string, extraction: Record<string, unknown>): Promise<string> {
+  const path = join(dir, 'config.json');
+  await writeFile(path, JSON.stringify({ name, extractions: [extraction] }));
+  return path;
+}
+
 test('a run to files is one process that loads neither the AWS SDK nor the config API server', async () => {
-  const config = join(dir, 'config.json');
-  await writeFile(
-    config,
-    JSON.stringify({
-      name: 'startup',
-      extractions: [
-        {
-          name: 'deals',
-          endpoint: { url: `${api.url}/crm/v2/deals` },
-          data_key: 'data',
-          pagination: {
-            type: 'sequential',
-            parameters: { param_name: 'page', there_are_more_pages: 'info.more_records' },
-          },
-          s3_destiny: { bucket: 'out', folder: 'deals/', filename: 'all' },
-        },
-      ],
-    }),
-  );
+  const config = await writeConfig('startup', {
+    name: 'deals',
+    endpoint: { url: `${api.url}/crm/v2/deals` },
+    data_key: 'data',
+    pagination: {
+      type: 'sequential',
+      parameters: { param_name: 'page', there_are_more_pages: 'info.more_records' },
+    },
+    s3_destiny: { bucket: 'out', folder: 'deals/', filename: 'all' },
+  });
   const { stdout, traces } = await traced(['run', config, '--data-dir', join(dir, 'data'), '--no-progress']);
   expect(JSON.parse(stdout)).toMatchObject({ success: 'true', data_inserted_len: '30' });
   expect(traces).toHaveLength(1);
@@ -118,21 +116,12 @@ test.each(['SIGINT', 'SIGTERM'] as const)(
         }),
     );
     try {
-      const config = join(dir, 'config.json');
-      await writeFile(
-        config,
-        JSON.stringify({
-          name: 'signals',
-          extractions: [
-            {
-              name: 'slow',
-              endpoint: { url: `${stalled.url}/items` },
-              data_key: 'data',
-              s3_destiny: { bucket: 'out', folder: 'slow/', filename: 'all' },
-            },
-          ],
-        }),
-      );
+      const config = await writeConfig('signals', {
+        name: 'slow',
+        endpoint: { url: `${stalled.url}/items` },
+        data_key: 'data',
+        s3_destiny: { bucket: 'out', folder: 'slow/', filename: 'all' },
+      });
       const child = spawn(
         process.execPath,
         [BIN, 'run', config, '--data-dir', join(dir, 'data'), '--no-progress'],
