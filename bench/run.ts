@@ -116,8 +116,8 @@ function parseOptions(argv: readonly string[]): Options {
     only: new Set(GROUPS),
     profile: false,
     rowsInFlight: 1,
-    // The flags the api-extractor command runs the engine with (bin/api-extractor.js).
-    nodeFlags: ['--max-semi-space-size=8'],
+    // What the api-extractor command sets from inside (services/heap.ts), as flags.
+    nodeFlags: ['--max-semi-space-size=8', '--heap-growing-percent=30'],
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
