@@ -1,10 +1,11 @@
 /**
  * The `api-extractor` command's entry from the benchmark build (dist-bench), for the
- * `workload` case: what bin/api-extractor.js runs once it has re-executed Node with its
- * memory flag (the bench passes that flag itself, so there is no re-execution here).
- * At exit it prints one stderr line `BENCH_PROCESS {json}`: peak RSS and CPU time.
+ * `workload` case: what bin/api-extractor.js runs (services/cli/start.ts: one process,
+ * compile cache, young generation capped from inside, modules loaded after that), with
+ * no V8 flags of its own. At exit it prints one stderr line `BENCH_PROCESS {json}`: peak
+ * RSS and CPU time.
  */
-import { main } from '../services/cli/main';
+import { start } from '../services/cli/start';
 
 process.on('exit', () => {
   const cpu = process.cpuUsage();
@@ -16,4 +17,4 @@ process.on('exit', () => {
   process.stderr.write(`BENCH_PROCESS ${JSON.stringify(stats)}\n`);
 });
 
-void main();
+void start();

@@ -76,6 +76,8 @@ interface Options {
   rowsInFlight: number;
   /** Extra node flags for the engine children (V8 heap experiments). */
   nodeFlags: string[];
+  /** `--node-flags` as given; the workload case adds no flags of its own (bin/api-extractor.js adds none). */
+  givenNodeFlags?: string[];
 }
 
 interface Plan {
@@ -114,8 +116,8 @@ function parseOptions(argv: readonly string[]): Options {
     only: new Set(GROUPS),
     profile: false,
     rowsInFlight: 1,
-    // The flags the api-extractor command runs the engine with (bin/api-extractor.js).
-    nodeFlags: ['--max-semi-space-size=8'],
+    // What the api-extractor command sets from inside (services/heap.ts), as flags.
+    nodeFlags: ['--max-semi-space-size=8', '--heap-growing-percent=30'],
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -134,6 +136,7 @@ function parseOptions(argv: readonly string[]): Options {
       options.rowsInFlight = n;
     } else if (arg === '--node-flags') {
       options.nodeFlags = (argv[++i] ?? '').split(/\s+/).filter(Boolean);
+      options.givenNodeFlags = options.nodeFlags;
       if (options.nodeFlags.some((f) => !f.startsWith('--')))
         throw new BenchFailure('--node-flags takes node options, e.g. "--max-semi-space-size=8"');
     } else if (arg === '--help' || arg === '-h') {
@@ -446,7 +449,7 @@ async function main(): Promise<number> {
       try {
         const result = await runWorkloadCase(records, {
           benchDir: BENCH_DIR,
-          nodeFlags: options.nodeFlags,
+          nodeFlags: options.givenNodeFlags ?? [],
           profileFlags: (id, role) => profileFlagsFor(options, id, role),
         });
         workload.push(result);

@@ -1,6 +1,5 @@
 import { parseBucketList } from '../shared/core/bucketName';
 import { parseSchedule } from '../shared/core/schedule';
-import { type AwsSettings, awsSettingsFromEnv } from '../shared/adapters/aws/config';
 import {
   configureProcessResponseBudget,
   DEFAULT_MAX_RESPONSE_MB,
@@ -82,29 +81,6 @@ export class EnvReader {
 }
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
-
-/**
- * The AWS settings of a service, or undefined after printing every problem (these
- * and the reader's) and setting exit code 2.
- */
-export function awsSettingsOrReport(
-  service: string,
-  env: NodeJS.ProcessEnv,
-  read: EnvReader,
-  problems: string[] = [],
-): AwsSettings | undefined {
-  let settings: AwsSettings | undefined;
-  try {
-    settings = awsSettingsFromEnv(env);
-  } catch (err) {
-    problems.push((err as Error).message);
-  }
-  problems.push(...read.problems);
-  if (settings && problems.length === 0) return settings;
-  process.stderr.write(`${service}: ${new EnvError(problems).message}\n`);
-  process.exitCode = 2;
-  return undefined;
-}
 
 /**
  * Installs this process's response memory budget from `RESPONSE_MEMORY_BUDGET_MB` and

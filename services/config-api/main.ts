@@ -21,7 +21,8 @@ import { createLogger } from '../../shared/observability/logger';
 import { startRun } from '../../shared/pipeline/stages';
 import type { SecretStore } from '../../shared/ports/storage';
 import { causeChain } from '../causes';
-import { awsSettingsOrReport, EnvReader, installResponseBudget, LOG_LEVELS } from '../env';
+import { awsSettingsOrReport } from '../awsEnv';
+import { EnvReader, installResponseBudget, LOG_LEVELS } from '../env';
 import { listen, stopOnSignals } from '../lifecycle';
 
 const SERVICE = 'config-api';

@@ -16,7 +16,8 @@ import { failRun } from '../../shared/pipeline/outcomes';
 import { RunContexts } from '../../shared/pipeline/runContext';
 import { liveConfigs, Scheduler } from '../../shared/pipeline/scheduler';
 import { startRun } from '../../shared/pipeline/stages';
-import { awsSettingsOrReport, EnvReader, installResponseBudget, LOG_LEVELS } from '../env';
+import { awsSettingsOrReport } from '../awsEnv';
+import { EnvReader, installResponseBudget, LOG_LEVELS } from '../env';
 import { stopOnSignals } from '../lifecycle';
 
 const SERVICE = 'scheduler';

@@ -21,7 +21,8 @@ import {
 } from '../../shared/core/topology';
 import { startDeadLetterWorkers, startWorker } from '../../shared/pipeline/workers';
 import type { Consumer } from '../../shared/ports/queue';
-import { awsSettingsOrReport, EnvReader, installResponseBudget, LOG_LEVELS } from '../env';
+import { awsSettingsOrReport } from '../awsEnv';
+import { EnvReader, installResponseBudget, LOG_LEVELS } from '../env';
 import { stopOnSignals } from '../lifecycle';
 
 export async function main(argv = process.argv, env = process.env): Promise<void> {

@@ -83,6 +83,10 @@ export function parseJsonBody(text: string, url: string, status: number, keepOrd
   }
 }
 
+function isBlank(text: string): boolean {
+  return text.trim() === '';
+}
+
 export class PageFetcher {
   private readonly selectRecords: (body: unknown) => unknown;
 
@@ -131,7 +135,7 @@ export class PageFetcher {
       return {
         status: res.status,
         headers: res.headers,
-        bodyText: res.body,
+        blankBody: isBlank(res.body),
         body: undefined,
         records: [],
         url: res.url,
@@ -148,7 +152,7 @@ export class PageFetcher {
     return {
       status: res.status,
       headers: res.headers,
-      bodyText: res.body,
+      blankBody: isBlank(res.body),
       body,
       records: recordsOf(this.selectRecords(body)),
       url: res.url,

@@ -30,8 +30,12 @@ export interface PageCursor {
 export interface PageView {
   status: number;
   headers: Record<string, string | string[] | undefined>;
-  /** Raw body text ('' when empty). */
-  bodyText: string;
+  /**
+   * The body had no bytes but whitespace. The text itself is not kept: a page lives
+   * while its rows are mapped and written, and a body held that long outlives a
+   * young-generation collection and fills the old generation (docs/benchmarks.md).
+   */
+  blankBody: boolean;
   /** Parsed JSON body; undefined when empty. */
   body: unknown;
   records: readonly unknown[];
@@ -63,8 +67,8 @@ export function isEndStatus(status: number): boolean {
 }
 
 /** No bytes, or a JSON null, [] or {}. */
-export function isEmptyBody(page: Pick<PageView, 'bodyText' | 'body'>): boolean {
-  if (page.bodyText.trim() === '') return true;
+export function isEmptyBody(page: Pick<PageView, 'blankBody' | 'body'>): boolean {
+  if (page.blankBody) return true;
   const body = page.body;
   if (body === null) return true;
   if (Array.isArray(body)) return body.length === 0;

@@ -1,5 +1,9 @@
 /** The nesting pre-check of response bodies: strings (escapes included) never count as nesting. */
-import { jsonNestsDeeperThan } from '../../shared/extract/pageFetcher';
+import type { ApiConfig, Extraction } from '../../shared/core/config/types';
+import { SecretScope } from '../../shared/core/secretOrigins';
+import type { AuthenticatedClient } from '../../shared/extract/auth';
+import type { HttpResponse } from '../../shared/extract/http';
+import { jsonNestsDeeperThan, PageFetcher } from '../../shared/extract/pageFetcher';
 
 const nested = (depth: number): string => '['.repeat(depth) + ']'.repeat(depth);
 
@@ -42,4 +46,51 @@ test('agrees with a character-by-character scan on generated bodies', () => {
     for (let k = next() % 60; k > 0; k--) text += pieces[next() % pieces.length];
     expect([text, jsonNestsDeeperThan(text, 3)]).toEqual([text, reference(text, 3)]);
   }
+});
+
+/**
+ * A page is handed to the output with its parsed records; its raw text is not kept with
+ * it, so a body is garbage as soon as it is parsed (held while its rows are mapped and
+ * written, it outlived a young-generation collection and filled the old generation).
+ */
+describe('PageFetcher views', () => {
+  const config = {
+    auth: {},
+    extractions: [{ name: 'x', endpoint: { url: 'https://api.example/items' }, data_key: 'data' }],
+  } as unknown as ApiConfig;
+  const extraction = {
+    ...config.extractions[0]!,
+    endpoint: { url: 'https://api.example/items' },
+  } as Extraction;
+  const fetcherFor = (body: string): PageFetcher => {
+    const client = {
+      send: async (): Promise<HttpResponse> => ({
+        status: 200,
+        headers: {},
+        body,
+        url: 'https://api.example/items',
+        release: () => undefined,
+      }),
+    } as unknown as AuthenticatedClient;
+    return new PageFetcher(extraction, client, () => undefined, new SecretScope(config, {}, []), 0);
+  };
+  const cursor = { index: 0 };
+
+  test('keep the records, not the body text', async () => {
+    const text = JSON.stringify({ data: [{ id: 1 }, { id: 2 }], info: { more: false } });
+    const page = await fetcherFor(text).fetch(cursor);
+    expect(page.records).toEqual([{ id: 1 }, { id: 2 }]);
+    expect(JSON.stringify(page)).not.toContain(JSON.stringify(text));
+    expect(Object.values(page)).not.toContain(text);
+    expect(page.blankBody).toBe(false);
+  });
+
+  test.each([
+    ['no bytes', ''],
+    ['only whitespace', ' \n '],
+  ])('say a body of %s is blank', async (_name, text) => {
+    const page = await fetcherFor(text).fetch(cursor);
+    expect(page.blankBody).toBe(true);
+    expect(page.records).toEqual([]);
+  });
 });

@@ -24,7 +24,7 @@ function paginator(inFlight: number, lastIndex: number): Paginator {
 }
 
 function view(index: number): PageView {
-  return { status: 200, headers: {}, bodyText: '', body: undefined, records: [index], url: `/p/${index}` };
+  return { status: 200, headers: {}, blankBody: true, body: undefined, records: [index], url: `/p/${index}` };
 }
 
 /** A page fetch that reserves its body from the budget, as the transport and PageFetcher do. */
