@@ -38,6 +38,7 @@ export function makeTokenManager(
     clock: systemClock,
     store: options.store,
     tokenKey: 'run-1',
+    refreshKey: 'config:test',
   });
   return { tokens, client, redactor };
 }
