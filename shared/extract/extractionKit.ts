@@ -85,7 +85,8 @@ export class RunSession {
   /** The deployment's logger, redacting every secret and token of the run. */
   readonly logger: Logger;
   private readonly transports: HttpTransport[] = [];
-  private readonly budgets: SharedBudget[] = [];
+  /** The budgets of the session's extractions (their `stats` tell how they were shared). */
+  readonly budgets: SharedBudget[] = [];
 
   private constructor(
     readonly config: ApiConfig,

@@ -12,19 +12,30 @@
  * to a fair share when another process is waiting.
  */
 import { randomUUID } from 'node:crypto';
-import type { BudgetState, RateBudgetStore, RequestGate, StoredBudget } from '../ports/rateBudget';
+import type {
+  BudgetState,
+  InFlightLease,
+  RateBudgetStore,
+  RequestGate,
+  StoredBudget,
+} from '../ports/rateBudget';
 import { delay } from './http';
 
 /** Starts are spaced this much wider than the rate, so jitter cannot crowd a one-second window. */
-export const RATE_HEADROOM = 0.05;
+export const RATE_HEADROOM = 0.06;
 /** A claim covers about this much time of starts (at least one start). */
 const SLICE_MS = 250;
+/**
+ * Starts are claimed at most this far ahead, all processes together: a pause reaches
+ * every process, at the latest, when it next claims.
+ */
+const HORIZON_MS = 2 * SLICE_MS;
 /** How long an in-flight share lasts unless renewed (a process that dies frees it then). */
-export const IN_FLIGHT_LEASE_MS = 15_000;
+export const IN_FLIGHT_LEASE_MS = 6_000;
 /** An idle process gives its in-flight share back after this long. */
 const LINGER_MS = 200;
 /** How often a process waiting for in-flight slots held by others asks again. */
-const BUSY_POLL_MS = 100;
+const BUSY_POLL_MS = 250;
 
 export interface BudgetLimits {
   /** Request starts per second, all processes together. */
@@ -32,6 +43,10 @@ export interface BudgetLimits {
   /** Requests in flight, all processes together. */
   inFlight?: number;
 }
+
+/** A share without its expiry, to tell whether a claim changes it. */
+const leaseShape = (lease: InFlightLease | undefined): string =>
+  lease ? `${lease.slots}${lease.waiting ? ' waiting' : ''}` : 'none';
 
 const freshState = (): BudgetState => ({ nextSlot: 0, pausedUntil: 0, holders: {} });
 
@@ -51,12 +66,18 @@ export class SharedBudget implements RequestGate {
   private leaseUntil = 0;
   private inUse = 0;
   private inFlightWanted = 0;
+  /** The last claim left this process below its fair share of requests in flight. */
+  private starved = false;
   private wakers: Array<() => void> = [];
   private syncing: Promise<void> | undefined;
   private lastSyncMs = 0;
+  /** Before this, the schedule is claimed beyond the horizon: nothing to claim. */
+  private claimableAt = 0;
   private lingerTimer: NodeJS.Timeout | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** What this process did with the record: claims written, claims lost to another process, starts dropped late. */
+  readonly stats = { claims: 0, conflicts: 0, late: 0, slots: 0 };
   private peekedAt = 0;
   private peeking: Promise<void> | undefined;
 
@@ -68,9 +89,9 @@ export class SharedBudget implements RequestGate {
   ) {
     const rate = limits.requestsPerSecond;
     this.intervalMs = rate ? 1000 / (rate * (1 - RATE_HEADROOM)) : undefined;
-    // Two starts a second apart by schedule are this much further apart: half of it for
-    // a late start, half for the network.
-    this.lateToleranceMs = rate ? (1000 * RATE_HEADROOM) / (1 - RATE_HEADROOM) / 2 : 0;
+    // Two starts a second apart by schedule are this much further apart: 40% of it for
+    // a late start, the rest for the network and the upstream's own clock.
+    this.lateToleranceMs = rate ? ((1000 * RATE_HEADROOM) / (1 - RATE_HEADROOM)) * 0.4 : 0;
     this.maxBatch = rate ? Math.max(1, Math.floor((rate * SLICE_MS) / 1000)) : 0;
   }
 
@@ -128,7 +149,9 @@ export class SharedBudget implements RequestGate {
       this.inFlightWanted++;
       try {
         await this.sync();
-        if (!this.hasInFlightSlot()) await this.changed(BUSY_POLL_MS, signal);
+        // Starved: ask again soon; with its share: wait for one of its own requests to end.
+        if (!this.hasInFlightSlot())
+          await this.changed(this.starved ? BUSY_POLL_MS : IN_FLIGHT_LEASE_MS / 3, signal);
       } finally {
         this.inFlightWanted--;
       }
@@ -181,13 +204,22 @@ export class SharedBudget implements RequestGate {
         const slot = this.slots.shift();
         if (slot === undefined) {
           await this.sync();
+          const wait = Math.max(this.claimableAt, this.pausedUntil) - this.clock();
+          if (this.slots.length === 0 && wait > 0) await delay(Math.min(wait, SLICE_MS), signal);
           continue;
         }
+        // The next claim is made while these starts are used, so no sender waits for the store.
+        if (this.slots.length < this.maxBatch && this.clock() >= this.claimableAt)
+          this.sync().catch(() => undefined);
         if (slot < this.pausedUntil) continue;
         const wait = slot - this.clock();
         if (wait > 0) await delay(wait, signal);
         // A pause that came while waiting voids the slot; so does a start that came too late.
-        if (slot < this.pausedUntil || this.clock() - slot > this.lateToleranceMs) continue;
+        if (slot < this.pausedUntil) continue;
+        if (this.clock() - slot > this.lateToleranceMs) {
+          this.stats.late++;
+          continue;
+        }
         return;
       }
     } finally {
@@ -236,10 +268,28 @@ export class SharedBudget implements RequestGate {
         holders: { ...current.state.holders },
       };
       state.nextSlot = Math.max(state.nextSlot, state.pausedUntil);
+      const previous = current.state.holders[this.holder];
       const grant = this.shareOf(state, now);
       const claimed = this.claimSlots(state, now);
+      const mine = state.holders[this.holder];
+      const changed =
+        claimed.length > 0 ||
+        state.pausedUntil > current.state.pausedUntil ||
+        leaseShape(mine) !== leaseShape(previous) ||
+        (mine !== undefined && (previous?.expiresAt ?? 0) < now + (2 * IN_FLIGHT_LEASE_MS) / 3);
+      if (!changed) {
+        // Nothing to claim or give back: a fresh read is enough to learn of pauses.
+        const fresh = this.cached === current ? await this.store.read(this.key) : current;
+        this.cached = fresh;
+        if (fresh) this.pausedUntil = Math.max(this.pausedUntil, fresh.state.pausedUntil);
+        this.held = grant;
+        this.lastSyncMs = this.clock() - began;
+        return;
+      }
       if (await this.store.write(this.key, state, current.version)) {
         this.cached = { state, version: current.version + 1 };
+        this.stats.claims++;
+        this.stats.slots += claimed.length;
         this.lastSyncMs = this.clock() - began;
         this.held = grant;
         this.leaseUntil = grant > 0 ? now + IN_FLIGHT_LEASE_MS - SLICE_MS : 0;
@@ -251,6 +301,7 @@ export class SharedBudget implements RequestGate {
       }
       // Another process wrote first: read its record and claim again.
       this.cached = undefined;
+      this.stats.conflicts++;
       if (attempt > 1) await delay(Math.random() * 20 * Math.min(attempt, 5));
     }
   }
@@ -266,18 +317,20 @@ export class SharedBudget implements RequestGate {
     const demand = this.inUse + this.inFlightWanted;
     // A busy process keeps its share; an idle one (or a closed one) gives it back.
     const wanted = this.closed || demand === 0 ? 0 : Math.min(limit, Math.max(this.held, demand));
+    // Below its fair share a process asks the others to give back down to theirs; with its
+    // share it takes what is free and waits for its own requests to end.
+    const contenders = others.filter(([, lease]) => lease.slots > 0 || lease.waiting).length + 1;
+    const fair = Math.max(1, Math.floor(limit / contenders));
     let grant = Math.min(wanted, Math.max(0, limit - othersHeld));
-    if (others.some(([, lease]) => lease.waiting)) {
-      const contenders = others.filter(([, lease]) => lease.slots > 0 || lease.waiting).length + 1;
-      grant = Math.min(grant, Math.max(1, Math.floor(limit / contenders)));
-    }
+    if (others.some(([, lease]) => lease.waiting)) grant = Math.min(grant, fair);
+    this.starved = grant < Math.min(wanted, fair);
     // Requests already sent stay counted until they end, whatever the new share.
     const recorded = Math.max(grant, this.inUse);
-    if (recorded > 0 || wanted > grant)
+    if (recorded > 0 || this.starved)
       state.holders[this.holder] = {
         slots: recorded,
         expiresAt: now + IN_FLIGHT_LEASE_MS,
-        ...(wanted > grant ? { waiting: true } : {}),
+        ...(this.starved ? { waiting: true } : {}),
       };
     else delete state.holders[this.holder];
     return grant;
@@ -286,10 +339,20 @@ export class SharedBudget implements RequestGate {
   /** Start times claimed for the senders waiting here, written into `state`. */
   private claimSlots(state: BudgetState, now: number): number[] {
     if (this.intervalMs === undefined || this.closed) return [];
-    const want = Math.min(this.maxBatch, this.slotWaiters - this.slots.length);
+    // A whole slice for whoever waits: senders of this process come one after another
+    // (each holds an in-flight slot while it waits), so claiming only for the waiting ones
+    // would cost a round trip to the store per request.
+    if (this.slotWaiters === 0) return [];
+    const want = Math.min(this.maxBatch, 2 * this.maxBatch - this.slots.length);
     if (want <= 0) return [];
-    // The first start leaves time for this write to land, so it is not already late.
-    const first = Math.max(state.nextSlot, now + 2 * this.lastSyncMs + 5);
+    if (state.nextSlot > now + HORIZON_MS) {
+      this.claimableAt = state.nextSlot - HORIZON_MS;
+      return [];
+    }
+    // The first start leaves time for this write to land, so it is not already late (a
+    // process's first exchange with the store is the slow one: connections, credentials).
+    const lead = this.stats.claims === 0 ? HORIZON_MS : Math.max(50, 3 * this.lastSyncMs);
+    const first = Math.max(state.nextSlot, now + lead);
     const claimed = Array.from({ length: want }, (_, i) => first + i * this.intervalMs!);
     state.nextSlot = first + want * this.intervalMs;
     return claimed;
