@@ -38,8 +38,6 @@ async function main() {
       const rows = Array.from({ length: Number(env.REQUESTS) }, (_, i) => ({ id: base + i }));
       const outcomes = await fetchDetails(kit.details, rows, rows, new Semaphore(8));
       await session.close();
-      if (env.BUDGET_STATS)
-        process.stderr.write(`${JSON.stringify((session.budgets || []).map((b) => b.stats))}\n`);
       process.stdout.write(`${JSON.stringify({ found: outcomes.filter((o) => o.found).length })}\n`);
     } else {
       const tokenStore = new DynamoTokenStore(clients.documents, env.STATE_TABLE);
