@@ -9,7 +9,7 @@ import { Semaphore } from '../../shared/extract/concurrency';
 import { fetchDetails, RunSession } from '../../shared/extract/extractionKit';
 import { MemoryRateBudgetStore } from '../../shared/extract/rateBudget';
 import { systemClock } from '../../shared/ports/logger';
-import { type LimitedApi, startLimitedApi } from '../support/limitedApi';
+import { budgetedConfig, type LimitedApi, startLimitedApi } from '../support/limitedApi';
 
 jest.setTimeout(120_000);
 
@@ -20,21 +20,7 @@ afterEach(() => api?.close());
 
 /** `sessions` sessions of one config, each sending `each` detail requests, 8 at a time. */
 async function sendFrom(sessions: number, each: number, store = new MemoryRateBudgetStore()) {
-  const config = parseConfig({
-    name: 'budgeted',
-    extractions: [
-      {
-        name: 'items',
-        endpoint: { url: `${api.url}/items` },
-        data_schema: { id: 'id' },
-        http: { requests_per_second: RATE, backoff_base_ms: 100, backoff_max_ms: 1000 },
-        mapping_fetch: {
-          endpoint: { url: `${api.url}/items/\${extracted_item::id}`, headers: { 'x-sender': 'w' } },
-          concurrency: IN_FLIGHT,
-        },
-      },
-    ],
-  });
+  const config = parseConfig(budgetedConfig(api, 'budgeted', RATE, IN_FLIGHT));
   const opened = await Promise.all(
     Array.from({ length: sessions }, (_, n) =>
       RunSession.open(

@@ -21,7 +21,7 @@ import { DynamoTokenStore } from '../../shared/adapters/aws/dynamoStateStores';
 import { parseConfig } from '../../shared/core/config/validate';
 import { RunSession } from '../../shared/extract/extractionKit';
 import { systemClock } from '../../shared/ports/logger';
-import { type LimitedApi, startLimitedApi } from '../support/limitedApi';
+import { budgetedConfig, type LimitedApi, startLimitedApi } from '../support/limitedApi';
 import { useMoto } from './motoLifecycle';
 
 // Deadlines are generous: the machine may be loaded, and a passing test never waits for them.
@@ -65,21 +65,7 @@ function runWorker(vars: Record<string, string>): Promise<Record<string, unknown
 describe('one request budget per upstream across worker processes', () => {
   const RATE = 20;
   const IN_FLIGHT = 8;
-  const config = (name: string) => ({
-    name,
-    extractions: [
-      {
-        name: 'items',
-        endpoint: { url: `${api.url}/items` },
-        data_schema: { id: 'id' },
-        http: { requests_per_second: RATE, backoff_base_ms: 100, backoff_max_ms: 1000 },
-        mapping_fetch: {
-          endpoint: { url: `${api.url}/items/\${extracted_item::id}`, headers: { 'x-sender': 'w' } },
-          concurrency: IN_FLIGHT,
-        },
-      },
-    ],
-  });
+  const config = (name: string) => budgetedConfig(api, name, RATE, IN_FLIGHT);
   const fourWorkers = (name: string, each: number) =>
     Promise.all(
       [0, 1, 2, 3].map((n) =>

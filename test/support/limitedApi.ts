@@ -44,6 +44,8 @@ export async function startLimitedApi(options: {
   requestsPerSecond: number;
   delayMs?: number;
   retryAfterSeconds?: number;
+  /** `expires_in` of the tokens issued. */
+  tokenLifetimeSeconds?: number;
 }): Promise<LimitedApi> {
   const limit = options.requestsPerSecond;
   let inFlight = 0;
@@ -87,7 +89,13 @@ export async function startLimitedApi(options: {
         issued++;
         currentRefresh = `rt-${issued}`;
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ access_token: `at-${issued}`, refresh_token: currentRefresh }));
+        res.end(
+          JSON.stringify({
+            access_token: `at-${issued}`,
+            refresh_token: currentRefresh,
+            ...(options.tokenLifetimeSeconds ? { expires_in: options.tokenLifetimeSeconds } : {}),
+          }),
+        );
         return;
       }
       const at = performance.now();
@@ -117,4 +125,31 @@ export async function startLimitedApi(options: {
   });
   const listening = await listenLocal(server);
   return Object.assign(api, { url: listening.url, close: listening.close });
+}
+
+/**
+ * A config whose extraction sends one detail request per row to `api`, limited to
+ * `requestsPerSecond` and `inFlight` detail requests at once (rows are `{ id }`).
+ */
+export function budgetedConfig(
+  api: Pick<LimitedApi, 'url'>,
+  name: string,
+  requestsPerSecond: number,
+  inFlight: number,
+) {
+  return {
+    name,
+    extractions: [
+      {
+        name: 'items',
+        endpoint: { url: `${api.url}/items` },
+        data_schema: { id: 'id' },
+        http: { requests_per_second: requestsPerSecond, backoff_base_ms: 100, backoff_max_ms: 1000 },
+        mapping_fetch: {
+          endpoint: { url: `${api.url}/items/\${extracted_item::id}`, headers: { 'x-sender': 'w' } },
+          concurrency: inFlight,
+        },
+      },
+    ],
+  };
 }
