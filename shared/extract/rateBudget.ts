@@ -8,7 +8,7 @@
  * starts of all processes never crowd. A start that comes too late (a busy event loop)
  * is dropped rather than sent, since sending it could put one request too many into
  * the next second. In flight: each process leases a share of the limit for
- * `LEASE_MS`, renews it while it sends, gives it back when idle, and gives back down
+ * `IN_FLIGHT_LEASE_MS`, renews it while it sends, gives it back when idle, and gives back down
  * to a fair share when another process is waiting.
  */
 import { randomUUID } from 'node:crypto';
@@ -276,7 +276,7 @@ export class SharedBudget implements RequestGate {
         claimed.length > 0 ||
         state.pausedUntil > current.state.pausedUntil ||
         leaseShape(mine) !== leaseShape(previous) ||
-        (mine !== undefined && (previous?.expiresAt ?? 0) < now + (2 * IN_FLIGHT_LEASE_MS) / 3);
+        (mine !== undefined && (previous?.expiresAt ?? 0) < now + (3 * IN_FLIGHT_LEASE_MS) / 4);
       if (!changed) {
         // Nothing to claim or give back: a fresh read is enough to learn of pauses.
         const fresh = this.cached === current ? await this.store.read(this.key) : current;
@@ -338,7 +338,7 @@ export class SharedBudget implements RequestGate {
 
   /** Start times claimed for the senders waiting here, written into `state`. */
   private claimSlots(state: BudgetState, now: number): number[] {
-    if (this.intervalMs === undefined || this.closed) return [];
+    if (this.intervalMs === undefined) return [];
     // A whole slice for whoever waits: senders of this process come one after another
     // (each holds an in-flight slot while it waits), so claiming only for the waiting ones
     // would cost a round trip to the store per request.
