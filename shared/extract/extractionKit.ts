@@ -85,8 +85,7 @@ export class RunSession {
   /** The deployment's logger, redacting every secret and token of the run. */
   readonly logger: Logger;
   private readonly transports: HttpTransport[] = [];
-  /** The budgets of the session's extractions (their `stats` tell how they were shared). */
-  readonly budgets: SharedBudget[] = [];
+  private readonly budgets: SharedBudget[] = [];
 
   private constructor(
     readonly config: ApiConfig,
