@@ -69,12 +69,17 @@ export interface TokenManagerOptions {
   store?: TokenStore;
   /** Where the token is kept in the store: the run id, so every worker of a run shares it. */
   tokenKey: string;
+  /**
+   * Where the config's refresh token is kept across runs, and the name of the lease
+   * under which a refresh happens: one refresh at a time per config, in every process.
+   */
+  refreshKey: string;
   onRefresh?(): void;
 }
 
 export class TokenManager {
   private token = '';
-  /** The refresh token of the last token response (with `refresh_grant`); kept by this process only. */
+  /** The refresh token of the last token response (with `refresh_grant`); the store's copy wins. */
   private refreshToken: string | undefined;
   private expiresAt: number | undefined;
   private refreshMarginMs = EXPIRY_MARGIN_MS;
@@ -119,17 +124,21 @@ export class TokenManager {
     this.token = token;
     this.expiresAt = expiresAt;
     this.options.redactor.add(token);
+    // The margin of a token another worker fetched: a tenth of what is left of its lifetime, at most.
+    if (expiresAt !== undefined)
+      this.refreshMarginMs = Math.min(
+        this.refreshMarginMs,
+        Math.max(0, (expiresAt - this.options.clock.now().getTime()) / 10),
+      );
+  }
+
+  private expiring(expiresAt: number | undefined): boolean {
+    return expiresAt !== undefined && this.options.clock.now().getTime() >= expiresAt - this.refreshMarginMs;
   }
 
   /** Refreshes first when the token is about to expire. */
   async ensureFresh(): Promise<void> {
-    if (
-      this.canRefresh &&
-      this.expiresAt !== undefined &&
-      this.options.clock.now().getTime() >= this.expiresAt - this.refreshMarginMs
-    ) {
-      await this.refresh();
-    }
+    if (this.canRefresh && this.expiring(this.expiresAt)) await this.refresh(this.token);
   }
 
   /**
@@ -150,15 +159,47 @@ export class TokenManager {
       return true;
     }
     if (!options.refresh) return false;
-    await this.refresh();
+    await this.refresh(usedToken);
     return true;
   }
 
-  private refresh(): Promise<void> {
-    this.inFlight ??= this.fetchToken().finally(() => {
+  /**
+   * One refresh at a time: concurrent callers of this process share it, and the
+   * processes sharing the store take turns under its lease. `stale` is the token the
+   * caller found wanting: a different, fresh token stored meanwhile by whoever held
+   * the lease before is adopted instead of asking the token endpoint again. Without
+   * `stale` (the start of a run) a new token is always fetched.
+   */
+  private refresh(stale?: string): Promise<void> {
+    this.inFlight ??= this.refreshOnce(stale).finally(() => {
       this.inFlight = undefined;
     });
     return this.inFlight;
+  }
+
+  private async refreshOnce(stale: string | undefined): Promise<void> {
+    const store = this.options.store;
+    if (!store) return this.fetchToken();
+    await store.exclusive(this.options.refreshKey, async () => {
+      if (stale !== undefined) {
+        const stored = await store.get(this.options.tokenKey);
+        if (stored && stored.accessToken !== stale && !this.expiring(stored.expiresAt)) {
+          this.adopt(stored.accessToken, stored.expiresAt);
+          return;
+        }
+      }
+      await this.fetchToken();
+    });
+  }
+
+  /** The latest refresh token: the store's (another worker or an earlier run may have rotated it), else ours. */
+  private async latestRefreshToken(): Promise<string | undefined> {
+    const saved = (await this.options.store?.get(this.options.refreshKey))?.refreshToken;
+    if (saved !== undefined) {
+      this.options.redactor.add(saved);
+      return saved;
+    }
+    return this.refreshToken;
   }
 
   /**
@@ -168,8 +209,8 @@ export class TokenManager {
    */
   private async fetchToken(): Promise<void> {
     const refresh = this.options.auth.refresh_token!;
-    if (refresh.refresh_grant && this.refreshToken !== undefined) {
-      const refreshToken = this.refreshToken;
+    const refreshToken = refresh.refresh_grant ? await this.latestRefreshToken() : undefined;
+    if (refreshToken !== undefined) {
       try {
         await this.requestToken(() => this.refreshGrant(refreshToken));
         return;
@@ -246,10 +287,12 @@ export class TokenManager {
     }
     this.adopt(String(token), undefined);
     const refreshToken = readJsonField(body, refresh.refresh_token_key ?? DEFAULT_REFRESH_TOKEN_KEY);
+    let rotated = false;
     if (refresh.refresh_grant && typeof refreshToken === 'string' && refreshToken !== '') {
       // A response without one keeps the previous refresh token (RFC 6749 section 6).
-      this.refreshToken = refreshToken;
       this.options.redactor.add(refreshToken);
+      rotated = refreshToken !== this.refreshToken;
+      this.refreshToken = refreshToken;
     }
     const lifetime = readJsonField(body, refresh.expires_in_key);
     const seconds = typeof lifetime === 'string' ? Number(lifetime) : lifetime;
@@ -261,6 +304,13 @@ export class TokenManager {
       this.expiresAt = undefined;
     }
     this.options.onRefresh?.();
+    // The rotated refresh token first: the upstream may already have revoked the one before it.
+    if (rotated)
+      await this.options.store?.put(this.options.refreshKey, {
+        accessToken: this.token,
+        expiresAt: this.expiresAt,
+        refreshToken: this.refreshToken,
+      });
     await this.options.store?.put(this.options.tokenKey, {
       accessToken: this.token,
       expiresAt: this.expiresAt,

@@ -1,5 +1,6 @@
 import type { HttpOptions } from '../core/config/types';
-import { type ClientEvents, HttpTransport, RateLimiter, RetryingClient } from './http';
+import type { RequestGate } from '../ports/rateBudget';
+import { type ClientEvents, HttpTransport, RetryingClient } from './http';
 import type { ResponseBudget } from './responseBudget';
 import {
   extractionRetryPolicy,
@@ -8,23 +9,31 @@ import {
   TOKEN_ENDPOINT_POLICY,
 } from './retryPolicy';
 
-/** The connection pool and retrying client of one extraction, from its `http` options. */
+/**
+ * The connection pool of one extraction, from its `http` options, and its retrying
+ * clients: one for pages and one for details, each through its gate (the shared rate
+ * and in-flight budgets, see ./rateBudget).
+ */
 export function createExtractionHttp(
   http: HttpOptions,
-  options: { allowLinkLocal?: boolean; budget?: ResponseBudget; events?: ClientEvents },
-): { transport: HttpTransport; client: RetryingClient } {
+  options: {
+    allowLinkLocal?: boolean;
+    budget?: ResponseBudget;
+    events?: ClientEvents;
+    gates?: { pages?: RequestGate; details?: RequestGate };
+  },
+): { transport: HttpTransport; client: RetryingClient; detailClient: RetryingClient } {
   const transport = new HttpTransport({
     connectTimeoutMs: http.connect_timeout_ms,
     allowLinkLocal: options.allowLinkLocal,
     budget: options.budget,
   });
-  const client = new RetryingClient(
+  const policy = extractionRetryPolicy(http);
+  return {
     transport,
-    extractionRetryPolicy(http),
-    http.requests_per_second ? new RateLimiter(http.requests_per_second) : undefined,
-    options.events,
-  );
-  return { transport, client };
+    client: new RetryingClient(transport, policy, options.gates?.pages, options.events),
+    detailClient: new RetryingClient(transport, policy, options.gates?.details, options.events),
+  };
 }
 
 /** The token endpoint's pool and client: a few quick tries (`policy`), a run cannot start without it. */

@@ -9,7 +9,7 @@
  * the row mapper. The session owns every pool it opened and closes them together.
  */
 import type { ApiConfig, Extraction } from '../core/config/types';
-import { extractionIdOf } from '../core/ids';
+import { configIdOf, extractionIdOf } from '../core/ids';
 import { referenceLookup } from '../core/lookup';
 import { Redactor } from '../core/redact';
 import type { ReferenceLookup } from '../core/references';
@@ -17,6 +17,7 @@ import { compileRecordMapper, type RecordMapper, type Row } from '../core/rowMap
 import type { SecretScope } from '../core/secretOrigins';
 import { redactingLogger } from '../observability/redactingLogger';
 import { type Clock, type Logger, silentLogger } from '../ports/logger';
+import type { RateBudgetStore, RequestGate } from '../ports/rateBudget';
 import type { SecretStore, TokenStore } from '../ports/storage';
 import { AuthenticatedClient, TokenManager } from './auth';
 import { createExtractionHttp, createTokenEndpointHttp } from './clientFactory';
@@ -26,6 +27,7 @@ import type { ClientEvents, HttpTransport } from './http';
 import { PageFetcher } from './pageFetcher';
 import { createPaginator, type Paginator } from './pagination';
 import type { ResponseBudget } from './responseBudget';
+import { budgetGate, processRateBudgetStore, SharedBudget } from './rateBudget';
 import { PREVIEW_TOKEN_POLICY, previewHttp } from './retryPolicy';
 import { loadSecrets, type RunSecrets, secretScope } from './secrets';
 
@@ -39,6 +41,11 @@ export interface SessionDeps {
   allowLinkLocal?: boolean;
   /** Memory budget for response bodies; default the process-wide one. */
   responseBudget?: ResponseBudget;
+  /**
+   * Where each upstream's rate and in-flight budgets are shared between processes;
+   * default this process's memory (one process: the command line, the embedded mode).
+   */
+  rateBudgets?: RateBudgetStore;
 }
 
 export interface SessionOptions {
@@ -78,6 +85,7 @@ export class RunSession {
   /** The deployment's logger, redacting every secret and token of the run. */
   readonly logger: Logger;
   private readonly transports: HttpTransport[] = [];
+  private readonly budgets: SharedBudget[] = [];
 
   private constructor(
     readonly config: ApiConfig,
@@ -104,6 +112,7 @@ export class RunSession {
       clock: deps.clock,
       store: options.tokenStore,
       tokenKey: options.runId,
+      refreshKey: `config:${configIdOf(config)}`,
       onRefresh: () =>
         this.logger.info('access token refreshed', { config: config.name, run_id: options.runId }),
     });
@@ -140,7 +149,8 @@ export class RunSession {
     let requests = 0;
     let retries = 0;
     const http = this.options.preview ? previewHttp(extraction.http) : extraction.http;
-    const { transport, client } = createExtractionHttp(http, {
+    const paginator = createPaginator(extraction.pagination);
+    const { transport, client, detailClient } = createExtractionHttp(http, {
       allowLinkLocal: this.deps.allowLinkLocal,
       budget: this.deps.responseBudget,
       events: {
@@ -162,20 +172,22 @@ export class RunSession {
           events.onRetry?.(e);
         },
       },
+      gates: this.gates(extractionId, http.requests_per_second, paginator.pagesInFlight, extraction),
     });
     this.transports.push(transport);
     const authed = new AuthenticatedClient(client, this.tokens);
+    const detailAuthed = new AuthenticatedClient(detailClient, this.tokens);
     const lookup = this.lookup(previousLast);
     return {
       extraction,
       position,
       extractionId,
-      paginator: createPaginator(extraction.pagination),
+      paginator,
       fetcher: new PageFetcher(extraction, authed, lookup, this.scope, position),
       details: extraction.mapping_fetch
         ? new DetailFetcher(
             extraction.mapping_fetch,
-            authed,
+            detailAuthed,
             lookup,
             this.scope,
             extraction.format === 'csv',
@@ -191,9 +203,41 @@ export class RunSession {
     };
   }
 
-  /** Releases every connection pool the session opened. */
+  /**
+   * The extraction's budgets, shared by every process that runs the config (the key
+   * names the config and the extraction, not the run): `requests_per_second` for all
+   * its requests, `pages_in_flight` pages and `mapping_fetch.concurrency` details in
+   * flight at once, and the pauses a 429 or `Retry-After` asks for.
+   */
+  private gates(
+    extractionId: string,
+    requestsPerSecond: number | undefined,
+    pagesInFlight: number,
+    extraction: Extraction,
+  ): { pages: RequestGate; details: RequestGate } {
+    const store = this.deps.rateBudgets ?? processRateBudgetStore();
+    const key = `${configIdOf(this.config)}/${extractionId}`;
+    const budget = (suffix: string, limits: ConstructorParameters<typeof SharedBudget>[2]): SharedBudget => {
+      const made = new SharedBudget(store, `${key}/${suffix}`, limits);
+      this.budgets.push(made);
+      return made;
+    };
+    const upstream = budget('rate', { requestsPerSecond });
+    return {
+      pages: budgetGate(budget('pages', { inFlight: pagesInFlight }), upstream),
+      details: budgetGate(
+        budget('details', { inFlight: extraction.mapping_fetch?.concurrency ?? 1 }),
+        upstream,
+      ),
+    };
+  }
+
+  /** Releases every connection pool the session opened, and its shares of the budgets. */
   async close(): Promise<void> {
-    await Promise.allSettled(this.transports.map((t) => t.close()));
+    await Promise.allSettled([
+      ...this.transports.map((t) => t.close()),
+      ...this.budgets.map((b) => b.close()),
+    ]);
   }
 }
 

@@ -17,7 +17,15 @@ import {
   processResponseBudget,
   type ResponseBudget,
 } from './responseBudget';
-import { errorVerdict, retryDelay, type RetryPolicy, type RetryVerdict, statusVerdict } from './retryPolicy';
+import type { RequestGate } from '../ports/rateBudget';
+import {
+  errorVerdict,
+  MAX_RETRY_AFTER_MS,
+  retryDelay,
+  type RetryPolicy,
+  type RetryVerdict,
+  statusVerdict,
+} from './retryPolicy';
 
 export {
   AddressPolicy,
@@ -287,23 +295,6 @@ function contentLength(value: string | string[] | undefined): number | undefined
   return Number(text);
 }
 
-/** Spaces requests evenly: at most `perSecond` starts in any second. */
-export class RateLimiter {
-  private nextSlot = 0;
-  private readonly intervalMs: number;
-
-  constructor(perSecond: number) {
-    this.intervalMs = 1000 / perSecond;
-  }
-
-  async acquire(): Promise<void> {
-    const now = Date.now();
-    const slot = Math.max(now, this.nextSlot);
-    this.nextSlot = slot + this.intervalMs;
-    if (slot > now) await delay(slot - now);
-  }
-}
-
 export interface ClientEvents {
   onRequest?(): void;
   onRetry?(event: RetryEvent): void;
@@ -317,15 +308,16 @@ export class RetryingClient {
   constructor(
     private readonly transport: HttpTransport,
     private readonly policy: RetryPolicy,
-    private readonly limiter?: RateLimiter,
+    /** The upstream's shared budget (rate, requests in flight, pauses), when it has one. */
+    private readonly gate?: RequestGate,
     private readonly events: ClientEvents = {},
   ) {}
 
   async send(build: () => HttpRequest, signal?: AbortSignal, hold?: PageHold): Promise<HttpResponse> {
     for (let attempt = 1; ; attempt++) {
       const req = build();
-      if (this.limiter) await this.limiter.acquire();
       signal?.throwIfAborted();
+      const leave = this.gate ? await this.gate.enter(signal) : undefined;
       this.events.onRequest?.();
       let verdict: RetryVerdict;
       let outcome: HttpResponse | undefined;
@@ -345,6 +337,8 @@ export class RetryingClient {
       } catch (err) {
         failure = err;
         verdict = errorVerdict(err);
+      } finally {
+        leave?.();
       }
       // The caller owns a returned response; one that is dropped gives its memory back now.
       if (!verdict.retry) {
@@ -362,6 +356,9 @@ export class RetryingClient {
       }
       outcome?.release();
       const wait = retryDelay(attempt, verdict, this.policy);
+      // A 429, or any answer naming a wait, slows every sender of the budget, not only this one.
+      if (this.gate && (outcome?.status === 429 || verdict.retryAfterMs !== undefined))
+        this.gate.slowDown(Date.now() + (wait ?? Math.min(verdict.retryAfterMs ?? 0, MAX_RETRY_AFTER_MS)));
       if (wait === undefined) {
         const why = outcome ? `HTTP ${outcome.status}: ${excerpt(outcome.body)}` : describeError(failure);
         throw new HttpRequestError(

@@ -5,6 +5,7 @@
 import type { ResponseBudget } from '../extract/responseBudget';
 import type { ExecutionLogStore } from './executionLog';
 import type { Clock, Logger } from './logger';
+import type { RateBudgetStore } from './rateBudget';
 import type { LastRecordStore, ObjectStore, ScratchSpace, SecretStore, TokenStore } from './storage';
 
 export interface RunDeps {
@@ -27,4 +28,6 @@ export interface RunDeps {
   allowLinkLocal?: boolean;
   /** Memory budget for response bodies; default the process-wide one (tests pass their own). */
   responseBudget?: ResponseBudget;
+  /** Where upstreams' request budgets are shared between processes; default this process's memory. */
+  rateBudgets?: RateBudgetStore;
 }

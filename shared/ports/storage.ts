@@ -65,10 +65,18 @@ export interface SecretStore {
 export interface TokenStore {
   get(configId: string): Promise<StoredToken | undefined>;
   put(configId: string, token: StoredToken): Promise<void>;
+  /**
+   * Runs `work` while no other caller, in this process or any other sharing the store,
+   * runs work under the same `key` (a lease that expires if its holder dies): the
+   * token refresh of a config happens once however many workers need it.
+   */
+  exclusive<T>(key: string, work: () => Promise<T>): Promise<T>;
 }
 
 export interface StoredToken {
   accessToken: string;
   /** Epoch milliseconds; undefined when the token endpoint gave no lifetime. */
   expiresAt?: number;
+  /** The refresh token the token endpoint last returned (`refresh_grant`), for the next refresh. */
+  refreshToken?: string;
 }

@@ -5,7 +5,7 @@ import type { ReferenceLookup } from '../../shared/core/references';
 import { SecretScope } from '../../shared/core/secretOrigins';
 import { TokenManager } from '../../shared/extract/auth';
 import { type HttpTransport, RetryingClient } from '../../shared/extract/http';
-import { systemClock } from '../../shared/ports/logger';
+import { type Clock, systemClock } from '../../shared/ports/logger';
 import type { TokenStore } from '../../shared/ports/storage';
 
 export interface TestTokens {
@@ -18,7 +18,7 @@ export interface TestTokens {
 export function makeTokenManager(
   config: ApiConfig,
   transport: HttpTransport,
-  options: { secrets?: Record<string, unknown>; store?: TokenStore } = {},
+  options: { secrets?: Record<string, unknown>; store?: TokenStore; clock?: Clock } = {},
 ): TestTokens {
   const secrets = options.secrets ?? {};
   const lookup: ReferenceLookup = (type, path) => (type === 'secret' ? secrets[path] : undefined);
@@ -35,9 +35,10 @@ export function makeTokenManager(
     scope: new SecretScope(config, {}, Object.keys(secrets)),
     client,
     redactor,
-    clock: systemClock,
+    clock: options.clock ?? systemClock,
     store: options.store,
     tokenKey: 'run-1',
+    refreshKey: 'config:test',
   });
   return { tokens, client, redactor };
 }

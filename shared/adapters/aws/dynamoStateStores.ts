@@ -4,7 +4,8 @@
  *
  * State table (`pk`, `sk`):
  *   `LAST#{extractionId}` / `LAST`   { json }: the record as JSON text (key order kept)
- *   `TOKEN#{configId}`    / `TOKEN`  { accessToken, expiresAt? }
+ *   `TOKEN#{key}`         / `TOKEN`  { accessToken, expiresAt?, refreshToken? }
+ *   `LOCK#token%3A{key}`  / `LOCK`   the refresh lease (see ./dynamoLease)
  *
  * Execution-log table: `pk` = extraction_id, `sk` = run_id, so writing a run's log
  * again replaces it; the local secondary index `byCreatedAt` sorts a partition by
@@ -15,8 +16,14 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, PutCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import type { ExecutionLog, ExecutionLogStore } from '../../ports/executionLog';
 import type { LastRecordStore, StoredToken, TokenStore } from '../../ports/storage';
+import { DynamoLease } from './dynamoLease';
 import { keyPart } from './dynamoSupport';
 import { StateStoreError } from './errors';
+
+/** How long a token refresh lease lasts if its holder dies (the token endpoint's retries fit in it). */
+export const TOKEN_LEASE_MS = 120_000;
+/** How long a worker waits for another's refresh before giving up. */
+export const TOKEN_LEASE_WAIT_MS = 180_000;
 
 /** Name of the execution-log table's local secondary index (created by bootstrap and infra). */
 export const EXECUTION_LOGS_BY_CREATED_AT = 'byCreatedAt';
@@ -91,7 +98,20 @@ export class DynamoTokenStore implements TokenStore {
     return {
       accessToken: item.accessToken,
       ...(typeof item.expiresAt === 'number' ? { expiresAt: item.expiresAt } : {}),
+      ...(typeof item.refreshToken === 'string' ? { refreshToken: item.refreshToken } : {}),
     };
+  }
+
+  /**
+   * A lease item per key: the first caller refreshes, the others wait for it (up to
+   * {@link TOKEN_LEASE_WAIT_MS}) and then find the new token. A holder that dies frees
+   * the lease after {@link TOKEN_LEASE_MS}.
+   */
+  exclusive<T>(key: string, work: () => Promise<T>): Promise<T> {
+    return new DynamoLease(this.documents, this.table, `token:${key}`, {
+      leaseMs: TOKEN_LEASE_MS,
+      waitMs: TOKEN_LEASE_WAIT_MS,
+    }).exclusive(work);
   }
 
   async put(configId: string, token: StoredToken): Promise<void> {
@@ -99,7 +119,12 @@ export class DynamoTokenStore implements TokenStore {
       await this.documents.send(
         new PutCommand({
           TableName: this.table,
-          Item: { ...tokenKey(configId), accessToken: token.accessToken, expiresAt: token.expiresAt },
+          Item: {
+            ...tokenKey(configId),
+            accessToken: token.accessToken,
+            expiresAt: token.expiresAt,
+            refreshToken: token.refreshToken,
+          },
         }),
       );
     } catch (err) {

@@ -5,6 +5,7 @@ import type { PipelineDeps } from '../../pipeline/deps';
 import { type Logger, systemClock } from '../../ports/logger';
 import { LocalScratchSpace } from '../local/scratch';
 import { type AwsClients, type AwsSettings, createAwsClients } from './config';
+import { DynamoRateBudgetStore } from './dynamoRateBudgetStore';
 import { DynamoRunStore } from './dynamoRunStore';
 import { DynamoExecutionLogStore, DynamoLastRecordStore, DynamoTokenStore } from './dynamoStateStores';
 import { S3ObjectStore } from './s3ObjectStore';
@@ -34,6 +35,7 @@ export function awsPipelineDeps(
     executionLogs: new DynamoExecutionLogStore(clients.documents, names.tables.executionLogs),
     secrets: new SecretsManagerStore(clients.secrets, names.extractorSecret),
     tokens: new DynamoTokenStore(clients.documents, names.tables.state),
+    rateBudgets: new DynamoRateBudgetStore(clients.documents, names.tables.state),
     runs: new DynamoRunStore(clients.documents, names.tables.runs),
     queues: new SqsQueueBroker(clients.sqs, {
       queues: names.queues,

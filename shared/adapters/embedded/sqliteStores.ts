@@ -1,4 +1,5 @@
 /** `last` records, tokens and execution logs on the embedded SQLite database. */
+import { KeyedMutex } from '../../extract/concurrency';
 import type { ExecutionLog, ExecutionLogStore } from '../../ports/executionLog';
 import type { LastRecordStore, StoredToken, TokenStore } from '../../ports/storage';
 import type { Database } from './database';
@@ -19,8 +20,13 @@ export class SqliteLastRecordStore implements LastRecordStore {
   }
 }
 
+/** One process owns the embedded database: an in-process lock is the whole lease. */
 export class SqliteTokenStore implements TokenStore {
+  private readonly mutex = new KeyedMutex();
   constructor(private readonly db: Database) {}
+  exclusive<T>(key: string, work: () => Promise<T>): Promise<T> {
+    return this.mutex.exclusive(key, work);
+  }
   async get(key: string): Promise<StoredToken | undefined> {
     const row = this.db.prepare('SELECT doc FROM tokens WHERE token_key = ?').get(key) as
       { doc: string } | undefined;

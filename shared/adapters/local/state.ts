@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ExecutionLog, ExecutionLogStore } from '../../ports/executionLog';
+import { KeyedMutex } from '../../extract/concurrency';
 import type { LastRecordStore, SecretStore, StoredToken, TokenStore } from '../../ports/storage';
 
 const fileName = (id: string): string => `${encodeURIComponent(id)}.json`;
@@ -84,6 +85,10 @@ export class FileSecretStore implements SecretStore {
 
 export class MemoryTokenStore implements TokenStore {
   private readonly tokens = new Map<string, StoredToken>();
+  private readonly mutex = new KeyedMutex();
+  exclusive<T>(key: string, work: () => Promise<T>): Promise<T> {
+    return this.mutex.exclusive(key, work);
+  }
   async get(configId: string): Promise<StoredToken | undefined> {
     return this.tokens.get(configId);
   }
