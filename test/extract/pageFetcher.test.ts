@@ -1,5 +1,11 @@
 /** The nesting pre-check of response bodies: strings (escapes included) never count as nesting. */
-import { jsonNestsDeeperThan } from '../../shared/extract/pageFetcher';
+import fc from 'fast-check';
+import {
+  jsonNestsDeeperThan,
+  MAX_JSON_DEPTH,
+  parseJsonBody,
+  valueNestsDeeperThan,
+} from '../../shared/extract/pageFetcher';
 
 const nested = (depth: number): string => '['.repeat(depth) + ']'.repeat(depth);
 
@@ -42,4 +48,43 @@ test('agrees with a character-by-character scan on generated bodies', () => {
     for (let k = next() % 60; k > 0; k--) text += pieces[next() % pieces.length];
     expect([text, jsonNestsDeeperThan(text, 3)]).toEqual([text, reference(text, 3)]);
   }
+});
+
+describe('the parsed-value depth check and parseJsonBody', () => {
+  test('valueNestsDeeperThan agrees with jsonNestsDeeperThan on the text of any JSON value', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 8 }), fc.integer({ min: 0, max: 8 }), (value, max) => {
+        const text = JSON.stringify(value);
+        expect(valueNestsDeeperThan(JSON.parse(text), max)).toBe(jsonNestsDeeperThan(text, max));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  test('a value nested far past the limit is walked without recursion', () => {
+    expect(valueNestsDeeperThan(JSON.parse(nested(200_000)), MAX_JSON_DEPTH)).toBe(true);
+    expect(valueNestsDeeperThan(JSON.parse(nested(MAX_JSON_DEPTH)), MAX_JSON_DEPTH)).toBe(false);
+  });
+
+  const deepError = 'response from http://x/ nests JSON deeper than 1000 levels; such a body is refused';
+  test.each([false, true])('keepOrder %s: a deep body is refused, valid or not', (keepOrder) => {
+    const deep = nested(100_000);
+    for (const text of [deep, deep.slice(0, -1), `${deep}x`]) {
+      expect(() => parseJsonBody(text, 'http://x/', 200, keepOrder)).toThrow(
+        expect.objectContaining({ name: 'HttpRequestError', message: deepError, status: 200 }),
+      );
+    }
+    expect(parseJsonBody(nested(MAX_JSON_DEPTH), 'http://x/', 200, keepOrder)).toHaveLength(1);
+  });
+
+  test.each([false, true])('keepOrder %s: a shallow body that is not JSON says so', (keepOrder) => {
+    expect(() => parseJsonBody('[[1]', 'http://x/', 502, keepOrder)).toThrow(
+      expect.objectContaining({
+        name: 'HttpRequestError',
+        message: 'response from http://x/ is not JSON (HTTP 502): [[1]',
+        status: 502,
+      }),
+    );
+    expect(parseJsonBody('  ', 'http://x/', 200, keepOrder)).toBeUndefined();
+  });
 });
