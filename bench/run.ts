@@ -8,6 +8,9 @@
  *   npm run bench -- --profile         also --cpu-prof every child; summaries by stage
  *   npm run bench -- --node-flags "..."   node flags for the engine children (default: the CLI's, --max-semi-space-size=8)
  *   npm run bench -- --rows-in-flight 4   pages_in_flight of the throughput cases (default 1)
+ *   npm run bench -- --only workload --baseline ../before [--rounds 2]
+ *                                      the workload case side by side with another checkout's build
+ *                                      (its dist-bench/bench/cliMain.js), runs alternated baseline/ours
  *
  * The `distributed` group (bench/distributed.ts) runs last: the worker services as
  * separate processes over SQS/S3/DynamoDB on moto (needs `moto_server` on PATH).
@@ -16,9 +19,9 @@
  * or missed, 1 when a run fails or writes the wrong number of rows.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { arch, cpus, freemem, platform, release, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { BenchKind, EngineJob, EngineResult } from './cases';
 import {
   DISTRIBUTED_FULL,
@@ -40,8 +43,11 @@ import {
 } from './processes';
 import { profileMarkdown, summarizeProfile } from './profile';
 import {
+  baselineCliScript,
+  comparisonMarkdown,
   describeWorkload,
   runWorkloadCase,
+  type WorkloadComparison,
   WORKLOAD_SIZES,
   type WorkloadResult,
   workloadMarkdown,
@@ -78,6 +84,10 @@ interface Options {
   nodeFlags: string[];
   /** `--node-flags` as given; the workload case adds no flags of its own (bin/api-extractor.js adds none). */
   givenNodeFlags?: string[];
+  /** Another checkout whose build the workload case runs side by side with ours. */
+  baseline?: string;
+  /** Runs of each side per size when comparing (alternated). */
+  rounds: number;
 }
 
 interface Plan {
@@ -118,6 +128,7 @@ function parseOptions(argv: readonly string[]): Options {
     rowsInFlight: 1,
     // What the api-extractor command sets from inside (services/heap.ts), as flags.
     nodeFlags: ['--max-semi-space-size=8', '--heap-growing-percent=30'],
+    rounds: 2,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -139,9 +150,22 @@ function parseOptions(argv: readonly string[]): Options {
       options.givenNodeFlags = options.nodeFlags;
       if (options.nodeFlags.some((f) => !f.startsWith('--')))
         throw new BenchFailure('--node-flags takes node options, e.g. "--max-semi-space-size=8"');
+    } else if (arg === '--baseline') {
+      const checkout = argv[++i];
+      if (!checkout) throw new BenchFailure('--baseline takes the path of another checkout');
+      const script = baselineCliScript(resolve(checkout));
+      if (!existsSync(script))
+        throw new BenchFailure(
+          `--baseline: ${script} does not exist; build that checkout's bench first (npx tsc -p tsconfig.bench.json there)`,
+        );
+      options.baseline = resolve(checkout);
+    } else if (arg === '--rounds') {
+      const n = Number(argv[++i]);
+      if (!Number.isInteger(n) || n < 1 || n > 20) throw new BenchFailure('--rounds takes an integer 1..20');
+      options.rounds = n;
     } else if (arg === '--help' || arg === '-h') {
       process.stdout.write(
-        'usage: npm run bench -- [--quick] [--only rows,pages,details,carol,workload,memory,api,distributed] [--profile] [--rows-in-flight N] [--node-flags "..."]\n',
+        'usage: npm run bench -- [--quick] [--only rows,pages,details,carol,workload,memory,api,distributed] [--profile] [--rows-in-flight N] [--node-flags "..."] [--baseline CHECKOUT [--rounds N]]\n',
       );
       process.exit(0);
     } else throw new BenchFailure(`unknown option ${arg}`);
@@ -404,6 +428,32 @@ function describe(c: CaseResult): string {
   return c.floorRatio === undefined ? base : `${base}, ${c.floorRatio.toFixed(2)}× floor`;
 }
 
+/**
+ * One workload size, the baseline checkout's build and ours alternately (baseline first),
+ * `rounds` runs each, every run against its own fresh fake API process.
+ */
+async function compareWorkload(records: number, options: Options): Promise<WorkloadComparison> {
+  const comparison: WorkloadComparison = { records, baseline: [], ours: [] };
+  for (let round = 1; round <= options.rounds; round++) {
+    for (const side of ['baseline', 'ours'] as const) {
+      const tag = `${side === 'baseline' ? 'base' : 'ours'}.${round}`;
+      process.stderr.write(`  workload-${records} ${tag} ... `);
+      const result = await runWorkloadCase(records, {
+        benchDir: BENCH_DIR,
+        // The baseline's bin ran its entry with this flag (a re-execution); ours sets its heap from inside.
+        nodeFlags: side === 'baseline' ? ['--max-semi-space-size=8'] : (options.givenNodeFlags ?? []),
+        profileFlags: (id, role) => profileFlagsFor(options, id, role),
+        tag,
+        ...(side === 'baseline' ? { cliScript: baselineCliScript(options.baseline!) } : {}),
+      });
+      result.id = `${result.id} ${tag}`;
+      comparison[side].push(result);
+      process.stderr.write(`${describeWorkload(result)}\n`);
+    }
+  }
+  return comparison;
+}
+
 async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2));
   const plan = options.quick ? QUICK : FULL;
@@ -443,22 +493,27 @@ async function main(): Promise<number> {
     }
   }
   const workload: WorkloadResult[] = [];
+  const comparisons: WorkloadComparison[] = [];
   if (failure === undefined && options.only.has('workload')) {
-    for (const records of options.quick ? WORKLOAD_SIZES.quick : WORKLOAD_SIZES.full) {
-      process.stderr.write(`  workload-${records} (api-extractor run) ... `);
-      try {
-        const result = await runWorkloadCase(records, {
-          benchDir: BENCH_DIR,
-          nodeFlags: options.givenNodeFlags ?? [],
-          profileFlags: (id, role) => profileFlagsFor(options, id, role),
-        });
-        workload.push(result);
-        process.stderr.write(`${describeWorkload(result)}\n`);
-      } catch (error) {
-        failure = error instanceof Error ? error.message : String(error);
-        process.stderr.write('FAILED\n');
-        break;
+    const sizes = options.quick ? WORKLOAD_SIZES.quick : WORKLOAD_SIZES.full;
+    try {
+      if (options.baseline) {
+        for (const records of sizes) comparisons.push(await compareWorkload(records, options));
+      } else {
+        for (const records of sizes) {
+          process.stderr.write(`  workload-${records} (api-extractor run) ... `);
+          const result = await runWorkloadCase(records, {
+            benchDir: BENCH_DIR,
+            nodeFlags: options.givenNodeFlags ?? [],
+            profileFlags: (id, role) => profileFlagsFor(options, id, role),
+          });
+          workload.push(result);
+          process.stderr.write(`${describeWorkload(result)}\n`);
+        }
       }
+    } catch (error) {
+      failure = error instanceof Error ? error.message : String(error);
+      process.stderr.write('FAILED\n');
     }
   }
   let memory: LargeBodyResult | undefined;
@@ -526,6 +581,7 @@ async function main(): Promise<number> {
     cases: results,
     checks,
     workload,
+    workloadComparison: options.baseline ? { baseline: options.baseline, sizes: comparisons } : null,
     memory: memory ?? null,
     api: api ?? null,
     distributed: distributed ?? null,
@@ -534,6 +590,11 @@ async function main(): Promise<number> {
   writeFileSync(RESULTS_FILE, `${JSON.stringify(document, null, 2)}\n`);
   process.stdout.write(`\n${markdownReport(results, checks)}\n`);
   if (workload.length > 0) process.stdout.write(`\n${workloadMarkdown(workload)}\n`);
+  if (comparisons.length > 0) {
+    const all = comparisons.flatMap((c) => [...c.baseline, ...c.ours]);
+    process.stdout.write(`\n${workloadMarkdown(all, true)}\n`);
+    process.stdout.write(`\n${comparisonMarkdown(comparisons, options.baseline!)}\n`);
+  }
   if (memory) process.stdout.write(`\n${largeBodyMarkdown(memory)}\n`);
   if (api) process.stdout.write(`\n${apiMarkdown(api)}\n`);
   if (distributed && distributed.cases.length > 0)

@@ -13,7 +13,8 @@ import { runNodeScript, startListeningProcess } from './processes';
 import type { WorkloadApiStats } from './workloadApiMain';
 
 const API_SCRIPT = join(__dirname, 'workloadApiMain.js');
-const CLI_SCRIPT = join(__dirname, 'cliMain.js');
+/** This checkout's build of the command's bench entry (dist-bench/bench/cliMain.js). */
+export const CLI_SCRIPT = join(__dirname, 'cliMain.js');
 const PAGE_SIZE = 1000;
 const BUCKET = 'bench';
 
@@ -66,6 +67,10 @@ export interface WorkloadResult {
 
 interface WorkloadOptions {
   benchDir: string;
+  /** The command's bench entry to run; default this checkout's ({@link CLI_SCRIPT}). */
+  cliScript?: string;
+  /** Tells runs of one size apart (scratch directory, profile names), e.g. `base.1`. */
+  tag?: string;
   nodeFlags: string[];
   /** Profile flags for a role (`cli`, `server`); empty when not profiling. */
   profileFlags: (id: string, role: string) => string[];
@@ -86,11 +91,12 @@ function tagged<T>(text: string, tag: string, what: string): T {
 
 export async function runWorkloadCase(records: number, options: WorkloadOptions): Promise<WorkloadResult> {
   const id = `workload-${records}`;
-  const dataDir = join(options.benchDir, 'tmp', id);
+  const runId = options.tag ? `${id}.${options.tag}` : id;
+  const dataDir = join(options.benchDir, 'tmp', runId);
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
   const api = await startListeningProcess('workload API', [
-    ...options.profileFlags(id, 'server'),
+    ...options.profileFlags(runId, 'server'),
     API_SCRIPT,
     '--port',
     '0',
@@ -106,9 +112,9 @@ export async function runWorkloadCase(records: number, options: WorkloadOptions)
     const args = ['run', configPath, '--data-dir', dataDir, '--no-progress', '--log-level', 'error'];
     const spawnedAt = Date.now();
     const started = process.hrtime.bigint();
-    const output = await runNodeScript(CLI_SCRIPT, args, 120_000 + records * 2, [
+    const output = await runNodeScript(options.cliScript ?? CLI_SCRIPT, args, 120_000 + records * 2, [
       ...options.nodeFlags,
-      ...options.profileFlags(id, 'cli'),
+      ...options.profileFlags(runId, 'cli'),
     ]);
     const processMs = Number(process.hrtime.bigint() - started) / 1e6;
     const cpuAfter = api.cpuSeconds();
@@ -154,20 +160,84 @@ export function describeWorkload(r: WorkloadResult): string {
   );
 }
 
-export function workloadMarkdown(results: readonly WorkloadResult[]): string {
+/** `byRun`: label each line with its run (`workload-200000 base.1`) rather than its size. */
+export function workloadMarkdown(results: readonly WorkloadResult[], byRun = false): string {
   const lines = [
     '### workload: page-number API, 8 columns, CSV (the `api-extractor run` process)',
     '',
-    '| rows | in-run s | in-run rows/s | process s | process rows/s | start-up ms | peak RSS MiB | CLI CPU s | API CPU s | CSV MiB |',
+    `| ${byRun ? 'run' : 'rows'} | in-run s | in-run rows/s | process s | process rows/s | start-up ms | peak RSS MiB | CLI CPU s | API CPU s | CSV MiB |`,
     '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of results) {
     lines.push(
-      `| ${r.records.toLocaleString('en-US')} | ${(r.inRunMs / 1000).toFixed(2)} | ${Math.round(r.inRunRowsPerSecond).toLocaleString('en-US')} | ` +
+      `| ${byRun ? r.id : r.records.toLocaleString('en-US')} | ${(r.inRunMs / 1000).toFixed(2)} | ${Math.round(r.inRunRowsPerSecond).toLocaleString('en-US')} | ` +
         `${(r.processMs / 1000).toFixed(2)} | ${Math.round(r.processRowsPerSecond).toLocaleString('en-US')} | ${Math.round(r.startupMs)} | ` +
         `${(r.maxRssKb / 1024).toFixed(1)} | ${((r.userCpuMs + r.systemCpuMs) / 1000).toFixed(2)} | ` +
         `${r.serverCpuSeconds === null ? 'n/a' : r.serverCpuSeconds.toFixed(2)} | ${(r.outputBytes / 1024 / 1024).toFixed(1)} |`,
     );
+  }
+  return lines.join('\n');
+}
+
+/** Where a checkout's build keeps the command's bench entry. */
+export function baselineCliScript(checkout: string): string {
+  return join(checkout, 'dist-bench', 'bench', 'cliMain.js');
+}
+
+/** One size measured side by side: the baseline's runs and ours, alternated (A/B/A/B). */
+export interface WorkloadComparison {
+  records: number;
+  baseline: WorkloadResult[];
+  ours: WorkloadResult[];
+}
+
+/** A figure of a run, for the side-by-side table. */
+const FIGURES: ReadonlyArray<{
+  name: string;
+  value: (r: WorkloadResult) => number;
+  format: (v: number) => string;
+}> = [
+  {
+    name: 'in-run rows/s',
+    value: (r) => r.inRunRowsPerSecond,
+    format: (v) => Math.round(v).toLocaleString('en-US'),
+  },
+  { name: 'process s', value: (r) => r.processMs / 1000, format: (v) => v.toFixed(2) },
+  { name: 'peak RSS MiB', value: (r) => r.maxRssKb / 1024, format: (v) => v.toFixed(1) },
+  {
+    name: 'CLI CPU s',
+    value: (r) => (r.userCpuMs + r.systemCpuMs) / 1000,
+    format: (v) => v.toFixed(2),
+  },
+];
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * Per size and figure: every run of each side (in order), their medians, and ours over
+ * the baseline's (for rows/s above 1 is better; for seconds and MiB below 1 is).
+ */
+export function comparisonMarkdown(comparisons: readonly WorkloadComparison[], baseline: string): string {
+  const lines = [
+    `### workload side by side: baseline \`${baseline}\` vs this checkout (runs alternated, median)`,
+    '',
+    '| rows | figure | baseline runs | ours runs | baseline | ours | ours / baseline |',
+    '|---:|---|---|---|---:|---:|---:|',
+  ];
+  for (const c of comparisons) {
+    for (const f of FIGURES) {
+      const a = c.baseline.map(f.value);
+      const b = c.ours.map(f.value);
+      const ratio = median(b) / median(a);
+      lines.push(
+        `| ${c.records.toLocaleString('en-US')} | ${f.name} | ${a.map(f.format).join(', ')} | ${b.map(f.format).join(', ')} | ` +
+          `${f.format(median(a))} | ${f.format(median(b))} | ${ratio.toFixed(2)}× |`,
+      );
+    }
   }
   return lines.join('\n');
 }

@@ -56,31 +56,80 @@ function precededByOddBackslashes(text: string, at: number): boolean {
 }
 
 /**
+ * Whether a parsed JSON value nests arrays/objects deeper than `max`, counted as
+ * {@link jsonNestsDeeperThan} counts the text it came from (the outermost array or object
+ * is level 1). Iterative, so any depth is walked without recursion; it visits only
+ * arrays and objects, several times cheaper than scanning the text again.
+ */
+export function valueNestsDeeperThan(value: unknown, max: number): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  // Pairs of (container, its level), flattened into one array.
+  const stack: unknown[] = [value, 1];
+  while (stack.length > 0) {
+    const level = stack.pop() as number;
+    const node = stack.pop() as object;
+    if (level > max) return true;
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) {
+        const child: unknown = node[i];
+        if (child !== null && typeof child === 'object') stack.push(child, level + 1);
+      }
+    } else {
+      for (const key in node) {
+        const child: unknown = (node as Record<string, unknown>)[key];
+        if (child !== null && typeof child === 'object') stack.push(child, level + 1);
+      }
+    }
+  }
+  return false;
+}
+
+function tooDeep(url: string, status: number): HttpRequestError {
+  // Permanent: the same request would get the same body.
+  return new HttpRequestError(
+    `response from ${url} nests JSON deeper than ${MAX_JSON_DEPTH} levels; such a body is refused`,
+    url,
+    status,
+  );
+}
+
+function notJson(text: string, url: string, status: number, err: unknown): HttpRequestError {
+  return new HttpRequestError(
+    `response from ${url} is not JSON (HTTP ${status}): ${excerpt(text, 120)}`,
+    url,
+    status,
+    { cause: err },
+  );
+}
+
+/**
  * The body as JSON; `keepOrder` (records without a data_schema) keeps integer-like keys
  * where the upstream wrote them, which `JSON.parse` alone does not.
+ *
+ * A body nesting deeper than {@link MAX_JSON_DEPTH} is refused (before a body that is not
+ * JSON at all is). `JSON.parse` itself is iterative in V8, so the common case parses first
+ * and checks the parsed value ({@link valueNestsDeeperThan}); the text is scanned only when
+ * it does not parse, or before the key-order scan, which recurses.
  */
 export function parseJsonBody(text: string, url: string, status: number, keepOrder = false): unknown {
   if (text.trim() === '') return undefined;
-  if (jsonNestsDeeperThan(text, MAX_JSON_DEPTH)) {
-    // Permanent: the same request would get the same body.
-    throw new HttpRequestError(
-      `response from ${url} nests JSON deeper than ${MAX_JSON_DEPTH} levels; such a body is refused`,
-      url,
-      status,
-    );
+  if (keepOrder) {
+    if (jsonNestsDeeperThan(text, MAX_JSON_DEPTH)) throw tooDeep(url, status);
+    try {
+      return parseJsonKeepingOrder(text);
+    } catch (err) {
+      throw notJson(text, url, status, err);
+    }
   }
+  let value: unknown;
   try {
-    return keepOrder ? parseJsonKeepingOrder(text) : JSON.parse(text);
+    value = JSON.parse(text);
   } catch (err) {
-    throw new HttpRequestError(
-      `response from ${url} is not JSON (HTTP ${status}): ${excerpt(text, 120)}`,
-      url,
-      status,
-      {
-        cause: err,
-      },
-    );
+    if (jsonNestsDeeperThan(text, MAX_JSON_DEPTH)) throw tooDeep(url, status);
+    throw notJson(text, url, status, err);
   }
+  if (valueNestsDeeperThan(value, MAX_JSON_DEPTH)) throw tooDeep(url, status);
+  return value;
 }
 
 function isBlank(text: string): boolean {

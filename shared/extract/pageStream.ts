@@ -63,6 +63,14 @@ export async function* pageStream(
   }
 }
 
+/**
+ * One request at a time, in page order. Once a page has answered and says which page
+ * comes next, that request is sent before the page is handed over, so the upstream
+ * answers it while this page is mapped and written (the same requests in the same
+ * order, never two at once). A page waiting to be handed over keeps its body reserved
+ * (a promoted PageHold), as in a window. A request that repeats an earlier one is not
+ * sent, and the stream fails once the page before it has been handed over.
+ */
 async function* serial(
   paginator: Paginator,
   fetch: FetchPage,
@@ -70,21 +78,52 @@ async function* serial(
   requestUrl?: (cursor: PageCursor) => string,
 ): AsyncGenerator<PageView> {
   const requested = new Map<string, number>();
+  const checkLoop = (cursor: PageCursor): void => {
+    if (!requestUrl || !paginator.followsUpstream) return;
+    const url = requestUrl(cursor);
+    const digest = requestDigest(url);
+    const earlier = requested.get(digest);
+    if (earlier !== undefined) throw new PaginationLoopError(cursor.index, earlier, url);
+    requested.set(digest, cursor.index);
+  };
+  const request = (cursor: PageCursor): { page: Promise<PageView>; hold: PageHold } => {
+    const hold = new PageHold();
+    hold.promote();
+    return { page: settleLater(fetch(cursor, signal, hold)), hold };
+  };
   let cursor: PageCursor | undefined = paginator.first();
-  while (cursor) {
-    if (requestUrl && paginator.followsUpstream) {
-      const url = requestUrl(cursor);
-      const digest = requestDigest(url);
-      const earlier = requested.get(digest);
-      if (earlier !== undefined) throw new PaginationLoopError(cursor.index, earlier, url);
-      requested.set(digest, cursor.index);
+  checkLoop(cursor);
+  let inFlight: { page: Promise<PageView>; hold: PageHold } | undefined = request(cursor);
+  try {
+    while (cursor && inFlight) {
+      let page: PageView;
+      try {
+        page = await inFlight.page;
+      } finally {
+        // Handed over (or failed): its memory goes back.
+        inFlight.hold.release();
+        inFlight = undefined;
+      }
+      const decision = paginator.decide(cursor, page);
+      if (!decision.last && cursor.index + 1 >= paginator.maxPages)
+        throw new PaginationLimitError(paginator.maxPages);
+      const next = decision.last ? undefined : decision.next;
+      let loop: unknown;
+      if (next) {
+        try {
+          checkLoop(next);
+          inFlight = request(next);
+        } catch (err) {
+          loop = err;
+        }
+      }
+      yield page;
+      if (loop !== undefined) throw loop;
+      cursor = next;
     }
-    const page = await fetch(cursor, signal);
-    const decision = paginator.decide(cursor, page);
-    if (!decision.last && cursor.index + 1 >= paginator.maxPages)
-      throw new PaginationLimitError(paginator.maxPages);
-    yield page;
-    cursor = decision.last ? undefined : decision.next;
+  } finally {
+    // A request sent ahead of a consumer that stopped: pageStream aborts it; its memory goes back.
+    inFlight?.hold.release();
   }
 }
 

@@ -35,6 +35,28 @@ export function cellText(value: unknown): string {
   }
 }
 
+/**
+ * Whether {@link csvField} writes cells exactly as csv-stringify does (with
+ * `record_delimiter: 'unix'` and its default quote and escape, `"`) for this separator:
+ * one character that is neither the quote nor a line break. Anything else goes through
+ * csv-stringify.
+ */
+export function isLeanSeparator(separator: string): boolean {
+  return separator.length === 1 && separator !== '"' && separator !== '\n' && separator !== '\r';
+}
+
+/**
+ * One cell's CSV text, as csv-stringify writes it for a lean separator (see
+ * {@link isLeanSeparator}): quoted when it holds a quote, the separator or `\n` (a
+ * lone `\r` is not quoted, as csv-stringify does not with a unix record delimiter),
+ * quotes doubled. The property test in test/output/csvLean.test.ts holds it to
+ * csv-stringify over arbitrary text.
+ */
+export function csvField(value: string, separator: string): string {
+  if (value.includes('"')) return `"${value.replaceAll('"', '""')}"`;
+  return value.includes(separator) || value.includes('\n') ? `"${value}"` : value;
+}
+
 export class CsvWriter implements RowWriter {
   rowCount = 0;
   private readonly columns: string[] = [];
@@ -43,12 +65,15 @@ export class CsvWriter implements RowWriter {
   private readonly epochs: Array<{ fromRow: number; width: number }> = [];
   private readonly csvOptions: { delimiter: string; record_delimiter: 'unix' };
   private readonly suffix: string;
+  /** Cells are written by {@link csvField}, not csv-stringify (see {@link isLeanSeparator}). */
+  private readonly lean: boolean;
 
   constructor(
     private readonly scratch: ScratchFile,
     private readonly options: WriterOptions,
   ) {
     this.csvOptions = { delimiter: options.separator, record_delimiter: 'unix' };
+    this.lean = isLeanSeparator(options.separator);
     for (const c of options.initialColumns ?? []) this.addColumn(c);
     this.suffix = this.encode([[options.timestamp]]).slice(0, -1);
   }
@@ -86,6 +111,12 @@ export class CsvWriter implements RowWriter {
     // so a page's CSV never lands in large-object space as garbage awaiting a full GC.
     for (let from = 0; from < rows.length; from += ENCODE_SLICE) {
       const to = Math.min(rows.length, from + ENCODE_SLICE);
+      if (this.lean) {
+        text += this.encodeLean(rows, from, to);
+        await this.scratch.append(text);
+        text = '';
+        continue;
+      }
       const records: string[][] = new Array(to - from);
       for (let r = from; r < to; r++) {
         const row = rows[r]!;
@@ -99,6 +130,21 @@ export class CsvWriter implements RowWriter {
       text = '';
     }
     this.rowCount += rows.length;
+  }
+
+  /** Rows `from` to `to` (exclusive) as CSV lines, each cell straight from the row. */
+  private encodeLean(rows: readonly Row[], from: number, to: number): string {
+    const columns = this.columns;
+    const width = columns.length;
+    const sep = this.options.separator;
+    const tail = this.suffix + '\n';
+    let out = '';
+    for (let r = from; r < to; r++) {
+      const row = rows[r]!;
+      for (let c = 0; c < width; c++) out += csvField(cellText(row[columns[c]!]), sep) + sep;
+      out += tail;
+    }
+    return out;
   }
 
   async finish(): Promise<AsyncIterable<Chunk> | undefined> {

@@ -1,9 +1,16 @@
 /** The nesting pre-check of response bodies: strings (escapes included) never count as nesting. */
+import fc from 'fast-check';
 import type { ApiConfig, Extraction } from '../../shared/core/config/types';
 import { SecretScope } from '../../shared/core/secretOrigins';
 import type { AuthenticatedClient } from '../../shared/extract/auth';
 import type { HttpResponse } from '../../shared/extract/http';
-import { jsonNestsDeeperThan, PageFetcher } from '../../shared/extract/pageFetcher';
+import {
+  jsonNestsDeeperThan,
+  MAX_JSON_DEPTH,
+  PageFetcher,
+  parseJsonBody,
+  valueNestsDeeperThan,
+} from '../../shared/extract/pageFetcher';
 
 const nested = (depth: number): string => '['.repeat(depth) + ']'.repeat(depth);
 
@@ -92,5 +99,44 @@ describe('PageFetcher views', () => {
     const page = await fetcherFor(text).fetch(cursor);
     expect(page.blankBody).toBe(true);
     expect(page.records).toEqual([]);
+  });
+});
+
+describe('the parsed-value depth check and parseJsonBody', () => {
+  test('valueNestsDeeperThan agrees with jsonNestsDeeperThan on the text of any JSON value', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 8 }), fc.integer({ min: 0, max: 8 }), (value, max) => {
+        const text = JSON.stringify(value);
+        expect(valueNestsDeeperThan(JSON.parse(text), max)).toBe(jsonNestsDeeperThan(text, max));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  test('a value nested far past the limit is walked without recursion', () => {
+    expect(valueNestsDeeperThan(JSON.parse(nested(200_000)), MAX_JSON_DEPTH)).toBe(true);
+    expect(valueNestsDeeperThan(JSON.parse(nested(MAX_JSON_DEPTH)), MAX_JSON_DEPTH)).toBe(false);
+  });
+
+  const deepError = 'response from http://x/ nests JSON deeper than 1000 levels; such a body is refused';
+  test.each([false, true])('keepOrder %s: a deep body is refused, valid or not', (keepOrder) => {
+    const deep = nested(100_000);
+    for (const text of [deep, deep.slice(0, -1), `${deep}x`]) {
+      expect(() => parseJsonBody(text, 'http://x/', 200, keepOrder)).toThrow(
+        expect.objectContaining({ name: 'HttpRequestError', message: deepError, status: 200 }),
+      );
+    }
+    expect(parseJsonBody(nested(MAX_JSON_DEPTH), 'http://x/', 200, keepOrder)).toHaveLength(1);
+  });
+
+  test.each([false, true])('keepOrder %s: a shallow body that is not JSON says so', (keepOrder) => {
+    expect(() => parseJsonBody('[[1]', 'http://x/', 502, keepOrder)).toThrow(
+      expect.objectContaining({
+        name: 'HttpRequestError',
+        message: 'response from http://x/ is not JSON (HTTP 502): [[1]',
+        status: 502,
+      }),
+    );
+    expect(parseJsonBody('  ', 'http://x/', 200, keepOrder)).toBeUndefined();
   });
 });

@@ -140,3 +140,78 @@ describe('the page window', () => {
     expect(isWindowed({ ...serial, pagesInFlight: 4 })).toBe(false);
   });
 });
+
+describe('one page in flight', () => {
+  /** Fetches that record when each request starts and ends; pages answer at once. */
+  function tracedFetch(budget: ResponseBudget, log: string[]) {
+    let open = 0;
+    let most = 0;
+    const fetch = async (cursor: PageCursor, signal: AbortSignal, hold?: PageHold): Promise<PageView> => {
+      open++;
+      most = Math.max(most, open);
+      log.push(`request ${cursor.index}`);
+      try {
+        return await budgetedFetch(budget, new Map(), [])(cursor, signal, hold);
+      } finally {
+        open--;
+      }
+    };
+    return { fetch, mostAtOnce: () => most };
+  }
+
+  test('the next page is requested before this one is handed over: one request at a time, in order', async () => {
+    const budget = new ResponseBudget({ budgetBytes: 120, maxResponseBytes: 10 });
+    const log: string[] = [];
+    const traced = tracedFetch(budget, log);
+    for await (const page of pageStream(paginator(1, 3), traced.fetch)) {
+      log.push(`consume ${page.records[0] as number}`);
+      // Wait for the request sent ahead to answer: the consumer is slower than the upstream.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(log).toEqual([
+      'request 0',
+      'request 1',
+      'consume 0',
+      'request 2',
+      'consume 1',
+      'request 3',
+      'consume 2',
+      'consume 3',
+    ]);
+    expect(traced.mostAtOnce()).toBe(1);
+    expect(budget.stats()).toMatchObject({ reserved: 0, holders: 0, waiting: 0, prefetched: 0 });
+  });
+
+  test('a consumer that stops gives back the memory of the page requested ahead', async () => {
+    const budget = new ResponseBudget({ budgetBytes: 120, maxResponseBytes: 10 });
+    const traced = tracedFetch(budget, []);
+    for await (const page of pageStream(paginator(1, 7), traced.fetch)) {
+      await until(() => budget.stats().reserved === PAGE_BYTES * M, 'the page ahead to arrive');
+      if (page.records[0] === 1) break;
+    }
+    expect(budget.stats()).toMatchObject({ reserved: 0, holders: 0, waiting: 0, prefetched: 0 });
+  });
+
+  test('a request that repeats an earlier one is never sent; the page before it is still handed over', async () => {
+    const sent: number[] = [];
+    const looping: Paginator = { ...paginator(1, 7), followsUpstream: true };
+    const pages: number[] = [];
+    const stream = pageStream(
+      looping,
+      async (cursor) => {
+        sent.push(cursor.index);
+        return view(cursor.index);
+      },
+      undefined,
+      // Page 3 (index 2) points back to page 1.
+      (cursor) => `/p/${cursor.index === 2 ? 0 : cursor.index}`,
+    );
+    await expect(
+      (async () => {
+        for await (const page of stream) pages.push(page.records[0] as number);
+      })(),
+    ).rejects.toThrow('pagination loops: page 3 would repeat the request of page 1 (/p/0)');
+    expect(pages).toEqual([0, 1]);
+    expect(sent).toEqual([0, 1]);
+  });
+});
