@@ -1,6 +1,6 @@
 /** `POST /preview`: the first page of an unsaved config, mapped, with nothing written. */
 import { type Request, type Response, Router } from 'express';
-import { prepareUnsavedConfig } from './configDocuments';
+import { outputBucketIssues, prepareUnsavedConfig } from './configDocuments';
 import type { ApiDeps } from './deps';
 import { badRequest, invalidConfig, methodNotAllowed } from './errors';
 import { previewConfig } from './preview';
@@ -29,6 +29,25 @@ export function previewRoutes(deps: ApiDeps): Router {
       }
       await admitSecrets(result.config, deps.secretAdmin);
       res.json({ Items: await previewConfig(result.config, deps.pipeline, options) });
+    })
+    .all(methodNotAllowed(['POST']));
+  return router;
+}
+
+/**
+ * `POST /validate`: the issues saving the body would meet (each with the path of the
+ * field it names), without saving anything; 200 either way, for editors checking as
+ * the user types.
+ */
+export function validateRoutes(deps: ApiDeps): Router {
+  const router = Router();
+  router
+    .route('/')
+    .post((req: Request, res: Response) => {
+      const body: unknown = req.body;
+      const result = prepareUnsavedConfig(body);
+      const details = result.ok ? outputBucketIssues(result.config, deps.pipeline) : result.issues;
+      res.json({ valid: details.length === 0, details });
     })
     .all(methodNotAllowed(['POST']));
   return router;
