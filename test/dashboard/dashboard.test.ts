@@ -217,3 +217,53 @@ test('sign in, write a config with an error and fix it, preview, save, execute, 
     await context.close();
   }
 }, 300_000);
+
+async function rest(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { Authorization: ROOT_KEY, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (res.status !== 200) throw new Error(`${method} ${path}: HTTP ${res.status} ${await res.text()}`);
+  return (await res.json()) as Record<string, unknown>;
+}
+
+test('root sets a secret (never shown again), disables and enables a config, and sees who changed what with a diff', async () => {
+  const saved = await rest('POST', '/config', JSON.parse(config(false)) as unknown);
+  const id = saved.id as string;
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  try {
+    await signIn(page, ROOT_KEY);
+    await page.getByRole('link', { name: 'Secrets' }).click();
+    const form = page.getByRole('form', { name: 'Set a secret' });
+    await form.getByLabel('Name').fill('crm_token');
+    await form.getByLabel('Value', { exact: true }).fill('super-secret-value-123');
+    await form.getByRole('button', { name: 'Save secret' }).click();
+    await page.getByRole('status').filter({ hasText: 'Secret crm_token saved.' }).waitFor(WAIT);
+    await page.getByRole('table', { name: 'Secrets' }).getByText('crm_token').waitFor(WAIT);
+    expect(await page.content()).not.toContain('super-secret-value-123');
+    await screenshot(page, 'secrets');
+
+    await page.goto(`${base}/#/configs/${id}`);
+    await page.getByRole('button', { name: 'Disable' }).click();
+    await page.getByRole('button', { name: 'Enable' }).waitFor(WAIT);
+    expect((await rest('GET', `/config/${id}`)).enabled).toBe(false);
+    await page.getByRole('button', { name: 'Enable' }).click();
+    await page.getByRole('button', { name: 'Disable' }).waitFor(WAIT);
+    expect((await rest('GET', `/config/${id}`)).enabled).toBe(true);
+
+    // Three versions by rootkey; the diff of the newest two shows the change back.
+    await page.reload();
+    const versions = page.getByRole('table', { name: 'Versions' });
+    await versions.locator('tbody tr').nth(2).waitFor(WAIT);
+    expect(await versions.locator('tbody tr').count()).toBe(3);
+    expect(await versions.locator('tbody tr').first().textContent()).toContain('rootkey');
+    const diff = page.getByLabel(/Changes from version/);
+    expect(await diff.locator('.diff-removed').allTextContents()).toEqual(['-   "enabled": false,']);
+    expect(await diff.locator('.diff-added').allTextContents()).toEqual(['+   "enabled": true,']);
+    await screenshot(page, 'config');
+  } finally {
+    await context.close();
+  }
+}, 300_000);
