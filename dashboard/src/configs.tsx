@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { parseSchedule } from '../../shared/core/schedule';
 import { type Client, type Json, withQuery } from './api';
-import { diffLines } from './diff';
+import { diffLines, withContext } from './diff';
 import { Failure, go, message, Page, Status, useLoad, when } from './ui';
 
 interface ConfigDoc extends Json {
@@ -194,12 +194,18 @@ function History({ client, id }: { client: Client; id: string }) {
             </label>
           </div>
           <pre class="diff" aria-label={`Changes from version ${a.version} to ${b.version}`}>
-            {diffLines(versionText(a), versionText(b)).map((line, i) => (
-              <div key={i} class={`diff-${line.kind}`}>
-                {line.kind === 'added' ? '+ ' : line.kind === 'removed' ? '- ' : '  '}
-                {line.text}
-              </div>
-            ))}
+            {withContext(diffLines(versionText(a), versionText(b))).map((line, i) =>
+              line.kind === 'skipped' ? (
+                <div key={i} class="diff-skipped">
+                  {`… ${line.count} unchanged line(s)`}
+                </div>
+              ) : (
+                <div key={i} class={`diff-${line.kind}`}>
+                  {line.kind === 'added' ? '+ ' : line.kind === 'removed' ? '- ' : '  '}
+                  {line.text}
+                </div>
+              ),
+            )}
           </pre>
         </div>
       ) : null}

@@ -31,3 +31,27 @@ export function diffLines(before: string, after: string): DiffLine[] {
   while (j < b.length) out.push({ kind: 'added', text: b[j++]! });
   return out;
 }
+
+export type DiffRow = DiffLine | { kind: 'skipped'; count: number };
+
+/** The changed lines with `context` unchanged lines around each change; runs of other unchanged lines become one `skipped` row. */
+export function withContext(lines: DiffLine[], context = 3): DiffRow[] {
+  const keep = lines.map(() => false);
+  lines.forEach((line, i) => {
+    if (line.kind === 'same') return;
+    for (let j = Math.max(0, i - context); j <= Math.min(lines.length - 1, i + context); j++) keep[j] = true;
+  });
+  const rows: DiffRow[] = [];
+  let skipped = 0;
+  lines.forEach((line, i) => {
+    if (keep[i]) {
+      if (skipped > 0) rows.push({ kind: 'skipped', count: skipped });
+      skipped = 0;
+      rows.push(line);
+    } else {
+      skipped++;
+    }
+  });
+  if (skipped > 0) rows.push({ kind: 'skipped', count: skipped });
+  return rows;
+}

@@ -1,5 +1,5 @@
 /** The dashboard's editor model: where a validation issue's path is in the JSON text, and the version diff. */
-import { diffLines } from '../../dashboard/src/diff';
+import { diffLines, withContext } from '../../dashboard/src/diff';
 import { lineIndex, lineOf, syntaxErrorLine } from '../../dashboard/src/jsonPaths';
 
 const TEXT = JSON.stringify(
@@ -52,4 +52,21 @@ test('the diff of two versions keeps common lines and marks removed and added on
     { kind: 'added', text: 'd' },
   ]);
   expect(diffLines('x', 'x')).toEqual([{ kind: 'same', text: 'x' }]);
+});
+
+test('a diff shows each change with a few lines of context, the rest as skipped runs', () => {
+  const before = Array.from({ length: 20 }, (_, i) => `line ${i}`);
+  const after = before.map((l, i) => (i === 10 ? 'changed' : l));
+  const rows = withContext(diffLines(before.join('\n'), after.join('\n')), 2);
+  expect(rows).toEqual([
+    { kind: 'skipped', count: 8 },
+    { kind: 'same', text: 'line 8' },
+    { kind: 'same', text: 'line 9' },
+    { kind: 'removed', text: 'line 10' },
+    { kind: 'added', text: 'changed' },
+    { kind: 'same', text: 'line 11' },
+    { kind: 'same', text: 'line 12' },
+    { kind: 'skipped', count: 7 },
+  ]);
+  expect(withContext(diffLines('a', 'a'))).toEqual([{ kind: 'skipped', count: 1 }]);
 });
