@@ -93,7 +93,16 @@ export function ConfigEditor({ client, id }: { client: Client; id?: string }) {
           setIssues(locate(text, result.details));
           setChecked(result.valid ? 'valid' : 'invalid');
         },
-        (err: unknown) => live && setError(message(err)),
+        (err: unknown) => {
+          if (!live) return;
+          if (err instanceof ApiFailure && err.details.length > 0) {
+            // Not a JSON object: the API's 400 names why, like an invalid config.
+            setIssues(locate(text, err.details));
+            setChecked('invalid');
+          } else {
+            setError(message(err));
+          }
+        },
       );
     }, VALIDATE_DELAY_MS);
     return () => {

@@ -2,7 +2,7 @@
 import { type Request, type Response, Router } from 'express';
 import { outputBucketIssues, prepareUnsavedConfig } from './configDocuments';
 import type { ApiDeps } from './deps';
-import { badRequest, invalidConfig, methodNotAllowed } from './errors';
+import { badRequest, invalidConfig, invalidRequest, methodNotAllowed } from './errors';
 import { previewConfig } from './preview';
 import { admitSecrets } from './secretGate';
 import { parseWith, previewQuerySchema } from './schemas';
@@ -36,8 +36,8 @@ export function previewRoutes(deps: ApiDeps): Router {
 
 /**
  * `POST /validate`: the issues saving the body would meet (each with the path of the
- * field it names), without saving anything; 200 either way, for editors checking as
- * the user types.
+ * field it names), without saving anything; 200 whether valid or not, for editors
+ * checking as the user types. A body that is not a JSON object is no config to check: 400.
  */
 export function validateRoutes(deps: ApiDeps): Router {
   const router = Router();
@@ -45,6 +45,11 @@ export function validateRoutes(deps: ApiDeps): Router {
     .route('/')
     .post((req: Request, res: Response) => {
       const body: unknown = req.body;
+      // An empty body parses as `{}`: it is no config either.
+      const empty = req.headers['content-length'] === '0';
+      if (empty || typeof body !== 'object' || body === null || Array.isArray(body)) {
+        throw invalidRequest('request body', [{ path: '', message: 'the config must be a JSON object' }]);
+      }
       const result = prepareUnsavedConfig(body);
       const details = result.ok ? outputBucketIssues(result.config, deps.pipeline) : result.issues;
       res.json({ valid: details.length === 0, details });

@@ -82,6 +82,14 @@ test('POST /validate answers the issues with the path of the field they name, an
   expect(invalid.details.map((d: Json) => d.path)).toContain('extractions[0].endpoint.url');
   expect(await ok('POST', '/validate', config('fine'))).toEqual({ valid: true, details: [] });
   expect((await ok('GET', '/config')).Count).toBe(before);
+  // No config at all is a bad request, not an invalid config.
+  for (const raw of ['', '[]', '"x"', 'null']) {
+    const res = await api.request('POST', '/validate', {
+      raw,
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(`${JSON.stringify(raw)}: ${res.status}`).toBe(`${JSON.stringify(raw)}: 400`);
+  }
 });
 
 test('GET /me says who the key is', async () => {
