@@ -1,7 +1,7 @@
 /** Secrets (names only; values are write-only) and API keys (root key only). */
 import { useState } from 'preact/hooks';
 import type { Client } from './api';
-import { Failure, message, Page, useLoad } from './ui';
+import { Failure, Field, message, Page, Table, useLoad } from './ui';
 
 export function Secrets({ client }: { client: Client }) {
   const secrets = useLoad(
@@ -51,71 +51,63 @@ export function Secrets({ client }: { client: Client }) {
           {notice}
         </p>
       ) : null}
-      <div class="table-wrap">
-        <table aria-label="Secrets">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Origins</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {(secrets.data?.Items ?? []).map((secret) => (
-              <tr key={secret}>
-                <td data-label="Name">
-                  <code>{secret}</code>
-                </td>
-                <td data-label="Origins">{secrets.data?.Origins[secret]?.join(', ') ?? 'any (unbound)'}</td>
-                <td data-label="Actions">
-                  <button
-                    type="button"
-                    class="secondary"
-                    onClick={() => setName(secret)}
-                    aria-label={`Replace ${secret}`}
-                  >
-                    Replace
-                  </button>{' '}
-                  <button
-                    type="button"
-                    class="danger"
-                    aria-label={`Delete ${secret}`}
-                    onClick={() =>
-                      confirm(`Delete the secret ${secret}?`) &&
-                      run(async () => {
-                        await client.call('DELETE', `/secrets/${encodeURIComponent(secret)}`);
-                        return `Secret ${secret} deleted.`;
-                      })
-                    }
-                  >
-                    Delete
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table
+        label="Secrets"
+        rows={secrets.data?.Items ?? []}
+        rowKey={(secret) => secret}
+        columns={[
+          { name: 'Name', cell: (secret) => <code>{secret}</code> },
+          {
+            name: 'Origins',
+            cell: (secret) => secrets.data?.Origins[secret]?.join(', ') ?? 'any (unbound)',
+          },
+          {
+            name: 'Actions',
+            cell: (secret) => (
+              <>
+                <button
+                  type="button"
+                  class="secondary"
+                  onClick={() => setName(secret)}
+                  aria-label={`Replace ${secret}`}
+                >
+                  Replace
+                </button>{' '}
+                <button
+                  type="button"
+                  class="danger"
+                  aria-label={`Delete ${secret}`}
+                  onClick={() =>
+                    confirm(`Delete the secret ${secret}?`) &&
+                    run(async () => {
+                      await client.call('DELETE', `/secrets/${encodeURIComponent(secret)}`);
+                      return `Secret ${secret} deleted.`;
+                    })
+                  }
+                >
+                  Delete
+                </button>
+              </>
+            ),
+          },
+        ]}
+      />
       <form class="stack" onSubmit={save} aria-label="Set a secret">
         <h2>Set or replace a secret</h2>
-        <label>
-          Name
-          <input value={name} onInput={(e) => setName(e.currentTarget.value)} required autocomplete="off" />
-        </label>
-        <label>
-          Value
-          <input
-            type="password"
-            value={value}
-            onInput={(e) => setValue(e.currentTarget.value)}
-            required
-            autocomplete="new-password"
-          />
-        </label>
-        <label>
-          Origins (optional, space or comma separated, e.g. https://api.example.com)
-          <input value={origins} onInput={(e) => setOrigins(e.currentTarget.value)} autocomplete="off" />
-        </label>
+        <Field label="Name" value={name} onValue={setName} required />
+        <Field
+          label="Value"
+          type="password"
+          value={value}
+          onValue={setValue}
+          required
+          autocomplete="new-password"
+        />
+        <Field
+          label="Origins (optional, space or comma separated, e.g. https://api.example.com)"
+          value={origins}
+          onValue={setOrigins}
+        />
         <button type="submit">Save secret</button>
       </form>
     </Page>
@@ -146,10 +138,7 @@ export function Keys({ client }: { client: Client }) {
         created or refreshed; only its hash is stored.
       </p>
       <form class="stack" aria-label="Manage an API key" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          Key name
-          <input value={name} onInput={(e) => setName(e.currentTarget.value)} required autocomplete="off" />
-        </label>
+        <Field label="Key name" value={name} onValue={setName} required />
         <div class="actions">
           <button
             type="button"

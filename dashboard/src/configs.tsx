@@ -3,7 +3,7 @@ import { useState } from 'preact/hooks';
 import { parseSchedule } from '../../shared/core/schedule';
 import { type Client, type Json, withQuery } from './api';
 import { diffLines, withContext } from './diff';
-import { Failure, go, message, Page, Status, useLoad, when } from './ui';
+import { Failure, go, message, Page, Status, Table, useLoad, when } from './ui';
 
 interface ConfigDoc extends Json {
   id: string;
@@ -65,44 +65,34 @@ export function ConfigList({ client }: { client: Client }) {
       <Failure error={loaded.error} />
       {loaded.data && loaded.data.length === 0 ? <p>No configs yet: create one.</p> : null}
       {loaded.data && loaded.data.length > 0 ? (
-        <div class="table-wrap">
-          <table aria-label="Configs">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Schedule</th>
-                <th scope="col">Next run</th>
-                <th scope="col">Last run</th>
-                <th scope="col">Enabled</th>
-              </tr>
-            </thead>
-            <tbody>
-              {loaded.data.map(({ config, last }) => (
-                <tr key={config.id}>
-                  <td data-label="Name">
-                    <a href={`#/configs/${encodeURIComponent(config.id)}`}>{config.name}</a>
-                  </td>
-                  <td data-label="Schedule">
-                    <code>{config.schedule ?? 'default'}</code>
-                  </td>
-                  <td data-label="Next run">
-                    {config.enabled === false ? 'disabled' : nextRun(config.schedule)}
-                  </td>
-                  <td data-label="Last run">
-                    {last ? (
-                      <a href={`#/runs/${encodeURIComponent(last.run_id)}`}>
-                        <Status status={last.status} /> {when(last.created_at)}
-                      </a>
-                    ) : (
-                      <Status status={null} />
-                    )}
-                  </td>
-                  <td data-label="Enabled">{config.enabled === false ? 'no' : 'yes'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          label="Configs"
+          rows={loaded.data}
+          rowKey={({ config }) => config.id}
+          columns={[
+            {
+              name: 'Name',
+              cell: ({ config }) => <a href={`#/configs/${encodeURIComponent(config.id)}`}>{config.name}</a>,
+            },
+            { name: 'Schedule', cell: ({ config }) => <code>{config.schedule ?? 'default'}</code> },
+            {
+              name: 'Next run',
+              cell: ({ config }) => (config.enabled === false ? 'disabled' : nextRun(config.schedule)),
+            },
+            {
+              name: 'Last run',
+              cell: ({ last }) =>
+                last ? (
+                  <a href={`#/runs/${encodeURIComponent(last.run_id)}`}>
+                    <Status status={last.status} /> {when(last.created_at)}
+                  </a>
+                ) : (
+                  <Status status={null} />
+                ),
+            },
+            { name: 'Enabled', cell: ({ config }) => (config.enabled === false ? 'no' : 'yes') },
+          ]}
+        />
       ) : null}
     </Page>
   );
@@ -121,6 +111,33 @@ function versionText(item: HistoryItem): string {
   return JSON.stringify(config, null, 2);
 }
 
+function VersionSelect({
+  label,
+  name,
+  items,
+  value,
+  onPick,
+}: {
+  label: string;
+  name: string;
+  items: HistoryItem[];
+  value: number;
+  onPick(version: number): void;
+}) {
+  return (
+    <label>
+      {label}{' '}
+      <select aria-label={name} value={String(value)} onChange={(e) => onPick(Number(e.currentTarget.value))}>
+        {items.map((v) => (
+          <option key={v.version} value={String(v.version)}>
+            {v.version}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 function History({ client, id }: { client: Client; id: string }) {
   const history = useLoad(
     () => client.call<Listing<HistoryItem>>('GET', `/config/${encodeURIComponent(id)}/history`),
@@ -137,61 +154,31 @@ function History({ client, id }: { client: Client; id: string }) {
     <section aria-labelledby="history-title">
       <h2 id="history-title">History</h2>
       <Failure error={history.error} />
-      <div class="table-wrap">
-        <table aria-label="Versions">
-          <thead>
-            <tr>
-              <th scope="col">Version</th>
-              <th scope="col">When</th>
-              <th scope="col">Who</th>
-              <th scope="col">Change</th>
-            </tr>
-          </thead>
-          <tbody>
-            {items.map((v, i) => (
-              <tr key={v.version}>
-                <td data-label="Version">{v.version}</td>
-                <td data-label="When">{v.updated_at}</td>
-                <td data-label="Who">{v.api_key_name}</td>
-                <td data-label="Change">
-                  {v.delete ? 'deleted' : i === items.length - 1 ? 'created' : 'updated'}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table
+        label="Versions"
+        rows={items}
+        rowKey={(v) => v.version}
+        columns={[
+          { name: 'Version', cell: (v) => v.version },
+          { name: 'When', cell: (v) => v.updated_at },
+          { name: 'Who', cell: (v) => v.api_key_name },
+          {
+            name: 'Change',
+            cell: (v) => (v.delete ? 'deleted' : v === items[items.length - 1] ? 'created' : 'updated'),
+          },
+        ]}
+      />
       {items.length > 1 && a && b ? (
         <div class="diff-box">
           <div class="row">
-            <label>
-              Compare version{' '}
-              <select
-                aria-label="Older version"
-                value={String(a.version)}
-                onChange={(e) => setFrom(Number(e.currentTarget.value))}
-              >
-                {items.map((v) => (
-                  <option key={v.version} value={String(v.version)}>
-                    {v.version}
-                  </option>
-                ))}
-              </select>
-            </label>
-            <label>
-              with{' '}
-              <select
-                aria-label="Newer version"
-                value={String(b.version)}
-                onChange={(e) => setTo(Number(e.currentTarget.value))}
-              >
-                {items.map((v) => (
-                  <option key={v.version} value={String(v.version)}>
-                    {v.version}
-                  </option>
-                ))}
-              </select>
-            </label>
+            <VersionSelect
+              label="Compare version"
+              name="Older version"
+              items={items}
+              value={a.version}
+              onPick={setFrom}
+            />
+            <VersionSelect label="with" name="Newer version" items={items} value={b.version} onPick={setTo} />
           </div>
           <pre class="diff" aria-label={`Changes from version ${a.version} to ${b.version}`}>
             {withContext(diffLines(versionText(a), versionText(b))).map((line, i) =>
@@ -289,32 +276,22 @@ export function ConfigPage({ client, id }: { client: Client; id: string }) {
             <dd>{doc.enabled === false ? 'no' : 'yes'}</dd>
           </dl>
           <h2>Extractions</h2>
-          <div class="table-wrap">
-            <table aria-label="Extractions">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Endpoint</th>
-                  <th scope="col">Format</th>
-                  <th scope="col">Logs</th>
-                </tr>
-              </thead>
-              <tbody>
-                {doc.extractions.map((e) => (
-                  <tr key={e.id}>
-                    <td data-label="Name">{e.name}</td>
-                    <td data-label="Endpoint">
-                      <code>{e.endpoint?.url ?? ''}</code>
-                    </td>
-                    <td data-label="Format">{e.format ?? 'csv'}</td>
-                    <td data-label="Logs">
-                      <a href={`#/extractions/${encodeURIComponent(e.id)}`}>Execution logs of {e.name}</a>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table
+            label="Extractions"
+            rows={doc.extractions}
+            rowKey={(e) => e.id}
+            columns={[
+              { name: 'Name', cell: (e) => e.name },
+              { name: 'Endpoint', cell: (e) => <code>{e.endpoint?.url ?? ''}</code> },
+              { name: 'Format', cell: (e) => e.format ?? 'csv' },
+              {
+                name: 'Logs',
+                cell: (e) => (
+                  <a href={`#/extractions/${encodeURIComponent(e.id)}`}>Execution logs of {e.name}</a>
+                ),
+              },
+            ]}
+          />
           <h2>Recent runs</h2>
           <RunTable runs={runs.data?.Items ?? []} label="Recent runs" />
           <p>
@@ -330,38 +307,26 @@ export function ConfigPage({ client, id }: { client: Client; id: string }) {
 export function RunTable({ runs, label }: { runs: RunSummary[]; label: string }) {
   if (runs.length === 0) return <p>No runs yet.</p>;
   return (
-    <div class="table-wrap">
-      <table aria-label={label}>
-        <thead>
-          <tr>
-            <th scope="col">Started</th>
-            <th scope="col">Config</th>
-            <th scope="col">Status</th>
-            <th scope="col">Trigger</th>
-            <th scope="col">Rows</th>
-            <th scope="col">Run</th>
-          </tr>
-        </thead>
-        <tbody>
-          {runs.map((run) => (
-            <tr key={run.run_id}>
-              <td data-label="Started">{when(run.created_at)}</td>
-              <td data-label="Config">{run.config_name}</td>
-              <td data-label="Status">
-                <Status status={run.status} />
-              </td>
-              <td data-label="Trigger">{run.trigger}</td>
-              <td data-label="Rows">{run.counters.rows ?? 0}</td>
-              <td data-label="Run">
-                <a href={`#/runs/${encodeURIComponent(run.run_id)}`} aria-label={`Run ${run.run_id}`}>
-                  {run.run_id.slice(0, 8)}
-                </a>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table
+      label={label}
+      rows={runs}
+      rowKey={(run) => run.run_id}
+      columns={[
+        { name: 'Started', cell: (run) => when(run.created_at) },
+        { name: 'Config', cell: (run) => run.config_name },
+        { name: 'Status', cell: (run) => <Status status={run.status} /> },
+        { name: 'Trigger', cell: (run) => run.trigger },
+        { name: 'Rows', cell: (run) => run.counters.rows ?? 0 },
+        {
+          name: 'Run',
+          cell: (run) => (
+            <a href={`#/runs/${encodeURIComponent(run.run_id)}`} aria-label={`Run ${run.run_id}`}>
+              {run.run_id.slice(0, 8)}
+            </a>
+          ),
+        },
+      ]}
+    />
   );
 }
 

@@ -10,7 +10,7 @@ import { ApiFailure, type Client, createClient } from './api';
 import { ConfigList, ConfigPage } from './configs';
 import { ConfigEditor } from './editor';
 import { ExtractionLogs, RunList, RunPage } from './runs';
-import { message, Page, useHashRoute } from './ui';
+import { Field, message, Page, useHashRoute } from './ui';
 
 const KEY_ITEM = 'api-extractor.key';
 
@@ -32,16 +32,7 @@ function SignIn({ onSignIn, error }: { onSignIn: (key: string) => void; error?: 
           onSignIn(key.trim());
         }}
       >
-        <label>
-          API key
-          <input
-            type="password"
-            value={key}
-            onInput={(e) => setKey(e.currentTarget.value)}
-            required
-            autocomplete="off"
-          />
-        </label>
+        <Field label="API key" type="password" value={key} onValue={setKey} required />
         <button type="submit">Sign in</button>
         {error ? (
           <p class="error" role="alert">

@@ -1,5 +1,6 @@
 /** All runs (filtered, a page at a time), a run's live page, and an extraction's execution logs. */
 import { useEffect, useState } from 'preact/hooks';
+import type { RunCounters } from '../../shared/ports/runs';
 import { type Client, type Json, withQuery } from './api';
 import { type Listing, RunTable, type RunSummary } from './configs';
 import { Failure, go, message, Page, Status, useLoad, when } from './ui';
@@ -70,15 +71,6 @@ export function RunList({ client, query }: { client: Client; query: URLSearchPar
   );
 }
 
-interface Counters {
-  pages: number;
-  rows: number;
-  requests: number;
-  retries: number;
-  details: number;
-  warnings: number;
-}
-
 interface ExecutionLog extends Json {
   success: string;
   error: string | null;
@@ -96,7 +88,7 @@ interface ExtractionProgress {
   pages_done: number;
   pages_total: number | null;
   failed_page: { index: number; error: string } | null;
-  counters: Counters | null;
+  counters: RunCounters | null;
   log: ExecutionLog | null;
 }
 

@@ -87,3 +87,78 @@ export function Page({
     </section>
   );
 }
+
+export interface Column<T> {
+  name: string;
+  cell(row: T): ComponentChildren;
+}
+
+/** A table with an accessible name; on a phone each row becomes a card, its cells labelled by column. */
+export function Table<T>({
+  label,
+  columns,
+  rows,
+  rowKey,
+}: {
+  label: string;
+  columns: Column<T>[];
+  rows: T[];
+  rowKey(row: T, index: number): string | number;
+}) {
+  return (
+    <div class="table-wrap">
+      <table aria-label={label}>
+        <thead>
+          <tr>
+            {columns.map((c) => (
+              <th key={c.name} scope="col">
+                {c.name}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row, i) => (
+            <tr key={rowKey(row, i)}>
+              {columns.map((c) => (
+                <td key={c.name} data-label={c.name}>
+                  {c.cell(row)}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** A labelled text input. */
+export function Field({
+  label,
+  value,
+  onValue,
+  type = 'text',
+  required = false,
+  autocomplete = 'off',
+}: {
+  label: string;
+  value: string;
+  onValue(value: string): void;
+  type?: 'text' | 'password';
+  required?: boolean;
+  autocomplete?: string;
+}) {
+  const props = {
+    value,
+    required,
+    autocomplete,
+    onInput: (e: Event) => onValue((e.currentTarget as HTMLInputElement).value),
+  };
+  return (
+    <label>
+      {label}
+      {type === 'password' ? <input type="password" {...props} /> : <input type="text" {...props} />}
+    </label>
+  );
+}

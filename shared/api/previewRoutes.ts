@@ -35,9 +35,9 @@ export function previewRoutes(deps: ApiDeps): Router {
 }
 
 /**
- * `POST /validate`: the issues saving the body would meet (each with the path of the
- * field it names), without saving anything; 200 whether valid or not, for editors
- * checking as the user types. A body that is not a JSON object is no config to check: 400.
+ * `POST /validate`: checks the body as `POST /config` would, without saving anything
+ * or fetching: 200 `{valid: true, details: []}`, or the 400 a refused save answers
+ * (every issue with the path of the field it names). Editors call it as the user types.
  */
 export function validateRoutes(deps: ApiDeps): Router {
   const router = Router();
@@ -52,7 +52,8 @@ export function validateRoutes(deps: ApiDeps): Router {
       }
       const result = prepareUnsavedConfig(body);
       const details = result.ok ? outputBucketIssues(result.config, deps.pipeline) : result.issues;
-      res.json({ valid: details.length === 0, details });
+      if (details.length > 0) throw invalidConfig(details);
+      res.json({ valid: true, details: [] });
     })
     .all(methodNotAllowed(['POST']));
   return router;

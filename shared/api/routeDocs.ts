@@ -241,12 +241,13 @@ export const ROUTE_DOCS: RouteDoc[] = [
     path: '/validate',
     summary: 'Validate config',
     description:
-      'Checks the body as a config without saving it: every issue saving it would meet, each with the path of the field it names (e.g. `extractions[0].endpoint.url`). Answers 200 whether valid or not; the dashboard calls it as the user types.',
+      'Checks the body as `POST /config` would, without saving anything or fetching: 200 when it would be accepted, else the same 400 as a refused save, with every issue and the path of the field it names (e.g. `extractions[0].endpoint.url`). The dashboard calls it as the user types.',
     tag: 'Config',
     access: 'key',
     body: configBody,
     responses: [
-      { status: 200, description: 'Whether it is valid, and the issues.', schema: validationResultSchema },
+      { status: 200, description: 'The config is valid.', schema: validationResultSchema },
+      invalid('Invalid config, or a body that is not a JSON object'),
     ],
   },
   {

@@ -254,11 +254,8 @@ export const runPageSchema = Joi.object({
 }).meta({ className: 'RunPage' });
 
 export const validationResultSchema = Joi.object({
-  valid: Joi.boolean().required(),
-  details: Joi.array()
-    .items(issueSchema)
-    .required()
-    .description('Every validation issue, each with the path of the field it names (empty when valid).'),
+  valid: Joi.boolean().valid(true).required(),
+  details: Joi.array().items(issueSchema).max(0).required().description('Empty: an invalid config is a 400.'),
 }).meta({ className: 'ValidationResult' });
 
 export const callerSchema = Joi.object({

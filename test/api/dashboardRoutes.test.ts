@@ -73,13 +73,14 @@ test('GET /runs lists every run newest first, filters by config and status, and 
   expect((await api.request('GET', '/runs', { auth: 'wrong-key' })).status).toBe(401);
 }, 120_000);
 
-test('POST /validate answers the issues with the path of the field they name, and saves nothing', async () => {
+test("POST /validate answers 200 for a valid config, the 400 of a refused save with each field's path otherwise, and saves nothing", async () => {
   const before = (await ok('GET', '/config')).Count;
   const broken = config('broken');
   (broken.extractions[0]!.endpoint as { url: unknown }).url = 42;
-  const invalid = await ok('POST', '/validate', broken);
-  expect(invalid.valid).toBe(false);
-  expect(invalid.details.map((d: Json) => d.path)).toContain('extractions[0].endpoint.url');
+  const invalid = await api.request('POST', '/validate', { json: broken });
+  expect(invalid.status).toBe(400);
+  expect((invalid.body as Json).error).toBe('invalid config');
+  expect((invalid.body as Json).details.map((d: Json) => d.path)).toContain('extractions[0].endpoint.url');
   expect(await ok('POST', '/validate', config('fine'))).toEqual({ valid: true, details: [] });
   expect((await ok('GET', '/config')).Count).toBe(before);
   // No config at all is a bad request, not an invalid config.

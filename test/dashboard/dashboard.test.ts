@@ -5,15 +5,14 @@
  * a personal key sees no key management; a wrong key is refused.
  * `SCREENSHOTS=1` also saves the main screens into docs/screenshots/.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { type FakeApi, makeRecord, startFakeApi } from '../support/fakeApi';
-import { pollUntil } from '../support/poll';
+import { startBuiltEmbedded } from '../support/npmStart';
 
-const bin = join(__dirname, '../../dist/services/embedded/main.js');
 const SCREENSHOT_DIR = join(__dirname, '../../docs/screenshots');
 const ROOT_KEY = 'dashboard-e2e-root-key-0123456789abcdef';
 const RECORDS = 45;
@@ -27,25 +26,9 @@ let browser: Browser;
 let base: string;
 
 async function startServer(): Promise<string> {
-  const started = spawn(process.execPath, [bin], {
-    env: {
-      ...process.env,
-      DATA_DIR: dataDir,
-      PORT: '0',
-      LOG_LEVEL: 'error',
-      ROOT_API_KEY: ROOT_KEY,
-      SCHEDULER: 'off',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  child = started;
-  let stdout = '';
-  started.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  return pollUntil(
-    async () => /listening on (http:\/\/\S+)/.exec(stdout)?.[1],
-    async () => `npm start never said it was listening: ${JSON.stringify(stdout)}`,
-    { timeoutMs: 60_000 },
-  );
+  const started = await startBuiltEmbedded({ DATA_DIR: dataDir, ROOT_API_KEY: ROOT_KEY, SCHEDULER: 'off' });
+  child = started.child;
+  return started.url;
 }
 
 beforeAll(async () => {
