@@ -12,7 +12,7 @@ import swaggerUi from 'swagger-ui-express';
 import { authenticate, callerOf } from './auth';
 import { configRoutes } from './configRoutes';
 import type { ApiDeps } from './deps';
-import { errorHandler, methodNotAllowed, routeNotFound } from './errors';
+import { errorHandler, loggedPath, methodNotAllowed, routeNotFound } from './errors';
 import { keyRoutes } from './keyRoutes';
 import { buildOpenApiDocument } from './openapi';
 import { dashboardRoutes, defaultDashboardDir, pageHeaders } from './dashboard';
@@ -39,7 +39,7 @@ export function createApp(deps: ApiDeps): express.Express {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       logger.debug('request', {
         method: req.method,
-        path: req.originalUrl.split('?')[0],
+        path: loggedPath(req.originalUrl),
         status: res.statusCode,
         ms: Math.round(ms),
       });

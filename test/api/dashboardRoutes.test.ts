@@ -3,6 +3,7 @@
  * saving, who a key is, short-lived links to output files, and the page's headers.
  */
 import { type FakeApi, makeRecord, startFakeApi } from '../support/fakeApi';
+import { loggedPath } from '../../shared/api/errors';
 import { type ApiHarness, eventually, ROOT_KEY, startApiHarness } from './harness';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -145,3 +146,8 @@ test("a run's status has each extraction's own counters, for live progress", asy
   const run = await finishedRun(saved.id);
   expect(run.extractions[0].counters).toMatchObject({ pages: 1, rows: 5, requests: 1 });
 }, 120_000);
+
+test('the request log shows no download token (a link grants its file for minutes)', () => {
+  expect(loggedPath('/downloads/eyJiIjoiYSJ9.c2ln?x=1')).toBe('/downloads/[token]');
+  expect(loggedPath('/runs/r1/files/e1?x=1')).toBe('/runs/r1/files/e1');
+});
