@@ -114,9 +114,18 @@ export function Secrets({ client }: { client: Client }) {
   );
 }
 
+interface Issued {
+  name: string;
+  api_key: string;
+}
+
 export function Keys({ client }: { client: Client }) {
+  const keys = useLoad(
+    () => client.call<{ Items: Array<{ name: string; root: boolean }> }>('GET', '/api-keys'),
+    [],
+  );
   const [name, setName] = useState('');
-  const [issued, setIssued] = useState<{ name: string; api_key: string } | undefined>();
+  const [issued, setIssued] = useState<Issued | undefined>();
   const [error, setError] = useState<string | undefined>();
   const [notice, setNotice] = useState<string | undefined>();
 
@@ -126,62 +135,34 @@ export function Keys({ client }: { client: Client }) {
     setIssued(undefined);
     try {
       await action();
+      keys.reload();
     } catch (err) {
       setError(message(err));
     }
   };
-  const target = `/api-keys/${encodeURIComponent(name)}`;
+  const path = (key: string) => `/api-keys/${encodeURIComponent(key)}`;
+  const create = (event: Event) => {
+    event.preventDefault();
+    void run(async () => {
+      setIssued(await client.call<Issued>('POST', '/api-keys', { name }));
+      setName('');
+    });
+  };
+  const refresh = (key: string) =>
+    run(async () => setIssued(await client.call<Issued>('POST', `${path(key)}/refresh`)));
+  const remove = (key: string) =>
+    confirm(`Delete the API key ${key}? It stops working at once.`) &&
+    run(async () => {
+      await client.call('DELETE', path(key));
+      setNotice(`Key ${key} deleted.`);
+    });
   return (
     <Page title="API keys">
       <p class="muted">
         One key per person, so a config&apos;s history says who changed what. A key is shown once, when it is
         created or refreshed; only its hash is stored.
       </p>
-      <form class="stack" aria-label="Manage an API key" onSubmit={(e) => e.preventDefault()}>
-        <Field label="Key name" value={name} onValue={setName} required />
-        <div class="actions">
-          <button
-            type="button"
-            disabled={!name}
-            onClick={() =>
-              run(async () =>
-                setIssued(
-                  await client.call<{ name: string; api_key: string }>('POST', '/api-keys', { name }),
-                ),
-              )
-            }
-          >
-            Create key
-          </button>
-          <button
-            type="button"
-            class="secondary"
-            disabled={!name}
-            onClick={() =>
-              run(async () =>
-                setIssued(await client.call<{ name: string; api_key: string }>('POST', `${target}/refresh`)),
-              )
-            }
-          >
-            Refresh key
-          </button>
-          <button
-            type="button"
-            class="danger"
-            disabled={!name}
-            onClick={() =>
-              confirm(`Delete the API key ${name}?`) &&
-              run(async () => {
-                await client.call('DELETE', target);
-                setNotice(`Key ${name} deleted.`);
-              })
-            }
-          >
-            Delete key
-          </button>
-        </div>
-      </form>
-      <Failure error={error} />
+      <Failure error={keys.error ?? error} />
       {notice ? (
         <p class="ok" role="status">
           {notice}
@@ -201,6 +182,45 @@ export function Keys({ client }: { client: Client }) {
           />
         </div>
       ) : null}
+      <Table
+        label="API keys"
+        rows={keys.data?.Items ?? []}
+        rowKey={(key) => key.name}
+        columns={[
+          { name: 'Name', cell: (key) => <code>{key.name}</code> },
+          { name: 'Kind', cell: (key) => (key.root ? 'root' : 'personal') },
+          {
+            name: 'Actions',
+            cell: (key) => (
+              <>
+                <button
+                  type="button"
+                  class="secondary"
+                  onClick={() => refresh(key.name)}
+                  aria-label={`Refresh ${key.name}`}
+                >
+                  Refresh
+                </button>{' '}
+                {key.root ? null : (
+                  <button
+                    type="button"
+                    class="danger"
+                    onClick={() => remove(key.name)}
+                    aria-label={`Delete ${key.name}`}
+                  >
+                    Delete
+                  </button>
+                )}
+              </>
+            ),
+          },
+        ]}
+      />
+      <form class="stack" aria-label="Create an API key" onSubmit={create}>
+        <h2>Create a key</h2>
+        <Field label="Key name" value={name} onValue={setName} required />
+        <button type="submit">Create key</button>
+      </form>
     </Page>
   );
 }

@@ -8,6 +8,7 @@ import { apiConfigSchema } from '../core/config/schema';
 import {
   apiKeyCreateSchema,
   apiKeyIssuedSchema,
+  apiKeyListSchema,
   deletedSchema,
   executeResultSchema,
   executionLogListSchema,
@@ -323,6 +324,15 @@ export const ROUTE_DOCS: RouteDoc[] = [
     tag: 'API keys',
     access: 'key',
     responses: [{ status: 200, description: 'The caller.', schema: callerSchema }],
+  },
+  {
+    method: 'GET',
+    path: '/api-keys',
+    summary: 'List API keys',
+    description: "Every key's name and whether it is the root key; never a key or its hash.",
+    tag: 'API keys',
+    access: 'root',
+    responses: [{ status: 200, description: 'The keys, by name.', schema: apiKeyListSchema }],
   },
   {
     method: 'POST',

@@ -274,3 +274,15 @@ export const downloadLinkSchema = Joi.object({
     ),
   expires_in: Joi.number().integer().required().description('Seconds the link stays valid.'),
 }).meta({ className: 'DownloadLink' });
+
+export const apiKeyListSchema = Joi.object({
+  Items: Joi.array()
+    .items(
+      Joi.object({ name: Joi.string().required(), root: Joi.boolean().required() }).meta({
+        className: 'ApiKeyName',
+      }),
+    )
+    .required()
+    .description('Every key by name; keys themselves are never returned (only their hashes are stored).'),
+  Count: Joi.number().integer().required(),
+}).meta({ className: 'ApiKeyList' });

@@ -151,3 +151,18 @@ test('the request log shows no download token (a link grants its file for minute
   expect(loggedPath('/downloads/eyJiIjoiYSJ9.c2ln?x=1')).toBe('/downloads/[token]');
   expect(loggedPath('/runs/r1/files/e1?x=1')).toBe('/runs/r1/files/e1');
 });
+
+test('GET /api-keys lists key names for the root key only, never a key', async () => {
+  const maria = await ok('POST', '/api-keys', { name: 'list-maria' });
+  const listed = await ok('GET', '/api-keys');
+  expect(listed.Items).toEqual(
+    expect.arrayContaining([
+      { name: 'rootkey', root: true },
+      { name: 'list-maria', root: false },
+    ]),
+  );
+  expect(JSON.stringify(listed)).not.toContain(maria.api_key);
+  expect(JSON.stringify(listed)).not.toContain(ROOT_KEY);
+  const personal = await api.request('GET', '/api-keys', { auth: maria.api_key });
+  expect(personal.status).toBe(403);
+});

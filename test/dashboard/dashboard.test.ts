@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { type FakeApi, makeRecord, startFakeApi } from '../support/fakeApi';
 import { startBuiltEmbedded } from '../support/npmStart';
+import { pollUntil } from '../support/poll';
 
 const SCREENSHOT_DIR = join(__dirname, '../../docs/screenshots');
 const ROOT_KEY = 'dashboard-e2e-root-key-0123456789abcdef';
@@ -177,7 +178,30 @@ test('sign in, write a config with an error and fix it, preview, save, execute, 
     await page.getByRole('button', { name: 'Create key' }).click();
     const juanKey = await page.getByLabel('API key of juan').inputValue();
     expect(juanKey.length).toBeGreaterThan(20);
+    const keys = page.getByRole('table', { name: 'API keys' });
+    await keys.getByText('juan').waitFor(WAIT);
+    expect(await keys.textContent()).not.toContain(juanKey);
     await screenshot(page, 'keys');
+    // Refreshed: the new key is shown once, and the old one stops working.
+    await keys.getByRole('button', { name: 'Refresh juan' }).click();
+    const refreshed = await pollUntil(
+      async () => {
+        const shown = await page.getByLabel('API key of juan').inputValue();
+        return shown !== juanKey ? shown : undefined;
+      },
+      () => 'the refreshed key was never shown',
+      { timeoutMs: 60_000 },
+    );
+    const old = await fetch(`${base}/me`, { headers: { Authorization: juanKey } });
+    expect(old.status).toBe(401);
+    // A throwaway key, deleted from the list.
+    await page.getByLabel('Key name').fill('temp');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    await keys.getByText('temp').waitFor(WAIT);
+    page.once('dialog', (dialog) => void dialog.accept());
+    await keys.getByRole('button', { name: 'Delete temp' }).click();
+    await page.getByRole('status').filter({ hasText: 'Key temp deleted.' }).waitFor(WAIT);
+    expect(await keys.getByText('temp').count()).toBe(0);
 
     if (process.env.SCREENSHOTS === '1') {
       await page.setViewportSize({ width: 390, height: 844 });
@@ -188,7 +212,7 @@ test('sign in, write a config with an error and fix it, preview, save, execute, 
 
     // A personal key: no key management, no secrets.
     await page.getByRole('button', { name: 'Sign out' }).click();
-    await signIn(page, juanKey);
+    await signIn(page, refreshed);
     await page.getByRole('heading', { name: 'Configs' }).waitFor(WAIT);
     const nav = page.getByRole('navigation', { name: 'Main' });
     expect(await nav.getByRole('link').allTextContents()).toEqual(['Configs', 'Runs', 'API docs']);
