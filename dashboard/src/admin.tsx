@@ -1,7 +1,7 @@
 /** Secrets (names only; values are write-only) and API keys (root key only). */
 import { useState } from 'preact/hooks';
 import type { Client } from './api';
-import { Failure, Field, message, Page, Table, useLoad } from './ui';
+import { Failure, Field, message, Notice, Page, Table, useLoad } from './ui';
 
 export function Secrets({ client }: { client: Client }) {
   const secrets = useLoad(
@@ -46,11 +46,7 @@ export function Secrets({ client }: { client: Client }) {
         here; they are never shown.
       </p>
       <Failure error={secrets.error ?? error} />
-      {notice ? (
-        <p class="ok" role="status">
-          {notice}
-        </p>
-      ) : null}
+      <Notice text={notice} />
       <Table
         label="Secrets"
         rows={secrets.data?.Items ?? []}
@@ -163,11 +159,7 @@ export function Keys({ client }: { client: Client }) {
         created or refreshed; only its hash is stored.
       </p>
       <Failure error={keys.error ?? error} />
-      {notice ? (
-        <p class="ok" role="status">
-          {notice}
-        </p>
-      ) : null}
+      <Notice text={notice} />
       {issued ? (
         <div class="card" role="status" aria-label="New API key">
           <p>

@@ -68,6 +68,14 @@ export function Failure({ error }: { error?: string }) {
   ) : null;
 }
 
+export function Notice({ text }: { text?: string }) {
+  return text ? (
+    <p class="ok" role="status">
+      {text}
+    </p>
+  ) : null;
+}
+
 export function Page({
   title,
   actions,
