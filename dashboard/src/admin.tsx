@@ -115,7 +115,11 @@ interface Issued {
   api_key: string;
 }
 
-export function Keys({ client }: { client: Client }) {
+/**
+ * `me`: who is signed in; refreshing that very key signs the tab in with the new one
+ * (the old one stops working at once).
+ */
+export function Keys({ client, me, onOwnKey }: { client: Client; me: string; onOwnKey(key: string): void }) {
   const keys = useLoad(
     () => client.call<{ Items: Array<{ name: string; root: boolean }> }>('GET', '/api-keys'),
     [],
@@ -145,7 +149,11 @@ export function Keys({ client }: { client: Client }) {
     });
   };
   const refresh = (key: string) =>
-    run(async () => setIssued(await client.call<Issued>('POST', `${path(key)}/refresh`)));
+    run(async () => {
+      const fresh = await client.call<Issued>('POST', `${path(key)}/refresh`);
+      setIssued(fresh);
+      if (key === me) onOwnKey(fresh.api_key);
+    });
   const remove = (key: string) =>
     confirm(`Delete the API key ${key}? It stops working at once.`) &&
     run(async () => {

@@ -47,7 +47,17 @@ function SignIn({ onSignIn, error }: { onSignIn: (key: string) => void; error?: 
   );
 }
 
-function Routes({ client, me, route }: { client: Client; me: Me; route: string }) {
+function Routes({
+  client,
+  me,
+  route,
+  onOwnKey,
+}: {
+  client: Client;
+  me: Me;
+  route: string;
+  onOwnKey(key: string): void;
+}) {
   const [path, search = ''] = route.split('?');
   const parts = (path ?? '').split('/').filter(Boolean);
   const [section, id, sub] = parts;
@@ -58,7 +68,7 @@ function Routes({ client, me, route }: { client: Client; me: Me; route: string }
   if (section === 'runs') return <RunList client={client} query={new URLSearchParams(search)} />;
   if (section === 'extractions' && id) return <ExtractionLogs client={client} id={id} />;
   if (section === 'secrets' && me.root) return <Secrets client={client} />;
-  if (section === 'keys' && me.root) return <Keys client={client} />;
+  if (section === 'keys' && me.root) return <Keys client={client} me={me.name} onOwnKey={onOwnKey} />;
   if (section === 'configs' || !section) return <ConfigList client={client} />;
   return (
     <Page title="Not found">
@@ -133,7 +143,7 @@ function App() {
         </div>
       </header>
       <main>
-        <Routes client={client} me={me} route={route} />
+        <Routes client={client} me={me} route={route} onOwnKey={signIn} />
       </main>
     </>
   );

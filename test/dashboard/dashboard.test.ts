@@ -270,6 +270,12 @@ test('root sets a secret (never shown again), disables and enables a config, and
     expect(await diff.locator('.diff-removed').allTextContents()).toEqual(['-   "enabled": false,']);
     expect(await diff.locator('.diff-added').allTextContents()).toEqual(['+   "enabled": true,']);
     await screenshot(page, 'config');
+
+    // The root key set by ROOT_API_KEY cannot be rotated from the page: the API's 409 says how.
+    await page.goto(`${base}/#/keys`);
+    await page.getByRole('button', { name: 'Refresh rootkey' }).click();
+    await page.getByRole('alert').filter({ hasText: 'ROOT_API_KEY' }).waitFor(WAIT);
+    expect((await rest('GET', '/me')).name).toBe('rootkey');
   } finally {
     await context.close();
   }
