@@ -230,6 +230,9 @@ cat >"$work/config.json" <<EOF
 }
 EOF
 curl -fsS "$base/health" >/dev/null || fail "GET /health failed"
+# The dashboard is in the image: its page, and the bundle the page loads.
+curl -fsS "$base/" | grep -q '/assets/app.js' || fail "GET / did not serve the dashboard page"
+curl -fsS "$base/assets/app.js" >/dev/null || fail "the dashboard bundle is not in the image"
 config_id=$(api -d @"$work/config.json" "$base/config" | json "['id']") || fail "POST /config failed"
 run_id=$(api -X POST "$base/config/$config_id/execute" | json "['run_id']") || fail "execute failed"
 log "config $config_id created, run $run_id started"

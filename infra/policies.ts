@@ -81,7 +81,8 @@ const objects = (bucketArn: pulumi.Input<string>): pulumi.Input<string> => pulum
  *   dead-letter queue; the writer also consumes every dead-letter queue and is the
  *   only one writing the output bucket;
  * - config-api and scheduler use the configs table; only the config-api writes the
- *   extractor secret. The workers never touch the configs table.
+ *   extractor secret, and reads output files (its presigned download links are signed
+ *   with its role, so they reach only those). The workers never touch the configs table.
  */
 export function taskRolePolicy(service: ServiceName, arns: ArnsForPolicies): PolicyDocument {
   const pipelineTables = [arns.tables.runs, arns.tables.state, arns.tables.executionLogs];
@@ -154,6 +155,12 @@ export function taskRolePolicy(service: ServiceName, arns: ArnsForPolicies): Pol
         Effect: 'Allow',
         Action: ['secretsmanager:CreateSecret'],
         Resource: [arns.extractorSecretNamePattern],
+      },
+      {
+        Sid: 'ReadOutputForDownloadLinks',
+        Effect: 'Allow',
+        Action: ['s3:GetObject'],
+        Resource: [arns.buckets.output, ...arns.extraOutputBuckets].map(objects),
       },
     );
   }

@@ -3,7 +3,7 @@
  * `npm start` without recompiling an up-to-date build: builds (`npm run build`) only
  * when no build exists or a source file, a tsconfig or the lockfile is newer than it.
  * tsc rewrites every output file on each build, so the embedded main's compiled file
- * stands for the whole build.
+ * stands for the whole build (the dashboard bundle is built after it, in the same build).
  */
 const { spawnSync } = require('node:child_process');
 const { existsSync, readdirSync, statSync } = require('node:fs');
@@ -12,6 +12,8 @@ const { join } = require('node:path');
 const SOURCES = [
   'shared',
   'services',
+  'dashboard',
+  'scripts/build-dashboard.js',
   'package.json',
   'package-lock.json',
   'tsconfig.json',

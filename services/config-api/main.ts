@@ -12,6 +12,7 @@
 import type { Server } from 'node:http';
 import { awsApiStores } from '../../shared/adapters/aws/apiStores';
 import { destroyAwsClients } from '../../shared/adapters/aws/config';
+import { s3DownloadLinks } from '../../shared/adapters/aws/s3DownloadLinks';
 import { awsPipelineDeps } from '../../shared/adapters/aws/pipelineDeps';
 import { SecretsManagerStore } from '../../shared/adapters/aws/secretsManagerStore';
 import { createApp } from '../../shared/api/app';
@@ -80,7 +81,15 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     return started;
   };
 
-  const app = createApp({ pipeline, ...stores, startRun: trackedStart, executeWaitMs, rootKeySource });
+  const app = createApp({
+    pipeline,
+    ...stores,
+    startRun: trackedStart,
+    executeWaitMs,
+    rootKeySource,
+    // Output files download through S3 presigned URLs, not through this service.
+    downloadLinks: s3DownloadLinks(clients.s3),
+  });
   let server: Server;
   try {
     server = await listen(app, port, host);

@@ -9,13 +9,15 @@
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import swaggerUi from 'swagger-ui-express';
-import { authenticate } from './auth';
+import { authenticate, callerOf } from './auth';
 import { configRoutes } from './configRoutes';
 import type { ApiDeps } from './deps';
-import { errorHandler, methodNotAllowed, routeNotFound } from './errors';
+import { errorHandler, loggedPath, methodNotAllowed, routeNotFound } from './errors';
 import { keyRoutes } from './keyRoutes';
 import { buildOpenApiDocument } from './openapi';
-import { previewRoutes } from './previewRoutes';
+import { dashboardRoutes, defaultDashboardDir, pageHeaders } from './dashboard';
+import { downloadRoutes, SignedDownloads } from './downloads';
+import { previewRoutes, validateRoutes } from './previewRoutes';
 import { extractionLogRoutes, runRoutes } from './runRoutes';
 import { secretRoutes } from './secretRoutes';
 
@@ -37,7 +39,7 @@ export function createApp(deps: ApiDeps): express.Express {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       logger.debug('request', {
         method: req.method,
-        path: req.originalUrl.split('?')[0],
+        path: loggedPath(req.originalUrl),
         status: res.statusCode,
         ms: Math.round(ms),
       });
@@ -70,9 +72,21 @@ export function createApp(deps: ApiDeps): express.Express {
   // app's document in its own init script (`serve` shares one across the process).
   app.use('/docs', swaggerUi.serveFiles(openapi));
 
+  app.use(dashboardRoutes(deps.dashboardDir ?? defaultDashboardDir()));
+  const signed = new SignedDownloads(deps.pipeline.clock);
+  app.use('/downloads', pageHeaders, downloadRoutes(signed, deps.pipeline.objects));
+
+  app
+    .route('/me')
+    .get(auth, (req: Request, res: Response) => {
+      const { name, root } = callerOf(req);
+      res.json({ name, root });
+    })
+    .all(methodNotAllowed(['GET']));
   app.use('/config', auth, json, configRoutes(deps));
   app.use('/preview', auth, json, previewRoutes(deps));
-  app.use('/runs', auth, runRoutes(deps));
+  app.use('/validate', auth, json, validateRoutes(deps));
+  app.use('/runs', auth, runRoutes(deps, deps.downloadLinks ?? signed));
   app.use('/extractions', auth, extractionLogRoutes(deps));
   app.use('/api-keys', auth, json, keyRoutes(deps));
   app.use('/secrets', auth, json, secretRoutes(deps));

@@ -6,6 +6,7 @@ import type { ApiKeyRepository } from '../ports/apiKeys';
 import type { ConfigRepository } from '../ports/configs';
 import type { RunRecord } from '../ports/runs';
 import type { SecretAdmin } from '../ports/secrets';
+import type { DownloadLinks } from './downloads';
 import type { RootKeySource } from './rootKey';
 
 export type StartRun = (config: ApiConfig, deps: PipelineDeps, options: StartOptions) => Promise<RunRecord>;
@@ -30,6 +31,13 @@ export interface ApiDeps {
    * Default: stored (rotation allowed).
    */
   rootKeySource?: RootKeySource;
+  /**
+   * Links to output files (S3 presigned URLs on AWS). Default: links this API signs
+   * and serves itself from the pipeline's object store (`/downloads/{token}`).
+   */
+  downloadLinks?: DownloadLinks;
+  /** The built dashboard (`index.html`, `assets/`). Default: `dist/dashboard` beside the API. */
+  dashboardDir?: string;
   /** Largest accepted request body, as body-parser reads it. Default `1mb`. */
   bodyLimit?: string;
 }

@@ -40,6 +40,14 @@ export const invalidConfig = (details: ValidationIssue[]): ApiError =>
 export const invalidRequest = (what: string, details: ValidationIssue[]): ApiError =>
   new ApiError(400, { error: `invalid ${what}`, details });
 
+/**
+ * A request's path as the logs show it: without the query string, and without the
+ * token of a download link (it grants its file for minutes).
+ */
+export function loggedPath(url: string): string {
+  return (url.split('?')[0] ?? '').replace(/^\/downloads\/[^/]+/, '/downloads/[token]');
+}
+
 /** The path as the client sent it (inside a router `req.path` is relative to the mount point). */
 const fullPath = (req: Request): string => req.originalUrl.split('?')[0] ?? req.path;
 
@@ -96,7 +104,7 @@ export function errorHandler(logger: Logger, bodyLimit: string) {
     }
     logger.error('request failed', {
       method: req.method,
-      path: fullPath(req),
+      path: loggedPath(fullPath(req)),
       error: err instanceof Error ? err.message : String(err),
       stack: err instanceof Error ? err.stack : undefined,
     });

@@ -1,5 +1,5 @@
 /**
- * `/api-keys`: root creates a key per person; the root key or the key's owner
+ * `/api-keys`: root lists the keys' names and creates a key per person; the root key or the key's owner
  * refreshes or deletes it. A key is shown once, when issued. The root key may
  * rotate itself (the old key stops working at once) unless `ROOT_API_KEY` sets it;
  * it cannot be deleted.
@@ -17,12 +17,16 @@ export function keyRoutes(deps: ApiDeps): Router {
 
   router
     .route('/')
+    .get(requireRoot('list API keys'), async (_req: Request, res: Response) => {
+      const items = await apiKeys.list();
+      res.json({ Items: items, Count: items.length });
+    })
     .post(requireRoot('create API keys'), async (req: Request, res: Response) => {
       const { name } = parseWith<{ name: string }>(apiKeyCreateSchema, req.body);
       const issued = await apiKeys.create(name);
       res.json({ name: issued.name, api_key: issued.apiKey });
     })
-    .all(methodNotAllowed(['POST']));
+    .all(methodNotAllowed(['GET', 'POST']));
 
   router
     .route('/:name/refresh')

@@ -20,6 +20,8 @@ function variableFor(path: string, name: string): string {
     if (path.startsWith('/extractions/')) return 'extraction_id';
     return 'config_id';
   }
+  if (name === 'extraction') return 'extraction_id';
+  if (name === 'token') return 'download_token';
   return path.startsWith('/secrets/') ? 'secret_name' : 'key_name';
 }
 
@@ -29,6 +31,10 @@ const SCRIPTS: Record<string, string[]> = {
     'const body = pm.response.json();',
     "if (body.id) pm.collectionVariables.set('config_id', body.id);",
     "if (body.extractions && body.extractions[0]) pm.collectionVariables.set('extraction_id', body.extractions[0].id);",
+  ],
+  'Output file link': [
+    'const body = pm.response.json();',
+    "if (body.url && body.url.startsWith('/downloads/')) pm.collectionVariables.set('download_token', body.url.slice('/downloads/'.length));",
   ],
   'Execute config': [
     'const body = pm.response.json();',
@@ -115,6 +121,7 @@ export function buildPostmanCollection(): Json {
       { key: 'config_id', value: '' },
       { key: 'extraction_id', value: '' },
       { key: 'run_id', value: '' },
+      { key: 'download_token', value: '' },
       { key: 'key_name', value: 'juan' },
       { key: 'secret_name', value: 'zoho_refresh_token' },
     ],

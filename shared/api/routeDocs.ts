@@ -8,13 +8,19 @@ import { apiConfigSchema } from '../core/config/schema';
 import {
   apiKeyCreateSchema,
   apiKeyIssuedSchema,
+  apiKeyListSchema,
   deletedSchema,
   executeResultSchema,
   executionLogListSchema,
   healthSchema,
   previewQuerySchema,
   previewResultSchema,
+  allRunsQuerySchema,
+  callerSchema,
+  downloadLinkSchema,
   runListSchema,
+  runPageSchema,
+  validationResultSchema,
   runStatusSchema,
   runsQuerySchema,
   secretNamesSchema,
@@ -242,6 +248,31 @@ export const ROUTE_DOCS: RouteDoc[] = [
     ],
   },
   {
+    method: 'POST',
+    path: '/validate',
+    summary: 'Validate config',
+    description:
+      'Checks the body as `POST /config` would, without saving anything or fetching: 200 when it would be accepted, else the same 400 as a refused save, with every issue and the path of the field it names (e.g. `extractions[0].endpoint.url`). The dashboard calls it as the user types.',
+    tag: 'Config',
+    access: 'key',
+    body: configBody,
+    responses: [
+      { status: 200, description: 'The config is valid.', schema: validationResultSchema },
+      invalid('Invalid config, or a body that is not a JSON object'),
+    ],
+  },
+  {
+    method: 'GET',
+    path: '/runs',
+    summary: 'List runs',
+    description:
+      'Every run of every config, newest first; filter by `config_id` and `status`. A page holds at most `limit` runs; pass its `next_cursor` as `cursor` for the next one.',
+    tag: 'Runs and logs',
+    access: 'key',
+    query: allRunsQuerySchema,
+    responses: [{ status: 200, description: 'A page of runs, newest first.', schema: runPageSchema }],
+  },
+  {
     method: 'GET',
     path: '/runs/{id}',
     summary: 'Run status',
@@ -252,6 +283,32 @@ export const ROUTE_DOCS: RouteDoc[] = [
     responses: [
       { status: 200, description: 'The run.', schema: runStatusSchema },
       { status: 404, description: 'No such run.' },
+    ],
+  },
+  {
+    method: 'GET',
+    path: '/runs/{id}/files/{extraction}',
+    summary: 'Output file link',
+    description:
+      "A short-lived link (5 minutes) to the output file one extraction of a run wrote, needing no key: the API's own signed `/downloads/{token}` link in embedded mode, an S3 presigned URL on AWS.",
+    tag: 'Runs and logs',
+    access: 'key',
+    responses: [
+      { status: 200, description: 'The link.', schema: downloadLinkSchema },
+      { status: 404, description: 'No such run or extraction, or it wrote no file (yet).' },
+    ],
+  },
+  {
+    method: 'GET',
+    path: '/downloads/{token}',
+    summary: 'Download output file',
+    description:
+      'The file a link from `/runs/{id}/files/{extraction}` names, as an attachment; the signed token is the authorisation, valid 5 minutes and only in the process that issued it.',
+    tag: 'Runs and logs',
+    access: 'public',
+    responses: [
+      { status: 200, description: 'The file (CSV or JSON).' },
+      { status: 404, description: 'Invalid or expired link, or no such file.' },
     ],
   },
   {
@@ -268,6 +325,24 @@ export const ROUTE_DOCS: RouteDoc[] = [
         schema: executionLogListSchema,
       },
     ],
+  },
+  {
+    method: 'GET',
+    path: '/me',
+    summary: 'Current key',
+    description: 'Who the presented key is: its name and whether it is the root key.',
+    tag: 'API keys',
+    access: 'key',
+    responses: [{ status: 200, description: 'The caller.', schema: callerSchema }],
+  },
+  {
+    method: 'GET',
+    path: '/api-keys',
+    summary: 'List API keys',
+    description: "Every key's name and whether it is the root key; never a key or its hash.",
+    tag: 'API keys',
+    access: 'root',
+    responses: [{ status: 200, description: 'The keys, by name.', schema: apiKeyListSchema }],
   },
   {
     method: 'POST',
@@ -370,6 +445,15 @@ export const ROUTE_DOCS: RouteDoc[] = [
     tag: 'Service',
     access: 'public',
     responses: [{ status: 200, description: 'This document.' }],
+  },
+  {
+    method: 'GET',
+    path: '/',
+    summary: 'Dashboard',
+    description: 'The web dashboard (HTML; sign in with an API key). See docs/dashboard.md.',
+    tag: 'Service',
+    access: 'public',
+    responses: [{ status: 200, description: 'The dashboard page (HTML).' }],
   },
   {
     method: 'GET',

@@ -183,6 +183,9 @@ export const runStatusSchema = runSummarySchema
         pages_done: Joi.number().integer(),
         pages_total: Joi.number().integer().allow(null).description('Known once a page said "no more".'),
         failed_page: Joi.object({ index: Joi.number().integer(), error: Joi.string() }).allow(null),
+        counters: countersSchema
+          .allow(null)
+          .description("This extraction's share of the run's counters; null until something is counted."),
         log: executionLogSchema.allow(null),
       }),
     ),
@@ -233,3 +236,53 @@ export function parseWith<T>(schema: Joi.Schema, input: unknown, what = 'request
   }
   return value as T;
 }
+
+export const allRunsQuerySchema = Joi.object({
+  config_id: Joi.string().min(1).max(200).description("Only this config's runs."),
+  status: Joi.string().valid('running', 'succeeded', 'failed').description('Only runs in this status.'),
+  limit: Joi.number().integer().min(1).max(200).default(50).description('How many runs, newest first.'),
+  cursor: Joi.string().max(1000).description('Where to continue: the `next_cursor` of the previous page.'),
+});
+
+export const runPageSchema = Joi.object({
+  Items: Joi.array().items(runSummarySchema).required().description('Newest first.'),
+  Count: Joi.number().integer().required(),
+  next_cursor: Joi.string()
+    .allow(null)
+    .required()
+    .description('Pass as `cursor` for the next page; null on the last page.'),
+}).meta({ className: 'RunPage' });
+
+export const validationResultSchema = Joi.object({
+  valid: Joi.boolean().required().description('Always true: an invalid config is a 400.'),
+  details: Joi.array().items(issueSchema).required().description('Always empty: an invalid config is a 400.'),
+}).meta({ className: 'ValidationResult' });
+
+export const callerSchema = Joi.object({
+  name: Joi.string().required().description("The key's name (the root key's is `root`)."),
+  root: Joi.boolean().required().description('Whether it is the root key (keys and secrets are root only).'),
+}).meta({ className: 'Caller' });
+
+export const downloadLinkSchema = Joi.object({
+  extraction_id: Joi.string().required(),
+  file_name: Joi.string().required(),
+  location: Joi.string().required().description('Where the file is, e.g. `s3://bucket/key`.'),
+  url: Joi.string()
+    .required()
+    .description(
+      'A short-lived link to the file, needing no key: relative to the API (`/downloads/…`) in embedded mode, an S3 presigned URL on AWS.',
+    ),
+  expires_in: Joi.number().integer().required().description('Seconds the link stays valid.'),
+}).meta({ className: 'DownloadLink' });
+
+export const apiKeyListSchema = Joi.object({
+  Items: Joi.array()
+    .items(
+      Joi.object({ name: Joi.string().required(), root: Joi.boolean().required() }).meta({
+        className: 'ApiKeyName',
+      }),
+    )
+    .required()
+    .description('Every key by name; keys themselves are never returned (only their hashes are stored).'),
+  Count: Joi.number().integer().required(),
+}).meta({ className: 'ApiKeyList' });

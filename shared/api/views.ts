@@ -82,6 +82,8 @@ export function runStatus(run: RunRecord, states: Array<ExtractionRunState | und
         // Known once a page said "no more": then progress is pages_done / pages_total.
         pages_total: state?.endIndex === undefined ? null : state.endIndex + 1,
         failed_page: state?.failedPage ?? null,
+        // This extraction's share of the run's counters (null until something is counted).
+        counters: state?.counters ?? null,
         log: state?.log ?? null,
       };
     }),

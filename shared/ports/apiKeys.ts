@@ -51,6 +51,8 @@ export interface ApiKeyRepository {
   get(name: string): Promise<ApiKeyIdentity | undefined>;
   /** The root key's identity; undefined before the first start. */
   findRoot(): Promise<ApiKeyIdentity | undefined>;
+  /** Every key's name and whether it is the root key (never a key or its hash), by name. */
+  list(): Promise<ApiKeyIdentity[]>;
 }
 
 export interface ApiKeyErrorOptions {

@@ -24,6 +24,8 @@ import {
   type PageRecord,
   type PageState,
   type RunCounters,
+  type RunListPage,
+  type RunListQuery,
   type RunRecord,
   type RunStatus,
   type RunStore,
@@ -90,6 +92,7 @@ export abstract class RuleBasedRunStore implements RunStore {
   abstract createRun(run: RunRecord, extractions: ExtractionRunState[]): Promise<void>;
   abstract getRun(runId: string): Promise<RunRecord | undefined>;
   abstract listRuns(configId: string, limit: number): Promise<RunRecord[]>;
+  abstract listAllRuns(query: RunListQuery): Promise<RunListPage>;
   abstract listRunning(): Promise<RunRecord[]>;
   abstract getExtraction(runId: string, extractionId: string): Promise<ExtractionRunState | undefined>;
   abstract getPage(runId: string, extractionId: string, index: number): Promise<PageRecord | undefined>;

@@ -84,11 +84,37 @@ export interface PageRecord {
   chunks: number;
 }
 
+/** Where a page of {@link RunStore.listAllRuns} starts: after this run, in newest-first order. */
+export interface RunListPosition {
+  createdAt: string;
+  runId: string;
+}
+
+export interface RunListQuery {
+  /** Only this config's runs. */
+  configId?: string;
+  /** Only runs in this status. */
+  status?: RunStatus;
+  /** At most this many runs (at least 1). */
+  limit: number;
+  /** Continue after this run (the `next` of the previous page). */
+  after?: RunListPosition;
+}
+
+export interface RunListPage {
+  /** Newest first (created_at, then run id, both descending). */
+  runs: RunRecord[];
+  /** Where the next page starts; absent on the last page. */
+  next?: RunListPosition;
+}
+
 export interface RunStore {
   createRun(run: RunRecord, extractions: ExtractionRunState[]): Promise<void>;
   getRun(runId: string): Promise<RunRecord | undefined>;
   /** Newest first. */
   listRuns(configId: string, limit: number): Promise<RunRecord[]>;
+  /** Every config's runs, newest first, filtered and a page at a time. */
+  listAllRuns(query: RunListQuery): Promise<RunListPage>;
   /** Every run still running (the scheduler looks for stuck ones). */
   listRunning(): Promise<RunRecord[]>;
   getExtraction(runId: string, extractionId: string): Promise<ExtractionRunState | undefined>;

@@ -35,6 +35,24 @@ export function describeApiKeyRepositoryContract(name: string, make: MakeFixture
     );
 
     it(
+      'lists every key by name, the root key marked, without keys or hashes',
+      withRepo(async (repo) => {
+        expect(await repo.list()).toEqual([]);
+        await repo.create('root', { root: true });
+        const bruno = await repo.create('bruno');
+        await repo.create('ana');
+        expect(await repo.list()).toEqual([
+          { name: 'ana', root: false },
+          { name: 'bruno', root: false },
+          { name: 'root', root: true },
+        ]);
+        expect(JSON.stringify(await repo.list())).not.toContain(bruno.apiKey);
+        await repo.delete('ana');
+        expect((await repo.list()).map((k) => k.name)).toEqual(['bruno', 'root']);
+      }),
+    );
+
+    it(
       'refuses a name that is taken, keeping the first key',
       withRepo(async (repo) => {
         const first = await repo.create('ana');

@@ -99,6 +99,41 @@ export function describeRunStoreContract(name: string, makeStore: MakeFixture<Ru
     );
 
     it(
+      'lists every run newest first, filtered by config and status, a page at a time',
+      withStore(async (store) => {
+        const configId = unique('all-runs-config');
+        // Far in the future and later at every execution, so no other run (of another test,
+        // or of an earlier execution on the same store) comes before these in the unfiltered list.
+        const base = 4e12 + Date.now();
+        const at = (n: number) => new Date(base + n * 1000).toISOString();
+        const first = await started(store, { configId, createdAt: at(1) });
+        const second = await started(store, { configId, createdAt: at(2) });
+        const third = await started(store, { configId, createdAt: at(3) });
+        const other = await started(store, { configId: unique('other-config'), createdAt: at(4) });
+        expect(await store.finishRun(second.runId, 'failed', 'why')).toBe(true);
+
+        const ids = (page: { runs: Array<{ runId: string }> }) => page.runs.map((r) => r.runId);
+        const byConfig = await store.listAllRuns({ configId, limit: 2 });
+        expect(ids(byConfig)).toEqual([third.runId, second.runId]);
+        expect(byConfig.next).toBeDefined();
+        const rest = await store.listAllRuns({ configId, limit: 2, after: byConfig.next });
+        expect(ids(rest)).toEqual([first.runId]);
+        expect(rest.next).toBeUndefined();
+
+        const everyone = await store.listAllRuns({ limit: 3 });
+        expect(ids(everyone)).toEqual([other.runId, third.runId, second.runId]);
+        const failed = await store.listAllRuns({ configId, status: 'failed', limit: 10 });
+        expect(ids(failed)).toEqual([second.runId]);
+        expect(failed.runs[0]!.error).toBe('why');
+        const running = await store.listAllRuns({ configId, status: 'running', limit: 1 });
+        expect(ids(running)).toEqual([third.runId]);
+        expect(
+          ids(await store.listAllRuns({ configId, status: 'running', limit: 1, after: running.next })),
+        ).toEqual([first.runId]);
+      }),
+    );
+
+    it(
       'lists running runs until they finish',
       withStore(async (store) => {
         const a = await started(store);

@@ -295,6 +295,16 @@ describe('infra stack (Pulumi mocks)', () => {
     expect(allows(scheduler, 'sqs:ReceiveMessage', arn('sqs', names.queues.pages))).toBe(false);
   });
 
+  it('lets the config-api read (never write) output files, to presign their download links', () => {
+    const api = statements(mocks, 'config-api-task-policy');
+    const output = `arn:aws:s3:::${names.buckets.output}/*`;
+    expect(allows(api, 's3:GetObject', output)).toBe(true);
+    expect(allows(api, 's3:PutObject', output)).toBe(false);
+    for (const service of ['scheduler', 'page-fetcher', 'detail-mapper'] as const) {
+      expect(allows(statements(mocks, `${service}-task-policy`), 's3:GetObject', output)).toBe(false);
+    }
+  });
+
   it('uses Resource "*" only where AWS requires it (ecr:GetAuthorizationToken)', () => {
     const policies = mocks.ofType('aws:iam/rolePolicy:RolePolicy');
     expect(policies).toHaveLength(SERVICE_NAMES.length + 1);

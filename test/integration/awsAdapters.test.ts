@@ -27,6 +27,7 @@ import {
   QueueBrokerError,
   RunRecordNotFoundError,
 } from '../../shared/adapters/aws/errors';
+import { s3DownloadLinks } from '../../shared/adapters/aws/s3DownloadLinks';
 import { S3ObjectStore } from '../../shared/adapters/aws/s3ObjectStore';
 import { SecretsManagerStore } from '../../shared/adapters/aws/secretsManagerStore';
 import { SqsQueueBroker } from '../../shared/adapters/aws/sqsBroker';
@@ -284,6 +285,27 @@ describe('AWS adapters beyond the contracts', () => {
       await expect(store.setEnd(run.runId, 'no-such-extraction', 1)).rejects.toBeInstanceOf(
         RunRecordNotFoundError,
       );
+    } finally {
+      await deployment.close();
+    }
+  });
+
+  it('an output file link is a presigned URL that fetches the object as an attachment, with no credentials', async () => {
+    const deployment = await freshDeployment();
+    try {
+      const store = new S3ObjectStore(deployment.clients.s3);
+      const bucket = deployment.settings.names.buckets.staging;
+      await store.put(bucket, 'deals/deals-1.csv', ['id,name\n1,a\n']);
+      const url = await s3DownloadLinks(deployment.clients.s3).link(
+        { bucket, key: 'deals/deals-1.csv' },
+        'deals-1.csv',
+        60,
+      );
+      expect(new URL(url).searchParams.get('X-Amz-Expires')).toBe('60');
+      const res = await fetch(url);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe('id,name\n1,a\n');
+      expect(res.headers.get('content-disposition')).toContain('deals-1.csv');
     } finally {
       await deployment.close();
     }

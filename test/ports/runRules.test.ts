@@ -88,6 +88,9 @@ class ScriptedRunStore extends RuleBasedRunStore {
   async listRuns(): Promise<RunRecord[]> {
     return [];
   }
+  async listAllRuns(): Promise<{ runs: RunRecord[] }> {
+    return { runs: [] };
+  }
   async listRunning(): Promise<RunRecord[]> {
     return [];
   }

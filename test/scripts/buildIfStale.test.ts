@@ -47,3 +47,9 @@ test('the lockfile changed after the build: stale', async () => {
   await file('package-lock.json', at(30));
   expect(isStale(root)).toBe(true);
 });
+
+test('a dashboard source changed after the build: stale (the bundle is part of the build)', async () => {
+  await file('dist/services/embedded/main.js', at(20));
+  await file('dashboard/src/main.tsx', at(30));
+  expect(isStale(root)).toBe(true);
+});

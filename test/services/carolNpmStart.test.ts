@@ -3,16 +3,16 @@
  * process), driven only through the REST API as a user would: the secret, the config,
  * the execute, the run status and the execution log.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type FakeApi, makeRecord, startFakeApi } from '../support/fakeApi';
 import { type FakeCarol, startFakeCarol } from '../support/fakeCarol';
+import { startBuiltEmbedded } from '../support/npmStart';
 import { pollUntil } from '../support/poll';
 
-const bin = join(__dirname, '../../dist/services/embedded/main.js');
 const ROOT_KEY = 'carol-e2e-root-key-0123456789abcdef';
 const RECORDS = 45;
 
@@ -34,18 +34,9 @@ afterEach(async () => {
 });
 
 async function startServer(): Promise<string> {
-  const started = spawn(process.execPath, [bin], {
-    env: { ...process.env, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'error', ROOT_API_KEY: ROOT_KEY },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  child = started;
-  let stdout = '';
-  started.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  return pollUntil(
-    async () => /listening on (http:\/\/\S+)/.exec(stdout)?.[1],
-    async () => `npm start never said it was listening: ${JSON.stringify(stdout)}`,
-    { timeoutMs: 60_000 },
-  );
+  const started = await startBuiltEmbedded({ DATA_DIR: dataDir, ROOT_API_KEY: ROOT_KEY });
+  child = started.child;
+  return started.url;
 }
 
 /** A JSON answer, read by the test as the API documents it. */

@@ -16,7 +16,12 @@
  * fresh read. The root key's items are never deleted.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { GetCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  GetCommand,
+  paginateScan,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import {
   type ApiKeyCreateOptions,
   ApiKeyExistsError,
@@ -178,6 +183,28 @@ export class DynamoApiKeyStore implements ApiKeyRepository {
   async findRoot(): Promise<ApiKeyIdentity | undefined> {
     const marker = await this.getItem(ROOT_MARKER, 'find the root key');
     return marker ? { name: String(marker.name), root: true } : undefined;
+  }
+
+  /** A consistent Scan of the name items (the table's config versions are filtered out). */
+  async list(): Promise<ApiKeyIdentity[]> {
+    const keys: ApiKeyIdentity[] = [];
+    try {
+      const pages = paginateScan(
+        { client: this.documents },
+        {
+          TableName: this.table,
+          FilterExpression: 'sk = :sk',
+          ExpressionAttributeValues: { ':sk': nameKey('').sk },
+          ConsistentRead: true,
+        },
+      );
+      for await (const page of pages) {
+        for (const item of page.Items ?? []) keys.push({ name: String(item.name), root: item.root === true });
+      }
+    } catch (err) {
+      throw new ControlTableError('cannot list api keys', { cause: err });
+    }
+    return keys.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   private async nameItem(name: string): Promise<NameItem | undefined> {

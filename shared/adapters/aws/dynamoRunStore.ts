@@ -12,6 +12,7 @@
  * | `RUN#{runId}`               | `EXT#{extractionId}`       | an extraction's state                   |
  * | `RUN#{runId}#EXT#{extId}`   | `PAGE#{index, 10 digits}`  | a page; zero-padded so `sk <` is a range |
  * | `CONFIG#{configId}`         | `RUN#{createdAt}#{runId}`  | listRuns index entry, newest last       |
+ * | `RUNS`                      | `RUN#{createdAt}#{runId}`  | listAllRuns index entry, newest last    |
  *
  * `listRuns` queries the CONFIG# partition backwards and reads the runs with a
  * consistent BatchGetItem: no GSI, so a run is listed as soon as `createRun`
@@ -51,6 +52,9 @@ import {
   type PageRecord,
   type PageState,
   type RunCounters,
+  type RunListPage,
+  type RunListPosition,
+  type RunListQuery,
   type RunRecord,
   type RunStatus,
 } from '../../ports/runs';
@@ -88,10 +92,15 @@ const pageKey = (runId: string, extractionId: string, index: number): Key => ({
 });
 const listEntryKey = (run: Pick<RunRecord, 'configId' | 'createdAt' | 'runId'>): Key => ({
   pk: `CONFIG#${keyPart(run.configId)}`,
-  sk: `RUN#${run.createdAt}#${keyPart(run.runId)}`,
+  sk: listSort(run),
 });
 
 /** A sparse list of running runs: written with the run, removed when it finishes. */
+/** Every run, across configs (written with the run, so listed as soon as it exists). */
+const ALL_RUNS_PARTITION = 'RUNS';
+const listSort = (position: RunListPosition): string =>
+  `RUN#${position.createdAt}#${keyPart(position.runId)}`;
+const allRunsEntryKey = (run: RunListPosition): Key => ({ pk: ALL_RUNS_PARTITION, sk: listSort(run) });
 const activeEntryKey = (runId: string): Key => ({ pk: 'ACTIVE_RUNS', sk: `RUN#${keyPart(runId)}` });
 
 type RunItem = Key & {
@@ -262,8 +271,10 @@ export class DynamoRunStore extends RuleBasedRunStore {
       ...counters,
     };
     const listEntry = { ...listEntryKey(run), runId: run.runId };
+    const allEntry = { ...allRunsEntryKey(run), runId: run.runId };
     const activeEntry = { ...activeEntryKey(run.runId), runId: run.runId };
-    const items = run.status === 'running' ? [runItem, listEntry, activeEntry] : [runItem, listEntry];
+    const items =
+      run.status === 'running' ? [runItem, listEntry, allEntry, activeEntry] : [runItem, listEntry, allEntry];
     await this.conditional(`create run ${run.runId}`, items.map(this.putIfAbsent));
   }
 
@@ -292,6 +303,48 @@ export class DynamoRunStore extends RuleBasedRunStore {
     }
     const runs = new Map((await this.runsById(runIds)).map((run) => [run.runId, run]));
     return runIds.flatMap((id) => runs.get(id) ?? []);
+  }
+
+  /**
+   * Queries the config's partition (or the all-runs one) backwards from `after`, reads
+   * the runs consistently and filters them by status, until `limit` + 1 runs are found
+   * (the extra one says there is a next page) or the partition ends.
+   */
+  async listAllRuns(query: RunListQuery): Promise<RunListPage> {
+    const limit = Math.max(1, query.limit);
+    const pk = query.configId === undefined ? ALL_RUNS_PARTITION : `CONFIG#${keyPart(query.configId)}`;
+    const found: RunRecord[] = [];
+    let start: Key | undefined = query.after ? { pk, sk: listSort(query.after) } : undefined;
+    do {
+      let response;
+      try {
+        response = await this.documents.send(
+          new QueryCommand({
+            TableName: this.table,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': pk },
+            ScanIndexForward: false,
+            Limit: Math.min(BATCH_GET_LIMIT, limit + 1),
+            ConsistentRead: true,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+      } catch (err) {
+        throw new RunStoreError('cannot list runs', { cause: err });
+      }
+      const runIds = (response.Items ?? []).map((item) => String(item.runId));
+      const runs = new Map((await this.runsById(runIds)).map((run) => [run.runId, run]));
+      for (const id of runIds) {
+        const run = runs.get(id);
+        if (run && (query.status === undefined || run.status === query.status)) found.push(run);
+      }
+      start = response.LastEvaluatedKey as Key | undefined;
+    } while (start && found.length <= limit);
+    const page = found.slice(0, limit);
+    const last = page[page.length - 1];
+    return found.length > limit && last
+      ? { runs: page, next: { createdAt: last.createdAt, runId: last.runId } }
+      : { runs: page };
   }
 
   async listRunning(): Promise<RunRecord[]> {

@@ -27,6 +27,7 @@ const MIGRATIONS: string[] = [
      doc TEXT NOT NULL
    );
    CREATE INDEX IF NOT EXISTS runs_by_config ON runs (config_id, created_at);
+   CREATE INDEX IF NOT EXISTS runs_by_created ON runs (created_at, run_id);
    CREATE TABLE IF NOT EXISTS extraction_runs (
      run_id TEXT NOT NULL,
      extraction_id TEXT NOT NULL,

@@ -87,6 +87,13 @@ export class SqliteApiKeyStore implements ApiKeyRepository {
     return row ? identity(row) : undefined;
   }
 
+  async list(): Promise<ApiKeyIdentity[]> {
+    const rows = this.db
+      .prepare('SELECT name, key_hash, root FROM api_keys ORDER BY name')
+      .all() as unknown as KeyRow[];
+    return rows.map(identity);
+  }
+
   async findRoot(): Promise<ApiKeyIdentity | undefined> {
     const row = this.db
       .prepare('SELECT name, key_hash, root FROM api_keys WHERE root = 1 ORDER BY created_at LIMIT 1')

@@ -19,6 +19,8 @@ import type {
   ExtractionStatus,
   PageRecord,
   PageState,
+  RunListPage,
+  RunListQuery,
   RunRecord,
   RunStatus,
 } from '../../ports/runs';
@@ -61,6 +63,36 @@ export class SqliteRunStore extends RuleBasedRunStore {
       .prepare('SELECT doc FROM runs WHERE config_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?')
       .all(configId, limit) as Array<{ doc: string }>;
     return rows.map((r) => JSON.parse(r.doc) as RunRecord);
+  }
+
+  async listAllRuns(query: RunListQuery): Promise<RunListPage> {
+    const where: string[] = [];
+    const values: Array<string | number> = [];
+    if (query.configId !== undefined) {
+      where.push('config_id = ?');
+      values.push(query.configId);
+    }
+    if (query.status !== undefined) {
+      where.push("json_extract(doc, '$.status') = ?");
+      values.push(query.status);
+    }
+    if (query.after) {
+      where.push('(created_at < ? OR (created_at = ? AND run_id < ?))');
+      values.push(query.after.createdAt, query.after.createdAt, query.after.runId);
+    }
+    const limit = Math.max(1, query.limit);
+    // One more than asked: whether there is a next page.
+    const rows = this.db
+      .prepare(
+        `SELECT doc FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY created_at DESC, run_id DESC LIMIT ?`,
+      )
+      .all(...values, limit + 1) as Array<{ doc: string }>;
+    const runs = rows.slice(0, limit).map((r) => JSON.parse(r.doc) as RunRecord);
+    const last = runs[runs.length - 1];
+    return rows.length > limit && last
+      ? { runs, next: { createdAt: last.createdAt, runId: last.runId } }
+      : { runs };
   }
 
   async listRunning(): Promise<RunRecord[]> {
