@@ -32,6 +32,19 @@ const SCRIPTS: Record<string, string[]> = {
     "if (body.id) pm.collectionVariables.set('config_id', body.id);",
     "if (body.extractions && body.extractions[0]) pm.collectionVariables.set('extraction_id', body.extractions[0].id);",
   ],
+  // The run goes on after Execute answers: ask again (up to 120 times, 0.5 s apart)
+  // until it has finished, so the requests for its files find them.
+  'Run status': [
+    'const body = pm.response.json();',
+    "const tries = Number(pm.collectionVariables.get('run_status_tries') || 0);",
+    "if (body.status === 'running' && tries < 120) {",
+    "  pm.collectionVariables.set('run_status_tries', tries + 1);",
+    "  setTimeout(function () { postman.setNextRequest('Run status'); }, 500);",
+    '} else {',
+    "  pm.collectionVariables.set('run_status_tries', 0);",
+    "  pm.test('run finished', function () { pm.expect(body.status).to.not.equal('running'); });",
+    '}',
+  ],
   'Output file link': [
     'const body = pm.response.json();',
     "if (body.url && body.url.startsWith('/downloads/')) pm.collectionVariables.set('download_token', body.url.slice('/downloads/'.length));",
@@ -122,6 +135,7 @@ export function buildPostmanCollection(): Json {
       { key: 'extraction_id', value: '' },
       { key: 'run_id', value: '' },
       { key: 'download_token', value: '' },
+      { key: 'run_status_tries', value: '0' },
       { key: 'key_name', value: 'juan' },
       { key: 'secret_name', value: 'zoho_refresh_token' },
     ],
