@@ -97,6 +97,8 @@ export interface DistributedPlan {
     /** …else run the largest size (a multiple of the probe) predicted to fit in this. */
     budgetMs: number;
   };
+  /** Run only the cases whose id contains one of these (all when absent). */
+  only?: string[];
 }
 
 /** The case of issue 12's table: short detail latency, where moto's per-task calls weigh most. */
@@ -759,6 +761,7 @@ export async function runDistributedGroup(
     results.cases.push(c);
     onCase(c);
   };
+  const selected = (id: string): boolean => !plan.only || plan.only.some((part) => id.includes(part));
   const runOne = async (spec: DeploymentSpec): Promise<DistributedCase> => {
     log(`  ${spec.id} ... `);
     try {
@@ -787,6 +790,7 @@ export async function runDistributedGroup(
   };
   for (const series of plan.details) {
     for (const mappers of series.mappers) {
+      if (!selected(detailsSpec(series, mappers).id)) continue;
       await repeated(series.repeats, async () =>
         withFloor(await runOne(detailsSpec(series, mappers)), series, mappers),
       );
@@ -794,6 +798,7 @@ export async function runDistributedGroup(
   }
   for (const series of plan.pages) {
     for (const fetchers of series.fetchers) {
+      if (!selected(pagesSpec(series, fetchers).id)) continue;
       await repeated(series.repeats, async () =>
         withPageFloor(await runOne(pagesSpec(series, fetchers)), series, fetchers),
       );
@@ -801,6 +806,7 @@ export async function runDistributedGroup(
   }
 
   const r = plan.rows;
+  if (!selected(rowsSpec(plan, r.probeRecords, r.maxTargetMs).id)) return results;
   const probe = await runOne(rowsSpec(plan, r.probeRecords, r.maxTargetMs));
   log(`${describe(probe)}\n`);
   record(probe);

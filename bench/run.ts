@@ -23,6 +23,7 @@ import type { BenchKind, EngineJob, EngineResult } from './cases';
 import {
   DISTRIBUTED_FULL,
   DISTRIBUTED_QUICK,
+  type DistributedPlan,
   type DistributedCase,
   type DistributedResults,
   distributedMarkdown,
@@ -76,6 +77,10 @@ interface Options {
   rowsInFlight: number;
   /** Extra node flags for the engine children (V8 heap experiments). */
   nodeFlags: string[];
+  /** `--distributed-cases`: run only distributed cases whose id contains one of these. */
+  distributedCases?: string[];
+  /** `--distributed-rows N`: the distributed rows case's size (probe and target). */
+  distributedRows?: number;
 }
 
 interface Plan {
@@ -136,9 +141,18 @@ function parseOptions(argv: readonly string[]): Options {
       options.nodeFlags = (argv[++i] ?? '').split(/\s+/).filter(Boolean);
       if (options.nodeFlags.some((f) => !f.startsWith('--')))
         throw new BenchFailure('--node-flags takes node options, e.g. "--max-semi-space-size=8"');
+    } else if (arg === '--distributed-cases') {
+      options.distributedCases = (argv[++i] ?? '').split(',').filter(Boolean);
+      if (options.distributedCases.length === 0)
+        throw new BenchFailure('--distributed-cases takes parts of case ids, e.g. details-20ms,rows');
+    } else if (arg === '--distributed-rows') {
+      const n = Number(argv[++i]);
+      if (!Number.isInteger(n) || n < 1000)
+        throw new BenchFailure('--distributed-rows takes an integer ≥ 1000');
+      options.distributedRows = n;
     } else if (arg === '--help' || arg === '-h') {
       process.stdout.write(
-        'usage: npm run bench -- [--quick] [--only rows,pages,details,carol,workload,memory,api,distributed] [--profile] [--rows-in-flight N] [--node-flags "..."]\n',
+        'usage: npm run bench -- [--quick] [--only rows,pages,details,carol,workload,memory,api,distributed] [--profile] [--rows-in-flight N] [--node-flags "..."] [--distributed-cases details-20ms,pages,rows] [--distributed-rows N]\n',
       );
       process.exit(0);
     } else throw new BenchFailure(`unknown option ${arg}`);
@@ -483,7 +497,13 @@ async function main(): Promise<number> {
   }
   let distributed: DistributedResults | undefined;
   if (failure === undefined && options.only.has('distributed')) {
-    const distributedPlan = options.quick ? DISTRIBUTED_QUICK : DISTRIBUTED_FULL;
+    const basePlan = options.quick ? DISTRIBUTED_QUICK : DISTRIBUTED_FULL;
+    const rows = options.distributedRows;
+    const distributedPlan: DistributedPlan = {
+      ...basePlan,
+      rows: rows ? { ...basePlan.rows, probeRecords: rows, targetRecords: rows } : basePlan.rows,
+      ...(options.distributedCases ? { only: options.distributedCases } : {}),
+    };
     const partial: DistributedCase[] = [];
     process.stderr.write(
       'distributed pipeline on moto (workers, moto and the fake API as separate processes):\n',
