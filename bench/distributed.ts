@@ -571,19 +571,25 @@ function requestsLogged(output: string): AwsRequestCounts | undefined {
   try {
     const parsed = JSON.parse(last) as Partial<AwsRequestCounts>;
     if (typeof parsed.total !== 'number' || !parsed.byService || !parsed.byOperation) return undefined;
-    return { total: parsed.total, byService: parsed.byService, byOperation: parsed.byOperation };
+    return {
+      total: parsed.total,
+      byService: parsed.byService,
+      byOperation: parsed.byOperation,
+      items: parsed.items ?? {},
+    };
   } catch {
     return undefined;
   }
 }
 
 function sumCounts(all: AwsRequestCounts[]): AwsRequestCounts {
-  const sum: AwsRequestCounts = { total: 0, byService: {}, byOperation: {} };
+  const sum: AwsRequestCounts = { total: 0, byService: {}, byOperation: {}, items: {} };
   for (const c of all) {
     sum.total += c.total;
     for (const [k, n] of Object.entries(c.byService) as Array<[keyof AwsRequestCounts['byService'], number]>)
       sum.byService[k] = (sum.byService[k] ?? 0) + n;
     for (const [k, n] of Object.entries(c.byOperation)) sum.byOperation[k] = (sum.byOperation[k] ?? 0) + n;
+    for (const [k, n] of Object.entries(c.items)) sum.items[k] = (sum.items[k] ?? 0) + n;
   }
   return sum;
 }

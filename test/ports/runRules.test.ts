@@ -168,6 +168,29 @@ describe('RuleBasedRunStore', () => {
     ]);
   });
 
+  test('the requests that fetched a page are counted in the write that stages it, and only by that write', async () => {
+    expect(
+      await store.savePage(makePage(run, 'ext-deals', 0, { rows: 9 }), { requests: 2, retries: 1 }),
+    ).toBe(true);
+    expect(
+      await store.savePage(makePage(run, 'ext-deals', 0, { state: 'dispatched' }), { requests: 5 }),
+    ).toBe(true);
+    expect(store.writes).toEqual([
+      [
+        'writePage',
+        'staged',
+        [],
+        [
+          ['pages', 1],
+          ['rows', 9],
+          ['requests', 2],
+          ['retries', 1],
+        ],
+      ],
+      ['writePage', 'dispatched', ['staged'], []],
+    ]);
+  });
+
   test('a refused write is "already done"; a missing record is the adapter’s error, never "already done"', async () => {
     store.outcome = 'refused';
     expect(await store.savePage(makePage(run, 'ext-deals', 0))).toBe(false);

@@ -14,7 +14,31 @@ export interface AwsRequestCounts {
   byService: Partial<Record<AwsServiceName, number>>;
   /** Requests per `Service.Operation` (e.g. `SQS.ReceiveMessage`). */
   byOperation: Record<string, number>;
+  /**
+   * Entries of the multi-item operations, per `Service.Operation`: transaction items
+   * (DynamoDB bills 2 write units per item of a transaction), batch entries.
+   */
+  items: Record<string, number>;
 }
+
+/** Where each multi-item operation lists its entries. */
+const ENTRIES: Record<string, (input: Record<string, unknown>) => number> = {
+  'DynamoDB.TransactWriteItems': (input) => lengthOf(input.TransactItems),
+  'DynamoDB.TransactGetItems': (input) => lengthOf(input.TransactItems),
+  'DynamoDB.BatchWriteItem': (input) => sumOfLengths(input.RequestItems),
+  'DynamoDB.BatchGetItem': (input) =>
+    Object.values((input.RequestItems ?? {}) as Record<string, { Keys?: unknown }>).reduce(
+      (sum, table) => sum + lengthOf(table.Keys),
+      0,
+    ),
+  'SQS.SendMessageBatch': (input) => lengthOf(input.Entries),
+  'SQS.DeleteMessageBatch': (input) => lengthOf(input.Entries),
+  'SQS.ChangeMessageVisibilityBatch': (input) => lengthOf(input.Entries),
+};
+
+const lengthOf = (value: unknown): number => (Array.isArray(value) ? value.length : 0);
+const sumOfLengths = (value: unknown): number =>
+  Object.values((value ?? {}) as Record<string, unknown>).reduce<number>((sum, v) => sum + lengthOf(v), 0);
 
 const MIDDLEWARE_NAME = 'apiExtractorRequestCounter';
 
@@ -28,7 +52,7 @@ type CountingStack = {
     middleware: (
       next: (args: unknown) => Promise<unknown>,
       context: { commandName?: string },
-    ) => (args: unknown) => Promise<unknown>,
+    ) => (args: { input?: unknown }) => Promise<unknown>,
     options: { step: 'deserialize'; name: string; override: boolean },
   ): void;
 };
@@ -42,13 +66,18 @@ type CountingStack = {
  */
 export class AwsRequestCounter {
   private readonly counts = new Map<string, number>();
+  private readonly items = new Map<string, number>();
 
   /** Counts every request `client` sends from now on, as `service`. */
   attach(client: AnyClient, service: AwsServiceName): void {
     const stack = client.middlewareStack as CountingStack;
     stack.add(
       (next, context) => (args) => {
-        this.count(service, (context.commandName ?? 'Unknown').replace(/Command$/, ''));
+        const operation = (context.commandName ?? 'Unknown').replace(/Command$/, '');
+        this.count(service, operation);
+        const entries = ENTRIES[`${service}.${operation}`];
+        if (entries && args.input && typeof args.input === 'object')
+          this.countItems(`${service}.${operation}`, entries(args.input as Record<string, unknown>));
         return next(args);
       },
       { step: 'deserialize', name: MIDDLEWARE_NAME, override: true },
@@ -58,6 +87,10 @@ export class AwsRequestCounter {
   count(service: AwsServiceName, operation: string): void {
     const key = `${service}.${operation}`;
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+  }
+
+  private countItems(operation: string, n: number): void {
+    this.items.set(operation, (this.items.get(operation) ?? 0) + n);
   }
 
   /** Everything counted so far; operations sorted by name. */
@@ -72,6 +105,7 @@ export class AwsRequestCounter {
       byOperation[key] = n;
       total += n;
     }
-    return { total, byService, byOperation };
+    const items = Object.fromEntries([...this.items.entries()].sort(([a], [b]) => a.localeCompare(b)));
+    return { total, byService, byOperation, items };
   }
 }

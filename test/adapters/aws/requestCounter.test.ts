@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { GetQueueUrlCommand } from '@aws-sdk/client-sqs';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '../../../shared/adapters/aws/config';
 
@@ -84,6 +84,25 @@ describe('AWS request counting', () => {
         'SQS.GetQueueUrl': 2,
         'SecretsManager.GetSecretValue': 1,
       },
+      items: {},
+    });
+  });
+
+  it('counts the items of a transaction, which DynamoDB bills per item', async () => {
+    const update = (sk: string) => ({
+      Update: {
+        TableName: 't',
+        Key: { pk: 'a', sk },
+        UpdateExpression: 'SET x = :x',
+        ExpressionAttributeValues: { ':x': 1 },
+      },
+    });
+    await clients.documents.send(
+      new TransactWriteCommand({ TransactItems: [update('1'), update('2'), update('3')] }),
+    );
+    expect(clients.requests.snapshot()).toMatchObject({
+      byOperation: { 'DynamoDB.TransactWriteItems': 1 },
+      items: { 'DynamoDB.TransactWriteItems': 3 },
     });
   });
 
