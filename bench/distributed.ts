@@ -111,7 +111,9 @@ const MOTO_BOUND_DETAILS: DetailSeries = {
   chunkSize: 50,
   mapperConcurrency: 1,
   mappers: [1, 2, 4],
-  repeats: 2,
+  // One run per count keeps the group near 5 min on a quiet machine; the range over
+  // several invocations is in docs/benchmarks.md.
+  repeats: 1,
 };
 
 /** Upstream latency dominates (200 ms a detail): what adding detail-mappers buys when moto is not the limit. */
