@@ -596,18 +596,21 @@ function sumCounts(all: AwsRequestCounts[]): AwsRequestCounts {
   return sum;
 }
 
+/** `count` processes of one service, named `service` alone or `service 1`, `service 2`…. */
+function replicas(service: WorkerService, count: number, concurrency: number): DeploymentSpec['workers'] {
+  return Array.from({ length: count }, (_, i) => ({
+    role: count === 1 ? service : `${service} ${i + 1}`,
+    service,
+    concurrency,
+  }));
+}
+
 function detailsSpec(d: DetailSeries, mappers: number): DeploymentSpec {
   const workers: DeploymentSpec['workers'] = [
     { role: 'page-fetcher', service: 'page-fetcher', concurrency: d.pagesInFlight },
+    ...replicas('detail-mapper', mappers, d.mapperConcurrency),
+    { role: 'writer', service: 'writer', concurrency: 2 },
   ];
-  for (let i = 1; i <= mappers; i++) {
-    workers.push({
-      role: mappers === 1 ? 'detail-mapper' : `detail-mapper ${i}`,
-      service: 'detail-mapper',
-      concurrency: d.mapperConcurrency,
-    });
-  }
-  workers.push({ role: 'writer', service: 'writer', concurrency: 2 });
   return {
     id: `distributed-details-${d.detailLatencyMs}ms-${mappers}-mapper${mappers === 1 ? '' : 's'}`,
     kind: 'distributed-details',
@@ -629,15 +632,10 @@ function detailsSpec(d: DetailSeries, mappers: number): DeploymentSpec {
 }
 
 function pagesSpec(p: PageSeries, fetchers: number): DeploymentSpec {
-  const workers: DeploymentSpec['workers'] = [];
-  for (let i = 1; i <= fetchers; i++) {
-    workers.push({
-      role: fetchers === 1 ? 'page-fetcher' : `page-fetcher ${i}`,
-      service: 'page-fetcher',
-      concurrency: p.fetcherConcurrency,
-    });
-  }
-  workers.push({ role: 'writer', service: 'writer', concurrency: 2 });
+  const workers: DeploymentSpec['workers'] = [
+    ...replicas('page-fetcher', fetchers, p.fetcherConcurrency),
+    { role: 'writer', service: 'writer', concurrency: 2 },
+  ];
   return {
     id: `distributed-pages-${p.pageLatencyMs}ms-${fetchers}-fetcher${fetchers === 1 ? '' : 's'}`,
     kind: 'distributed-pages',
