@@ -108,6 +108,7 @@ export abstract class RuleBasedRunStore implements RunStore {
   abstract getPage(runId: string, extractionId: string, index: number): Promise<PageRecord | undefined>;
   /** How many pages with an index below `index` are in state `done`. */
   abstract countDonePagesBelow(runId: string, extractionId: string, index: number): Promise<number>;
+  abstract countedChunks(runId: string, extractionId: string, index: number): Promise<number>;
 
   /**
    * Writes `page` if it has no record, or its record's state is one of `from` (an

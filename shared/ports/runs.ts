@@ -116,6 +116,12 @@ export interface RunStore {
     chunk: number,
     counts: Partial<RunCounters>,
   ): Promise<boolean>;
+  /**
+   * How many detail chunks of a page `countChunk` has counted (read consistently; 0 for a
+   * page that does not exist). Every counted chunk is staged, so a page whose count
+   * reaches its `chunks` is complete.
+   */
+  countedChunks(runId: string, extractionId: string, index: number): Promise<number>;
   /** Records the end of pagination; the smallest index wins. Returns the state after. */
   setEnd(runId: string, extractionId: string, index: number): Promise<ExtractionRunState>;
   /** Records a page that failed for good; the smallest index wins. Returns the state after. */

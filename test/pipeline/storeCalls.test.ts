@@ -27,11 +27,13 @@ interface Calls {
   runs: Record<string, number>;
   /** Reads of staged pages (not detail chunks) from the object store. */
   stagedPageReads: number;
+  /** Listings of a page's staged detail chunks. */
+  chunkListings: number;
 }
 
 /** Wraps the run store and object store the workers use, counting calls. */
 function countCalls(deps: PipelineDeps): Calls {
-  const calls: Calls = { runs: {}, stagedPageReads: 0 };
+  const calls: Calls = { runs: {}, stagedPageReads: 0, chunkListings: 0 };
   const runs = deps.runs;
   deps.runs = new Proxy(runs, {
     get(target, name, receiver) {
@@ -46,10 +48,15 @@ function countCalls(deps: PipelineDeps): Calls {
   });
   const objects = deps.objects;
   const get = objects.get.bind(objects);
+  const list = objects.list.bind(objects);
   deps.objects = Object.assign(Object.create(objects) as typeof objects, {
     get: (bucket: string, key: string) => {
       if (/\/page-\d+\.json$/.test(key)) calls.stagedPageReads++;
       return get(bucket, key);
+    },
+    list: (bucket: string, prefix: string) => {
+      if (prefix.endsWith('.details-')) calls.chunkListings++;
+      return list(bucket, prefix);
     },
   });
   return calls;
@@ -93,6 +100,9 @@ test('a detail chunk reads neither the page record nor, mostly, the staged page 
   // requests in writes of their own.
   const chunks = 11 * Math.ceil(PAGE_SIZE / 7) + Math.ceil((RECORDS % PAGE_SIZE) / 7);
   expect(calls.runs.countChunk).toBe(chunks);
+  // Whether a page is complete comes from its record's counted chunks, not an object listing.
+  expect(calls.chunkListings).toBe(0);
+  expect(calls.runs.countedChunks).toBe(chunks);
   // Pages fetched: the window may fetch a page or two past the end before it is known.
   const fetched = run.counters.pages;
   expect(fetched).toBeGreaterThanOrEqual(PAGES);

@@ -100,6 +100,9 @@ class ScriptedRunStore extends RuleBasedRunStore {
   async countDonePagesBelow(): Promise<number> {
     return 0;
   }
+  async countedChunks(): Promise<number> {
+    return 0;
+  }
   protected async writePage(page: PageRecord, from: readonly PageState[], counts: CounterChanges) {
     this.writes.push(['writePage', page.state, from, counts]);
     return this.outcome;

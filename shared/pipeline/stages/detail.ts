@@ -60,11 +60,9 @@ export async function handleDetailTask(
     ...fetched,
   });
   if (!counted && fetched) await deps.runs.addCounters(runId, fetched, extractionId);
-  // Whether the page is complete is decided from the staged chunk files, one object
-  // each, rather than from a counter that concurrent chunk completions all update.
-  const chunkFiles = await deps.objects.list(
-    deps.stagingBucket,
-    staging.detailsPrefix(runId, extractionId, index),
-  );
-  if (chunkFiles.length >= chunks) await completePage(ctx, extractionId, index, deps);
+  // Whether the page is complete is decided from the set of counted chunks on its
+  // record (each chunk once, and only once staged), read after this chunk's count,
+  // rather than from a counter that concurrent chunk completions all update.
+  if ((await deps.runs.countedChunks(runId, extractionId, index)) >= chunks)
+    await completePage(ctx, extractionId, index, deps);
 }
