@@ -17,6 +17,7 @@ import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { bootstrapAwsResources } from '../shared/adapters/aws/bootstrap';
 import { awsSettingsFromEnv, destroyAwsClients } from '../shared/adapters/aws/config';
 import { awsPipelineDeps } from '../shared/adapters/aws/pipelineDeps';
+import type { AwsRequestCounts } from '../shared/adapters/aws/requestCounter';
 import { parseConfig } from '../shared/core/config/validate';
 import { startRun } from '../shared/pipeline/stages';
 import type { ExecutionLog } from '../shared/ports/executionLog';
@@ -47,25 +48,43 @@ const CLEARED_AWS_ENV = ['AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_DEFAULT_PROFIL
 
 export class DistributedFailure extends Error {}
 
+/** One series of detail-bound runs: the same job with each detail-mapper count. */
+export interface DetailSeries {
+  records: number;
+  /** List page size (`per_page`). */
+  pageSize: number;
+  /** `pages_in_flight` of the listing, so listing stays off the critical path. */
+  pagesInFlight: number;
+  detailLatencyMs: number;
+  /** `mapping_fetch.concurrency`. */
+  concurrency: number;
+  /** `DETAIL_CHUNK_SIZE`: rows per detail task. */
+  chunkSize: number;
+  /** `CONCURRENCY` of each detail-mapper: detail tasks (messages) handled at once. */
+  mapperConcurrency: number;
+  /** The detail-mapper process counts compared. */
+  mappers: number[];
+  /** Runs per count; the median (by wall time) is reported, with the range. */
+  repeats: number;
+}
+
+/** Listing-bound runs where the upstream's page latency dominates: each page-fetcher count. */
+export interface PageSeries {
+  records: number;
+  pageSize: number;
+  /** `pages_in_flight`: the window, large enough for every page-fetcher together. */
+  pagesInFlight: number;
+  /** The fake API's latency on every list page. */
+  pageLatencyMs: number;
+  /** `CONCURRENCY` of each page-fetcher: pages fetched at once per process. */
+  fetcherConcurrency: number;
+  fetchers: number[];
+  repeats: number;
+}
+
 export interface DistributedPlan {
-  details: {
-    records: number;
-    /** List page size (`per_page`). */
-    pageSize: number;
-    /** `pages_in_flight` of the listing, so listing stays off the critical path. */
-    pagesInFlight: number;
-    detailLatencyMs: number;
-    /** `mapping_fetch.concurrency`. */
-    concurrency: number;
-    /** `DETAIL_CHUNK_SIZE`: rows per detail task. */
-    chunkSize: number;
-    /** `CONCURRENCY` of each detail-mapper: detail tasks (messages) handled at once. */
-    mapperConcurrency: number;
-    /** The detail-mapper process counts compared. */
-    mappers: number[];
-    /** Runs per count; the median (by wall time) is reported, with the range. */
-    repeats: number;
-  };
+  details: DetailSeries[];
+  pages: PageSeries[];
   rows: {
     /** Run first, to estimate the target's duration on this machine. */
     probeRecords: number;
@@ -78,23 +97,51 @@ export interface DistributedPlan {
     /** …else run the largest size (a multiple of the probe) predicted to fit in this. */
     budgetMs: number;
   };
+  /** Run only the cases whose id contains one of these (all when absent). */
+  only?: string[];
 }
 
+/** The case of issue 12's table: short detail latency, where moto's per-task calls weigh most. */
+const MOTO_BOUND_DETAILS: DetailSeries = {
+  records: 2000,
+  pageSize: 100,
+  pagesInFlight: 8,
+  detailLatencyMs: 20,
+  concurrency: 32,
+  chunkSize: 50,
+  mapperConcurrency: 1,
+  mappers: [1, 2, 4],
+  // One run per count keeps the group near 5 min on a quiet machine; the range over
+  // several invocations is in docs/benchmarks.md.
+  repeats: 1,
+};
+
+/** Upstream latency dominates (200 ms a detail): what adding detail-mappers buys when moto is not the limit. */
+const LATENCY_BOUND_DETAILS: DetailSeries = {
+  ...MOTO_BOUND_DETAILS,
+  detailLatencyMs: 200,
+  repeats: 1,
+};
+
+/** 1 s a list page, 4 pages at once per page-fetcher: what adding page-fetchers buys. */
+const LATENCY_BOUND_PAGES: PageSeries = {
+  records: 4000,
+  pageSize: 100,
+  pagesInFlight: 8,
+  pageLatencyMs: 1000,
+  fetcherConcurrency: 4,
+  fetchers: [1, 2],
+  repeats: 1,
+};
+
 export const DISTRIBUTED_FULL: DistributedPlan = {
-  details: {
-    records: 2000,
-    pageSize: 100,
-    pagesInFlight: 8,
-    detailLatencyMs: 20,
-    concurrency: 32,
-    chunkSize: 50,
-    mapperConcurrency: 1,
-    mappers: [1, 2],
-    repeats: 3,
-  },
+  details: [MOTO_BOUND_DETAILS, LATENCY_BOUND_DETAILS],
+  pages: [LATENCY_BOUND_PAGES],
   rows: {
     probeRecords: 100_000,
-    targetRecords: 1_000_000,
+    // 1,000,000 takes ~100 s on moto here (its CPU, see docs/benchmarks.md); pass
+    // --distributed-rows 1000000 to run it.
+    targetRecords: 100_000,
     pageSize: 1000,
     pagesInFlight: 8,
     maxTargetMs: 5 * 60_000,
@@ -103,7 +150,8 @@ export const DISTRIBUTED_FULL: DistributedPlan = {
 };
 
 export const DISTRIBUTED_QUICK: DistributedPlan = {
-  details: { ...DISTRIBUTED_FULL.details, records: 200, repeats: 1 },
+  details: [{ ...MOTO_BOUND_DETAILS, records: 200, mappers: [1, 2], repeats: 1 }],
+  pages: [{ ...LATENCY_BOUND_PAGES, records: 800, pageLatencyMs: 200 }],
   rows: { ...DISTRIBUTED_FULL.rows, probeRecords: 10_000, targetRecords: 10_000 },
 };
 
@@ -119,7 +167,7 @@ export interface ProcessFigures {
 
 export interface DistributedCase {
   id: string;
-  kind: 'distributed-details' | 'distributed-rows';
+  kind: 'distributed-details' | 'distributed-pages' | 'distributed-rows';
   label: string;
   records: number;
   /** `data_inserted_len` of the execution log (verified = records). */
@@ -168,6 +216,14 @@ export interface DistributedCase {
   /** Detail requests one detail-mapper can have in flight: CONCURRENCY × min(chunk, mapping_fetch concurrency). */
   inFlightPerProcess?: number;
   detailMappers?: number;
+  /** Page cases: page-fetcher processes, and the floor (pages × latency / (fetchers × CONCURRENCY)). */
+  pageFetchers?: number;
+  /**
+   * AWS requests the workers sent, summed over them, from start to drain (each logs
+   * `aws requests` when it stops): per service and per operation. Idle long polls
+   * before and after the run are included (a few per poller).
+   */
+  awsRequests?: AwsRequestCounts;
   processes: ProcessFigures[];
   /** Worker settings of the case. */
   settings: Record<string, string | number>;
@@ -276,7 +332,7 @@ interface DeploymentSpec {
   kind: DistributedCase['kind'];
   label: string;
   job: Omit<EngineJob, 'url'>;
-  server: { records: number; pageSize: number; detailLatencyMs: number };
+  server: { records: number; pageSize: number; detailLatencyMs: number; latencyMs?: number };
   workers: Array<{ role: string; service: WorkerService; concurrency: number }>;
   detailChunkSize: number;
   timeoutMs: number;
@@ -290,7 +346,7 @@ async function runDeployment(
   progress: (text: string) => void,
 ): Promise<DistributedCase> {
   const started: ServiceProcess[] = [];
-  const api = await startFakeApiProcess(FAKE_API_SCRIPT, { ...spec.server, latencyMs: 0 });
+  const api = await startFakeApiProcess(FAKE_API_SCRIPT, { latencyMs: 0, ...spec.server });
   let moto: Moto | undefined;
   let restoreEnv: (() => void) | undefined;
   let destroyClients: (() => void) | undefined;
@@ -491,11 +547,14 @@ async function runDeployment(
         per_page: spec.job.pageSize,
       },
     };
-    // The workers are still up: SIGTERM them (they drain and exit 0) so nothing lingers.
+    // The workers are still up: SIGTERM them (they drain, log their AWS requests and exit 0).
     const codes = await Promise.all(started.map((s) => s.stop('SIGTERM', 15_000)));
     codes.forEach((code, i) => {
       if (code !== 0) progress(`note: ${started[i]?.name} exited ${code} on SIGTERM`);
     });
+    const counted = started.map((s) => requestsLogged(s.output()));
+    if (counted.every((c) => c !== undefined)) result.awsRequests = sumCounts(counted);
+    else progress('note: a worker logged no AWS request counts');
     return result;
   } finally {
     await Promise.all(started.map((s) => s.stop('SIGKILL')));
@@ -506,21 +565,54 @@ async function runDeployment(
   }
 }
 
-function detailsSpec(plan: DistributedPlan, mappers: number): DeploymentSpec {
-  const d = plan.details;
+/** The `aws requests` line a worker logs when it stops (JSON logs). */
+function requestsLogged(output: string): AwsRequestCounts | undefined {
+  const lines = output.split('\n').filter((line) => line.includes('"aws requests"'));
+  const last = lines[lines.length - 1];
+  if (!last) return undefined;
+  try {
+    const parsed = JSON.parse(last) as Partial<AwsRequestCounts>;
+    if (typeof parsed.total !== 'number' || !parsed.byService || !parsed.byOperation) return undefined;
+    return {
+      total: parsed.total,
+      byService: parsed.byService,
+      byOperation: parsed.byOperation,
+      items: parsed.items ?? {},
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+function sumCounts(all: AwsRequestCounts[]): AwsRequestCounts {
+  const sum: AwsRequestCounts = { total: 0, byService: {}, byOperation: {}, items: {} };
+  for (const c of all) {
+    sum.total += c.total;
+    for (const [k, n] of Object.entries(c.byService) as Array<[keyof AwsRequestCounts['byService'], number]>)
+      sum.byService[k] = (sum.byService[k] ?? 0) + n;
+    for (const [k, n] of Object.entries(c.byOperation)) sum.byOperation[k] = (sum.byOperation[k] ?? 0) + n;
+    for (const [k, n] of Object.entries(c.items)) sum.items[k] = (sum.items[k] ?? 0) + n;
+  }
+  return sum;
+}
+
+/** `count` processes of one service, named `service` alone or `service 1`, `service 2`…. */
+function replicas(service: WorkerService, count: number, concurrency: number): DeploymentSpec['workers'] {
+  return Array.from({ length: count }, (_, i) => ({
+    role: count === 1 ? service : `${service} ${i + 1}`,
+    service,
+    concurrency,
+  }));
+}
+
+function detailsSpec(d: DetailSeries, mappers: number): DeploymentSpec {
   const workers: DeploymentSpec['workers'] = [
     { role: 'page-fetcher', service: 'page-fetcher', concurrency: d.pagesInFlight },
+    ...replicas('detail-mapper', mappers, d.mapperConcurrency),
+    { role: 'writer', service: 'writer', concurrency: 2 },
   ];
-  for (let i = 1; i <= mappers; i++) {
-    workers.push({
-      role: mappers === 1 ? 'detail-mapper' : `detail-mapper ${i}`,
-      service: 'detail-mapper',
-      concurrency: d.mapperConcurrency,
-    });
-  }
-  workers.push({ role: 'writer', service: 'writer', concurrency: 2 });
   return {
-    id: `distributed-details-${mappers}-mapper${mappers === 1 ? '' : 's'}`,
+    id: `distributed-details-${d.detailLatencyMs}ms-${mappers}-mapper${mappers === 1 ? '' : 's'}`,
     kind: 'distributed-details',
     label: `${d.records.toLocaleString('en-US')} details × ${d.detailLatencyMs} ms, ${mappers} detail-mapper${mappers === 1 ? '' : 's'}`,
     job: {
@@ -536,6 +628,45 @@ function detailsSpec(plan: DistributedPlan, mappers: number): DeploymentSpec {
     timeoutMs: 180_000,
     pollMs: 20,
     sampleMs: 500,
+  };
+}
+
+function pagesSpec(p: PageSeries, fetchers: number): DeploymentSpec {
+  const workers: DeploymentSpec['workers'] = [
+    ...replicas('page-fetcher', fetchers, p.fetcherConcurrency),
+    { role: 'writer', service: 'writer', concurrency: 2 },
+  ];
+  return {
+    id: `distributed-pages-${p.pageLatencyMs}ms-${fetchers}-fetcher${fetchers === 1 ? '' : 's'}`,
+    kind: 'distributed-pages',
+    label: `${Math.ceil(p.records / p.pageSize)} pages × ${p.pageLatencyMs} ms, ${fetchers} page-fetcher${fetchers === 1 ? '' : 's'}`,
+    job: {
+      kind: 'rows',
+      records: p.records,
+      pageSize: p.pageSize,
+      pagesInFlight: p.pagesInFlight,
+      detailConcurrency: 1,
+    },
+    server: { records: p.records, pageSize: p.pageSize, detailLatencyMs: 0, latencyMs: p.pageLatencyMs },
+    workers,
+    detailChunkSize: MOTO_BOUND_DETAILS.chunkSize,
+    timeoutMs: 180_000,
+    pollMs: 50,
+    sampleMs: 1000,
+  };
+}
+
+function withPageFloor(c: DistributedCase, p: PageSeries, fetchers: number): DistributedCase {
+  const pages = Math.ceil(p.records / p.pageSize);
+  const inFlight = Math.min(p.pagesInFlight, fetchers * p.fetcherConcurrency);
+  const floorMs = (p.pageLatencyMs * pages) / inFlight;
+  return {
+    ...c,
+    floorMs,
+    floorRatio: c.wallMs / floorMs,
+    latencyMs: p.pageLatencyMs,
+    inFlightPerProcess: p.fetcherConcurrency,
+    pageFetchers: fetchers,
   };
 }
 
@@ -557,15 +688,14 @@ function rowsSpec(plan: DistributedPlan, records: number, timeoutMs: number): De
       { role: 'page-fetcher', service: 'page-fetcher', concurrency: r.pagesInFlight },
       { role: 'writer', service: 'writer', concurrency: 2 },
     ],
-    detailChunkSize: DISTRIBUTED_FULL.details.chunkSize,
+    detailChunkSize: MOTO_BOUND_DETAILS.chunkSize,
     timeoutMs,
     pollMs: 250,
     sampleMs: 10_000,
   };
 }
 
-function withFloor(c: DistributedCase, plan: DistributedPlan, mappers: number): DistributedCase {
-  const d = plan.details;
+function withFloor(c: DistributedCase, d: DetailSeries, mappers: number): DistributedCase {
   const inFlight = d.mapperConcurrency * Math.min(d.chunkSize, d.concurrency);
   const floorMs = (d.detailLatencyMs * d.records) / (inFlight * mappers);
   return {
@@ -595,6 +725,29 @@ function describe(c: DistributedCase): string {
   );
 }
 
+/** Per series (kind and latency), each worker count's wall time against one worker's. */
+function scaleOut(cases: DistributedCase[]): string[] {
+  const lines: string[] = [];
+  const series = new Map<string, DistributedCase[]>();
+  for (const c of cases) {
+    const key = `${c.kind} ${c.latencyMs}`;
+    series.set(key, [...(series.get(key) ?? []), c]);
+  }
+  for (const group of series.values()) {
+    const workers = (c: DistributedCase): number => c.detailMappers ?? c.pageFetchers ?? 1;
+    const one = group.find((c) => workers(c) === 1);
+    if (!one) continue;
+    for (const c of group) {
+      const what = c.kind === 'distributed-pages' ? 'page-fetchers' : 'detail-mappers';
+      lines.push(
+        `| ${c.label.replace(/, \d+ (detail-mapper|page-fetcher)s?$/, '')} | ${workers(c)} ${what} | ${fmtS(c.wallMs)} | ` +
+          `${(one.wallMs / c.wallMs).toFixed(2)}× | ${((one.floorMs ?? 0) / (c.floorMs ?? 1)).toFixed(2)}× |`,
+      );
+    }
+  }
+  return lines;
+}
+
 /** Rounds down to a multiple of `step` (at least `step`). */
 const floorTo = (n: number, step: number): number => Math.max(step, Math.floor(n / step) * step);
 
@@ -614,6 +767,7 @@ export async function runDistributedGroup(
     results.cases.push(c);
     onCase(c);
   };
+  const selected = (id: string): boolean => !plan.only || plan.only.some((part) => id.includes(part));
   const runOne = async (spec: DeploymentSpec): Promise<DistributedCase> => {
     log(`  ${spec.id} ... `);
     try {
@@ -625,10 +779,10 @@ export async function runDistributedGroup(
     }
   };
 
-  for (const mappers of plan.details.mappers) {
+  const repeated = async (repeats: number, one: () => Promise<DistributedCase>): Promise<void> => {
     const runs: DistributedCase[] = [];
-    for (let i = 0; i < plan.details.repeats; i++) {
-      const c = withFloor(await runOne(detailsSpec(plan, mappers)), plan, mappers);
+    for (let i = 0; i < repeats; i++) {
+      const c = await one();
       log(`${describe(c)}\n`);
       runs.push(c);
     }
@@ -639,9 +793,26 @@ export async function runDistributedGroup(
       repeatWallsMs: runs.map((c) => c.wallMs),
       repeatOtherCpuSeconds: runs.map((c) => c.otherCpuSeconds),
     });
+  };
+  for (const series of plan.details) {
+    for (const mappers of series.mappers) {
+      if (!selected(detailsSpec(series, mappers).id)) continue;
+      await repeated(series.repeats, async () =>
+        withFloor(await runOne(detailsSpec(series, mappers)), series, mappers),
+      );
+    }
+  }
+  for (const series of plan.pages) {
+    for (const fetchers of series.fetchers) {
+      if (!selected(pagesSpec(series, fetchers).id)) continue;
+      await repeated(series.repeats, async () =>
+        withPageFloor(await runOne(pagesSpec(series, fetchers)), series, fetchers),
+      );
+    }
   }
 
   const r = plan.rows;
+  if (!selected(rowsSpec(plan, r.probeRecords, r.maxTargetMs).id)) return results;
   const probe = await runOne(rowsSpec(plan, r.probeRecords, r.maxTargetMs));
   log(`${describe(probe)}\n`);
   record(probe);
@@ -734,13 +905,15 @@ function listingRates(c: DistributedCase): string {
 
 export function distributedMarkdown(results: DistributedResults): string {
   const out: string[] = [];
-  const details = results.cases.filter((c) => c.kind === 'distributed-details');
+  const details = results.cases.filter(
+    (c) => c.kind === 'distributed-details' || c.kind === 'distributed-pages',
+  );
   const isWorker = (p: ProcessFigures): boolean => p.role !== 'moto_server' && p.role !== 'fake API';
   const motoOf = (c: DistributedCase): ProcessFigures | undefined =>
     c.processes.find((p) => p.role === 'moto_server');
   if (details.length > 0) {
     out.push(
-      '| Distributed detail case | Detail requests | In flight per mapper | Wall (s) | Runs: wall (s) [CPU s of other processes] | Rows/s | Floor (s) | × floor | Listed / details done (s) | Worker peak RSS (MiB) | moto peak RSS (MiB) | moto CPU (s) | moto busy (listing / details / writer) | Machine busy | Rows (verified) |',
+      '| Distributed scale-out case | Detail requests | In flight per worker | Wall (s) | Runs: wall (s) [CPU s of other processes] | Rows/s | Floor (s) | × floor | Listed / details done (s) | Worker peak RSS (MiB) | moto peak RSS (MiB) | moto CPU (s) | moto busy (listing / details / writer) | Machine busy | Rows (verified) |',
       '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |',
     );
     for (const c of details) {
@@ -797,6 +970,36 @@ export function distributedMarkdown(results: DistributedResults): string {
       '| --- | --- | ---: |',
     );
     for (const c of results.cases) out.push(`| ${c.label} | ${cpuCells(c)} | ${fmtCpu(c.otherCpuSeconds)} |`);
+    out.push('');
+  }
+  const scaling = scaleOut(details);
+  if (scaling.length > 0) {
+    out.push(
+      '| Scale-out | Workers | Wall (s) | Speed-up vs 1 | Floor speed-up |',
+      '| --- | ---: | ---: | ---: | ---: |',
+      ...scaling,
+      '',
+    );
+  }
+  const counted = results.cases.filter((c) => c.awsRequests !== undefined && c.rows > 0);
+  if (counted.length > 0) {
+    out.push(
+      '| AWS requests per 1,000 rows (workers, start to drain) | SQS | DynamoDB | S3 | Secrets Manager | Total | Busiest operations (per 1,000 rows) |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
+    );
+    for (const c of counted) {
+      const a = c.awsRequests!;
+      const per = (n: number | undefined): string => ((1000 * (n ?? 0)) / c.rows).toFixed(1);
+      const top = Object.entries(a.byOperation)
+        .sort((x, y) => y[1] - x[1])
+        .slice(0, 6)
+        .map(([op, n]) => `${op} ${per(n)}`)
+        .join(', ');
+      out.push(
+        `| ${c.label} | ${per(a.byService.SQS)} | ${per(a.byService.DynamoDB)} | ${per(a.byService.S3)} | ` +
+          `${per(a.byService.SecretsManager)} | ${per(a.total)} | ${top} |`,
+      );
+    }
     out.push('');
   }
   const x = results.extrapolation;

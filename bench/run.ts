@@ -26,6 +26,7 @@ import type { BenchKind, EngineJob, EngineResult } from './cases';
 import {
   DISTRIBUTED_FULL,
   DISTRIBUTED_QUICK,
+  type DistributedPlan,
   type DistributedCase,
   type DistributedResults,
   distributedMarkdown,
@@ -88,6 +89,10 @@ interface Options {
   baseline?: string;
   /** Runs of each side per size when comparing (alternated). */
   rounds: number;
+  /** `--distributed-cases`: run only distributed cases whose id contains one of these. */
+  distributedCases?: string[];
+  /** `--distributed-rows N`: the distributed rows case's size (probe and target). */
+  distributedRows?: number;
 }
 
 interface Plan {
@@ -163,9 +168,18 @@ function parseOptions(argv: readonly string[]): Options {
       const n = Number(argv[++i]);
       if (!Number.isInteger(n) || n < 1 || n > 20) throw new BenchFailure('--rounds takes an integer 1..20');
       options.rounds = n;
+    } else if (arg === '--distributed-cases') {
+      options.distributedCases = (argv[++i] ?? '').split(',').filter(Boolean);
+      if (options.distributedCases.length === 0)
+        throw new BenchFailure('--distributed-cases takes parts of case ids, e.g. details-20ms,rows');
+    } else if (arg === '--distributed-rows') {
+      const n = Number(argv[++i]);
+      if (!Number.isInteger(n) || n < 1000)
+        throw new BenchFailure('--distributed-rows takes an integer ≥ 1000');
+      options.distributedRows = n;
     } else if (arg === '--help' || arg === '-h') {
       process.stdout.write(
-        'usage: npm run bench -- [--quick] [--only rows,pages,details,carol,workload,memory,api,distributed] [--profile] [--rows-in-flight N] [--node-flags "..."] [--baseline CHECKOUT [--rounds N]]\n',
+        'usage: npm run bench -- [--quick] [--only rows,pages,details,carol,workload,memory,api,distributed] [--profile] [--rows-in-flight N] [--node-flags "..."] [--baseline CHECKOUT [--rounds N]] [--distributed-cases details-20ms,pages,rows] [--distributed-rows N]\n',
       );
       process.exit(0);
     } else throw new BenchFailure(`unknown option ${arg}`);
@@ -541,7 +555,13 @@ async function main(): Promise<number> {
   }
   let distributed: DistributedResults | undefined;
   if (failure === undefined && options.only.has('distributed')) {
-    const distributedPlan = options.quick ? DISTRIBUTED_QUICK : DISTRIBUTED_FULL;
+    const basePlan = options.quick ? DISTRIBUTED_QUICK : DISTRIBUTED_FULL;
+    const rows = options.distributedRows;
+    const distributedPlan: DistributedPlan = {
+      ...basePlan,
+      rows: rows ? { ...basePlan.rows, probeRecords: rows, targetRecords: rows } : basePlan.rows,
+      ...(options.distributedCases ? { only: options.distributedCases } : {}),
+    };
     const partial: DistributedCase[] = [];
     process.stderr.write(
       'distributed pipeline on moto (workers, moto and the fake API as separate processes):\n',

@@ -69,6 +69,8 @@ export async function main(argv = process.argv, env = process.env): Promise<void
   stopOnSignals(logger, async () => {
     await Promise.all(consumers.map((c) => c.stop()));
     await contexts.closeAll();
+    // What this process cost in AWS requests, per service and operation (billing, the bench).
+    logger.info('aws requests', { ...clients.requests.snapshot() });
     destroyAwsClients(clients);
   });
 }

@@ -21,6 +21,11 @@ export interface DetailTask {
   extractionId: string;
   page: number;
   chunk: number;
+  /**
+   * How many chunks the page has (fixed when it was staged), so the detail-mapper need
+   * not read the page record; absent in tasks sent by earlier versions.
+   */
+  chunks?: number;
 }
 
 export interface FinalizeTask {
@@ -58,6 +63,7 @@ const SCHEMAS: { [Q in QueueName]: Joi.ObjectSchema } = {
     extractionId: id,
     page: index,
     chunk: index,
+    chunks: Joi.number().integer().min(1),
   }),
   finalize: Joi.object({
     v: Joi.valid(1).required(),

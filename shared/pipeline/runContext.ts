@@ -18,8 +18,12 @@ export interface ExtractionContext extends ExtractionKit {
   previousLast: unknown;
 }
 
+/** Staged pages a worker keeps read (LRU): a page's detail chunks each need its records. */
+const STAGED_PAGES_KEPT = 4;
+
 export class RunContext {
   private readonly extractions = new Map<string, Promise<ExtractionContext>>();
+  private readonly stagedPages = new Map<string, Promise<unknown[]>>();
 
   private constructor(
     readonly run: RunRecord,
@@ -74,6 +78,25 @@ export class RunContext {
       context.catch(() => this.extractions.delete(extractionId));
     }
     return context;
+  }
+
+  /**
+   * A staged page's records, read with `read` once while among the last few asked for. A
+   * staged page never changes once its page record exists, which a detail task implies.
+   */
+  stagedPage(extractionId: string, index: number, read: () => Promise<unknown[]>): Promise<unknown[]> {
+    const key = `${index} ${extractionId}`;
+    let records = this.stagedPages.get(key);
+    if (records) {
+      this.stagedPages.delete(key);
+    } else {
+      records = read();
+      records.catch(() => this.stagedPages.delete(key));
+    }
+    this.stagedPages.set(key, records);
+    while (this.stagedPages.size > STAGED_PAGES_KEPT)
+      this.stagedPages.delete(this.stagedPages.keys().next().value as string);
+    return records;
   }
 
   private async buildExtraction(extractionId: string): Promise<ExtractionContext> {

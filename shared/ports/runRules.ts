@@ -49,9 +49,22 @@ export function counterChanges(deltas: Partial<RunCounters>): CounterChanges {
   return COUNTER_NAMES.flatMap((name) => (deltas[name] ? [[name, deltas[name]] as const] : []));
 }
 
-/** What creating `page` counts in the same write: a staged page is one page and its rows; a page first saved in a later state counts nothing. */
-export function countsOfNewPage(page: Pick<PageRecord, 'state' | 'rows'>): CounterChanges {
-  return page.state === 'staged' ? counterChanges({ pages: 1, rows: page.rows }) : [];
+/**
+ * What creating `page` counts in the same write: a staged page is one page and its rows,
+ * plus `extra` (the requests that fetched it); a page first saved in a later state counts nothing.
+ */
+export function countsOfNewPage(
+  page: Pick<PageRecord, 'state' | 'rows'>,
+  extra: Partial<RunCounters> = {},
+): CounterChanges {
+  return page.state === 'staged' ? counterChanges(sumCounts(extra, { pages: 1, rows: page.rows })) : [];
+}
+
+/** Two sets of counter deltas added up. */
+export function sumCounts(a: Partial<RunCounters>, b: Partial<RunCounters>): Partial<RunCounters> {
+  const sum: Partial<RunCounters> = { ...a };
+  for (const name of COUNTER_NAMES) if (b[name]) sum[name] = (sum[name] ?? 0) + b[name];
+  return sum;
 }
 
 /** `counters` (zero when absent) plus `changes`, as a new object. */
@@ -98,6 +111,7 @@ export abstract class RuleBasedRunStore implements RunStore {
   abstract getPage(runId: string, extractionId: string, index: number): Promise<PageRecord | undefined>;
   /** How many pages with an index below `index` are in state `done`. */
   abstract countDonePagesBelow(runId: string, extractionId: string, index: number): Promise<number>;
+  abstract countedChunks(runId: string, extractionId: string, index: number): Promise<number>;
 
   /**
    * Writes `page` if it has no record, or its record's state is one of `from` (an
@@ -167,8 +181,8 @@ export abstract class RuleBasedRunStore implements RunStore {
     return this.clock.now().toISOString();
   }
 
-  async savePage(page: PageRecord): Promise<boolean> {
-    const outcome = await this.writePage(page, statesBefore(page.state), countsOfNewPage(page));
+  async savePage(page: PageRecord, counts: Partial<RunCounters> = {}): Promise<boolean> {
+    const outcome = await this.writePage(page, statesBefore(page.state), countsOfNewPage(page, counts));
     return this.written(
       outcome,
       `the run or extraction of page ${page.index} of ${page.extractionId} in run ${page.runId}`,

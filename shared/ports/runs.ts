@@ -123,13 +123,15 @@ export interface RunStore {
    * Creates the page record, or moves it forward; false when it was already at or past `page.state`.
    * Creating it as `staged` also counts it, in the same write: `pages` + 1 and `rows` + `page.rows`
    * on the run and on the extraction. So the counters are exactly the staged pages, whatever crashes.
+   * `counts` (the requests that fetched it) are added in that same write, and only by it: when
+   * the call returns false they were not added.
    */
-  savePage(page: PageRecord): Promise<boolean>;
+  savePage(page: PageRecord, counts?: Partial<RunCounters>): Promise<boolean>;
   /** Marks a page done once: the new number of done pages, or undefined if it already was. */
   markPageDone(runId: string, extractionId: string, index: number): Promise<number | undefined>;
   /**
    * Counts a detail chunk of a page once: true when this call counted it, false when it
-   * already was. `counts` (what the chunk staged: details, warnings) are added to the run's
+   * already was. `counts` (what the chunk staged: details, warnings; the requests that fetched it) are added to the run's
    * and the extraction's counters in the same write, so a chunk is counted exactly once
    * however often it is completed.
    */
@@ -140,6 +142,12 @@ export interface RunStore {
     chunk: number,
     counts: Partial<RunCounters>,
   ): Promise<boolean>;
+  /**
+   * How many detail chunks of a page `countChunk` has counted (read consistently; 0 for a
+   * page that does not exist). Every counted chunk is staged, so a page whose count
+   * reaches its `chunks` is complete.
+   */
+  countedChunks(runId: string, extractionId: string, index: number): Promise<number>;
   /** Records the end of pagination; the smallest index wins. Returns the state after. */
   setEnd(runId: string, extractionId: string, index: number): Promise<ExtractionRunState>;
   /** Records a page that failed for good; the smallest index wins. Returns the state after. */

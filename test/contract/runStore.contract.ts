@@ -238,6 +238,22 @@ export function describeRunStoreContract(name: string, makeStore: MakeFixture<Ru
     );
 
     it(
+      'reports how many chunks of a page are counted, each once',
+      withStore(async (store) => {
+        const run = await started(store);
+        expect(await store.countedChunks(run.runId, 'ext-deals', 2)).toBe(0);
+        await store.savePage(makePage(run, 'ext-deals', 2, { state: 'dispatched', chunks: 3 }));
+        expect(await store.countedChunks(run.runId, 'ext-deals', 2)).toBe(0);
+        await store.countChunk(run.runId, 'ext-deals', 2, 2, { details: 1 });
+        await store.countChunk(run.runId, 'ext-deals', 2, 0, { details: 1 });
+        await store.countChunk(run.runId, 'ext-deals', 2, 2, { details: 1 });
+        expect(await store.countedChunks(run.runId, 'ext-deals', 2)).toBe(2);
+        await store.countChunk(run.runId, 'ext-deals', 2, 1, {});
+        expect(await store.countedChunks(run.runId, 'ext-deals', 2)).toBe(3);
+      }),
+    );
+
+    it(
       'counts a detail chunk once',
       withStore(async (store) => {
         const run = await started(store);

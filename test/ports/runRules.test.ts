@@ -103,6 +103,9 @@ class ScriptedRunStore extends RuleBasedRunStore {
   async countDonePagesBelow(): Promise<number> {
     return 0;
   }
+  async countedChunks(): Promise<number> {
+    return 0;
+  }
   protected async writePage(page: PageRecord, from: readonly PageState[], counts: CounterChanges) {
     this.writes.push(['writePage', page.state, from, counts]);
     return this.outcome;
@@ -165,6 +168,29 @@ describe('RuleBasedRunStore', () => {
         [
           ['pages', 1],
           ['rows', 9],
+        ],
+      ],
+      ['writePage', 'dispatched', ['staged'], []],
+    ]);
+  });
+
+  test('the requests that fetched a page are counted in the write that stages it, and only by that write', async () => {
+    expect(
+      await store.savePage(makePage(run, 'ext-deals', 0, { rows: 9 }), { requests: 2, retries: 1 }),
+    ).toBe(true);
+    expect(
+      await store.savePage(makePage(run, 'ext-deals', 0, { state: 'dispatched' }), { requests: 5 }),
+    ).toBe(true);
+    expect(store.writes).toEqual([
+      [
+        'writePage',
+        'staged',
+        [],
+        [
+          ['pages', 1],
+          ['rows', 9],
+          ['requests', 2],
+          ['retries', 1],
         ],
       ],
       ['writePage', 'dispatched', ['staged'], []],

@@ -17,6 +17,7 @@ import {
   type QueueName,
 } from '../../core/topology';
 import { AwsSettingsError } from './errors';
+import { AwsRequestCounter } from './requestCounter';
 
 export interface AwsResourceNames {
   /** `api-extractor-{stage}-{queue}` */
@@ -184,23 +185,33 @@ export interface AwsClients {
   /** Marshals plain JavaScript values; drops `undefined` attributes. */
   documents: DynamoDBDocumentClient;
   secrets: SecretsManagerClient;
+  /** Requests sent by these clients so far, per service and operation (retries included). */
+  requests: AwsRequestCounter;
 }
 
 /**
- * One client per service for the settings' region and endpoint. The SDK reads
+ * One client per service for the settings' region and endpoint, each counting its
+ * requests into `requests`. The SDK reads
  * `AWS_ENDPOINT_URL` by itself too; passing it explicitly keeps settings the only
  * source. An endpoint means an emulator, which serves buckets by path, not by host.
  */
 export function createAwsClients(settings: Pick<AwsSettings, 'region' | 'endpoint'>): AwsClients {
   const common = { region: settings.region, ...(settings.endpoint ? { endpoint: settings.endpoint } : {}) };
   const dynamodb = new DynamoDBClient(common);
-  return {
+  const clients: AwsClients = {
     s3: new S3Client({ ...common, forcePathStyle: settings.endpoint !== undefined }),
     sqs: new SQSClient(common),
     dynamodb,
+    // Shares the DynamoDB client's middleware stack, so its requests are counted there.
     documents: DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
     secrets: new SecretsManagerClient(common),
+    requests: new AwsRequestCounter(),
   };
+  clients.requests.attach(clients.s3, 'S3');
+  clients.requests.attach(clients.sqs, 'SQS');
+  clients.requests.attach(clients.dynamodb, 'DynamoDB');
+  clients.requests.attach(clients.secrets, 'SecretsManager');
+  return clients;
 }
 
 /** Closes the clients' connection pools (tests, graceful shutdown). */

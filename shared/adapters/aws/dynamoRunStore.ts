@@ -384,6 +384,26 @@ export class DynamoRunStore extends RuleBasedRunStore {
     return item && pageFromItem(item);
   }
 
+  async countedChunks(runId: string, extractionId: string, index: number): Promise<number> {
+    let item: { doneChunks?: Set<number> } | undefined;
+    try {
+      const response = await this.documents.send(
+        new GetCommand({
+          TableName: this.table,
+          Key: pageKey(runId, extractionId, index),
+          ProjectionExpression: 'doneChunks',
+          ConsistentRead: true,
+        }),
+      );
+      item = response.Item as typeof item;
+    } catch (err) {
+      throw new RunStoreError(`cannot read the counted chunks of page ${index} of ${extractionId}`, {
+        cause: err,
+      });
+    }
+    return item?.doneChunks?.size ?? 0;
+  }
+
   async countDonePagesBelow(runId: string, extractionId: string, index: number): Promise<number> {
     if (index <= 0) return 0;
     let count = 0;

@@ -4,6 +4,11 @@
  * while its handler runs, delete on success, redelivery after the visibility
  * timeout on failure), and `stop()` drains them: a poller waiting in a long poll has
  * its receive aborted, one handling messages finishes and deletes them.
+ *
+ * Each poller handles what one receive returned (up to 10 messages) at once, then
+ * deletes those whose handler succeeded in one `DeleteMessageBatch`; the heartbeat
+ * extends them with `ChangeMessageVisibilityBatch`. A failed one is not deleted and
+ * comes back after the visibility timeout, as before.
  */
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import { Consumer as SqsConsumer } from 'sqs-consumer';
@@ -154,38 +159,58 @@ export class ConsumerGroup implements Consumer {
       postReceiveMessageCallback: async () => {
         state.receiving = false;
       },
-      handleMessage: async (raw: Message): Promise<Message | undefined> => {
-        const message: ReceivedMessage = {
-          id: raw.MessageId ?? '',
-          body: raw.Body ?? '',
-          receiveCount: Number(raw.Attributes?.ApproximateReceiveCount ?? '1') || 1,
-        };
-        if (!deadLetterable) {
-          broker.logger.warn('dead letter received', {
-            ...fields,
-            messageId: message.id,
-            reason: raw.MessageAttributes?.reason?.StringValue ?? 'maxReceiveCount exceeded',
-          });
-          await handler(message);
-          return raw;
-        }
-        const entry: InFlight = {
-          queue,
-          queueUrl,
-          receiptHandle: raw.ReceiptHandle ?? '',
-          deadLettered: false,
-          settled: false,
-        };
-        broker.track(message, entry);
-        try {
-          await handler(message);
-        } finally {
-          entry.settled = true;
-        }
-        // A dead-lettered message is deleted already; acknowledging it again would fail.
-        return entry.deadLettered ? undefined : raw;
+      // One batch per receive: the successful ones are deleted together.
+      handleMessageBatch: async (raws: Message[]): Promise<Message[]> => {
+        const acked: Message[] = [];
+        await Promise.all(
+          raws.map(async (raw) => {
+            try {
+              if (await handleOne(raw)) acked.push(raw);
+            } catch (err) {
+              broker.logger.error('message handler failed; the message will be redelivered', {
+                ...fields,
+                messageId: raw.MessageId,
+                receiveCount: raw.Attributes?.ApproximateReceiveCount,
+                error: messageOf(err),
+              });
+            }
+          }),
+        );
+        return acked;
       },
     });
+    /** Handles one message; true when it is to be deleted. */
+    const handleOne = async (raw: Message): Promise<boolean> => {
+      const message: ReceivedMessage = {
+        id: raw.MessageId ?? '',
+        body: raw.Body ?? '',
+        receiveCount: Number(raw.Attributes?.ApproximateReceiveCount ?? '1') || 1,
+      };
+      if (!deadLetterable) {
+        broker.logger.warn('dead letter received', {
+          ...fields,
+          messageId: message.id,
+          reason: raw.MessageAttributes?.reason?.StringValue ?? 'maxReceiveCount exceeded',
+        });
+        await handler(message);
+        return true;
+      }
+      const entry: InFlight = {
+        queue,
+        queueUrl,
+        receiptHandle: raw.ReceiptHandle ?? '',
+        deadLettered: false,
+        settled: false,
+      };
+      broker.track(message, entry);
+      try {
+        await handler(message);
+      } finally {
+        entry.settled = true;
+      }
+      // A dead-lettered message is deleted already; acknowledging it again would fail.
+      return !entry.deadLettered;
+    };
     consumer.on('error', (err, message) => {
       if (state.abortedReceive && message === undefined) {
         state.abortedReceive = false;

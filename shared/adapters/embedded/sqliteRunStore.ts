@@ -112,6 +112,13 @@ export class SqliteRunStore extends RuleBasedRunStore {
     return row ? (JSON.parse(row.doc) as PageRecord) : undefined;
   }
 
+  async countedChunks(runId: string, extractionId: string, index: number): Promise<number> {
+    const row = this.db
+      .prepare(`SELECT json_array_length(counted_chunks) AS n FROM pages WHERE ${PAGE}`)
+      .get(runId, extractionId, index) as { n: number } | undefined;
+    return row?.n ?? 0;
+  }
+
   async countDonePagesBelow(runId: string, extractionId: string, index: number): Promise<number> {
     const row = this.db
       .prepare(`SELECT COUNT(*) AS n FROM pages WHERE ${EXTRACTION} AND page_index < ? AND state = 'done'`)

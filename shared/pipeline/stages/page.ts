@@ -52,11 +52,12 @@ export async function handlePageTask(
       rows: records.length,
       chunks,
     };
-    // Creating the record counts the page and its rows in the same write: a worker that
-    // dies after it leaves the counters exact, and the re-delivered task finds the page.
-    if (await deps.runs.savePage(page)) {
-      await deps.runs.addCounters(runId, ex.takeCounters(), extractionId);
-    } else {
+    // Creating the record counts the page, its rows and the requests that fetched it in
+    // the same write: a worker that dies after it leaves the counters exact, and the
+    // re-delivered task finds the page.
+    const counts = ex.takeCounters();
+    if (!(await deps.runs.savePage(page, counts))) {
+      await deps.runs.addCounters(runId, counts, extractionId);
       page = (await deps.runs.getPage(runId, extractionId, cursor.index))!;
     }
   }
@@ -64,7 +65,9 @@ export async function handlePageTask(
   if (page.state === 'staged') {
     await dispatchPage(page, ex, deps);
     if (page.last) await deps.runs.setEnd(runId, extractionId, page.index);
-    await deps.runs.savePage({ ...page, state: 'dispatched' });
+    // A page without detail chunks moves from staged to done at once (below); one with
+    // chunks is marked dispatched so a re-delivered task does not send them again.
+    if (page.chunks > 0) await deps.runs.savePage({ ...page, state: 'dispatched' });
   }
   if (page.chunks === 0) await completePage(ctx, extractionId, page.index, deps);
 }
@@ -99,6 +102,8 @@ async function dispatchPage(page: PageRecord, ex: ExtractionContext, deps: Pipel
     ]);
   const details: string[] = [];
   for (let chunk = 0; chunk < page.chunks; chunk++)
-    details.push(encodeTask({ v: 1, type: 'detail', runId, extractionId, page: index, chunk }));
+    details.push(
+      encodeTask({ v: 1, type: 'detail', runId, extractionId, page: index, chunk, chunks: page.chunks }),
+    );
   if (details.length) await deps.queues.send('details', details);
 }

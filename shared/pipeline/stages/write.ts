@@ -103,7 +103,46 @@ async function settleOnce(deps: PipelineDeps, key: string, value: string): Promi
   return (await deps.objects.get(deps.stagingBucket, key))?.toString('utf8') ?? value;
 }
 
-/** Pages 0..`endIndex` with their staged details into `output`; returns the detail requests made. */
+/** Staged pages the writer reads ahead of the one it writes. */
+export const WRITER_PREFETCH_PAGES = 4;
+
+interface StagedPage {
+  records: unknown[];
+  /** Each detail chunk's staged body, in order. */
+  chunks: Buffer[];
+}
+
+/** A staged page and its detail chunks, read from staging. */
+async function readStaged(
+  ctx: RunContext,
+  ex: ExtractionContext,
+  index: number,
+  deps: PipelineDeps,
+): Promise<StagedPage> {
+  const { runId } = ctx.run;
+  const { extractionId } = ex;
+  // Without mapping_fetch a page has no chunks: its record need not be read.
+  const chunkCount = ex.details ? (await deps.runs.getPage(runId, extractionId, index))!.chunks : 0;
+  const [records, ...chunks] = await Promise.all([
+    readStagedPage(deps, runId, extractionId, index, !ex.extraction.data_schema),
+    ...Array.from({ length: chunkCount }, async (_, chunk) => {
+      const body = await deps.objects.get(
+        deps.stagingBucket,
+        staging.details(runId, extractionId, index, chunk),
+      );
+      if (!body) throw new Error(`staged details ${chunk} of page ${index} are missing`);
+      return body;
+    }),
+  ]);
+  return { records: records as unknown[], chunks: chunks as Buffer[] };
+}
+
+/**
+ * Pages 0..`endIndex` with their staged details into `output`; returns the detail
+ * requests made. Up to {@link WRITER_PREFETCH_PAGES} pages are read ahead while one is
+ * written, so the reads' round trips overlap the mapping and the upload; they are
+ * still written strictly in page order.
+ */
 async function writeStagedPages(
   ctx: RunContext,
   ex: ExtractionContext,
@@ -111,21 +150,25 @@ async function writeStagedPages(
   output: ExtractionOutput,
   deps: PipelineDeps,
 ): Promise<number> {
-  const { runId } = ctx.run;
-  const { extractionId } = ex;
   let detailRequests = 0;
+  const ahead: Array<Promise<StagedPage>> = [];
+  let next = 0;
+  const readAhead = (): void => {
+    while (next <= endIndex && ahead.length < WRITER_PREFETCH_PAGES) {
+      const read = readStaged(ctx, ex, next++, deps);
+      // Awaited in turn below; a failure ahead of the page written is reported then.
+      read.catch(() => undefined);
+      ahead.push(read);
+    }
+  };
   for (let index = 0; index <= endIndex; index++) {
-    const page = (await deps.runs.getPage(runId, extractionId, index))!;
-    const records = await readStagedPage(deps, runId, extractionId, index, !ex.extraction.data_schema);
+    readAhead();
+    const { records, chunks } = await ahead.shift()!;
+    readAhead();
     if (records.length === 0) continue;
     const rows: Row[] = records.map((r) => ex.mapper.map(r));
-    for (let chunk = 0; chunk < page.chunks; chunk++) {
-      const body = await deps.objects.get(
-        deps.stagingBucket,
-        staging.details(runId, extractionId, index, chunk),
-      );
-      if (!body) throw new Error(`staged details ${chunk} of page ${index} are missing`);
-      parseStagedDetails(body).forEach((detail, i) => {
+    for (let chunk = 0; chunk < chunks.length; chunk++) {
+      parseStagedDetails(chunks[chunk]!).forEach((detail, i) => {
         detailRequests++;
         if ('columns' in detail) Object.assign(rows[chunk * deps.detailChunkSize + i]!, detail.columns);
         else output.warnings.add(detail.warning);
