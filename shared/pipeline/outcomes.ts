@@ -132,19 +132,22 @@ export async function settledAlready(
 
 /**
  * What follows an extraction's end (its state and log are stored together): first the
- * run's status, so that it never says `running` while an extraction's log holds the
- * outcome, then the execution log, then staging's clean-up. Each step is repeatable;
- * a task re-delivered after a crash or a failed step calls this again.
+ * execution log, so that whoever sees the run over finds every extraction's log, then
+ * the run's status, then staging's clean-up. Each step is repeatable; a task
+ * re-delivered after a crash or a failed step calls this again. `logWritten`: the
+ * caller has just appended this log (the writer, before its state change), so it is
+ * not written a second time.
  */
 export async function settleExtraction(
   ctx: RunContext,
   extractionId: string,
   deps: PipelineDeps,
+  logWritten = false,
 ): Promise<void> {
   const state = await deps.runs.getExtraction(ctx.run.runId, extractionId);
   if (!state || (state.status !== 'failed' && state.status !== 'succeeded')) return;
+  if (state.log && !logWritten) await deps.executionLogs.append(state.log);
   await finishRunIfDone(ctx, deps);
-  if (state.log) await deps.executionLogs.append(state.log);
   await deps.objects.deletePrefix(deps.stagingBucket, staging.prefix(ctx.run.runId, extractionId));
 }
 

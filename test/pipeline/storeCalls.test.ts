@@ -129,3 +129,42 @@ test('a page without details is staged, then done: no write in between, and its 
   expect(calls.runs.addCounters ?? 0).toBe(0);
   expect(run.counters.requests).toBe(fetched);
 });
+
+/**
+ * The run's status and the execution logs: a caller that sees the run over (GET
+ * /runs/{id}) and then asks for the logs finds every extraction's, and a log is written
+ * once per extraction, whether it succeeded or failed.
+ */
+test.each([
+  ['succeeds', `/crm/v2/deals`, 'succeeded'],
+  ['fails', `/no-such-route`, 'failed'],
+])(
+  'an extraction that %s has its log written once, before the run is finished',
+  async (_how, path, status) => {
+    const appended: string[] = [];
+    const logsAtFinish: number[] = [];
+    const logs = pipeline.deps.executionLogs;
+    const append = logs.append.bind(logs);
+    pipeline.deps.executionLogs = Object.assign(Object.create(logs) as typeof logs, {
+      append: async (log: { extraction_id: string }) => {
+        await append(log as Parameters<typeof append>[0]);
+        appended.push(log.extraction_id);
+      },
+    });
+    const runs = pipeline.deps.runs;
+    const finishRun = runs.finishRun.bind(runs);
+    pipeline.deps.runs = Object.assign(Object.create(runs) as typeof runs, {
+      finishRun: (...args: Parameters<typeof finishRun>) => {
+        logsAtFinish.push(appended.length);
+        return finishRun(...args);
+      },
+    });
+    const failing = config(false);
+    failing.extractions[0]!.endpoint.url = `${api.url}${path}`;
+    const { run } = await pipeline.run(failing);
+    expect(run.status).toBe(status);
+    expect(appended).toHaveLength(1);
+    expect(logsAtFinish.length).toBeGreaterThanOrEqual(1);
+    expect(logsAtFinish.every((n) => n === 1)).toBe(true);
+  },
+);

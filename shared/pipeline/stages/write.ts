@@ -31,6 +31,7 @@ export async function handleFinalizeTask(
   const identity = ctx.identity(extractionId);
   let failure: string | undefined;
   let output: ExtractionOutput | undefined;
+  let wroteLog = false;
   try {
     output = await ExtractionOutput.open(
       extractionDestination(ctx.session, ex.position, deps),
@@ -70,6 +71,7 @@ export async function handleFinalizeTask(
       'succeeded',
       log,
     );
+    wroteLog = succeeded;
     // The detail stage counted its warnings; the empty data_schema columns are counted
     // here, once: only by the writer whose transition won.
     if (succeeded && output.emptyColumnWarnings > 0)
@@ -87,7 +89,8 @@ export async function handleFinalizeTask(
     await output?.dispose();
   }
   // Only once the scratch files are gone: a finished run leaves nothing behind.
-  if (failure === undefined) await settleExtraction(ctx, extractionId, deps);
+  // The log was appended by commit(), unless another writer's transition won (then its own).
+  if (failure === undefined) await settleExtraction(ctx, extractionId, deps, wroteLog);
   else await failExtraction(ctx, extractionId, failure, deps);
 }
 
