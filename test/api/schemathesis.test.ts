@@ -80,35 +80,55 @@ afterAll(async () => {
   await rm(workDir, { recursive: true, force: true });
 });
 
+/**
+ * CPython 3.11's AST validator can miscount its recursion depth when several threads
+ * parse at once (python/cpython#106905): hypothesis, describing a strategy's lambda from
+ * one of schemathesis's worker threads, then raises "AST constructor recursion depth
+ * mismatch". That is the interpreter failing, not a check: a run whose only error is that
+ * one, with no failure found, is run once more.
+ */
+const INTERPRETER_BUG = 'AST constructor recursion depth mismatch';
+function onlyTheInterpreterBug(result: Finished): boolean {
+  if (result.code !== 1 || /={3,} FAILURES ={3,}/.test(result.output)) return false;
+  const errors = /={3,} ERRORS ={3,}\n([\s\S]*)/.exec(result.output)?.[1];
+  if (!errors) return false;
+  // One section per erroring operation, each headed `____ GET /path ____`.
+  const sections = errors.split(/^_{3,} .+ _{3,}$/m).slice(1);
+  return sections.length > 0 && sections.every((section) => section.includes(INTERPRETER_BUG));
+}
+
 test('schemathesis finds no failure against the live /openapi.json', async () => {
-  const result = await run(
-    SCHEMATHESIS,
-    [
-      'run',
-      `${api.baseUrl}/openapi.json`,
-      '--header',
-      `Authorization: ${ROOT_KEY}`,
-      '--checks',
-      CHECKS.join(','),
-      '--phases',
-      'examples,coverage,fuzzing',
-      '--max-examples',
-      '5',
-      '--seed',
-      '20261129',
-      '--workers',
-      '4',
-      '--exclude-path',
-      '/preview',
-      '--generation-database',
-      'none',
-      '--request-timeout',
-      '30',
-      '--no-color',
-    ],
-    workDir,
-    170_000,
-  );
+  const runOnce = () =>
+    run(
+      SCHEMATHESIS,
+      [
+        'run',
+        `${api.baseUrl}/openapi.json`,
+        '--header',
+        `Authorization: ${ROOT_KEY}`,
+        '--checks',
+        CHECKS.join(','),
+        '--phases',
+        'examples,coverage,fuzzing',
+        '--max-examples',
+        '5',
+        '--seed',
+        '20261129',
+        '--workers',
+        '4',
+        '--exclude-path',
+        '/preview',
+        '--generation-database',
+        'none',
+        '--request-timeout',
+        '30',
+        '--no-color',
+      ],
+      workDir,
+      170_000,
+    );
+  let result = await runOnce();
+  if (onlyTheInterpreterBug(result)) result = await runOnce();
   if (result.code !== 0) {
     // Failing bodies can be megabytes long: the head (the failures) and the tail (the summary).
     const output =
@@ -121,4 +141,4 @@ test('schemathesis finds no failure against the live /openapi.json', async () =>
   const [, generated, passed] = /(\d+) generated, (\d+) passed/.exec(result.output) ?? [];
   expect(Number(generated)).toBeGreaterThan(100);
   expect(passed).toBe(generated);
-}, 180_000);
+}, 360_000);
