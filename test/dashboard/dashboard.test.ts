@@ -9,6 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { type FakeApi, makeRecord, startFakeApi } from '../support/fakeApi';
 import { startBuiltEmbedded } from '../support/npmStart';
@@ -33,6 +34,10 @@ async function startServer(): Promise<string> {
 }
 
 beforeAll(async () => {
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `the dashboard's browser test drives Debian's Chromium, and ${CHROMIUM} does not exist: install it (apt-get install chromium, as .ci/run does) or set CHROMIUM_PATH`,
+    );
   upstream = await startFakeApi({ records: RECORDS, pageSize: 10 });
   dataDir = await mkdtemp(join(tmpdir(), 'api-extractor-dashboard-'));
   base = await startServer();
