@@ -10,7 +10,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import { type FakeApi, makeRecord, startFakeApi } from '../support/fakeApi';
 import { startBuiltEmbedded } from '../support/npmStart';
 import { pollUntil } from '../support/poll';
@@ -20,6 +20,15 @@ const ROOT_KEY = 'dashboard-e2e-root-key-0123456789abcdef';
 const RECORDS = 45;
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const WAIT = { timeout: 60_000 };
+
+/** Waits (generously) until `locator` matches exactly `n` elements: the page re-renders after each answer. */
+async function expectCount(locator: Locator, n: number): Promise<void> {
+  await pollUntil(
+    async () => ((await locator.count()) === n ? true : undefined),
+    async () => `expected ${n} of ${String(locator)}, found ${await locator.count()}`,
+    { timeoutMs: WAIT.timeout },
+  );
+}
 
 let upstream: FakeApi;
 let child: ChildProcess | undefined;
@@ -91,7 +100,7 @@ test('a wrong key is refused', async () => {
     await signIn(page, 'not-a-key');
     await page.getByRole('alert').filter({ hasText: 'That key was refused' }).waitFor(WAIT);
     await page.getByLabel('API key').waitFor(WAIT);
-    expect(await page.getByRole('navigation', { name: 'Main' }).count()).toBe(0);
+    await expectCount(page.getByRole('navigation', { name: 'Main' }), 0);
   } finally {
     await page.close();
   }
@@ -136,7 +145,7 @@ test('sign in, write a config with an error and fix it, preview, save, execute, 
     await page.getByRole('button', { name: 'Preview' }).click();
     const preview = page.getByRole('table', { name: 'Preview of deals' });
     await preview.waitFor(WAIT);
-    expect(await preview.locator('tbody tr').count()).toBe(10);
+    await expectCount(preview.locator('tbody tr'), 10);
     expect(await preview.locator('tbody tr').first().textContent()).toContain(
       String(makeRecord(0).Deal_Name),
     );
@@ -168,7 +177,7 @@ test('sign in, write a config with an error and fix it, preview, save, execute, 
 
     await page.getByRole('link', { name: 'Runs' }).click();
     await page.getByRole('table', { name: 'Runs' }).waitFor(WAIT);
-    expect(await page.getByRole('table', { name: 'Runs' }).locator('tbody tr').count()).toBe(1);
+    await expectCount(page.getByRole('table', { name: 'Runs' }).locator('tbody tr'), 1);
     await page.getByLabel('Status').selectOption('failed');
     await page.getByText('No runs yet.').waitFor(WAIT);
 
@@ -206,7 +215,7 @@ test('sign in, write a config with an error and fix it, preview, save, execute, 
     page.once('dialog', (dialog) => void dialog.accept());
     await keys.getByRole('button', { name: 'Delete temp' }).click();
     await page.getByRole('status').filter({ hasText: 'Key temp deleted.' }).waitFor(WAIT);
-    expect(await keys.getByText('temp').count()).toBe(0);
+    await expectCount(keys.getByText('temp'), 0);
 
     if (process.env.SCREENSHOTS === '1') {
       await page.setViewportSize({ width: 390, height: 844 });
@@ -223,7 +232,7 @@ test('sign in, write a config with an error and fix it, preview, save, execute, 
     expect(await nav.getByRole('link').allTextContents()).toEqual(['Configs', 'Runs', 'API docs']);
     await page.goto(`${base}/#/keys`);
     await page.getByRole('heading', { name: 'Not found' }).waitFor(WAIT);
-    expect(await page.getByLabel('Key name').count()).toBe(0);
+    await expectCount(page.getByLabel('Key name'), 0);
     expect(scriptErrors).toEqual([]);
   } finally {
     await context.close();
@@ -269,7 +278,7 @@ test('root sets a secret (never shown again), disables and enables a config, and
     await page.reload();
     const versions = page.getByRole('table', { name: 'Versions' });
     await versions.locator('tbody tr').nth(2).waitFor(WAIT);
-    expect(await versions.locator('tbody tr').count()).toBe(3);
+    await expectCount(versions.locator('tbody tr'), 3);
     expect(await versions.locator('tbody tr').first().textContent()).toContain('rootkey');
     const diff = page.getByLabel(/Changes from version/);
     expect(await diff.locator('.diff-removed').allTextContents()).toEqual(['-   "enabled": false,']);
