@@ -9,7 +9,16 @@
  * is dropped rather than sent, since sending it could put one request too many into
  * the next second. In flight: each process leases a share of the limit for
  * `IN_FLIGHT_LEASE_MS`, renews it while it sends, gives it back when idle, and gives back down
- * to a fair share when another process is waiting.
+ * to a fair share when another process is waiting; a claim asks for as many slots as
+ * its senders wait for (up to the limit or the fair share), so a share is not ramped up
+ * one slot per claim.
+ *
+ * Pauses: a budget with a limit writes the pauses its process meets into its record and
+ * learns the others' whenever it exchanges with the store anyway (a claim, a renewal, a
+ * give-back). The budgets of one extraction in one process share what they learn
+ * (`budgetGate` joins them), so a budget with nothing to enforce — the rate budget of a
+ * config without `requests_per_second` — never asks the store: its pauses come from its
+ * own process and, through the in-flight budgets beside it, from every other.
  */
 import { randomUUID } from 'node:crypto';
 import type {
@@ -37,6 +46,12 @@ const LINGER_MS = 200;
 /** How often a process waiting for in-flight slots held by others asks again. */
 const BUSY_POLL_MS = 250;
 
+/** The pause of one upstream as this process knows it, and the budgets that share it. */
+class Pause {
+  until = 0;
+  readonly budgets = new Set<SharedBudget>();
+}
+
 export interface BudgetLimits {
   /** Request starts per second, all processes together. */
   requestsPerSecond?: number;
@@ -59,13 +74,15 @@ export class SharedBudget implements RequestGate {
   private cached: StoredBudget | undefined;
   private slots: number[] = [];
   private slotWaiters = 0;
-  private pausedUntil = 0;
+  private pause = new Pause();
   /** A pause seen here and not yet written to the record. */
   private unpublishedPause = 0;
   private held = 0;
   private leaseUntil = 0;
   private inUse = 0;
   private inFlightWanted = 0;
+  /** The senders (in use and waiting) the last claim was made for. */
+  private claimedFor = 0;
   /** The last claim left this process below its fair share of requests in flight. */
   private starved = false;
   private wakers: Array<() => void> = [];
@@ -78,8 +95,6 @@ export class SharedBudget implements RequestGate {
   private closed = false;
   /** What this process did with the record: claims written, claims lost to another process, starts dropped late. */
   readonly stats = { claims: 0, conflicts: 0, late: 0, slots: 0 };
-  private peekedAt = 0;
-  private peeking: Promise<void> | undefined;
 
   constructor(
     private readonly store: RateBudgetStore,
@@ -93,6 +108,29 @@ export class SharedBudget implements RequestGate {
     // a late start, the rest for the network and the upstream's own clock.
     this.lateToleranceMs = rate ? ((1000 * RATE_HEADROOM) / (1 - RATE_HEADROOM)) * 0.4 : 0;
     this.maxBatch = rate ? Math.max(1, Math.floor((rate * SLICE_MS) / 1000)) : 0;
+    this.pause.budgets.add(this);
+  }
+
+  private get pausedUntil(): number {
+    return this.pause.until;
+  }
+
+  private set pausedUntil(untilMs: number) {
+    this.pause.until = Math.max(this.pause.until, untilMs);
+  }
+
+  /** Whether this budget has a limit, and so a record it keeps in the store. */
+  private get enforces(): boolean {
+    return this.intervalMs !== undefined || this.limits.inFlight !== undefined;
+  }
+
+  /** From now on this budget shares `other`'s pauses: what either learns, both honour. */
+  sharePausesWith(other: SharedBudget): void {
+    if (other.pause === this.pause) return;
+    this.pause.budgets.delete(this);
+    other.pause.until = Math.max(other.pause.until, this.pause.until);
+    this.pause = other.pause;
+    this.pause.budgets.add(this);
   }
 
   async enter(signal?: AbortSignal): Promise<() => void> {
@@ -100,10 +138,7 @@ export class SharedBudget implements RequestGate {
     if (counted) await this.takeInFlight(signal);
     try {
       if (this.intervalMs !== undefined) await this.takeSlot(signal);
-      else {
-        if (!counted) await this.peekPause();
-        await this.waitOutPause(signal);
-      }
+      else await this.waitOutPause(signal);
     } catch (err) {
       if (counted) this.leave();
       throw err;
@@ -119,6 +154,13 @@ export class SharedBudget implements RequestGate {
   slowDown(untilMs: number): void {
     if (untilMs <= this.pausedUntil) return;
     this.pausedUntil = untilMs;
+    // Every record of the extraction gets it, so a process that only exchanges with one
+    // of them (a detail-mapper with its details record) learns of it.
+    for (const budget of this.pause.budgets) budget.publish(untilMs);
+  }
+
+  private publish(untilMs: number): void {
+    if (!this.enforces) return;
     this.unpublishedPause = Math.max(this.unpublishedPause, untilMs);
     this.sync().catch(() => undefined);
   }
@@ -149,9 +191,12 @@ export class SharedBudget implements RequestGate {
       this.inFlightWanted++;
       try {
         await this.sync();
+        if (this.hasInFlightSlot()) continue;
+        // More senders came while that claim was on its way: claim for them at once.
+        const roomForMore = this.held < Math.min(this.limits.inFlight!, this.inUse + this.inFlightWanted);
+        if (!this.starved && roomForMore && this.inUse + this.inFlightWanted > this.claimedFor) continue;
         // Starved: ask again soon; with its share: wait for one of its own requests to end.
-        if (!this.hasInFlightSlot())
-          await this.changed(this.starved ? BUSY_POLL_MS : IN_FLIGHT_LEASE_MS / 3, signal);
+        await this.changed(this.starved ? BUSY_POLL_MS : IN_FLIGHT_LEASE_MS / 3, signal);
       } finally {
         this.inFlightWanted--;
       }
@@ -227,23 +272,6 @@ export class SharedBudget implements RequestGate {
     }
   }
 
-  /** Without rate slots to claim, the record is read now and then to learn of pauses. */
-  private async peekPause(): Promise<void> {
-    if (this.clock() - this.peekedAt < SLICE_MS) return;
-    this.peeking ??= this.store
-      .read(this.key)
-      .then((record) => {
-        this.peekedAt = this.clock();
-        if (!record) return;
-        this.cached = record;
-        this.pausedUntil = Math.max(this.pausedUntil, record.state.pausedUntil);
-      })
-      .finally(() => {
-        this.peeking = undefined;
-      });
-    await this.peeking;
-  }
-
   private async waitOutPause(signal?: AbortSignal): Promise<void> {
     for (let wait = this.pausedUntil - this.clock(); wait > 0; wait = this.pausedUntil - this.clock())
       await delay(wait, signal);
@@ -258,6 +286,8 @@ export class SharedBudget implements RequestGate {
   }
 
   private async exchange(): Promise<void> {
+    // Senders that arrive in the same turn of the event loop are counted in one claim.
+    if (this.limits.inFlight !== undefined) await new Promise((resolve) => setImmediate(resolve));
     for (let attempt = 1; ; attempt++) {
       const began = this.clock();
       const current = this.cached ?? (await this.store.read(this.key)) ?? { state: freshState(), version: 0 };
@@ -315,6 +345,7 @@ export class SharedBudget implements RequestGate {
     const others = Object.entries(state.holders).filter(([id]) => id !== this.holder);
     const othersHeld = others.reduce((sum, [, lease]) => sum + lease.slots, 0);
     const demand = this.inUse + this.inFlightWanted;
+    this.claimedFor = demand;
     // A busy process keeps its share; an idle one (or a closed one) gives it back.
     const wanted = this.closed || demand === 0 ? 0 : Math.min(limit, Math.max(this.held, demand));
     // Below its fair share a process asks the others to give back down to theirs; with its
@@ -372,6 +403,7 @@ export class SharedBudget implements RequestGate {
  * upstream's rate budget, which also carries the pauses of every kind.
  */
 export function budgetGate(inFlight: SharedBudget, upstream: SharedBudget): RequestGate {
+  inFlight.sharePausesWith(upstream);
   return {
     async enter(signal) {
       const leaveInFlight = await inFlight.enter(signal);
