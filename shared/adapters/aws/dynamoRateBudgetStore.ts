@@ -11,8 +11,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { BudgetState, RateBudgetStore, StoredBudget } from '../../ports/rateBudget';
-import { isConditionFailure, keyPart } from './dynamoSupport';
-import { StateStoreError } from './errors';
+import { keyPart, stateStoreCall } from './dynamoSupport';
 
 const budgetKey = (key: string) => ({ pk: `BUDGET#${keyPart(key)}`, sk: 'BUDGET' });
 
@@ -27,15 +26,11 @@ export class DynamoRateBudgetStore implements RateBudgetStore {
   ) {}
 
   async read(key: string): Promise<StoredBudget | undefined> {
-    let item;
-    try {
-      const response = await this.documents.send(
+    const { Item: item } = await stateStoreCall(`read the request budget ${key}`, () =>
+      this.documents.send(
         new GetCommand({ TableName: this.table, Key: budgetKey(key), ConsistentRead: true }),
-      );
-      item = response.Item;
-    } catch (err) {
-      throw new StateStoreError(`cannot read the request budget ${key}`, { cause: err });
-    }
+      ),
+    );
     if (!item || typeof item.version !== 'number') return undefined;
     return {
       version: item.version,
@@ -47,9 +42,9 @@ export class DynamoRateBudgetStore implements RateBudgetStore {
     };
   }
 
-  async write(key: string, state: BudgetState, expected: number): Promise<boolean> {
-    try {
-      await this.documents.send(
+  write(key: string, state: BudgetState, expected: number): Promise<boolean> {
+    const put = () =>
+      this.documents.send(
         new PutCommand({
           TableName: this.table,
           Item: {
@@ -68,10 +63,10 @@ export class DynamoRateBudgetStore implements RateBudgetStore {
               }),
         }),
       );
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw new StateStoreError(`cannot write the request budget ${key}`, { cause: err });
-    }
+    return stateStoreCall(
+      `write the request budget ${key}`,
+      () => put().then(() => true),
+      () => false,
+    );
   }
 }

@@ -17,8 +17,7 @@ import { GetCommand, PutCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import type { ExecutionLog, ExecutionLogStore } from '../../ports/executionLog';
 import type { LastRecordStore, StoredToken, TokenStore } from '../../ports/storage';
 import { DynamoLease } from './dynamoLease';
-import { keyPart } from './dynamoSupport';
-import { StateStoreError } from './errors';
+import { keyPart, stateStoreCall } from './dynamoSupport';
 
 /** How long a token refresh lease lasts if its holder dies (the token endpoint's retries fit in it). */
 export const TOKEN_LEASE_MS = 120_000;
@@ -40,30 +39,24 @@ export class DynamoLastRecordStore implements LastRecordStore {
   ) {}
 
   async get(extractionId: string): Promise<unknown> {
-    let item;
-    try {
-      const response = await this.documents.send(
+    const { Item: item } = await stateStoreCall(`read the last record of extraction ${extractionId}`, () =>
+      this.documents.send(
         new GetCommand({ TableName: this.table, Key: lastKey(extractionId), ConsistentRead: true }),
-      );
-      item = response.Item;
-    } catch (err) {
-      throw new StateStoreError(`cannot read the last record of extraction ${extractionId}`, { cause: err });
-    }
+      ),
+    );
     const json: unknown = item?.json;
     return typeof json === 'string' ? JSON.parse(json) : undefined;
   }
 
   async set(extractionId: string, record: unknown): Promise<void> {
-    try {
-      await this.documents.send(
+    await stateStoreCall(`write the last record of extraction ${extractionId}`, () =>
+      this.documents.send(
         new PutCommand({
           TableName: this.table,
           Item: { ...lastKey(extractionId), json: record === undefined ? undefined : JSON.stringify(record) },
         }),
-      );
-    } catch (err) {
-      throw new StateStoreError(`cannot write the last record of extraction ${extractionId}`, { cause: err });
-    }
+      ),
+    );
   }
 }
 
@@ -85,15 +78,11 @@ export class DynamoTokenStore implements TokenStore {
   ) {}
 
   async get(configId: string): Promise<StoredToken | undefined> {
-    let item;
-    try {
-      const response = await this.documents.send(
+    const { Item: item } = await stateStoreCall(`read the token of config ${configId}`, () =>
+      this.documents.send(
         new GetCommand({ TableName: this.table, Key: tokenKey(configId), ConsistentRead: true }),
-      );
-      item = response.Item;
-    } catch (err) {
-      throw new StateStoreError(`cannot read the token of config ${configId}`, { cause: err });
-    }
+      ),
+    );
     if (!item || typeof item.accessToken !== 'string') return undefined;
     return {
       accessToken: item.accessToken,
@@ -115,8 +104,8 @@ export class DynamoTokenStore implements TokenStore {
   }
 
   async put(configId: string, token: StoredToken): Promise<void> {
-    try {
-      await this.documents.send(
+    await stateStoreCall(`write the token of config ${configId}`, () =>
+      this.documents.send(
         new PutCommand({
           TableName: this.table,
           Item: {
@@ -126,10 +115,8 @@ export class DynamoTokenStore implements TokenStore {
             refreshToken: token.refreshToken,
           },
         }),
-      );
-    } catch (err) {
-      throw new StateStoreError(`cannot write the token of config ${configId}`, { cause: err });
-    }
+      ),
+    );
   }
 }
 
@@ -145,31 +132,26 @@ export class DynamoExecutionLogStore implements ExecutionLogStore {
   ) {}
 
   async append(log: ExecutionLog): Promise<void> {
-    try {
-      await this.documents.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: {
-            pk: log.extraction_id,
-            sk: log.run_id,
-            createdAtSk: `${log.created_at}#${log.run_id}`,
-            log: JSON.stringify(log),
-          },
-        }),
-      );
-    } catch (err) {
-      throw new StateStoreError(
-        `cannot write the execution log of run ${log.run_id} (extraction ${log.extraction_id})`,
-        {
-          cause: err,
-        },
-      );
-    }
+    await stateStoreCall(
+      `write the execution log of run ${log.run_id} (extraction ${log.extraction_id})`,
+      () =>
+        this.documents.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: {
+              pk: log.extraction_id,
+              sk: log.run_id,
+              createdAtSk: `${log.created_at}#${log.run_id}`,
+              log: JSON.stringify(log),
+            },
+          }),
+        ),
+    );
   }
 
-  async list(extractionId: string): Promise<ExecutionLog[]> {
-    const logs: ExecutionLog[] = [];
-    try {
+  list(extractionId: string): Promise<ExecutionLog[]> {
+    return stateStoreCall(`list the execution logs of extraction ${extractionId}`, async () => {
+      const logs: ExecutionLog[] = [];
       const pages = paginateQuery(
         { client: this.documents },
         {
@@ -184,11 +166,7 @@ export class DynamoExecutionLogStore implements ExecutionLogStore {
       for await (const page of pages) {
         for (const item of page.Items ?? []) logs.push(JSON.parse(String(item.log)) as ExecutionLog);
       }
-    } catch (err) {
-      throw new StateStoreError(`cannot list the execution logs of extraction ${extractionId}`, {
-        cause: err,
-      });
-    }
-    return logs;
+      return logs;
+    });
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Small helpers shared by the DynamoDB adapters: placeholder-only expressions (no
  * attribute name ever collides with DynamoDB's long reserved-word list), the
- * translation of condition failures, and retries of transaction conflicts.
+ * translation of condition failures and of the state stores' errors, and retries of
+ * transaction conflicts.
  */
 import {
   ConditionalCheckFailedException,
@@ -9,6 +10,7 @@ import {
   TransactionConflictException,
 } from '@aws-sdk/client-dynamodb';
 import { backoffDelay, CONFLICT_RETRY } from '../../extract/retryPolicy';
+import { StateStoreError } from './errors';
 
 /** Builds an expression's `#name` / `:value` placeholders. */
 export class Expression {
@@ -47,6 +49,28 @@ export class Expression {
 }
 
 export const isConditionFailure = (err: unknown): boolean => err instanceof ConditionalCheckFailedException;
+
+/**
+ * One call of a state-table store (`last` records, tokens, execution logs, request
+ * budgets): a failure becomes a {@link StateStoreError} saying what could not be done
+ * (`cannot {what}`), the SDK's error kept as its cause; a failed condition, where the
+ * caller expects one, is answered by `onConditionFailure` instead.
+ *
+ * @example
+ * const written = await stateStoreCall(`write the request budget ${key}`, () => put().then(() => true), () => false);
+ */
+export async function stateStoreCall<T>(
+  what: string,
+  call: () => Promise<T>,
+  onConditionFailure?: () => T,
+): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (onConditionFailure && isConditionFailure(err)) return onConditionFailure();
+    throw new StateStoreError(`cannot ${what}`, { cause: err });
+  }
+}
 
 /**
  * For a cancelled transaction, which of its items failed their condition (by
