@@ -400,7 +400,9 @@ export class SharedBudget implements RequestGate {
 
 /**
  * The gate of one kind of request (pages, or details): its in-flight budget, then the
- * upstream's rate budget, which also carries the pauses of every kind.
+ * upstream's rate budget. The in-flight budget shares the upstream's pauses from here
+ * on, so the pauses of every kind reach every gate of the extraction, and travel in
+ * the in-flight records when the upstream has no rate (and so no record it uses).
  */
 export function budgetGate(inFlight: SharedBudget, upstream: SharedBudget): RequestGate {
   inFlight.sharePausesWith(upstream);
