@@ -52,6 +52,11 @@ import {
   WORKLOAD_SIZES,
   type WorkloadResult,
   workloadMarkdown,
+  describeFloor,
+  FLOOR_MODES,
+  floorMarkdown,
+  runWorkloadFloor,
+  type WorkloadFloor,
 } from './workload';
 import { type CaseResult, checkTargets, markdownReport, TARGETS } from './report';
 
@@ -508,13 +513,13 @@ async function main(): Promise<number> {
   }
   const workload: WorkloadResult[] = [];
   const comparisons: WorkloadComparison[] = [];
+  const floors: WorkloadFloor[] = [];
   if (failure === undefined && options.only.has('workload')) {
     const sizes = options.quick ? WORKLOAD_SIZES.quick : WORKLOAD_SIZES.full;
     try {
-      if (options.baseline) {
-        for (const records of sizes) comparisons.push(await compareWorkload(records, options));
-      } else {
-        for (const records of sizes) {
+      for (const records of sizes) {
+        if (options.baseline) comparisons.push(await compareWorkload(records, options));
+        else {
           process.stderr.write(`  workload-${records} (api-extractor run) ... `);
           const result = await runWorkloadCase(records, {
             benchDir: BENCH_DIR,
@@ -523,6 +528,19 @@ async function main(): Promise<number> {
           });
           workload.push(result);
           process.stderr.write(`${describeWorkload(result)}\n`);
+        }
+        for (let round = 1; round <= (options.baseline ? options.rounds : 1); round++) {
+          for (const mode of FLOOR_MODES) {
+            process.stderr.write(`  floor-${mode}-${records} ... `);
+            const floor = await runWorkloadFloor(
+              records,
+              mode,
+              BENCH_DIR,
+              options.baseline ? `#${round}` : undefined,
+            );
+            floors.push(floor);
+            process.stderr.write(`${describeFloor(floor)}\n`);
+          }
         }
       }
     } catch (error) {
@@ -601,6 +619,7 @@ async function main(): Promise<number> {
     cases: results,
     checks,
     workload,
+    workloadFloors: floors,
     workloadComparison: options.baseline ? { baseline: options.baseline, sizes: comparisons } : null,
     memory: memory ?? null,
     api: api ?? null,
@@ -614,6 +633,10 @@ async function main(): Promise<number> {
     const all = comparisons.flatMap((c) => [...c.baseline, ...c.ours]);
     process.stdout.write(`\n${workloadMarkdown(all, true)}\n`);
     process.stdout.write(`\n${comparisonMarkdown(comparisons, options.baseline!)}\n`);
+  }
+  if (floors.length > 0) {
+    const runs = [...workload, ...comparisons.flatMap((c) => [...c.baseline, ...c.ours])];
+    process.stdout.write(`\n${floorMarkdown(floors, runs)}\n`);
   }
   if (memory) process.stdout.write(`\n${largeBodyMarkdown(memory)}\n`);
   if (api) process.stdout.write(`\n${apiMarkdown(api)}\n`);

@@ -5,7 +5,8 @@
  *
  * Item `i` (1-based) sits at position `k = (i - 1) % pageSize` of its page. Everything
  * but the numbers derived from `i` depends on `k` alone, so each position's JSON is
- * rendered once as fixed segments and a page is those segments joined around its ids.
+ * rendered once as fixed segments and a page is those segments joined around its ids,
+ * and the page after the one just asked for is rendered ahead ({@link PagesAhead}).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -99,8 +100,47 @@ export class WorkloadPages {
   }
 }
 
+/**
+ * Pages rendered ahead: when page n has been answered, page n + 1 is rendered (after
+ * the answer is written, when page n is not the last) into a buffer, so a client that asks for pages in order gets
+ * each one at once instead of waiting for it to be rendered. Page 1 is rendered before
+ * the first request. Two buffers at most are kept.
+ */
+export class PagesAhead {
+  private readonly ready = new Map<number, Buffer>();
+  /** Requests answered with a page rendered ahead. */
+  served = 0;
+
+  constructor(private readonly pages: WorkloadPages) {
+    this.render(1);
+  }
+
+  /** The body of `page`: rendered ahead if it was, now otherwise; then the next one is prepared. */
+  take(page: number): Buffer {
+    const ahead = this.ready.get(page);
+    this.ready.delete(page);
+    if (ahead) this.served++;
+    const next = page + 1;
+    if (page >= 1 && page < this.pages.pageCount && !this.ready.has(next))
+      setImmediate(() => this.render(next));
+    return ahead ?? this.bodyOf(page);
+  }
+
+  private render(page: number): void {
+    if (this.ready.has(page)) return;
+    if (this.ready.size >= 2) this.ready.delete(this.ready.keys().next().value!);
+    this.ready.set(page, this.bodyOf(page));
+  }
+
+  private bodyOf(page: number): Buffer {
+    return Buffer.from(this.pages.page(page), 'utf8');
+  }
+}
+
 export interface WorkloadApi {
   url: string;
+  /** Requests answered with a page rendered ahead. */
+  servedAhead(): number;
   /** `Date.now()` when the first request arrived; undefined before. */
   firstRequestAtMs(): number | undefined;
   requests(): number;
@@ -111,6 +151,7 @@ export interface WorkloadApi {
 export async function startWorkloadApi(pages: WorkloadPages, port = 0): Promise<WorkloadApi> {
   let first: number | undefined;
   let count = 0;
+  const ahead = new PagesAhead(pages);
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     first ??= Date.now();
     count++;
@@ -120,7 +161,7 @@ export async function startWorkloadApi(pages: WorkloadPages, port = 0): Promise<
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
       return;
     }
-    const body = Buffer.from(pages.page(page), 'utf8');
+    const body = ahead.take(page);
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length }).end(body);
   });
   server.keepAliveTimeout = 60_000;
@@ -133,6 +174,7 @@ export async function startWorkloadApi(pages: WorkloadPages, port = 0): Promise<
     url: `http://127.0.0.1:${bound}`,
     firstRequestAtMs: () => first,
     requests: () => count,
+    servedAhead: () => ahead.served,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
