@@ -101,8 +101,8 @@ export class WorkloadPages {
 }
 
 /**
- * Pages rendered ahead: when page n has been answered, page n + 1 is rendered (after
- * the answer is written, when page n is not the last) into a buffer, so a client that asks for pages in order gets
+ * Pages rendered ahead: when page n has been answered, page n + 1 is rendered (once
+ * the answer has gone to the socket, when page n is not the last) into a buffer, so a client that asks for pages in order gets
  * each one at once instead of waiting for it to be rendered. Page 1 is rendered before
  * the first request. Two buffers at most are kept.
  */
@@ -115,15 +115,19 @@ export class PagesAhead {
     this.render(1);
   }
 
-  /** The body of `page`: rendered ahead if it was, now otherwise; then the next one is prepared. */
+  /** The body of `page`: rendered ahead if it was, now otherwise. */
   take(page: number): Buffer {
     const ahead = this.ready.get(page);
     this.ready.delete(page);
     if (ahead) this.served++;
+    return ahead ?? this.bodyOf(page);
+  }
+
+  /** Renders the page after `page` on the next turn of the event loop, unless `page` is the last. */
+  prepareAfter(page: number): void {
     const next = page + 1;
     if (page >= 1 && page < this.pages.pageCount && !this.ready.has(next))
       setImmediate(() => this.render(next));
-    return ahead ?? this.bodyOf(page);
   }
 
   private render(page: number): void {
@@ -162,6 +166,8 @@ export async function startWorkloadApi(pages: WorkloadPages, port = 0): Promise<
       return;
     }
     const body = ahead.take(page);
+    // Rendered once this answer has gone to the socket, so the rendering never delays it.
+    res.once('finish', () => ahead.prepareAfter(page));
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length }).end(body);
   });
   server.keepAliveTimeout = 60_000;

@@ -62,7 +62,11 @@ describe('the workload bench API (pre-rendered pages)', () => {
   it('renders the next page ahead, so pages asked in order are ready, byte for byte the same', async () => {
     const pages = new WorkloadPages(35, 10);
     const ahead = new PagesAhead(pages);
-    const body = (n: number): string => ahead.take(n).toString('utf8');
+    const body = (n: number): string => {
+      const text = ahead.take(n).toString('utf8');
+      ahead.prepareAfter(n);
+      return text;
+    };
     expect(body(1)).toBe(pages.page(1));
     expect(ahead.served).toBe(1);
     // Page 2 is rendered after page 1's answer, on the next turn of the event loop.
