@@ -56,7 +56,7 @@ export interface DetailSeries {
   /** `pages_in_flight` of the listing, so listing stays off the critical path. */
   pagesInFlight: number;
   detailLatencyMs: number;
-  /** `mapping_fetch.concurrency`. */
+  /** `mapping_fetch.concurrency` per detail-mapper (the config gets this × mappers). */
   concurrency: number;
   /** `DETAIL_CHUNK_SIZE`: rows per detail task. */
   chunkSize: number;
@@ -620,7 +620,9 @@ function detailsSpec(d: DetailSeries, mappers: number): DeploymentSpec {
       records: d.records,
       pageSize: d.pageSize,
       pagesInFlight: d.pagesInFlight,
-      detailConcurrency: d.concurrency,
+      // The in-flight limit holds for the whole deployment, so a deployment scaled out to
+      // N mappers is given N times the requests in flight (docs/config.md says to).
+      detailConcurrency: deploymentConcurrency(d, mappers),
     },
     server: { records: d.records, pageSize: d.pageSize, detailLatencyMs: d.detailLatencyMs },
     workers,
@@ -695,9 +697,16 @@ function rowsSpec(plan: DistributedPlan, records: number, timeoutMs: number): De
   };
 }
 
+/** `mapping_fetch.concurrency` for `mappers` detail-mappers: the series' concurrency per mapper. */
+function deploymentConcurrency(d: DetailSeries, mappers: number): number {
+  return d.concurrency * mappers;
+}
+
 function withFloor(c: DistributedCase, d: DetailSeries, mappers: number): DistributedCase {
-  const inFlight = d.mapperConcurrency * Math.min(d.chunkSize, d.concurrency);
-  const floorMs = (d.detailLatencyMs * d.records) / (inFlight * mappers);
+  const limit = deploymentConcurrency(d, mappers);
+  const inFlight = d.mapperConcurrency * Math.min(d.chunkSize, limit);
+  // The deployment-wide limit, or what the mappers can hold, whichever is less.
+  const floorMs = (d.detailLatencyMs * d.records) / Math.min(limit, inFlight * mappers);
   return {
     ...c,
     floorMs,

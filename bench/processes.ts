@@ -293,15 +293,19 @@ export interface ChildOutput {
 }
 
 /** Runs a node script in a fresh process with this node binary; kills it after `timeoutMs`. */
-export async function runNodeScript(
+export function runNodeScript(
   script: string,
   args: string[],
   timeoutMs: number,
   nodeFlags: string[] = [],
 ): Promise<ChildOutput> {
-  const child = track(
-    spawn(process.execPath, [...nodeFlags, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }),
-  );
+  return runCommand(process.execPath, [...nodeFlags, script, ...args], timeoutMs);
+}
+
+/** Runs a program in a fresh process; kills it after `timeoutMs`. */
+export async function runCommand(program: string, args: string[], timeoutMs: number): Promise<ChildOutput> {
+  const script = args.find((a) => !a.startsWith('-')) ?? program;
+  const child = track(spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
   let stdout = '';
   let stderr = '';
   child.stdout?.setEncoding('utf8');

@@ -19,10 +19,10 @@
  * or missed, 1 when a run fails or writes the wrong number of rows.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { arch, cpus, freemem, platform, release, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
-import type { BenchKind, EngineJob, EngineResult } from './cases';
+import { join } from 'node:path';
+import type { EngineJob, EngineResult } from './cases';
 import {
   DISTRIBUTED_FULL,
   DISTRIBUTED_QUICK,
@@ -52,7 +52,13 @@ import {
   WORKLOAD_SIZES,
   type WorkloadResult,
   workloadMarkdown,
+  describeFloor,
+  FLOOR_MODES,
+  floorMarkdown,
+  runWorkloadFloor,
+  type WorkloadFloor,
 } from './workload';
+import { BenchFailure, type Options, parseOptions } from './options';
 import { type CaseResult, checkTargets, markdownReport, TARGETS } from './report';
 
 const ROOT = join(__dirname, '..', '..');
@@ -62,38 +68,6 @@ const ENGINE_SCRIPT = join(__dirname, 'engineRun.js');
 const BENCH_DIR = join(ROOT, '.bench');
 const PROFILE_DIR = join(BENCH_DIR, 'profiles');
 const RESULTS_FILE = join(BENCH_DIR, 'results.json');
-
-/** The groups `--only` selects: the engine's case kinds, and the distributed pipeline. */
-type Group = BenchKind | 'workload' | 'memory' | 'distributed' | 'api';
-const GROUPS: readonly Group[] = [
-  'rows',
-  'pages',
-  'details',
-  'carol',
-  'workload',
-  'memory',
-  'api',
-  'distributed',
-];
-
-interface Options {
-  quick: boolean;
-  only: Set<Group>;
-  profile: boolean;
-  rowsInFlight: number;
-  /** Extra node flags for the engine children (V8 heap experiments). */
-  nodeFlags: string[];
-  /** `--node-flags` as given; the workload case adds no flags of its own (bin/api-extractor.js adds none). */
-  givenNodeFlags?: string[];
-  /** Another checkout whose build the workload case runs side by side with ours. */
-  baseline?: string;
-  /** Runs of each side per size when comparing (alternated). */
-  rounds: number;
-  /** `--distributed-cases`: run only distributed cases whose id contains one of these. */
-  distributedCases?: string[];
-  /** `--distributed-rows N`: the distributed rows case's size (probe and target). */
-  distributedRows?: number;
-}
 
 interface Plan {
   rowSizes: number[];
@@ -122,70 +96,6 @@ const FULL: Plan = {
 };
 
 const QUICK: Plan = { ...FULL, rowSizes: [1_000, 10_000], pages: 50, details: 200 };
-
-class BenchFailure extends Error {}
-
-function parseOptions(argv: readonly string[]): Options {
-  const options: Options = {
-    quick: false,
-    only: new Set(GROUPS),
-    profile: false,
-    rowsInFlight: 1,
-    // What the api-extractor command sets from inside (services/heap.ts), as flags.
-    nodeFlags: ['--max-semi-space-size=8', '--heap-growing-percent=30'],
-    rounds: 2,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--quick') options.quick = true;
-    else if (arg === '--profile') options.profile = true;
-    else if (arg === '--only') {
-      const kinds = (argv[++i] ?? '').split(',').filter(Boolean);
-      const valid = kinds.filter((k): k is Group => (GROUPS as readonly string[]).includes(k));
-      if (valid.length === 0 || valid.length !== kinds.length)
-        throw new BenchFailure(`--only takes ${GROUPS.join(', ')} (comma-separated)`);
-      options.only = new Set(valid);
-    } else if (arg === '--rows-in-flight') {
-      const n = Number(argv[++i]);
-      if (!Number.isInteger(n) || n < 1 || n > 64)
-        throw new BenchFailure('--rows-in-flight takes an integer 1..64');
-      options.rowsInFlight = n;
-    } else if (arg === '--node-flags') {
-      options.nodeFlags = (argv[++i] ?? '').split(/\s+/).filter(Boolean);
-      options.givenNodeFlags = options.nodeFlags;
-      if (options.nodeFlags.some((f) => !f.startsWith('--')))
-        throw new BenchFailure('--node-flags takes node options, e.g. "--max-semi-space-size=8"');
-    } else if (arg === '--baseline') {
-      const checkout = argv[++i];
-      if (!checkout) throw new BenchFailure('--baseline takes the path of another checkout');
-      const script = baselineCliScript(resolve(checkout));
-      if (!existsSync(script))
-        throw new BenchFailure(
-          `--baseline: ${script} does not exist; build that checkout's bench first (npx tsc -p tsconfig.bench.json there)`,
-        );
-      options.baseline = resolve(checkout);
-    } else if (arg === '--rounds') {
-      const n = Number(argv[++i]);
-      if (!Number.isInteger(n) || n < 1 || n > 20) throw new BenchFailure('--rounds takes an integer 1..20');
-      options.rounds = n;
-    } else if (arg === '--distributed-cases') {
-      options.distributedCases = (argv[++i] ?? '').split(',').filter(Boolean);
-      if (options.distributedCases.length === 0)
-        throw new BenchFailure('--distributed-cases takes parts of case ids, e.g. details-20ms,rows');
-    } else if (arg === '--distributed-rows') {
-      const n = Number(argv[++i]);
-      if (!Number.isInteger(n) || n < 1000)
-        throw new BenchFailure('--distributed-rows takes an integer ≥ 1000');
-      options.distributedRows = n;
-    } else if (arg === '--help' || arg === '-h') {
-      process.stdout.write(
-        'usage: npm run bench -- [--quick] [--only rows,pages,details,carol,workload,memory,api,distributed] [--profile] [--rows-in-flight N] [--node-flags "..."] [--baseline CHECKOUT [--rounds N]] [--distributed-cases details-20ms,pages,rows] [--distributed-rows N]\n',
-      );
-      process.exit(0);
-    } else throw new BenchFailure(`unknown option ${arg}`);
-  }
-  return options;
-}
 
 function commandOutput(command: string, args: string[]): string | undefined {
   try {
@@ -508,13 +418,13 @@ async function main(): Promise<number> {
   }
   const workload: WorkloadResult[] = [];
   const comparisons: WorkloadComparison[] = [];
+  const floors: WorkloadFloor[] = [];
   if (failure === undefined && options.only.has('workload')) {
     const sizes = options.quick ? WORKLOAD_SIZES.quick : WORKLOAD_SIZES.full;
     try {
-      if (options.baseline) {
-        for (const records of sizes) comparisons.push(await compareWorkload(records, options));
-      } else {
-        for (const records of sizes) {
+      for (const records of sizes) {
+        if (options.baseline) comparisons.push(await compareWorkload(records, options));
+        else {
           process.stderr.write(`  workload-${records} (api-extractor run) ... `);
           const result = await runWorkloadCase(records, {
             benchDir: BENCH_DIR,
@@ -523,6 +433,19 @@ async function main(): Promise<number> {
           });
           workload.push(result);
           process.stderr.write(`${describeWorkload(result)}\n`);
+        }
+        for (let round = 1; round <= (options.baseline ? options.rounds : 1); round++) {
+          for (const mode of FLOOR_MODES) {
+            process.stderr.write(`  floor-${mode}-${records} ... `);
+            const floor = await runWorkloadFloor(
+              records,
+              mode,
+              BENCH_DIR,
+              options.baseline ? `#${round}` : undefined,
+            );
+            floors.push(floor);
+            process.stderr.write(`${describeFloor(floor)}\n`);
+          }
         }
       }
     } catch (error) {
@@ -601,6 +524,7 @@ async function main(): Promise<number> {
     cases: results,
     checks,
     workload,
+    workloadFloors: floors,
     workloadComparison: options.baseline ? { baseline: options.baseline, sizes: comparisons } : null,
     memory: memory ?? null,
     api: api ?? null,
@@ -614,6 +538,10 @@ async function main(): Promise<number> {
     const all = comparisons.flatMap((c) => [...c.baseline, ...c.ours]);
     process.stdout.write(`\n${workloadMarkdown(all, true)}\n`);
     process.stdout.write(`\n${comparisonMarkdown(comparisons, options.baseline!)}\n`);
+  }
+  if (floors.length > 0) {
+    const runs = [...workload, ...comparisons.flatMap((c) => [...c.baseline, ...c.ours])];
+    process.stdout.write(`\n${floorMarkdown(floors, runs)}\n`);
   }
   if (memory) process.stdout.write(`\n${largeBodyMarkdown(memory)}\n`);
   if (api) process.stdout.write(`\n${apiMarkdown(api)}\n`);

@@ -9,10 +9,12 @@ import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { localLayout } from '../shared/adapters/local/engineDeps';
 import { pageNumberPagination } from './cases';
-import { runNodeScript, startListeningProcess } from './processes';
+import { runCommand, runNodeScript, startListeningProcess } from './processes';
 import type { WorkloadApiStats } from './workloadApiMain';
+import type { FloorReport } from './workloadFloorMain';
 
 const API_SCRIPT = join(__dirname, 'workloadApiMain.js');
+const FLOOR_SCRIPT = join(__dirname, 'workloadFloorMain.js');
 /** This checkout's build of the command's bench entry (dist-bench/bench/cliMain.js). */
 export const CLI_SCRIPT = join(__dirname, 'cliMain.js');
 const PAGE_SIZE = 1000;
@@ -89,14 +91,9 @@ function tagged<T>(text: string, tag: string, what: string): T {
   return JSON.parse(line) as T;
 }
 
-export async function runWorkloadCase(records: number, options: WorkloadOptions): Promise<WorkloadResult> {
-  const id = `workload-${records}`;
-  const runId = options.tag ? `${id}.${options.tag}` : id;
-  const dataDir = join(options.benchDir, 'tmp', runId);
-  rmSync(dataDir, { recursive: true, force: true });
-  mkdirSync(dataDir, { recursive: true });
-  const api = await startListeningProcess('workload API', [
-    ...options.profileFlags(runId, 'server'),
+function startApi(records: number, profileFlags: string[]): ReturnType<typeof startListeningProcess> {
+  return startListeningProcess('workload API', [
+    ...profileFlags,
     API_SCRIPT,
     '--port',
     '0',
@@ -105,6 +102,95 @@ export async function runWorkloadCase(records: number, options: WorkloadOptions)
     '--page-size',
     String(PAGE_SIZE),
   ]);
+}
+
+/** A floor run (bench/workloadFloorMain.ts): the same pages fetched, and parsed or not, nothing else. */
+export interface WorkloadFloor extends FloorReport {
+  id: string;
+  records: number;
+  rowsPerSecond: number;
+  serverCpuSeconds: number | null;
+}
+
+/**
+ * `fetch` and `parse`: bench/workloadFloorMain.ts with undici. `python`: the same
+ * extraction scripted in Python's standard library (bench/workload_peer.py), the kind of
+ * script the command replaces: fetch, `json.loads`, 8 columns, `csv.writer`.
+ */
+export const FLOOR_MODES = ['fetch', 'parse', 'python'] as const;
+/** The heap policy the command sets from inside (services/heap.ts), as flags: the floors are held to the same. */
+const FLOOR_NODE_FLAGS = ['--max-semi-space-size=8', '--heap-growing-percent=30'];
+const PEER_SCRIPT = join(__dirname, '..', '..', 'bench', 'workload_peer.py');
+
+/** Fetches the workload's pages (`fetch`), or fetches and `JSON.parse`s them (`parse`), against a fresh API. */
+export async function runWorkloadFloor(
+  records: number,
+  mode: (typeof FLOOR_MODES)[number],
+  benchDir: string,
+  tag?: string,
+): Promise<WorkloadFloor> {
+  const id = `floor-${mode}-${records}${tag ? ` ${tag}` : ''}`;
+  const scratch = join(benchDir, 'tmp', `floor-${records}`);
+  mkdirSync(join(benchDir, 'tmp'), { recursive: true });
+  const api = await startApi(records, []);
+  try {
+    const cpuBefore = api.cpuSeconds();
+    const timeoutMs = 60_000 + records * 2;
+    const output =
+      mode === 'python'
+        ? await runCommand('python3', [PEER_SCRIPT, '--url', api.url, '--out', `${scratch}.csv`], timeoutMs)
+        : await runNodeScript(FLOOR_SCRIPT, ['--url', api.url, '--mode', mode], timeoutMs, FLOOR_NODE_FLAGS);
+    const cpuAfter = api.cpuSeconds();
+    if (output.code !== 0) throw new Error(`${id}: the floor client exited ${output.code}: ${output.stderr}`);
+    const report =
+      mode === 'python'
+        ? { ...tagged<Omit<FloorReport, 'mode'>>(output.stdout, 'PEER', 'the Python peer'), mode }
+        : tagged<FloorReport>(output.stdout, 'FLOOR', 'the floor client');
+    if (report.rows !== records) throw new Error(`${id}: read ${report.rows} rows, expected ${records}`);
+    return {
+      ...report,
+      id,
+      records,
+      rowsPerSecond: report.rows / (report.inRunMs / 1000),
+      serverCpuSeconds: cpuBefore !== undefined && cpuAfter !== undefined ? cpuAfter - cpuBefore : null,
+    };
+  } finally {
+    await api.stop();
+    rmSync(`${scratch}.csv`, { force: true });
+  }
+}
+
+export function describeFloor(f: WorkloadFloor): string {
+  return `${(f.inRunMs / 1000).toFixed(2)} s (${Math.round(f.rowsPerSecond).toLocaleString('en-US')} rows/s), CPU ${(f.cpuMs / 1000).toFixed(2)} s`;
+}
+
+/** The floors next to the command's runs: how close the command is to merely fetching (and parsing) its pages. */
+export function floorMarkdown(floors: readonly WorkloadFloor[], runs: readonly WorkloadResult[]): string {
+  const lines = [
+    '### workload floors: the same pages fetched one at a time with undici, and parsed or not, nothing else',
+    '',
+    '| run | in-run s | rows/s | client CPU s | peak RSS MiB | API CPU s | command (median in-run s) ÷ this |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const f of floors) {
+    const own = runs.filter((r) => r.records === f.records && !/ base\./.test(r.id)).map((r) => r.inRunMs);
+    const ratio = own.length > 0 ? `${(median(own) / f.inRunMs).toFixed(2)}×` : 'n/a';
+    lines.push(
+      `| ${f.id} | ${(f.inRunMs / 1000).toFixed(2)} | ${Math.round(f.rowsPerSecond).toLocaleString('en-US')} | ` +
+        `${(f.cpuMs / 1000).toFixed(2)} | ${(f.maxRssKb / 1024).toFixed(1)} | ` +
+        `${f.serverCpuSeconds === null ? 'n/a' : f.serverCpuSeconds.toFixed(2)} | ${ratio} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export async function runWorkloadCase(records: number, options: WorkloadOptions): Promise<WorkloadResult> {
+  const id = `workload-${records}`;
+  const runId = options.tag ? `${id}.${options.tag}` : id;
+  const dataDir = join(options.benchDir, 'tmp', runId);
+  rmSync(dataDir, { recursive: true, force: true });
+  mkdirSync(dataDir, { recursive: true });
+  const api = await startApi(records, options.profileFlags(runId, 'server'));
   try {
     const configPath = join(dataDir, 'config.json');
     writeFileSync(configPath, JSON.stringify(workloadConfig(api.url, records)));

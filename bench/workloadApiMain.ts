@@ -13,6 +13,8 @@ export interface WorkloadApiStats {
   /** `Date.now()` at the first request (null when none came). */
   firstRequestAtMs: number | null;
   requests: number;
+  /** Requests answered with a page rendered ahead. */
+  servedAhead: number;
 }
 
 function intFlag(argv: readonly string[], name: string, fallback: number): number {
@@ -31,6 +33,7 @@ async function main(): Promise<void> {
     const stats: WorkloadApiStats = {
       firstRequestAtMs: api.firstRequestAtMs() ?? null,
       requests: api.requests(),
+      servedAhead: api.servedAhead(),
     };
     process.stdout.write(`STATS ${JSON.stringify(stats)}\n`);
   });

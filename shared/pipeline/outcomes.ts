@@ -18,9 +18,8 @@ export async function completePage(
   deps: PipelineDeps,
 ): Promise<void> {
   const runId = ctx.run.runId;
-  const done = await deps.runs.markPageDone(runId, extractionId, index);
-  if (done === undefined) return;
-  const state = await deps.runs.getExtraction(runId, extractionId);
+  // The state comes back with the mark: one read per page completed, not two.
+  const state = await deps.runs.markPageDone(runId, extractionId, index);
   if (!state || state.status !== 'running') return;
   if (state.failedPage) await evaluateFailure(ctx, state, deps);
   await finalizeIfReady(ctx, state, deps);

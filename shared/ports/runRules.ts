@@ -189,15 +189,19 @@ export abstract class RuleBasedRunStore implements RunStore {
     );
   }
 
-  async markPageDone(runId: string, extractionId: string, index: number): Promise<number | undefined> {
+  async markPageDone(
+    runId: string,
+    extractionId: string,
+    index: number,
+  ): Promise<ExtractionRunState | undefined> {
     const what = `page ${index} of ${extractionId} in run ${runId}`;
     if (!this.written(await this.writePageDone(runId, extractionId, index, statesBefore('done')), what)) {
       return undefined;
     }
-    // The count is read back (strongly consistent): it includes this page, and concurrent
-    // calls may both see the final count, which is why what follows (finalizing) is itself
-    // a conditional transition.
-    return (await this.extraction(runId, extractionId)).pagesDone;
+    // The state is read back (strongly consistent): its count includes this page, and
+    // concurrent calls may both see the final count, which is why what follows
+    // (finalizing) is itself a conditional transition. The caller needs no read of its own.
+    return this.extraction(runId, extractionId);
   }
 
   async countChunk(

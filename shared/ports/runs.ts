@@ -127,8 +127,11 @@ export interface RunStore {
    * the call returns false they were not added.
    */
   savePage(page: PageRecord, counts?: Partial<RunCounters>): Promise<boolean>;
-  /** Marks a page done once: the new number of done pages, or undefined if it already was. */
-  markPageDone(runId: string, extractionId: string, index: number): Promise<number | undefined>;
+  /**
+   * Marks a page done once: the extraction's state read back after it (its `pagesDone`
+   * includes this page), or undefined if the page already was done.
+   */
+  markPageDone(runId: string, extractionId: string, index: number): Promise<ExtractionRunState | undefined>;
   /**
    * Counts a detail chunk of a page once: true when this call counted it, false when it
    * already was. `counts` (what the chunk staged: details, warnings; the requests that fetched it) are added to the run's

@@ -1,4 +1,4 @@
-import { startWorkloadApi, workloadItem, WorkloadPages } from '../../bench/workloadApi';
+import { PrerenderedPages, startWorkloadApi, workloadItem, WorkloadPages } from '../../bench/workloadApi';
 
 interface PageBody {
   data: Array<Record<string, unknown>>;
@@ -57,5 +57,16 @@ describe('the workload bench API (pre-rendered pages)', () => {
     } finally {
       await api.close();
     }
+  });
+
+  it('renders every page before the first request, byte for byte the same, the past-the-end page too', () => {
+    const pages = new WorkloadPages(35, 10);
+    const ready = new PrerenderedPages(pages);
+    for (const n of [1, 2, 3, 4, 5]) expect(ready.take(n).toString('utf8')).toBe(pages.page(n));
+    expect(ready.served).toBe(5);
+    // Pages out of range are rendered on the spot: same bytes, not counted.
+    expect(ready.take(9).toString('utf8')).toBe(pages.page(9));
+    expect(ready.take(0).toString('utf8')).toBe(pages.page(0));
+    expect(ready.served).toBe(5);
   });
 });

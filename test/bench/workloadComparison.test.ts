@@ -1,5 +1,10 @@
 /** The workload bench's side-by-side table (`--baseline`): medians per side and ours over the baseline's. */
-import { baselineCliScript, comparisonMarkdown, type WorkloadResult } from '../../bench/workload';
+import {
+  baselineCliScript,
+  comparisonMarkdown,
+  floorMarkdown,
+  type WorkloadResult,
+} from '../../bench/workload';
 
 function run(
   records: number,
@@ -57,4 +62,26 @@ test('one line per size and figure: every run, the medians and their ratio', () 
 
 test("the baseline runs its own build's bench entry", () => {
   expect(baselineCliScript('/work/wt/before')).toBe('/work/wt/before/dist-bench/bench/cliMain.js');
+});
+
+test('the floors table puts each floor next to the median of the command runs of its size (not the baseline)', () => {
+  const floor = (mode: 'fetch' | 'parse' | 'python', inRunMs: number) => ({
+    id: `floor-${mode}-1000000`,
+    records: 1_000_000,
+    mode,
+    pages: 1001,
+    rows: 1_000_000,
+    inRunMs,
+    rowsPerSecond: 1_000_000 / (inRunMs / 1000),
+    cpuMs: 1000,
+    maxRssKb: 80 * 1024,
+    serverCpuSeconds: null,
+  });
+  const base = run(1_000_000, 40_000, 41_000, 200 * 1024, 16_000);
+  base.id = 'workload-1000000 base.1';
+  const ours = [run(1_000_000, 12_000, 13_000, 1, 1), run(1_000_000, 8_000, 9_000, 1, 1)];
+  ours.forEach((r, i) => (r.id = `workload-1000000 ours.${i + 1}`));
+  const table = floorMarkdown([floor('fetch', 5_000), floor('python', 20_000)], [base, ...ours]);
+  expect(table).toContain('| floor-fetch-1000000 | 5.00 | 200,000 | 1.00 | 80.0 | n/a | 2.00× |');
+  expect(table).toContain('| floor-python-1000000 | 20.00 | 50,000 | 1.00 | 80.0 | n/a | 0.50× |');
 });

@@ -193,7 +193,7 @@ export function describeRunStoreContract(name: string, makeStore: MakeFixture<Ru
         const run = await started(store);
         const page = makePage(run, 'ext-deals', 0, { rows: 5 });
         expect(await store.savePage(page)).toBe(true);
-        expect(await store.markPageDone(run.runId, 'ext-deals', 0)).toBe(1);
+        expect((await store.markPageDone(run.runId, 'ext-deals', 0))?.pagesDone).toBe(1);
         expect(await store.savePage(page)).toBe(false);
         expect(await store.savePage({ ...page, state: 'dispatched', rows: 9 })).toBe(false);
         expect(await store.savePage({ ...page, state: 'done' })).toBe(false);
@@ -211,9 +211,9 @@ export function describeRunStoreContract(name: string, makeStore: MakeFixture<Ru
         await store.savePage(makePage(run, 'ext-deals', 0));
         await store.savePage(makePage(run, 'ext-deals', 1));
 
-        expect(await store.markPageDone(run.runId, 'ext-deals', 0)).toBe(1);
+        expect((await store.markPageDone(run.runId, 'ext-deals', 0))?.pagesDone).toBe(1);
         expect(await store.markPageDone(run.runId, 'ext-deals', 0)).toBeUndefined();
-        expect(await store.markPageDone(run.runId, 'ext-deals', 1)).toBe(2);
+        expect((await store.markPageDone(run.runId, 'ext-deals', 1))?.pagesDone).toBe(2);
         expect((await store.getPage(run.runId, 'ext-deals', 0))?.state).toBe('done');
         expect((await store.getExtraction(run.runId, 'ext-deals'))?.pagesDone).toBe(2);
         expect((await store.getExtraction(run.runId, 'ext-tickets'))?.pagesDone).toBe(0);
@@ -230,7 +230,7 @@ export function describeRunStoreContract(name: string, makeStore: MakeFixture<Ru
         const results = await Promise.all(
           [...indexes, 0, 3, 5].map((i) => store.markPageDone(run.runId, 'ext-deals', i)),
         );
-        const counted = results.filter((r): r is number => r !== undefined);
+        const counted = results.filter((r) => r !== undefined).map((r) => r.pagesDone);
         expect(counted).toHaveLength(8);
         expect(Math.max(...counted)).toBe(8);
         expect((await store.getExtraction(run.runId, 'ext-deals'))?.pagesDone).toBe(8);

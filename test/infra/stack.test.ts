@@ -435,7 +435,7 @@ describe('output buckets', () => {
     ['without extra buckets', [] as string[]],
     ['with extraOutputBuckets', ['team-exports', 'audit.exports']],
   ])(
-    '%s: only the writer reaches output buckets, exactly those the deployment names, and every service refuses others (ALLOWED_OUTPUT_BUCKETS)',
+    '%s: only the writer writes to output buckets, exactly those the deployment names, and every service refuses others (ALLOWED_OUTPUT_BUCKETS)',
     async (_case, extra) => {
       const { mocks } = await deploy({ ...baseArgs, extraOutputBuckets: extra });
       const outputs = [names.buckets.output, ...extra].map((b) => `arn:aws:s3:::${b}/*`);

@@ -128,6 +128,10 @@ test('a page without details is staged, then done: no write in between, and its 
   expect(calls.runs['savePage dispatched'] ?? 0).toBe(0);
   expect(calls.runs.addCounters ?? 0).toBe(0);
   expect(run.counters.requests).toBe(fetched);
+  // Completing a page reads its extraction's state once, with the mark (before: the mark
+  // read it back, then a read of its own): the page stage's read plus a few per run.
+  expect(calls.runs.markPageDone).toBe(fetched);
+  expect(calls.runs.getExtraction).toBeLessThanOrEqual(fetched + 10);
 });
 
 /**

@@ -221,7 +221,7 @@ describe('RuleBasedRunStore', () => {
   });
 
   test('a page is marked done only from an earlier state, and the count after is read back', async () => {
-    expect(await store.markPageDone(run.runId, 'ext-deals', 2)).toBe(4);
+    expect((await store.markPageDone(run.runId, 'ext-deals', 2))?.pagesDone).toBe(4);
     expect(store.writes).toEqual([['writePageDone', 2, ['staged', 'dispatched']]]);
   });
 

@@ -220,7 +220,7 @@ export interface DynamoRunStoreOptions {
 /**
  * @example
  * const runs = new DynamoRunStore(clients.documents, settings.names.tables.runs);
- * const done = await runs.markPageDone(runId, extractionId, 3); // undefined on a re-delivery
+ * const state = await runs.markPageDone(runId, extractionId, 3); // undefined on a re-delivery
  */
 export class DynamoRunStore extends RuleBasedRunStore {
   constructor(
