@@ -35,14 +35,32 @@ export class SpooledFile implements AsyncIterable<Buffer> {
   }
 }
 
+/**
+ * Bytes a scratch file buffers before `append` waits: a page's CSV (about 150 KB for
+ * 1,000 rows of the bench) goes to the disk in one `writev` rather than one write per
+ * slice the encoder hands over.
+ */
+const SCRATCH_BUFFER_BYTES = 1 << 20;
+
 class LocalScratchFile implements ScratchFile {
   private stream: WriteStream | undefined;
+  private corked = false;
 
   constructor(private readonly path: string) {}
 
   async append(chunk: string): Promise<void> {
-    this.stream ??= createWriteStream(this.path);
-    if (!this.stream.write(chunk)) await once(this.stream, 'drain');
+    this.stream ??= createWriteStream(this.path, { highWaterMark: SCRATCH_BUFFER_BYTES });
+    const stream = this.stream;
+    if (!this.corked) {
+      // Appends made in this turn of the event loop are written together.
+      this.corked = true;
+      stream.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        stream.uncork();
+      });
+    }
+    if (!stream.write(chunk)) await once(stream, 'drain');
   }
 
   read(): SpooledFile {
