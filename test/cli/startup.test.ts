@@ -20,6 +20,19 @@ const childProcess = require('node:child_process');
 const { writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const started = [];
+// Building a number format loads ICU's locale data: counted.
+let numberFormats = 0;
+const NumberFormat = Intl.NumberFormat;
+Intl.NumberFormat = new Proxy(NumberFormat, {
+  construct(target, args, newTarget) {
+    numberFormats++;
+    return Reflect.construct(target, args, newTarget);
+  },
+  apply(target, self, args) {
+    numberFormats++;
+    return Reflect.apply(target, self, args);
+  },
+});
 for (const name of ['spawn', 'fork', 'exec', 'execFile', 'spawnSync', 'execSync', 'execFileSync']) {
   const original = childProcess[name];
   childProcess[name] = function (...args) {
@@ -30,7 +43,7 @@ for (const name of ['spawn', 'fork', 'exec', 'execFile', 'spawnSync', 'execSync'
 process.on('exit', () => {
   writeFileSync(
     join(process.env.TRACE_DIR, process.pid + '.json'),
-    JSON.stringify({ modules: Object.keys(require.cache), started, execArgv: process.execArgv }),
+    JSON.stringify({ modules: Object.keys(require.cache), started, execArgv: process.execArgv, numberFormats }),
   );
 });
 `;
@@ -39,6 +52,8 @@ interface Trace {
   modules: string[];
   started: string[];
   execArgv: string[];
+  /** Intl.NumberFormat objects made. */
+  numberFormats: number;
 }
 
 let dir: string;
@@ -112,7 +127,7 @@ function dealsExtraction(): Record<string, unknown> {
   };
 }
 
-test('a run loads only the parts of its packages it uses: undici without fetch, WebSocket, cache or mocks; no cron-parser without a schedule; no winston while nothing is logged', async () => {
+test('a run loads only the parts of its packages it uses: undici without fetch, WebSocket, cache or mocks; no cron-parser without a schedule; no winston while nothing is logged; no number format without a progress line', async () => {
   const config = await writeConfig('startup', dealsExtraction());
   const { stdout, traces } = await traced(['run', config, '--data-dir', join(dir, 'data'), '--no-progress']);
   expect(JSON.parse(stdout)).toMatchObject({ success: 'true', data_inserted_len: '30' });
@@ -125,6 +140,8 @@ test('a run loads only the parts of its packages it uses: undici without fetch, 
   expect(loaded(/[\\/]node_modules[\\/](cron-parser|luxon)[\\/]/)).toEqual([]);
   // The default log level (warn) and a run without warnings: no log line, no logger.
   expect(loaded(/[\\/]node_modules[\\/](winston|logform|winston-transport)[\\/]/)).toEqual([]);
+  // --no-progress: no progress line, so no number format for it.
+  expect(traces[0]!.numberFormats).toBe(0);
 });
 
 test('a run whose log level lets lines through still writes them as JSON lines on stderr', async () => {
