@@ -127,7 +127,7 @@ function dealsExtraction(): Record<string, unknown> {
   };
 }
 
-test('a run loads only the parts of its packages it uses: undici without fetch, WebSocket, cache or mocks; no cron-parser without a schedule; no winston while nothing is logged; no number format without a progress line', async () => {
+test('a run loads only the parts of its packages it uses: undici without fetch, WebSocket, cache or mocks; no cron-parser without a schedule; no winston while nothing is logged; no number format without a progress line; not the demo', async () => {
   const config = await writeConfig('startup', dealsExtraction());
   const { stdout, traces } = await traced(['run', config, '--data-dir', join(dir, 'data'), '--no-progress']);
   expect(JSON.parse(stdout)).toMatchObject({ success: 'true', data_inserted_len: '30' });
@@ -140,6 +140,8 @@ test('a run loads only the parts of its packages it uses: undici without fetch, 
   expect(loaded(/[\\/]node_modules[\\/](cron-parser|luxon)[\\/]/)).toEqual([]);
   // The default log level (warn) and a run without warnings: no log line, no logger.
   expect(loaded(/[\\/]node_modules[\\/](winston|logform|winston-transport)[\\/]/)).toEqual([]);
+  // The demo command's API server (and node:http with it) only for `api-extractor demo`.
+  expect(loaded(/[\\/]dist[\\/]services[\\/]cli[\\/]demo(Api)?\.js$/)).toEqual([]);
   // --no-progress: no progress line, so no number format for it.
   expect(traces[0]!.numberFormats).toBe(0);
 });
