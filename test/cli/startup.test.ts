@@ -89,30 +89,6 @@ async function writeConfig(name: string, extraction: Record<string, unknown>): P
   return path;
 }
 
-test('a run to files is one process that loads neither the AWS SDK nor the config API server', async () => {
-  const config = await writeConfig('startup', {
-    name: 'deals',
-    endpoint: { url: `${api.url}/crm/v2/deals` },
-    data_key: 'data',
-    pagination: {
-      type: 'sequential',
-      parameters: { param_name: 'page', there_are_more_pages: 'info.more_records' },
-    },
-    s3_destiny: { bucket: 'out', folder: 'deals/', filename: 'all' },
-  });
-  const { stdout, traces } = await traced(['run', config, '--data-dir', join(dir, 'data'), '--no-progress']);
-  expect(JSON.parse(stdout)).toMatchObject({ success: 'true', data_inserted_len: '30' });
-  expect(traces).toHaveLength(1);
-  const [trace] = traces;
-  expect(trace!.started).toEqual([]);
-  const loaded = (pattern: RegExp): string[] => trace!.modules.filter((m) => pattern.test(m));
-  expect(loaded(/[\\/]node_modules[\\/]@aws-sdk[\\/]/)).toEqual([]);
-  expect(loaded(/[\\/]node_modules[\\/]@smithy[\\/]/)).toEqual([]);
-  expect(loaded(/[\\/]node_modules[\\/](express|swagger-ui-express|better-sqlite3)[\\/]/)).toEqual([]);
-  // The engine did run in this process.
-  expect(loaded(/[\\/]dist[\\/]shared[\\/]engine[\\/]runExtraction\.js$/)).toHaveLength(1);
-});
-
 /** The deals extraction of the fake API, paged, to a CSV file. */
 function dealsExtraction(): Record<string, unknown> {
   return {
@@ -126,6 +102,21 @@ function dealsExtraction(): Record<string, unknown> {
     s3_destiny: { bucket: 'out', folder: 'deals/', filename: 'all' },
   };
 }
+
+test('a run to files is one process that loads neither the AWS SDK nor the config API server', async () => {
+  const config = await writeConfig('startup', dealsExtraction());
+  const { stdout, traces } = await traced(['run', config, '--data-dir', join(dir, 'data'), '--no-progress']);
+  expect(JSON.parse(stdout)).toMatchObject({ success: 'true', data_inserted_len: '30' });
+  expect(traces).toHaveLength(1);
+  const [trace] = traces;
+  expect(trace!.started).toEqual([]);
+  const loaded = (pattern: RegExp): string[] => trace!.modules.filter((m) => pattern.test(m));
+  expect(loaded(/[\\/]node_modules[\\/]@aws-sdk[\\/]/)).toEqual([]);
+  expect(loaded(/[\\/]node_modules[\\/]@smithy[\\/]/)).toEqual([]);
+  expect(loaded(/[\\/]node_modules[\\/](express|swagger-ui-express|better-sqlite3)[\\/]/)).toEqual([]);
+  // The engine did run in this process.
+  expect(loaded(/[\\/]dist[\\/]shared[\\/]engine[\\/]runExtraction\.js$/)).toHaveLength(1);
+});
 
 test('a run loads only the parts of its packages it uses: undici without fetch, WebSocket, cache or mocks; no cron-parser without a schedule; no winston while nothing is logged; no number format without a progress line; not the demo', async () => {
   const config = await writeConfig('startup', dealsExtraction());
