@@ -190,7 +190,7 @@ export function buildProgram(): Command {
     .description('run an example config against a built-in demo API on 127.0.0.1 (no network, no cloud)')
     .addOption(dataDir)
     .action(async (flags: { dataDir: string }) => {
-      // Loaded for this command only: its API server needs node:http, which a run does not.
+      // Loaded for this command only: a run never starts the demo's API server.
       const { runDemo } = await import('./demo');
       process.exitCode = await runDemo(flags.dataDir, (path, dir) =>
         runCommand(path, { dataDir: dir, logLevel: 'warn', progress: true }),

@@ -131,7 +131,7 @@ test('a run loads only the parts of its packages it uses: undici without fetch, 
   expect(loaded(/[\\/]node_modules[\\/](cron-parser|luxon)[\\/]/)).toEqual([]);
   // The default log level (warn) and a run without warnings: no log line, no logger.
   expect(loaded(/[\\/]node_modules[\\/](winston|logform|winston-transport)[\\/]/)).toEqual([]);
-  // The demo command's API server (and node:http with it) only for `api-extractor demo`.
+  // The demo command's API server only for `api-extractor demo`.
   expect(loaded(/[\\/]dist[\\/]services[\\/]cli[\\/]demo(Api)?\.js$/)).toEqual([]);
   // --no-progress: no progress line, so no number format for it.
   expect(traces[0]!.numberFormats).toBe(0);
