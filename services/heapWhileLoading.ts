@@ -13,4 +13,7 @@
  */
 import { holdYoungGeneration } from './heap';
 
-if (require.main && !require.main.loaded) holdYoungGeneration();
+// Only for the entry's own import, while it loads: imported from anything else, the
+// entry's main would not apply the settings that end the hold.
+const entry = require.main;
+if (entry && !entry.loaded && entry.children.includes(module)) holdYoungGeneration();

@@ -169,3 +169,26 @@ test('no npm script, image entrypoint or launcher passes --max-semi-space-size: 
     expect({ file, flag: /^[^#*\n]*--max-semi-space-size/m.test(text) }).toEqual({ file, flag: false });
   }
 });
+
+test('the hold while loading applies only to the entry that imports it: imported further down, it sets nothing', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'api-extractor-heap-'));
+  try {
+    const trace = join(dir, 'trace.js');
+    await writeFile(trace, FLAGS_TRACE);
+    const hold = join(DIST_SERVICES, 'heapWhileLoading.js');
+    await writeFile(join(dir, 'helper.js'), `require(${JSON.stringify(hold)});\n`);
+    await writeFile(join(dir, 'entry.js'), `require('./helper.js');\n`);
+    await writeFile(join(dir, 'service.js'), `require(${JSON.stringify(hold)});\n`);
+    const flagsOf = async (script: string): Promise<string[]> => {
+      const flagsFile = join(dir, `${script}.json`);
+      await run(process.execPath, ['--require', trace, join(dir, script)], {
+        env: { ...process.env, FLAGS_FILE: flagsFile },
+      });
+      return (JSON.parse(await readFile(flagsFile, 'utf8')) as { set: string[] }).set;
+    };
+    expect(await flagsOf('entry.js')).toEqual([]);
+    expect(await flagsOf('service.js')).toEqual(['--semi-space-growth-factor=1']);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
