@@ -86,21 +86,18 @@ export async function runApiBench(options: {
     );
     children.push(fake);
     const [, upstream] = await waitForLine(fake, /LISTENING (\S+)/, 'fake API');
-    const system = spawn(
-      process.execPath,
-      ['--max-semi-space-size=8', join(__dirname, '../services/embedded/main.js')],
-      {
-        env: {
-          ...process.env,
-          PORT: '0',
-          DATA_DIR: dataDir,
-          ROOT_API_KEY: ROOT_KEY,
-          SCHEDULER: 'off',
-          LOG_LEVEL: 'error',
-        },
-        stdio: ['ignore', 'pipe', 'inherit'],
+    // As `npm start` runs it: the entry sets its heap limits itself (services/heap.ts).
+    const system = spawn(process.execPath, [join(__dirname, '../services/embedded/main.js')], {
+      env: {
+        ...process.env,
+        PORT: '0',
+        DATA_DIR: dataDir,
+        ROOT_API_KEY: ROOT_KEY,
+        SCHEDULER: 'off',
+        LOG_LEVEL: 'error',
       },
-    );
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     children.push(system);
     const [, base] = await waitForLine(system, /listening on (http:\/\/\S+)/, 'embedded system');
     const config = await call(base!, 'POST', '/config', {

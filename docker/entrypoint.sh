@@ -36,5 +36,5 @@ EOF
     ;;
 esac
 
-# An 8 MiB young generation keeps long extractions' memory flat (docs/benchmarks.md).
-exec node --max-semi-space-size=8 "$@"
+# The commands set their own heap limits from inside (services/heap.ts, docs/benchmarks.md).
+exec node "$@"

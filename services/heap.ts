@@ -15,6 +15,11 @@
  * survived before the next one; on a long run, where what a page leaves behind is
  * promoted and dies there, that headroom is all garbage and peak memory grows with
  * rows. `--heap-growing-percent`, read at each full collection, sets the factor instead.
+ *
+ * One mechanism for every entry: the CLI (services/cli/start.ts) and each service's
+ * main (embedded, config-api, scheduler, worker) call {@link applyHeapSettings} once
+ * their modules are loaded; no npm script, image entrypoint or launcher passes heap
+ * flags to Node.
  */
 import { PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
@@ -67,4 +72,14 @@ export const HEAP_GROWING_PERCENT = 30;
  */
 export function limitHeapGrowth(percent: number = HEAP_GROWING_PERCENT): void {
   setFlagsFromString(`--heap-growing-percent=${Math.max(1, Math.round(percent))}`);
+}
+
+/**
+ * The heap settings of every long-running entry (the CLI and the services): young
+ * generation capped at {@link SEMI_SPACE_MIB}, old generation growth limited to
+ * {@link HEAP_GROWING_PERCENT}. Called once the entry's modules are loaded.
+ */
+export function applyHeapSettings(): void {
+  capYoungGeneration();
+  limitHeapGrowth();
 }

@@ -14,7 +14,6 @@ import { runConfig } from '../../shared/engine/runConfig';
 import { createLogger } from '../../shared/observability/logger';
 import { EnvReader, installResponseBudget } from '../env';
 import { ProgressLine } from './progress';
-import { runDemo } from './demo';
 
 /** Exit codes: 0 success, 1 a run failed, 2 bad input (unreadable or invalid config). */
 export const EXIT = { ok: 0, runFailed: 1, badInput: 2 } as const;
@@ -191,6 +190,8 @@ export function buildProgram(): Command {
     .description('run an example config against a built-in demo API on 127.0.0.1 (no network, no cloud)')
     .addOption(dataDir)
     .action(async (flags: { dataDir: string }) => {
+      // Loaded for this command only: a run never starts the demo's API server.
+      const { runDemo } = await import('./demo');
       process.exitCode = await runDemo(flags.dataDir, (path, dir) =>
         runCommand(path, { dataDir: dir, logLevel: 'warn', progress: true }),
       );

@@ -1,7 +1,11 @@
 /** The live progress line: redrawn in place on a terminal, a periodic line otherwise. */
 import type { ExtractionProgress } from '../../shared/engine/runExtraction';
 
-const number = new Intl.NumberFormat('en-US');
+/** Made by the first line drawn: building a number format loads ICU's locale data (20–30 ms). */
+let numberFormat: Intl.NumberFormat | undefined;
+const number = {
+  format: (n: number): string => (numberFormat ??= new Intl.NumberFormat('en-US')).format(n),
+};
 
 export function describeProgress(p: ExtractionProgress, now = Date.now()): string {
   const seconds = Math.max((now - p.startedAt) / 1000, 0.001);

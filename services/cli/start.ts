@@ -10,7 +10,7 @@ import { lstatSync, mkdirSync } from 'node:fs';
 import * as nodeModule from 'node:module';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { capYoungGeneration, limitHeapGrowth } from '../heap';
+import { applyHeapSettings } from '../heap';
 
 /**
  * `<tmp>/api-extractor-compile-cache-<uid>`, made private to this user; undefined (no
@@ -44,7 +44,6 @@ function enableCache(): void {
 export async function start(argv: string[] = process.argv): Promise<void> {
   enableCache();
   const { main } = await import('./main');
-  capYoungGeneration();
-  limitHeapGrowth();
+  applyHeapSettings();
   await main(argv);
 }

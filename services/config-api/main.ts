@@ -9,6 +9,8 @@
  * connections, lets requests in flight finish (and runs being started get queued),
  * then exits 0.
  */
+// First: holds the young generation while this entry's modules load (see the module).
+import '../heapWhileLoading';
 import type { Server } from 'node:http';
 import { awsApiStores } from '../../shared/adapters/aws/apiStores';
 import { destroyAwsClients } from '../../shared/adapters/aws/config';
@@ -25,6 +27,7 @@ import { causeChain } from '../causes';
 import { awsSettingsOrReport } from '../awsEnv';
 import { EnvReader, installResponseBudget, LOG_LEVELS } from '../env';
 import { listen, stopOnSignals } from '../lifecycle';
+import { applyHeapSettings } from '../heap';
 
 const SERVICE = 'config-api';
 
@@ -119,6 +122,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
 }
 
 if (require.main === module) {
+  // Its modules are loaded: the heap settings every entry shares (services/heap.ts).
+  applyHeapSettings();
   main().catch((err: Error) => {
     process.stderr.write(`${SERVICE}: ${err.message}\n`);
     process.exitCode = 1;

@@ -153,7 +153,8 @@ async function main(): Promise<number> {
 
 function serviceArgs(name: ServiceName | 'bootstrap'): string[] {
   const [script, ...rest] = SERVICE_ARGS[name];
-  return ['--max-semi-space-size=8', path.join(DIST_SERVICES, script ?? ''), ...rest];
+  // Each service sets its heap from inside (services/heap.ts): no Node flags here.
+  return [path.join(DIST_SERVICES, script ?? ''), ...rest];
 }
 
 void main().then(

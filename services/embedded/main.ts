@@ -4,6 +4,8 @@
  * writer workers over the SQLite-backed queue, with data under $DATA_DIR.
  * SIGTERM/SIGINT stop the API, drain in-flight work and exit 0.
  */
+// First: holds the young generation while this entry's modules load (see the module).
+import '../heapWhileLoading';
 import type { Server } from 'node:http';
 import { embeddedApiStores } from '../../shared/adapters/embedded/apiStores';
 import { SqliteSlotStore } from '../../shared/adapters/embedded/sqliteSlotStore';
@@ -24,6 +26,7 @@ import { startRun } from '../../shared/pipeline/stages';
 import { EnvError, EnvReader, installResponseBudget, LOG_LEVELS } from '../env';
 import { listen, stopOnSignals } from '../lifecycle';
 import { startEmbeddedSystem } from './system';
+import { applyHeapSettings } from '../heap';
 
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const read = new EnvReader(env);
@@ -129,6 +132,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
 }
 
 if (require.main === module) {
+  // Its modules are loaded: the heap settings every entry shares (services/heap.ts).
+  applyHeapSettings();
   main().catch((err: Error) => {
     process.stderr.write(`api-extractor: ${err.message}\n`);
     process.exitCode = 1;

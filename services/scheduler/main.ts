@@ -8,6 +8,8 @@
  * Configured by environment (docs/aws.md), validated at start-up with every problem
  * listed (exit 2). SIGTERM lets the current tick finish, then exits 0.
  */
+// First: holds the young generation while this entry's modules load (see the module).
+import '../heapWhileLoading';
 import { awsApiStores } from '../../shared/adapters/aws/apiStores';
 import { destroyAwsClients } from '../../shared/adapters/aws/config';
 import { awsPipelineDeps } from '../../shared/adapters/aws/pipelineDeps';
@@ -19,6 +21,7 @@ import { startRun } from '../../shared/pipeline/stages';
 import { awsSettingsOrReport } from '../awsEnv';
 import { EnvReader, installResponseBudget, LOG_LEVELS } from '../env';
 import { stopOnSignals } from '../lifecycle';
+import { applyHeapSettings } from '../heap';
 
 const SERVICE = 'scheduler';
 
@@ -77,6 +80,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
 }
 
 if (require.main === module) {
+  // Its modules are loaded: the heap settings every entry shares (services/heap.ts).
+  applyHeapSettings();
   main().catch((err: Error) => {
     process.stderr.write(`${SERVICE}: ${err.message}\n`);
     process.exitCode = 1;

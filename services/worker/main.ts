@@ -4,6 +4,8 @@
  * dead letters). Configured by environment (see docs/aws.md); SIGTERM, as ECS sends
  * it, drains in-flight work and exits 0.
  */
+// First: holds the young generation while this entry's modules load (see the module).
+import '../heapWhileLoading';
 import { destroyAwsClients } from '../../shared/adapters/aws/config';
 import { awsPipelineDeps } from '../../shared/adapters/aws/pipelineDeps';
 import { createLogger } from '../../shared/observability/logger';
@@ -24,6 +26,7 @@ import type { Consumer } from '../../shared/ports/queue';
 import { awsSettingsOrReport } from '../awsEnv';
 import { EnvReader, installResponseBudget, LOG_LEVELS } from '../env';
 import { stopOnSignals } from '../lifecycle';
+import { applyHeapSettings } from '../heap';
 
 export async function main(argv = process.argv, env = process.env): Promise<void> {
   const service = argv[2] as WorkerService;
@@ -75,4 +78,8 @@ export async function main(argv = process.argv, env = process.env): Promise<void
   });
 }
 
-if (require.main === module) void main();
+if (require.main === module) {
+  // Its modules are loaded: the heap settings every entry shares (services/heap.ts).
+  applyHeapSettings();
+  void main();
+}

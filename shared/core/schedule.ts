@@ -3,7 +3,7 @@
  * month day-of-week year, `?` allowed, day-of-week 1-7 = SUN-SAT) or classic
  * 5-field cron (day-of-week 0-6 = SUN-SAT). Always UTC.
  */
-import { CronExpressionParser } from 'cron-parser';
+import type { CronExpressionParser as CronParser } from 'cron-parser';
 import { ConfigError } from './errors';
 
 export interface Schedule {
@@ -15,6 +15,16 @@ export interface Schedule {
 }
 
 const YEAR_SEARCH_LIMIT = 400;
+
+/**
+ * cron-parser (and luxon under it, about 20 modules) loaded by the first schedule
+ * parsed, not by every module that imports this one: a run without a schedule never
+ * needs it (docs/benchmarks.md, "Start-up: what a run loads before its first request").
+ */
+function cronParser(): typeof CronParser {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use
+  return (require('cron-parser') as typeof import('cron-parser')).CronExpressionParser;
+}
 
 /**
  * Longer than any real cron expression (a list of every minute is under 200
@@ -43,9 +53,10 @@ export function parseSchedule(source: string): Schedule {
   } else {
     cron = fields.map((f) => f.replace('?', '*')).join(' ');
   }
+  const parser = cronParser();
   const expression = (currentDate: Date) => {
     try {
-      return CronExpressionParser.parse(cron, { currentDate, tz: 'UTC' });
+      return parser.parse(cron, { currentDate, tz: 'UTC' });
     } catch (err) {
       throw new ConfigError(`invalid cron expression "${source}": ${(err as Error).message}`, { cause: err });
     }

@@ -7,7 +7,7 @@
  */
 import { DEFAULT_MIN_BYTES_PER_SECOND, DEFAULT_REQUEST_TIMEOUT_MS } from '../core/config/schema';
 import { isPermanentFailure, PermanentFailure } from '../core/errors';
-import { Agent, buildConnector, request } from 'undici';
+import type { buildConnector as UndiciConnector } from 'undici';
 import { AddressPolicy, BlockedAddressError, DEFAULT_ADDRESS_POLICY, guardedLookup } from './addressGuard';
 import {
   type BodyReservation,
@@ -26,6 +26,7 @@ import {
   type RetryVerdict,
   statusVerdict,
 } from './retryPolicy';
+import { Agent, buildConnector, request } from './undiciClient';
 
 export {
   AddressPolicy,
@@ -150,7 +151,7 @@ export function withoutCredentials(url: string): string {
  * literal is checked before connecting, a name through {@link guardedLookup} (the
  * socket uses exactly the answers checked), and the connected peer once more.
  */
-function guardedConnector(timeout: number, policy: AddressPolicy): buildConnector.connector {
+function guardedConnector(timeout: number, policy: AddressPolicy): UndiciConnector.connector {
   const connect = buildConnector({ timeout, lookup: guardedLookup(policy) });
   return (options, callback) => {
     // An IP literal (a host name is never "blocked" here: its DNS answers are checked).
@@ -176,7 +177,7 @@ function guardedConnector(timeout: number, policy: AddressPolicy): buildConnecto
  * it until the caller releases the response.
  */
 export class HttpTransport {
-  private readonly agent: Agent;
+  private readonly agent: InstanceType<typeof Agent>;
   private readonly budget: ResponseBudget;
   private readonly reservations = new Set<BodyReservation>();
 
