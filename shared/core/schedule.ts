@@ -22,9 +22,14 @@ const YEAR_SEARCH_LIMIT = 400;
  * needs it (docs/benchmarks.md, "Start-up: what a run loads before its first request").
  */
 function cronParser(): typeof CronParser {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use
-  return (require('cron-parser') as typeof import('cron-parser')).CronExpressionParser;
+  return require('cron-parser').CronExpressionParser;
 }
+
+/**
+ * The module's `require`, declared here rather than through Node's types: the dashboard
+ * (compiled without them, bundled for the browser by esbuild) imports this module too.
+ */
+declare function require(id: 'cron-parser'): typeof import('cron-parser');
 
 /**
  * Longer than any real cron expression (a list of every minute is under 200
