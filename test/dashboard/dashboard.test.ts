@@ -184,7 +184,10 @@ test('sign in, write a config with an error and fix it, preview, save, execute, 
     await page.getByRole('link', { name: 'Configs' }).click();
     const configs = page.getByRole('table', { name: 'Configs' });
     await configs.waitFor(WAIT);
-    expect(await configs.locator('tbody tr').first().textContent()).toContain('succeeded');
+    const row = (await configs.locator('tbody tr').first().textContent())!;
+    expect(row).toContain('succeeded');
+    // Its schedule (0 3 * * *) read by the bundled cron parser: the next 03:00 UTC.
+    expect(row).toMatch(/\d{4}-\d{2}-\d{2} 03:00:00 UTC/);
     await screenshot(page, 'configs');
 
     await page.getByRole('link', { name: 'API keys' }).click();
