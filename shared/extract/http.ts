@@ -7,6 +7,7 @@
  */
 import { DEFAULT_MIN_BYTES_PER_SECOND, DEFAULT_REQUEST_TIMEOUT_MS } from '../core/config/schema';
 import { isPermanentFailure, PermanentFailure } from '../core/errors';
+import type { Readable } from 'node:stream';
 import type { buildConnector as UndiciConnector } from 'undici';
 import { AddressPolicy, BlockedAddressError, DEFAULT_ADDRESS_POLICY, guardedLookup } from './addressGuard';
 import {
@@ -42,6 +43,8 @@ export interface HttpRequest {
   headers: Record<string, string>;
   /** Text, or bytes (a gzip-compressed body). */
   body?: string | Uint8Array;
+  /** `url` already parsed (by the renderer), so the transport does not parse it again; never changed after. */
+  parsedUrl?: URL;
 }
 
 export interface HttpResponse {
@@ -199,7 +202,8 @@ export class HttpTransport {
     signal?: AbortSignal,
     hold?: PageHold,
   ): Promise<HttpResponse> {
-    const url = new URL(req.url);
+    // The URL as rendered, parsed once (a request built elsewhere is parsed here).
+    const url = req.parsedUrl ?? new URL(req.url);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new HttpRequestError(`unsupported URL scheme "${url.protocol}"`, req.url);
     }
@@ -213,6 +217,8 @@ export class HttpTransport {
     const release = (): void => reservation.release();
     const totalMs = limits.totalTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     const minRate = limits.minBytesPerSecond ?? DEFAULT_MIN_BYTES_PER_SECOND;
+    // One signal for the attempt: the deadline aborts it, and so does the caller's signal
+    // (a listener, not AbortSignal.any, which costs a composite signal per request).
     const deadline = new AbortController();
     const timer = setTimeout(
       () =>
@@ -224,7 +230,10 @@ export class HttpTransport {
         ),
       totalMs,
     );
-    const aborted = signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal;
+    const onCallerAbort = (): void => deadline.abort(signal?.reason);
+    if (signal?.aborted) onCallerAbort();
+    else signal?.addEventListener('abort', onCallerAbort, { once: true });
+    const aborted = deadline.signal;
     try {
       const res = await request(url, {
         dispatcher: this.agent,
@@ -245,32 +254,35 @@ export class HttpTransport {
       let size = 0;
       let windowStart = Date.now();
       let windowBytes = 0;
-      for await (const chunk of res.body as AsyncIterable<Buffer>) {
-        if (size + chunk.length > limit) {
-          res.body.destroy();
+      await readChunks(res.body, (chunk) => {
+        if (size + chunk.length > limit)
           throw new ResponseTooLargeError(req.url, res.statusCode, limit, undefined);
-        }
-        // Not reading while this waits is the backpressure: undici pauses the socket. The
+        const received = (): void => {
+          size += chunk.length;
+          chunks.push(chunk);
+          windowBytes += chunk.length;
+          const elapsed = Date.now() - windowStart;
+          if (minRate > 0 && elapsed >= limits.idleTimeoutMs) {
+            if ((windowBytes * 1000) / elapsed < minRate) {
+              throw new SlowResponseError(
+                'ERESPONSETOOSLOW',
+                `response body slower than ${minRate} bytes/s (${windowBytes} bytes in ${elapsed} ms; http.min_bytes_per_second)`,
+              );
+            }
+            windowStart += elapsed;
+            windowBytes = 0;
+          }
+        };
+        // Granted at once when the budget has room (the common case): no promise, no wait.
+        if (reservation.tryReserve(chunk.length, aborted)) return received();
+        // Not reading while this waits is the backpressure: the socket is paused. The
         // wait is the budget's, not the upstream's: it does not count against the rate.
         const waitStart = Date.now();
-        await reservation.reserve(chunk.length, aborted);
-        windowStart += Date.now() - waitStart;
-        size += chunk.length;
-        chunks.push(chunk);
-        windowBytes += chunk.length;
-        const elapsed = Date.now() - windowStart;
-        if (minRate > 0 && elapsed >= limits.idleTimeoutMs) {
-          if ((windowBytes * 1000) / elapsed < minRate) {
-            res.body.destroy();
-            throw new SlowResponseError(
-              'ERESPONSETOOSLOW',
-              `response body slower than ${minRate} bytes/s (${windowBytes} bytes in ${elapsed} ms; http.min_bytes_per_second)`,
-            );
-          }
-          windowStart += elapsed;
-          windowBytes = 0;
-        }
-      }
+        return reservation.reserve(chunk.length, aborted).then(() => {
+          windowStart += Date.now() - waitStart;
+          received();
+        });
+      });
       const body = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
       chunks.length = 0;
       return { status: res.statusCode, headers: res.headers, body, url: req.url, release };
@@ -281,6 +293,7 @@ export class HttpTransport {
       throw err;
     } finally {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onCallerAbort);
     }
   }
 
@@ -289,6 +302,60 @@ export class HttpTransport {
     return this.agent.close();
   }
 }
+
+/**
+ * Reads a body chunk by chunk, as `for await` would, without an async iterator per
+ * response: `take` handles each chunk; while the promise it may return is pending the
+ * stream is paused (backpressure). A throw or rejection of `take`, or an error of the
+ * stream, destroys the stream and rejects.
+ */
+function readChunks(stream: Readable, take: (chunk: Buffer) => Promise<void> | void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const finish = (err?: unknown): void => {
+      if (settled) return;
+      settled = true;
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
+      stream.off('close', onClose);
+      if (err === undefined) resolve();
+      else {
+        // Destroying emits an abort error of its own, with nobody left to hear it.
+        stream.on('error', ignore);
+        stream.destroy();
+        reject(err);
+      }
+    };
+    const onData = (chunk: Buffer): void => {
+      let wait: Promise<void> | void;
+      try {
+        wait = take(chunk);
+      } catch (err) {
+        finish(err);
+        return;
+      }
+      if (!wait) return;
+      stream.pause();
+      wait.then(
+        () => {
+          if (!settled) stream.resume();
+        },
+        (err: unknown) => finish(err),
+      );
+    };
+    const onEnd = (): void => finish();
+    const onError = (err: unknown): void => finish(err);
+    // Destroyed without an error: the body was cut short.
+    const onClose = (): void => finish(new Error('response body closed before its end'));
+    stream.on('data', onData);
+    stream.once('end', onEnd);
+    stream.once('error', onError);
+    stream.once('close', onClose);
+  });
+}
+
+function ignore(): void {}
 
 function contentLength(value: string | string[] | undefined): number | undefined {
   const text = Array.isArray(value) ? value[0] : value;
@@ -318,7 +385,7 @@ export class RetryingClient {
     for (let attempt = 1; ; attempt++) {
       const req = build();
       signal?.throwIfAborted();
-      const leave = this.gate ? await this.gate.enter(signal) : undefined;
+      const leave = this.gate ? (this.gate.tryEnter?.(signal) ?? (await this.gate.enter(signal))) : undefined;
       this.events.onRequest?.();
       let verdict: RetryVerdict;
       let outcome: HttpResponse | undefined;

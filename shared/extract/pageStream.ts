@@ -127,43 +127,105 @@ async function* serial(
   }
 }
 
+/**
+ * Pages requested `pagesInFlight` at a time, handed over in page order. Answers are
+ * decided in page order as soon as they arrive, not when the consumer takes them: once
+ * a page and every page before it have answered, its slot goes to the page
+ * `pagesInFlight` ahead at once, while the page waits for the consumer with its body
+ * still reserved (a waiting page past the oldest is a prefetch). At most twice
+ * `pagesInFlight` pages are requested ahead of the page the consumer took last; a slot
+ * whose refill would go further is refilled when the consumer takes a page. A failed
+ * page, or one that cannot be decided, is reported after the pages before it and
+ * refills nothing; nothing is requested once the consumer has stopped.
+ */
 async function* windowed(
-  paginator: Paginator,
+  paginator: Paginator & { at(index: number): PageCursor },
   fetch: FetchPage,
   signal: AbortSignal,
 ): AsyncGenerator<PageView> {
-  const inFlight: Array<{ cursor: PageCursor; page: Promise<PageView>; hold: PageHold }> = [];
+  interface Slot {
+    hold: PageHold;
+    /** The page and whether it is the last, once it and every page before it have answered. */
+    outcome: Promise<{ page: PageView; last: boolean }>;
+  }
+  const slots: Slot[] = [];
+  const ahead = 2 * paginator.pagesInFlight;
+  /** Index of the next page to request. */
+  let requested = 0;
+  /** Pages decided as not the last, all before any last or failed one. */
+  let decided = 0;
+  /** Pages handed over (or failed while being taken). */
+  let taken = 0;
+  /** The end is known, a page failed, or the consumer has stopped: no more requests. */
+  let stopped = false;
+  /** The outcome of the page requested last: each page is decided after the one before it. */
+  let previous: Promise<unknown> = Promise.resolve();
+
+  const decide = (cursor: PageCursor, page: PageView): { page: PageView; last: boolean } => {
+    const decision = paginator.decide(cursor, page);
+    if (decision.last) {
+      stopped = true;
+      return { page, last: true };
+    }
+    if (cursor.index + 1 >= paginator.maxPages) throw new PaginationLimitError(paginator.maxPages);
+    decided = cursor.index + 1;
+    fill();
+    return { page, last: false };
+  };
+  const fail = (err: unknown): never => {
+    stopped = true;
+    throw err;
+  };
   const request = (cursor: PageCursor): void => {
     const hold = new PageHold();
-    // The oldest page in flight waits for nothing but its own bytes.
-    if (inFlight.length === 0) hold.promote();
-    inFlight.push({ cursor, page: settleLater(fetch(cursor, signal, hold)), hold });
+    // The oldest page not handed over waits for nothing but its own bytes.
+    if (slots.length === 0) hold.promote();
+    const page = settleLater(fetch(cursor, signal, hold));
+    // A failure before this page fails this one too (it is never taken).
+    const outcome = settleLater(
+      previous
+        .then(() => page)
+        .then((answered) => decide(cursor, answered))
+        .catch(fail),
+    );
+    previous = outcome;
+    slots.push({ hold, outcome });
   };
+  /** Requests the pages the decided ones free slots for, within `ahead` of the consumer. */
+  const fill = (): void => {
+    if (stopped) return;
+    const wanted = Math.min(decided + paginator.pagesInFlight, paginator.maxPages);
+    while (requested < wanted && requested - taken < ahead) request(paginator.at(requested++));
+  };
+
   try {
-    for (const cursor of openingCursors(paginator)) request(cursor);
+    for (const cursor of openingCursors(paginator)) {
+      request(cursor);
+      requested = cursor.index + 1;
+    }
     for (;;) {
-      const head = inFlight.shift();
+      const head = slots.shift();
       if (!head) throw new PaginationLimitError(paginator.maxPages);
-      let page: PageView;
+      let outcome: { page: PageView; last: boolean };
       try {
-        page = await head.page;
+        outcome = await head.outcome;
       } finally {
         // Handed over (or failed): its memory goes back, and the next page is the oldest.
         head.hold.release();
-        inFlight[0]?.hold.promote();
+        slots[0]?.hold.promote();
       }
-      const decision = paginator.decide(head.cursor, page);
-      if (decision.last) {
-        yield page;
+      if (outcome.last) {
+        yield outcome.page;
         return;
       }
-      if (head.cursor.index + 1 >= paginator.maxPages) throw new PaginationLimitError(paginator.maxPages);
-      const following = followingCursor(paginator, head.cursor.index, decision.next);
-      if (following) request(following);
-      yield page;
+      taken++;
+      // A slot held back by the limit ahead of the consumer.
+      fill();
+      yield outcome.page;
     }
   } finally {
-    // Pages past the end, or after a failure: discarded with their memory.
-    for (const entry of inFlight) entry.hold.release();
+    // Pages past the end, or after a failure or a stop: discarded with their memory.
+    stopped = true;
+    for (const entry of slots) entry.hold.release();
   }
 }

@@ -143,6 +143,27 @@ export class SharedBudget implements RequestGate {
       if (counted) this.leave();
       throw err;
     }
+    return this.leaver(counted);
+  }
+
+  /**
+   * {@link enter}'s answer when it would not wait: no rate slots to claim, no pause, and
+   * (counted) an in-flight slot of this process's share free. Anything else is for `enter`.
+   */
+  tryEnter(signal?: AbortSignal): (() => void) | undefined {
+    if (this.intervalMs !== undefined || signal?.aborted) return undefined;
+    const now = this.clock();
+    if (this.pausedUntil > now) return undefined;
+    const counted = this.limits.inFlight !== undefined;
+    // Without limits nothing is asked of the store: a pause reaches this budget through its extraction's others.
+    if (!counted) return this.leaver(false);
+    if (!this.hasInFlightSlot()) return undefined;
+    this.inUse++;
+    clearTimeout(this.lingerTimer);
+    return this.leaver(true);
+  }
+
+  private leaver(counted: boolean): () => void {
     let done = false;
     return () => {
       if (done || !counted) return;
@@ -419,6 +440,20 @@ export function budgetGate(inFlight: SharedBudget, upstream: SharedBudget): Requ
         leaveInFlight();
         throw err;
       }
+    },
+    tryEnter(signal) {
+      // The upstream's first: without an in-flight count, admitting there changes nothing.
+      const leaveUpstream = upstream.tryEnter(signal);
+      if (!leaveUpstream) return undefined;
+      const leaveInFlight = inFlight.tryEnter(signal);
+      if (!leaveInFlight) {
+        leaveUpstream();
+        return undefined;
+      }
+      return () => {
+        leaveUpstream();
+        leaveInFlight();
+      };
     },
     slowDown: (untilMs) => upstream.slowDown(untilMs),
   };

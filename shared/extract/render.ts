@@ -50,6 +50,8 @@ export function renderEndpoint(
     url: url.toString(),
     headers,
   };
+  // Not enumerable: the request's shape (logs, tests, copies) stays method, url, headers, body.
+  Object.defineProperty(request, 'parsedUrl', { value: url, enumerable: false });
   const body = resolved.body;
   if (body !== undefined && body !== '') {
     const contentTypeName = Object.keys(headers).find((h) => h.toLowerCase() === 'content-type');
@@ -77,7 +79,7 @@ export function renderEndpoint(
  * naming the field and the URL as configured (never as resolved, which may hold a secret).
  */
 function endpointUrl(configured: string, resolved: unknown, at: string): URL {
-  const url = typeof resolved === 'string' && URL.canParse(resolved) ? new URL(resolved) : undefined;
+  const url = typeof resolved === 'string' ? URL.parse(resolved) : null;
   if (url && (url.protocol === 'http:' || url.protocol === 'https:')) return url;
   throw new ConfigError(
     `${at}.url: ${JSON.stringify(configured)} is not an absolute http or https URL (after references are resolved)`,

@@ -144,6 +144,14 @@ export class ResponseBudget {
     });
   }
 
+  /** @internal Grants at once what {@link request} would grant without waiting; false otherwise. */
+  tryRequest(reservation: BodyReservation, amount: number): boolean {
+    if (reservation.held + amount > this.claim) return false;
+    if (this.waiters.length > 0 || !this.allows(reservation, amount)) return false;
+    this.apply(reservation, amount);
+    return true;
+  }
+
   /** @internal */
   release(reservation: BodyReservation): void {
     const waiting = this.waiters.filter((w) => w.reservation === reservation);
@@ -228,6 +236,15 @@ export class BodyReservation {
   reserve(bodyBytes: number, signal?: AbortSignal): Promise<void> {
     if (this.released) return Promise.reject(new Error('response body reservation already released'));
     return this.budget.request(this, bodyBytes * MEMORY_PER_BODY_BYTE, signal);
+  }
+
+  /**
+   * Reserves `bodyBytes` more received bytes now if that needs no wait (what `reserve`
+   * would grant at once); false when `reserve` must be called (to wait, or to fail).
+   */
+  tryReserve(bodyBytes: number, signal?: AbortSignal): boolean {
+    if (this.released || signal?.aborted) return false;
+    return this.budget.tryRequest(this, bodyBytes * MEMORY_PER_BODY_BYTE);
   }
 
   release(): void {

@@ -43,6 +43,11 @@ export interface RateBudgetStore {
 export interface RequestGate {
   /** Waits for a turn (a rate slot and an in-flight slot); the returned function ends it. */
   enter(signal?: AbortSignal): Promise<() => void>;
+  /**
+   * A turn now, when one is free and nothing needs waiting for or reading from the store
+   * (what `enter` would grant at once, without its promises); undefined: call `enter`.
+   */
+  tryEnter?(signal?: AbortSignal): (() => void) | undefined;
   /** The upstream asked to slow down: no sender of this budget starts a request before `untilMs`. */
   slowDown(untilMs: number): void;
 }

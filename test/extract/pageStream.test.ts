@@ -215,3 +215,119 @@ describe('one page in flight', () => {
     expect(sent).toEqual([0, 1]);
   });
 });
+
+describe('a window refills a slot when its page arrives', () => {
+  /** Fetches that answer when their gate opens (at once without one), recording each request. */
+  function gatedFetch(budget: ResponseBudget) {
+    const gates = new Map<number, () => void>();
+    const opened = new Map<number, Promise<void>>();
+    const gate = (index: number): Promise<void> => {
+      let promise = opened.get(index);
+      if (!promise) {
+        promise = new Promise<void>((resolve) => gates.set(index, resolve));
+        opened.set(index, promise);
+      }
+      return promise;
+    };
+    const requested: number[] = [];
+    const received: number[] = [];
+    const fetch = budgetedFetch(budget, opened, received);
+    return {
+      requested,
+      received,
+      /** Requests of pages in `held` wait until `open(index)`. */
+      hold: (...indexes: number[]) => indexes.forEach(gate),
+      open: (index: number) => {
+        gate(index);
+        gates.get(index)!();
+      },
+      fetch: (cursor: PageCursor, signal: AbortSignal, hold?: PageHold): Promise<PageView> => {
+        requested.push(cursor.index);
+        return fetch(cursor, signal, hold);
+      },
+    };
+  }
+
+  test('a page that arrives while the consumer is busy frees its slot at once; it is handed over in order, still reserved', async () => {
+    const budget = new ResponseBudget({ budgetBytes: 600, maxResponseBytes: 10 });
+    const traced = gatedFetch(budget);
+    traced.hold(1, 2, 3, 4, 5, 6, 7);
+    const stream = pageStream(paginator(2, 7), traced.fetch);
+
+    const first = await stream.next();
+    expect(first.value?.records).toEqual([0]);
+    // Page 0 answered: its slot went to page 2. The consumer is now busy with page 0.
+    expect(traced.requested).toEqual([0, 1, 2]);
+    traced.open(1);
+    // Page 1 answered: its slot goes to page 3 without waiting for the consumer.
+    await until(() => traced.requested.includes(3), 'page 3 to be requested');
+    expect(traced.requested).toEqual([0, 1, 2, 3]);
+    // Page 1 waits for the consumer with its memory reserved.
+    expect(budget.stats().reserved).toBe(PAGE_BYTES * M);
+
+    const pages = [first.value!.records[0] as number];
+    for (const index of [2, 3, 4, 5, 6, 7]) traced.open(index);
+    for (let next = await stream.next(); !next.done; next = await stream.next())
+      pages.push(next.value.records[0] as number);
+    expect(pages).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    // Page 7 is the last: page 8 (page 6's slot) was requested ahead, as before, and nothing after it.
+    expect(traced.requested).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(budget.stats()).toMatchObject({ reserved: 0, holders: 0, waiting: 0, prefetched: 0 });
+  });
+
+  test('a consumer that takes no pages has at most twice pagesInFlight pages requested ahead of it', async () => {
+    const budget = new ResponseBudget({ budgetBytes: 600, maxResponseBytes: 10 });
+    const traced = gatedFetch(budget);
+    const stream = pageStream(paginator(2, 99), traced.fetch);
+    expect((await stream.next()).value?.records).toEqual([0]);
+    // Every request answers at once; none is taken.
+    await until(
+      () => traced.requested.length >= 5 && traced.received.length === traced.requested.length,
+      'the pages requested ahead to arrive',
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(traced.requested).toEqual([0, 1, 2, 3, 4]);
+    expect(budget.stats().reserved).toBe(4 * PAGE_BYTES * M);
+
+    // Taking a page lets one more be requested.
+    expect((await stream.next()).value?.records).toEqual([1]);
+    await until(() => traced.requested.length === 6, 'page 5 to be requested');
+    await stream.return(undefined);
+    expect(budget.stats()).toMatchObject({ reserved: 0, holders: 0, waiting: 0, prefetched: 0 });
+  });
+
+  test('pages that arrive after the consumer stopped request nothing more', async () => {
+    const budget = new ResponseBudget({ budgetBytes: 600, maxResponseBytes: 10 });
+    const traced = gatedFetch(budget);
+    traced.hold(1, 2, 3);
+    const stream = pageStream(paginator(3, 99), traced.fetch);
+    expect((await stream.next()).value?.records).toEqual([0]);
+    await stream.return(undefined);
+    for (const index of [1, 2, 3]) traced.open(index);
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(traced.requested).toEqual([0, 1, 2, 3]);
+    expect(budget.stats()).toMatchObject({ reserved: 0, holders: 0, waiting: 0, prefetched: 0 });
+  });
+
+  test('a failed page is reported after the pages before it, and its slot is not refilled', async () => {
+    const budget = new ResponseBudget({ budgetBytes: 600, maxResponseBytes: 10 });
+    const traced = gatedFetch(budget);
+    traced.hold(0);
+    const failing = (cursor: PageCursor, signal: AbortSignal, hold?: PageHold): Promise<PageView> =>
+      cursor.index === 1
+        ? (traced.requested.push(1), Promise.reject(new Error('HTTP 500')))
+        : traced.fetch(cursor, signal, hold);
+    const pages: number[] = [];
+    const consumed = (async () => {
+      for await (const page of pageStream(paginator(3, 99), failing)) pages.push(page.records[0] as number);
+    })();
+    await until(() => traced.received.includes(2), 'page 2 to arrive');
+    traced.open(0);
+    await expect(consumed).rejects.toThrow('HTTP 500');
+    expect(pages).toEqual([0]);
+    // Page 0's slot went to page 3; page 1 failed, so neither its slot nor page 2's moved.
+    expect(traced.requested).toEqual([0, 1, 2, 3]);
+    expect(budget.stats()).toMatchObject({ reserved: 0, holders: 0, waiting: 0, prefetched: 0 });
+  });
+});
