@@ -220,16 +220,17 @@ export class HttpTransport {
     // One signal for the attempt: the deadline aborts it, and so does the caller's signal
     // (a listener, not AbortSignal.any, which costs a composite signal per request).
     const deadline = new AbortController();
-    const timer = setTimeout(
-      () =>
-        deadline.abort(
-          new SlowResponseError(
-            'ERESPONSEDEADLINE',
-            `no complete response within ${totalMs} ms (http.request_timeout_ms)`,
-          ),
+    const expire = (): void =>
+      deadline.abort(
+        new SlowResponseError(
+          'ERESPONSEDEADLINE',
+          `no complete response within ${totalMs} ms (http.request_timeout_ms)`,
         ),
-      totalMs,
-    );
+      );
+    // The deadline counts the upstream's time: it stands still while this body waits
+    // for the memory budget (pages of this run hold it), and moves on after.
+    let deadlineAt = Date.now() + totalMs;
+    let timer = setTimeout(expire, totalMs);
     const onCallerAbort = (): void => deadline.abort(signal?.reason);
     if (signal?.aborted) onCallerAbort();
     else signal?.addEventListener('abort', onCallerAbort, { once: true });
@@ -278,8 +279,12 @@ export class HttpTransport {
         // Not reading while this waits is the backpressure: the socket is paused. The
         // wait is the budget's, not the upstream's: it does not count against the rate.
         const waitStart = Date.now();
+        clearTimeout(timer);
         return reservation.reserve(chunk.length, aborted).then(() => {
-          windowStart += Date.now() - waitStart;
+          const waited = Date.now() - waitStart;
+          windowStart += waited;
+          deadlineAt += waited;
+          timer = setTimeout(expire, Math.max(0, deadlineAt - Date.now()));
           received();
         });
       });
@@ -312,6 +317,8 @@ export class HttpTransport {
 function readChunks(stream: Readable, take: (chunk: Buffer) => Promise<void> | void): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let settled = false;
+    /** A chunk waiting to be taken (for the memory budget). */
+    let taking: Promise<void> | undefined;
     const finish = (err?: unknown): void => {
       if (settled) return;
       settled = true;
@@ -337,17 +344,26 @@ function readChunks(stream: Readable, take: (chunk: Buffer) => Promise<void> | v
       }
       if (!wait) return;
       stream.pause();
-      wait.then(
+      taking = wait.then(
         () => {
+          taking = undefined;
           if (!settled) stream.resume();
         },
         (err: unknown) => finish(err),
       );
     };
-    const onEnd = (): void => finish();
+    // The stream may end while the last chunk still waits to be taken: finish after it.
+    let ended = false;
+    const onEnd = (): void => {
+      ended = true;
+      if (taking) void taking.then(() => finish());
+      else finish();
+    };
     const onError = (err: unknown): void => finish(err);
     // Destroyed without an error: the body was cut short.
-    const onClose = (): void => finish(new Error('response body closed before its end'));
+    const onClose = (): void => {
+      if (!ended) finish(new Error('response body closed before its end'));
+    };
     stream.on('data', onData);
     stream.once('end', onEnd);
     stream.once('error', onError);
