@@ -116,10 +116,7 @@ export class ResponseBudget {
       );
     }
     if (signal?.aborted) return Promise.reject(signal.reason);
-    if (this.waiters.length === 0 && this.allows(reservation, amount)) {
-      this.apply(reservation, amount);
-      return Promise.resolve();
-    }
+    if (this.grantNow(reservation, amount)) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const onAbort = (): void => {
         this.dropWaiter(waiter);
@@ -146,7 +143,11 @@ export class ResponseBudget {
 
   /** @internal Grants at once what {@link request} would grant without waiting; false otherwise. */
   tryRequest(reservation: BodyReservation, amount: number): boolean {
-    if (reservation.held + amount > this.claim) return false;
+    return reservation.held + amount <= this.claim && this.grantNow(reservation, amount);
+  }
+
+  /** Grants `amount` now when nobody waits and it fits; false when it would have to wait. */
+  private grantNow(reservation: BodyReservation, amount: number): boolean {
     if (this.waiters.length > 0 || !this.allows(reservation, amount)) return false;
     this.apply(reservation, amount);
     return true;
