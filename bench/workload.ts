@@ -218,6 +218,11 @@ export async function runWorkloadCase(records: number, options: WorkloadOptions)
     if (log.success !== 'true') throw new Error(`${id}: the run failed: ${String(log.error)}`);
     if (rows !== records) throw new Error(`${id}: wrote ${rows} rows, expected ${records}`);
     if (stats.firstRequestAtMs === null) throw new Error(`${id}: the API saw no request`);
+    // A page rendered on request would put the API's rendering into the figures.
+    if (stats.servedAhead !== stats.requests)
+      throw new Error(
+        `${id}: the API rendered ${stats.requests - stats.servedAhead} of ${stats.requests} pages on request`,
+      );
     const outputBytes = statSync(join(localLayout(dataDir).objectsDir, BUCKET, `workload/${id}.csv`)).size;
     const inRunMs = logTime(log.finished_at) - logTime(log.started_at);
     return {
